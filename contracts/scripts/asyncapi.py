@@ -1,0 +1,55 @@
+"""Generates contracts/asyncapi.json from the four services' FastStream brokers.
+
+Run with `make contracts`. It lives beside the contracts, not inside the
+package, because it imports the services (the package must not).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from faststream.specification import AsyncAPI
+
+from indgang_guide.app import create_app as guide
+from indgang_intake.app import create_app as intake
+from indgang_notifications.app import create_app as notifications
+from indgang_routing.app import create_app as routing
+
+TARGET = Path(__file__).resolve().parents[1] / "asyncapi.json"
+
+
+def document() -> dict[str, Any]:
+    brokers = [
+        factory().state.runtime.broker for factory in (intake, routing, notifications, guide)
+    ]
+    spec = AsyncAPI(
+        *brokers,
+        title="indgang events",
+        version="1",
+        description=(
+            "Events of the one entrance for social-economy enterprises. CloudEvents 1.0 in "
+            "Kafka binary mode: ce_id, ce_type, ce_source, ce_time, ce_specversion, ce_subject "
+            "and content-type headers; the JSON body is the event data. One topic per event "
+            "type with its major version in the name."
+        ),
+        schema_version="3.0.0",
+    )
+    result: dict[str, Any] = json.loads(spec.to_specification().to_json())
+    return result
+
+
+def render() -> str:
+    return json.dumps(document(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def main() -> None:
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else TARGET
+    target.write_text(render(), encoding="utf-8")
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()

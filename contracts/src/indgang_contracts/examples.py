@@ -1,0 +1,75 @@
+"""One realistic example of every event, for docs, tests and integrators' fixtures."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from indgang_contracts.events import CaseRouted, Event, InquiryReceived, ReferralMade
+
+_CONTACT = {
+    "name": "Åse Ødegård",
+    "email": "aase@kaffeogomsorg.example",
+    "phone": "+4520304050",
+    "preferred_language": "da",
+}
+_ORGANISATION = {"name": "Kaffe & Omsorg ApS", "cvr": "35954716", "stage": "start_up"}
+_CONSULTANT = {
+    "id": "ane-kjaer",
+    "name": "Ane Kjær",
+    "email": "ane.kjaer@kommune.example",
+    "phone": "+4596601001",
+}
+
+INQUIRY_RECEIVED = InquiryReceived.model_validate(
+    {
+        "municipality_code": "756",
+        "inquiry_id": "0f7c6a52-3d0e-4c55-9d7e-5b2d6f3f1a01",
+        "reference": "H-7K3M9Q2P",
+        "received_at": datetime(2026, 11, 30, 9, 2, tzinfo=UTC),
+        "channel": "web",
+        "organisation_key": "cvr:35954716",
+        "organisation": _ORGANISATION,
+        "contact": _CONTACT,
+        "needs": ["hiring_vulnerable_unemployed", "rsv_registration"],
+        "description": "Vi driver en café og vil ansætte to personer i løntilskud.",
+        "privacy_notice_version": "2026-11",
+    }
+)
+
+CASE_ROUTED = CaseRouted.model_validate(
+    {
+        "municipality_code": "756",
+        "case_id": "5d1f3c2a-8f4e-5b6a-9c7d-2e1f0a9b8c71",
+        "inquiry_id": INQUIRY_RECEIVED.inquiry_id,
+        "reference": INQUIRY_RECEIVED.reference,
+        "organisation_key": "cvr:35954716",
+        "organisation_name": "Kaffe & Omsorg ApS",
+        "organisation_stage": "start_up",
+        "needs": ["hiring_vulnerable_unemployed", "rsv_registration"],
+        "consultant": _CONSULTANT,
+        "reason": "expertise",
+        "explanation": "Ane Kjær dækker flest af behovene (2 af 2).",
+        "first_contact_due": date(2026, 12, 3),
+        "routed_at": datetime(2026, 11, 30, 9, 2, 5, tzinfo=UTC),
+    }
+)
+
+REFERRAL_MADE = ReferralMade.model_validate(
+    {
+        "municipality_code": "756",
+        "referral_id": "a3c9e1f4-2b7d-4e8a-9f10-6c5b4a3d2e19",
+        "case_id": CASE_ROUTED.case_id,
+        "reference": INQUIRY_RECEIVED.reference,
+        "target": {"department": "job_centre"},
+        "purpose": "Afklaring af løntilskud til to ledige i caféen.",
+        "needs": ["hiring_vulnerable_unemployed"],
+        "response_due": date(2026, 12, 14),
+        "organisation": _ORGANISATION,
+        "consent_to_share_contact": True,
+        "contact": _CONTACT,
+        "consultant": _CONSULTANT,
+        "made_at": datetime(2026, 11, 30, 10, 15, tzinfo=UTC),
+    }
+)
+
+EXAMPLES: tuple[Event, ...] = (INQUIRY_RECEIVED, CASE_ROUTED, REFERRAL_MADE)

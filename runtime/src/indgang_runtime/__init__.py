@@ -1,0 +1,1 @@
+"""The small runtime every indgang service shares (no domain code lives here)."""

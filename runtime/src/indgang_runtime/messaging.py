@@ -1,0 +1,154 @@
+"""Kafka through FastStream with delivery settings that are explicit, never defaults.
+
+Producers: acks=all and idempotence on. Consumers: commit only after the work
+is stored (`AckPolicy.NACK_ON_ERROR`: an exception rewinds to the record so it
+is redelivered; success commits). Records that are not valid events go to the
+dead-letter topic with the reason and are then committed, so one poison record
+never blocks a partition. Transient faults (store down) are retried with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+
+import structlog
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.message import KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.message import StreamMessage
+from prometheus_client import REGISTRY, Counter
+from pymongo.errors import ConnectionFailure, OperationFailure
+
+from indgang_contracts.envelope import Envelope, InvalidEvent, Record, decode
+from indgang_contracts.events import Event
+from indgang_contracts.topics import DEAD_LETTER_TOPIC
+from indgang_runtime.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+E = TypeVar("E", bound=Event)
+
+DEAD_LETTERED = Counter(
+    "indgang_dead_lettered_total", "Records sent to the dead-letter topic", ["service", "topic"]
+)
+
+
+def make_broker(settings: ServiceSettings) -> KafkaBroker:
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"indgang-{settings.service_name}",
+        acks="all",
+        enable_idempotence=True,
+        # Our handlers take the raw record; FastStream must not try to decode it
+        # (a JSON error there would loop the record forever).
+        decoder=raw_body,
+        middlewares=(
+            KafkaTelemetryMiddleware(),
+            KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name),
+        ),
+        logger=None,
+        graceful_timeout=15.0,
+    )
+
+
+async def raw_body(message: StreamMessage[Any]) -> bytes:
+    return message.body
+
+
+def subscriber_options(settings: ServiceSettings) -> dict[str, Any]:
+    """Options every subscriber uses: one group per service, at-least-once."""
+    return {
+        "group_id": settings.group_id,
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+        "auto_offset_reset": "earliest",
+        "max_poll_interval_ms": 300_000,
+    }
+
+
+async def publish_record(broker: KafkaBroker, prefix: str, record: Record) -> None:
+    await broker.publish(
+        record.value, f"{prefix}{record.topic}", key=record.key.encode(), headers=record.headers
+    )
+
+
+class EventConsumer:
+    """Turns a raw Kafka record into an `Envelope`, dead-lettering what is not one."""
+
+    def __init__(self, broker: KafkaBroker, settings: ServiceSettings) -> None:
+        self._broker = broker
+        self._service = settings.service_name
+        self._group = settings.group_id
+        self._dead_letter_topic = settings.topic(DEAD_LETTER_TOPIC)
+
+    async def receive(self, message: KafkaMessage, expected: type[E]) -> Envelope[E] | None:
+        """The record as an `expected` event, or None after dead-lettering it."""
+        raw: Any = message.raw_message
+        try:
+            envelope = decode(list(raw.headers or []), raw.value, raw.key)
+            if not isinstance(envelope.data, expected):
+                raise InvalidEvent(f"unexpected event type {envelope.type!r} on {raw.topic}")
+        except InvalidEvent as exc:
+            await self.dead_letter(message, exc.reason)
+            return None
+        structlog.contextvars.bind_contextvars(event_id=envelope.id, event_type=envelope.type)
+        return cast("Envelope[E]", envelope)
+
+    async def dead_letter(self, message: KafkaMessage, reason: str) -> None:
+        raw: Any = message.raw_message
+        headers = {name: value.decode(errors="replace") for name, value in (raw.headers or [])}
+        headers.update(
+            {
+                "dlt_reason": reason[:2000],
+                "dlt_original_topic": raw.topic,
+                "dlt_original_partition": str(raw.partition),
+                "dlt_original_offset": str(raw.offset),
+                "dlt_consumer_group": self._group,
+                "dlt_failed_at": datetime.now(UTC).isoformat(),
+            }
+        )
+        await retry_transient(
+            lambda: self._broker.publish(
+                raw.value or b"", self._dead_letter_topic, key=raw.key, headers=headers
+            )
+        )
+        DEAD_LETTERED.labels(self._service, raw.topic).inc()
+        log.warning(
+            "dead_lettered",
+            topic=raw.topic,
+            partition=raw.partition,
+            offset=raw.offset,
+            reason=reason[:300],
+        )
+
+
+TRANSIENT: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError, TimeoutError)
+
+
+async def retry_transient(
+    action: Callable[[], Awaitable[T]], *, attempts: int = 8, first_delay: float = 0.2
+) -> T:
+    """Retry `action` on transient faults with exponential backoff and jitter.
+
+    After the last attempt the error propagates: the subscriber then rewinds and
+    the record is redelivered, so nothing is lost while the store is down.
+    """
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return await action()
+        except OperationFailure:
+            raise  # a real refusal by the store, not an outage
+        except TRANSIENT as exc:
+            if attempt == attempts:
+                raise
+            log.warning("transient_failure", attempt=attempt, error=type(exc).__name__)
+            await asyncio.sleep(delay + random.uniform(0, delay))
+            delay = min(delay * 2, 10.0)
+    raise AssertionError("unreachable")

@@ -1,0 +1,148 @@
+"""The shape every service shares: one FastAPI app running HTTP and Kafka in one process.
+
+The broker is started in the app's lifespan (not FastStream's deprecated FastAPI
+plugin). If Kafka is down at start-up the HTTP side still comes up — requests
+are stored and their events wait in the outbox — and the broker keeps trying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+import uvicorn
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from indgang_runtime.logging import configure_logging
+from indgang_runtime.mongo import Document, ping
+from indgang_runtime.outbox import OutboxRelay
+from indgang_runtime.settings import ServiceSettings
+from indgang_runtime.topics import ensure_topics
+
+log = structlog.get_logger(__name__)
+
+Hook = Callable[[], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class Runtime:
+    """What a service's composition root hands to `build_app`."""
+
+    settings: ServiceSettings
+    broker: KafkaBroker
+    client: AsyncMongoClient[Document]
+    db: AsyncDatabase[Document]
+    relay: OutboxRelay | None = None
+    on_startup: list[Hook] = field(default_factory=list)
+    background: list[Hook] = field(default_factory=list)
+    broker_connected: bool = False
+
+
+async def _start_broker(runtime: Runtime) -> None:
+    delay = 0.5
+    while True:
+        try:
+            await ensure_topics(
+                runtime.settings.kafka_bootstrap_servers, runtime.settings.kafka_topic_prefix
+            )
+            await runtime.broker.start()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("broker_start_failed", error=type(exc).__name__, retry_in=delay)
+            with contextlib.suppress(Exception):
+                await runtime.broker.stop()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+        else:
+            runtime.broker_connected = True
+            log.info("broker_started")
+            return
+
+
+def health_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health/live", summary="The process is alive")
+    async def live() -> dict[str, str]:
+        return {"status": "live"}
+
+    @router.get("/health/ready", summary="Ready: the store and the broker are reachable")
+    async def ready() -> JSONResponse:
+        store_ok = await ping(runtime.db)
+        broker_ok = runtime.broker_connected and await runtime.broker.ping(timeout=2.0)
+        body = {
+            "status": "ready" if store_ok and broker_ok else "not ready",
+            "store": "ok" if store_ok else "unreachable",
+            "broker": "ok" if broker_ok else "unreachable",
+        }
+        return JSONResponse(body, status_code=200 if store_ok and broker_ok else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def build_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter] = (),
+    **fastapi_options: Any,
+) -> FastAPI:
+    settings = runtime.settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name, settings.log_level)
+        for hook in runtime.on_startup:
+            await hook()
+        if runtime.relay is not None:
+            await runtime.relay.ensure_indexes()
+        tasks = [asyncio.create_task(_start_broker(runtime), name="broker-start")]
+        if runtime.relay is not None:
+            tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+        tasks += [asyncio.create_task(job(), name=job.__name__) for job in runtime.background]
+        log.info("service_started", port=settings.http_port)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await runtime.broker.stop()
+            await runtime.client.close()
+            log.info("service_stopped")
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_options)
+    app.state.runtime = runtime
+    app.include_router(health_router(runtime))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run the app with uvicorn (the console scripts call this)."""
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )

@@ -1,0 +1,35 @@
+"""Guide's Kafka subscriber (one KafkaRouter for the service)."""
+
+from __future__ import annotations
+
+from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+
+from indgang_contracts.events import CaseRouted
+from indgang_contracts.topics import topic_for
+from indgang_guide.adapters.store import GuideStore
+from indgang_guide.handlers.recommend import recommend_for_case
+from indgang_guide.settings import GuideSettings
+from indgang_runtime.messaging import EventConsumer, retry_transient, subscriber_options
+
+
+def build_router(
+    settings: GuideSettings, store: GuideStore, consumer: EventConsumer
+) -> KafkaRouter:
+    router = KafkaRouter()
+
+    @router.subscriber(
+        settings.topic(topic_for(CaseRouted)),
+        title="guide/on_case_routed",
+        description="Computes the case's recommended guide entries.",
+        **subscriber_options(settings),
+    )
+    async def on_case_routed(message: KafkaMessage) -> None:
+        envelope = await consumer.receive(message, CaseRouted)
+        if envelope is None:
+            return
+        await retry_transient(
+            lambda: recommend_for_case(envelope.data, store, settings.recommendations_per_case)
+        )
+
+    return router
