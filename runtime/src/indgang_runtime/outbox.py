@@ -137,7 +137,7 @@ class OutboxRelay:
         return await collection.find_one_and_update(
             {PENDING: {"$gt": 0}, "$or": [{LEASE: None}, {LEASE: {"$lt": now}}]},
             {"$set": {LEASE: now + self._lease}},
-            projection={OUTBOX: 1, PENDING: 1},
+            # No projection: FerretDB v1 does not implement `fields` in findAndModify.
             return_document=ReturnDocument.AFTER,
         )
 
