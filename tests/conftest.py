@@ -9,8 +9,6 @@ from dataclasses import dataclass
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
-from pymongo import AsyncMongoClient
-
 from harness import (
     KAFKA_BOOTSTRAP,
     MONGODB_URI,
@@ -19,6 +17,7 @@ from harness import (
     reachable,
     service_env,
 )
+from pymongo import AsyncMongoClient
 
 SERVICES = ("intake", "routing", "notifications", "guide")
 

@@ -82,7 +82,7 @@ class _Collect:
         self.sink = sink
         self.lock = lock
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.original_content, policy=default_policy)
         with self.lock:
             self.sink.append(message)
@@ -182,7 +182,9 @@ class ServiceProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def service_env(run_id: str, name: str, bootstrap: str, smtp_port: int | None = None) -> dict[str, str]:
+def service_env(
+    run_id: str, name: str, bootstrap: str, smtp_port: int | None = None
+) -> dict[str, str]:
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "KAFKA_TOPIC_PREFIX": f"test-{run_id}.",

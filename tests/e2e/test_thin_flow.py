@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 import httpx
-
 from conftest import System
 from harness import EventLog, SmtpServer, eventually
 
@@ -64,9 +63,7 @@ async def test_inquiry_is_routed_referred_and_mailed(system: System, smtp: SmtpS
         assert made.data.consultant.id == "ane-kjaer"
 
         # Each party gets its mail, exactly once.
-        await eventually(
-            lambda: _found(smtp, INQUIRY["contact"]["email"], accepted["reference"])
-        )
+        await eventually(lambda: _found(smtp, INQUIRY["contact"]["email"], accepted["reference"]))
         await eventually(lambda: _found(smtp, "ane.kjaer@kommune.example", accepted["reference"]))
         await eventually(lambda: _found(smtp, "jobcenter@kommune.example", accepted["reference"]))
         await asyncio.sleep(2)  # time for any duplicate to arrive

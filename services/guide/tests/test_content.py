@@ -1,0 +1,67 @@
+"""The guide's content files validate; published legislation cites its source."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from indgang_contracts.events import Need, OrganisationStage
+from indgang_guide.adapters.content_files import ContentError, load_content
+from indgang_guide.domain.entries import Entry, EntryKind, SectionId, recommend
+from indgang_guide.settings import GuideSettings
+
+CONTENT = load_content(GuideSettings().content_dir)
+
+
+def test_four_sections_in_the_seeds_order() -> None:
+    assert [s.id for s in CONTENT.sections] == list(SectionId)
+
+
+def test_enough_published_entries_in_every_section() -> None:
+    published = [e for e in CONTENT.entries if e.status == "published"]
+    assert len(published) >= 25
+    per_section = Counter(e.section for e in published)
+    assert all(per_section[s] >= 5 for s in SectionId)
+
+
+def test_published_legislation_has_official_text_and_source() -> None:
+    for entry in CONTENT.entries:
+        if entry.kind is EntryKind.LEGISLATION and entry.status == "published":
+            assert entry.official_url is not None
+            assert entry.sources, entry.id
+
+
+def test_every_factual_entry_cites_a_source() -> None:
+    assert all(e.sources for e in CONTENT.entries if e.status == "published"), [
+        e.id for e in CONTENT.entries if not e.sources
+    ]
+
+
+def test_invalid_content_file_is_refused_with_the_entry_named(tmp_path: Path) -> None:
+    (tmp_path / "1.toml").write_text(
+        '[section]\nid = "offers"\ntitle = "T"\ntitle_en = "T"\ndescription = "D"\n'
+        '[[entry]]\nid = "lov-uden-kilde"\nkind = "legislation"\ntitle = "En lov"\n'
+        'summary = "S"\nbody = "B"\naudience = "internal"\nowner = "O"\n'
+        'review_by = 2027-01-01\nstatus = "published"\nlaw = "L"\nlaw_reference = "R"\n'
+        'official_url = "not a url"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ContentError) as caught:
+        load_content(tmp_path)
+    assert "lov-uden-kilde" in str(caught.value)
+    assert "official_url" in str(caught.value)
+
+
+def test_recommendations_for_hiring_put_hiring_entries_first() -> None:
+    ranked = recommend(
+        CONTENT.entries, [Need.HIRING_VULNERABLE_UNEMPLOYED], OrganisationStage.START_UP, 5
+    )
+    assert len(ranked) == 5
+    by_id = {e.id: e for e in CONTENT.entries}
+    top: Entry = by_id[ranked[0].entry_id]
+    assert Need.HIRING_VULNERABLE_UNEMPLOYED in top.needs
+    assert ranked == recommend(
+        CONTENT.entries, [Need.HIRING_VULNERABLE_UNEMPLOYED], OrganisationStage.START_UP, 5
+    )
