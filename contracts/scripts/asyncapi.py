@@ -13,6 +13,8 @@ from typing import Any
 
 from faststream.specification import AsyncAPI
 
+from indgang_contracts.events import EVENT_TYPES
+from indgang_contracts.topics import topic_for
 from indgang_guide.app import create_app as guide
 from indgang_intake.app import create_app as intake
 from indgang_notifications.app import create_app as notifications
@@ -38,7 +40,40 @@ def document() -> dict[str, Any]:
         schema_version="3.0.0",
     )
     result: dict[str, Any] = json.loads(spec.to_specification().to_json())
-    return result
+    return _with_event_payloads(result)
+
+
+CE_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "description": "CloudEvents 1.0 attributes in Kafka binary content mode.",
+    "required": ["ce_id", "ce_type", "ce_source", "ce_specversion", "content-type"],
+    "properties": {
+        "ce_id": {"type": "string", "description": "Unique event id; consumers dedupe on it."},
+        "ce_type": {"type": "string", "examples": ["dk.indgang.inquiry-received.v1"]},
+        "ce_source": {"type": "string", "examples": ["/indgang/intake"]},
+        "ce_time": {"type": "string", "format": "date-time"},
+        "ce_specversion": {"type": "string", "const": "1.0"},
+        "ce_subject": {"type": "string", "description": "Id of the inquiry or case."},
+        "ce_dataschema": {"type": "string"},
+        "ce_municipalitycode": {"type": "string", "pattern": "^\\d{3}$"},
+        "content-type": {"type": "string", "const": "application/json"},
+    },
+}
+
+
+def _with_event_payloads(document: dict[str, Any]) -> dict[str, Any]:
+    """Subscribers take the raw record, so FastStream sees no payload type; name it here."""
+    model_by_topic = {topic_for(model): model.__name__ for model in EVENT_TYPES.values()}
+    messages = document["components"]["messages"]
+    for channel in document["channels"].values():
+        model = model_by_topic.get(channel["address"])
+        for ref in channel["messages"].values():
+            message = messages[ref["$ref"].rsplit("/", 1)[-1]]
+            if model is not None:
+                message["payload"] = {"$ref": f"#/components/schemas/{model}"}
+            message["headers"] = CE_HEADERS
+    document["components"]["schemas"].pop("EmptyPayload", None)
+    return document
 
 
 def render() -> str:
