@@ -24,7 +24,7 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
 from prometheus_client import REGISTRY, Counter
-from pymongo.errors import ConnectionFailure, OperationFailure
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
 from indgang_contracts.envelope import Envelope, InvalidEvent, Record, decode
 from indgang_contracts.events import Event
@@ -100,6 +100,26 @@ class EventConsumer:
         structlog.contextvars.bind_contextvars(event_id=envelope.id, event_type=envelope.type)
         return cast("Envelope[E]", envelope)
 
+    async def handle(
+        self,
+        message: KafkaMessage,
+        expected: type[E],
+        action: Callable[[Envelope[E]], Awaitable[object]],
+    ) -> None:
+        """Decode, then run `action`: transient faults are retried (and in the end the
+        record is redelivered); anything else is poison and is dead-lettered with the
+        reason, so one bad record never blocks its partition."""
+        envelope = await self.receive(message, expected)
+        if envelope is None:
+            return
+        try:
+            await retry_transient(lambda: action(envelope))
+        except TRANSIENT:
+            raise
+        except Exception as exc:
+            log.exception("handler_failed", error=type(exc).__name__)
+            await self.dead_letter(message, f"handler failed: {type(exc).__name__}: {exc}")
+
     async def dead_letter(self, message: KafkaMessage, reason: str) -> None:
         raw: Any = message.raw_message
         headers = {name: value.decode(errors="replace") for name, value in (raw.headers or [])}
@@ -128,7 +148,16 @@ class EventConsumer:
         )
 
 
-TRANSIENT: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError, TimeoutError)
+# Outages and races worth retrying. A duplicate key means a concurrent writer
+# (another instance) got there first: on retry the handler finds its work done.
+# Other store errors (OperationFailure) are refusals, not outages: poison.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    ConnectionFailure,
+    DuplicateKeyError,
+    KafkaError,
+    OSError,
+    TimeoutError,
+)
 
 
 async def retry_transient(
@@ -143,8 +172,6 @@ async def retry_transient(
     for attempt in range(1, attempts + 1):
         try:
             return await action()
-        except OperationFailure:
-            raise  # a real refusal by the store, not an outage
         except TRANSIENT as exc:
             if attempt == attempts:
                 raise

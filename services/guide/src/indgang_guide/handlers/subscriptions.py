@@ -10,7 +10,7 @@ from indgang_contracts.topics import topic_for
 from indgang_guide.adapters.store import GuideStore
 from indgang_guide.handlers.recommend import recommend_for_case
 from indgang_guide.settings import GuideSettings
-from indgang_runtime.messaging import EventConsumer, retry_transient, subscriber_options
+from indgang_runtime.messaging import EventConsumer, subscriber_options
 
 
 def build_router(
@@ -25,11 +25,10 @@ def build_router(
         **subscriber_options(settings),
     )
     async def on_case_routed(message: KafkaMessage) -> None:
-        envelope = await consumer.receive(message, CaseRouted)
-        if envelope is None:
-            return
-        await retry_transient(
-            lambda: recommend_for_case(envelope.data, store, settings.recommendations_per_case)
+        await consumer.handle(
+            message,
+            CaseRouted,
+            lambda e: recommend_for_case(e.data, store, settings.recommendations_per_case),
         )
 
     return router

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
-from jinja2 import TemplateError
 
 from indgang_contracts.events import CaseRouted, Event, InquiryReceived, ReferralMade
 from indgang_contracts.topics import topic_for
-from indgang_notifications.adapters.templates import TemplateMissing
-from indgang_notifications.domain.messages import UnknownDepartment
 from indgang_notifications.handlers.notify import Notifier
 from indgang_notifications.settings import NotificationSettings
-from indgang_runtime.messaging import EventConsumer, retry_transient, subscriber_options
-
-# An event we cannot turn into a message is dead-lettered with the reason.
-UNRENDERABLE = (TemplateMissing, TemplateError, UnknownDepartment, ValueError)
+from indgang_runtime.messaging import EventConsumer, subscriber_options
 
 
 def build_router(
@@ -25,15 +19,9 @@ def build_router(
     options = subscriber_options(settings)
 
     async def handle(message: KafkaMessage, model: type[Event]) -> None:
-        envelope = await consumer.receive(message, model)
-        if envelope is None:
-            return
-        try:
-            notifier.plan(envelope)
-        except UNRENDERABLE as exc:
-            await consumer.dead_letter(message, f"cannot render: {exc}")
-            return
-        await retry_transient(lambda: notifier.deliver(envelope), attempts=6, first_delay=0.5)
+        # Rendering problems are poison (dead-lettered by the consumer with the
+        # reason); SMTP outages are transient (retried, then redelivered).
+        await consumer.handle(message, model, notifier.deliver)
 
     @router.subscriber(
         settings.topic(topic_for(InquiryReceived)),

@@ -9,7 +9,7 @@ from indgang_contracts.events import CaseRouted, InquiryReceived, ReferralMade
 from indgang_contracts.topics import topic_for
 from indgang_routing.handlers.cases import CaseRouting
 from indgang_routing.settings import RoutingSettings
-from indgang_runtime.messaging import EventConsumer, retry_transient, subscriber_options
+from indgang_runtime.messaging import EventConsumer, subscriber_options
 
 
 def build_router(
@@ -24,10 +24,7 @@ def build_router(
         **subscriber_options(settings),
     )
     async def on_inquiry_received(message: KafkaMessage) -> None:
-        envelope = await consumer.receive(message, InquiryReceived)
-        if envelope is None:
-            return
-        await retry_transient(lambda: routing.route_inquiry(envelope.data))
+        await consumer.handle(message, InquiryReceived, lambda e: routing.route_inquiry(e.data))
 
     # Documented publications (the outbox relay does the publishing).
     router.publisher(topic_for(CaseRouted), title="routing/case-routed", schema=CaseRouted)
