@@ -38,10 +38,11 @@ T = TypeVar("T")
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017")
 KAFKA_VERSION = "4.1.1"
-KAFKA_LIBS = Path(
-    os.environ.get(
-        "INDGANG_KAFKA_LIBS", Path.home() / ".cache" / "indgang" / f"kafka-{KAFKA_VERSION}" / "libs"
-    )
+# Where deploy/infra.sh installs the Kafka jars.
+KAFKA_LIBS = (
+    Path(os.environ.get("INDGANG_CACHE", Path.home() / ".cache" / "indgang"))
+    / f"kafka-{KAFKA_VERSION}"
+    / "libs"
 )
 
 

@@ -1,0 +1,83 @@
+# indgang: everything runs on this machine, no Docker needed.
+#   make up      sync + infrastructure (Kafka, store, mail catcher) + the four services
+#   make test    sync + infrastructure + pytest
+#   make down    stop services and infrastructure (data stays in var/)
+# See deploy/README.md.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# uv from PATH, else the one `pip install uv` put into this Python.
+UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+export UV
+
+.PHONY: help ensure-uv sync infra-up infra-down infra-status services-up services-down \
+	up down status test lint bench contracts
+
+help:
+	@echo "make up | down | status | test | lint | bench | contracts | sync | infra-up | infra-down"
+
+ensure-uv:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || { \
+		echo "uv not found: installing it with pip"; \
+		python3 -m pip install --quiet uv || python3 -m pip install --quiet --break-system-packages uv; }
+
+sync: ensure-uv
+	$(UV) sync --frozen
+
+infra-up:
+	bash deploy/infra.sh up
+
+infra-down:
+	bash deploy/infra.sh down
+
+infra-status:
+	-@bash deploy/infra.sh status
+
+services-up:
+	bash deploy/services.sh up
+
+services-down:
+	bash deploy/services.sh down
+
+up:
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory sync infra-up services-up; \
+	echo; \
+	echo "indgang is up (took $$(( $$(date +%s) - start ))s):"; \
+	echo "  intake         http://127.0.0.1:8001   (Prometheus /metrics, /health/ready)"; \
+	echo "  routing        http://127.0.0.1:8002"; \
+	echo "  notifications  http://127.0.0.1:8003"; \
+	echo "  guide          http://127.0.0.1:8004"; \
+	echo "  Kafka          $${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"; \
+	echo "  store          $${MONGODB_URI:-mongodb://127.0.0.1:27017}"; \
+	echo "  mail UI        http://127.0.0.1:8025   (every mail sent lands here)"; \
+	echo "  logs           var/log/"; \
+	echo; \
+	echo "Try:  curl -s http://127.0.0.1:8001/health/ready"; \
+	echo "Stop: make down"
+
+down:
+	bash deploy/services.sh down
+	bash deploy/infra.sh down
+
+status:
+	-@bash deploy/infra.sh status
+	@echo
+	-@bash deploy/services.sh status
+
+test: sync infra-up
+	$(UV) run --frozen pytest
+
+lint: sync
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy contracts/src runtime/src services/*/src
+
+bench: sync
+	$(UV) run --frozen python bench/bench.py
+
+contracts: sync
+	$(UV) run --frozen indgang-contracts-generate
+	$(UV) run --frozen python contracts/scripts/asyncapi.py
