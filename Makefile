@@ -12,7 +12,7 @@ SHELL := /bin/bash
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export UV
 
-.PHONY: help ensure-uv sync infra-up infra-down infra-status services-up services-down \
+.PHONY: help ensure-uv sync browser infra-up infra-down infra-status services-up services-down \
 	up down status test lint bench contracts
 
 help:
@@ -25,6 +25,15 @@ ensure-uv:
 
 sync: ensure-uv
 	$(UV) sync --frozen
+	@# Front-end assets (dkfds, axe-core) from the npm registry, pinned by package-lock.json.
+	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch node_modules; fi
+
+# Debian's Chromium for the browser tests (Playwright's own download cannot work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ] || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 infra-up:
 	bash deploy/infra.sh up
@@ -67,7 +76,7 @@ status:
 	@echo
 	-@bash deploy/services.sh status
 
-test: sync infra-up
+test: sync browser infra-up
 	$(UV) run --frozen pytest
 
 lint: sync

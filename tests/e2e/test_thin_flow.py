@@ -6,8 +6,9 @@ import asyncio
 from typing import Any
 
 import httpx
-from conftest import System
+
 from harness import EventLog, SmtpServer, eventually
+from pytest_indgang import System
 
 INQUIRY: dict[str, Any] = {
     "organisation": {"name": "Kaffe & Omsorg ApS", "cvr": "35954716", "stage": "start_up"},

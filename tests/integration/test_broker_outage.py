@@ -14,8 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SERVICES
+
 from harness import EventLog, PrivateKafka, ServiceProcess, SmtpServer, eventually, service_env
+from pytest_indgang import SERVICES
 
 
 @pytest.fixture
@@ -99,8 +100,9 @@ async def test_posts_during_outage_are_routed_and_mailed_once_kafka_returns(
 
 async def drop_run_databases(run_id: str) -> None:
     # The private broker's topics vanish with it; only the databases need removing.
-    from harness import MONGODB_URI
     from pymongo import AsyncMongoClient
+
+    from harness import MONGODB_URI
 
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGODB_URI)
     for name in await client.list_database_names():

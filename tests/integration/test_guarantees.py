@@ -7,12 +7,13 @@ import json
 from typing import Any
 
 import httpx
-from conftest import System
-from harness import MONGODB_URI, EventLog, SmtpServer, eventually, produce
 from pymongo import AsyncMongoClient
 
 from indgang_contracts.envelope import encode
 from indgang_contracts.examples import INQUIRY_RECEIVED
+
+from harness import MONGODB_URI, EventLog, SmtpServer, eventually, produce
+from pytest_indgang import System
 
 
 def _inquiry(suffix: str) -> Any:

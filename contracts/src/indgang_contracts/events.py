@@ -90,6 +90,39 @@ class RoutingReason(StrEnum):
     MANUAL = "manual"
 
 
+class CaseStatus(StrEnum):
+    """A case's lifecycle: new → assigned → in_progress → waiting → closed (→ reopened)."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    CLOSED = "closed"
+
+
+class ReferralStatus(StrEnum):
+    """Where a referral stands; the target department or provider answers it."""
+
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    COMPLETED = "completed"
+
+
+class ContactChannel(StrEnum):
+    """How the consultant made contact."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    MEETING = "meeting"
+    VIDEO = "video"
+
+
+class DeliveryChannel(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
 class _Model(BaseModel):
     # Unknown fields are ignored so that additive changes by a producer never
     # break an older consumer.
@@ -192,6 +225,16 @@ class InquiryReceived(Event):
     privacy_notice_version: str = Field(
         description="Version of the privacy notice the inquirer was shown and accepted."
     )
+    received_by: str | None = Field(
+        default=None,
+        description="Staff id or department system that registered the inquiry on the "
+        "inquirer's behalf (phone, e-mail, walk-in, forwarded); null for the public form.",
+    )
+    follow_up_of: str | None = Field(
+        default=None,
+        description="Inquiry id of the organisation's previous inquiry when this one is a "
+        "follow-up (repeat contact); routing keeps it with the same consultant.",
+    )
 
     def subject(self) -> str:
         return self.inquiry_id
@@ -272,6 +315,211 @@ class ReferralMade(Event):
         return self.case_id
 
 
+class CaseStatusChanged(Event):
+    """A case moved in its lifecycle (first contact logged, waiting, closed, reopened)."""
+
+    EVENT_NAME: ClassVar[str] = "case-status-changed"
+
+    case_id: str = Field(description="The case's id.")
+    reference: str = Field(description="The inquiry's reference.")
+    organisation_key: str = Field(description="See inquiry-received.organisation_key.")
+    status: CaseStatus = Field(description="The new status.")
+    previous_status: CaseStatus = Field(description="The status before the change.")
+    reopened: bool = Field(default=False, description="True when a closed case was reopened.")
+    consultant_id: str = Field(description="The owning consultant (unchanged by status changes).")
+    changed_by: str = Field(description="Staff id of who made the change.")
+    changed_at: datetime = Field(description="When (UTC).")
+    first_contact_channel: ContactChannel | None = Field(
+        default=None, description="How first contact was made, when this change logs it."
+    )
+    first_contact_at: datetime | None = Field(
+        default=None, description="When first contact was made, when this change logs it."
+    )
+    outcome: str | None = Field(
+        default=None, max_length=2000, description="The outcome, when the case is closed."
+    )
+
+    def subject(self) -> str:
+        return self.case_id
+
+    def partition_key(self) -> str:
+        return self.case_id
+
+
+class FirstContactOverdue(Event):
+    """A case's first-contact deadline passed without contact (published once per case)."""
+
+    EVENT_NAME: ClassVar[str] = "first-contact-overdue"
+
+    case_id: str = Field(description="The case's id.")
+    reference: str = Field(description="The inquiry's reference.")
+    organisation_name: str = Field(description="The organisation's name.")
+    consultant: Consultant = Field(description="The owning consultant, to be reminded.")
+    team_lead_email: EmailStr | None = Field(
+        default=None, description="The team lead, to be told as well."
+    )
+    first_contact_due: date = Field(description="The deadline that passed.")
+    detected_at: datetime = Field(description="When the overdue case was found (UTC).")
+
+    def subject(self) -> str:
+        return self.case_id
+
+    def partition_key(self) -> str:
+        return self.case_id
+
+
+class ReferralOutcome(_Model):
+    """What came of a completed referral, e.g. people employed with support."""
+
+    summary: str = Field(min_length=1, max_length=2000, description="What was done, in words.")
+    wage_subsidy_hires: int = Field(default=0, ge=0, description="People hired with løntilskud.")
+    work_placements: int = Field(default=0, ge=0, description="Virksomhedspraktik placements.")
+    flex_jobs: int = Field(default=0, ge=0, description="Fleksjob hires.")
+    other_hires: int = Field(default=0, ge=0, description="Other hires.")
+
+
+class ReferralUpdated(Event):
+    """The target of a referral answered it: accepted, declined (why) or completed (outcome).
+
+    Published by routing when answered through its API, or by a department system
+    directly; routing applies it to the case, whose consultant stays the owner.
+    """
+
+    EVENT_NAME: ClassVar[str] = "referral-updated"
+
+    referral_id: str = Field(description="The referral answered.")
+    case_id: str = Field(description="The case it belongs to.")
+    status: ReferralStatus = Field(description="accepted, declined or completed.")
+    reason: str | None = Field(
+        default=None, max_length=2000, description="Why, when declined (required then)."
+    )
+    outcome: ReferralOutcome | None = Field(
+        default=None, description="What came of it, when completed (required then)."
+    )
+    answered_by: Department = Field(description="The department (or provider) answering.")
+    answered_by_provider_id: str | None = Field(
+        default=None, description="The outside provider's id, when a provider answers."
+    )
+    answered_at: datetime = Field(description="When (UTC).")
+
+    @model_validator(mode="after")
+    def _answer_is_complete(self) -> ReferralUpdated:
+        if self.status is ReferralStatus.SENT:
+            raise ValueError("an answer must accept, decline or complete the referral")
+        if self.status is ReferralStatus.DECLINED and not self.reason:
+            raise ValueError("a declined referral needs a reason")
+        if self.status is ReferralStatus.COMPLETED and self.outcome is None:
+            raise ValueError("a completed referral needs an outcome")
+        return self
+
+    def subject(self) -> str:
+        return self.case_id
+
+    def partition_key(self) -> str:
+        return self.case_id
+
+
+class SharedEntry(_Model):
+    """A guide entry as sent to an inquirer."""
+
+    id: str = Field(description="The guide entry's id.")
+    title: str = Field(description="Its title.")
+    summary: str = Field(description="Its short summary.")
+    url: str | None = Field(default=None, description="Where to read more, if public.")
+
+
+class GuideEntriesShared(Event):
+    """A consultant chose guide entries (external audience only) to send to the inquirer."""
+
+    EVENT_NAME: ClassVar[str] = "guide-entries-shared"
+
+    case_id: str = Field(description="The case.")
+    reference: str = Field(description="The inquiry's reference.")
+    contact: ContactPerson = Field(description="Who receives them.")
+    consultant: Consultant = Field(description="Who sends them (the one contact).")
+    entries: list[SharedEntry] = Field(min_length=1, max_length=20, description="The entries.")
+    message: str | None = Field(
+        default=None, max_length=2000, description="A personal note from the consultant."
+    )
+    shared_at: datetime = Field(description="When (UTC).")
+
+    def subject(self) -> str:
+        return self.case_id
+
+    def partition_key(self) -> str:
+        return self.case_id
+
+
+class GuideEntryPublished(Event):
+    """A guide entry was published (new or a new version), so other systems can follow."""
+
+    EVENT_NAME: ClassVar[str] = "guide-entry-published"
+
+    entry_id: str = Field(description="The entry's id.")
+    version: int = Field(ge=1, description="The published version number.")
+    title: str = Field(description="The entry's title.")
+    section: str = Field(description="The guide section (one of the seed's four).")
+    kind: str = Field(description="article, legislation, support_scheme or offer.")
+    audience: str = Field(description="internal, or external (may be sent to inquirers).")
+    published_by: str = Field(description="Staff id of the editor.")
+    published_at: datetime = Field(description="When (UTC).")
+
+    def subject(self) -> str:
+        return self.entry_id
+
+    def partition_key(self) -> str:
+        return self.entry_id
+
+
+class _DeliveryOutcome(Event):
+    delivery_id: str = Field(description="The delivery's id in the delivery log.")
+    event_id: str = Field(description="The CloudEvent id of the event that caused it.")
+    event_type: str = Field(description="The CloudEvent type of that event.")
+    message_kind: str = Field(description="What was sent, e.g. 'receipt', 'case_assigned'.")
+    channel: DeliveryChannel = Field(description="email or webhook.")
+    recipient_role: str = Field(
+        description="inquirer, consultant, team_lead, department or subscriber."
+    )
+    case_id: str | None = Field(default=None, description="The case it concerns, if any.")
+    inquiry_id: str | None = Field(default=None, description="The inquiry, if any.")
+    attempts: int = Field(ge=1, description="Attempts made.")
+
+    def subject(self) -> str:
+        return self.case_id or self.inquiry_id or self.delivery_id
+
+    def partition_key(self) -> str:
+        return self.subject()
+
+
+class NotificationDelivered(_DeliveryOutcome):
+    """A message was delivered (so a case timeline can show 'receipt sent 10:02')."""
+
+    EVENT_NAME: ClassVar[str] = "notification-delivered"
+
+    delivered_at: datetime = Field(description="When (UTC).")
+
+
+class NotificationFailed(_DeliveryOutcome):
+    """A message could not be delivered after all retries; the delivery is dead."""
+
+    EVENT_NAME: ClassVar[str] = "notification-failed"
+
+    error: str = Field(max_length=2000, description="The last error.")
+    failed_at: datetime = Field(description="When it was given up (UTC).")
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
-    model.ce_type(): model for model in (InquiryReceived, CaseRouted, ReferralMade)
+    model.ce_type(): model
+    for model in (
+        InquiryReceived,
+        CaseRouted,
+        ReferralMade,
+        CaseStatusChanged,
+        FirstContactOverdue,
+        ReferralUpdated,
+        GuideEntriesShared,
+        GuideEntryPublished,
+        NotificationDelivered,
+        NotificationFailed,
+    )
 }

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from indgang_contracts.events import CaseRouted, Event, InquiryReceived, ReferralMade
+from indgang_contracts.events import (
+    CaseRouted,
+    CaseStatusChanged,
+    Event,
+    FirstContactOverdue,
+    GuideEntriesShared,
+    GuideEntryPublished,
+    InquiryReceived,
+    NotificationDelivered,
+    NotificationFailed,
+    ReferralMade,
+    ReferralUpdated,
+)
 
 _CONTACT = {
     "name": "Åse Ødegård",
@@ -72,4 +84,116 @@ REFERRAL_MADE = ReferralMade.model_validate(
     }
 )
 
-EXAMPLES: tuple[Event, ...] = (INQUIRY_RECEIVED, CASE_ROUTED, REFERRAL_MADE)
+CASE_STATUS_CHANGED = CaseStatusChanged.model_validate(
+    {
+        "municipality_code": "756",
+        "case_id": CASE_ROUTED.case_id,
+        "reference": INQUIRY_RECEIVED.reference,
+        "organisation_key": "cvr:35954716",
+        "status": "in_progress",
+        "previous_status": "assigned",
+        "consultant_id": "ane-kjaer",
+        "changed_by": "ane-kjaer",
+        "changed_at": datetime(2026, 12, 1, 8, 30, tzinfo=UTC),
+        "first_contact_channel": "phone",
+        "first_contact_at": datetime(2026, 12, 1, 8, 15, tzinfo=UTC),
+    }
+)
+
+FIRST_CONTACT_OVERDUE = FirstContactOverdue.model_validate(
+    {
+        "municipality_code": "756",
+        "case_id": CASE_ROUTED.case_id,
+        "reference": INQUIRY_RECEIVED.reference,
+        "organisation_name": "Kaffe & Omsorg ApS",
+        "consultant": _CONSULTANT,
+        "team_lead_email": "teamleder@kommune.example",
+        "first_contact_due": date(2026, 12, 3),
+        "detected_at": datetime(2026, 12, 4, 6, 0, tzinfo=UTC),
+    }
+)
+
+REFERRAL_UPDATED = ReferralUpdated.model_validate(
+    {
+        "municipality_code": "756",
+        "referral_id": REFERRAL_MADE.referral_id,
+        "case_id": CASE_ROUTED.case_id,
+        "status": "completed",
+        "outcome": {
+            "summary": "To ledige ansat i løntilskud i caféen fra januar.",
+            "wage_subsidy_hires": 2,
+        },
+        "answered_by": "job_centre",
+        "answered_at": datetime(2026, 12, 10, 13, 0, tzinfo=UTC),
+    }
+)
+
+GUIDE_ENTRIES_SHARED = GuideEntriesShared.model_validate(
+    {
+        "municipality_code": "756",
+        "case_id": CASE_ROUTED.case_id,
+        "reference": INQUIRY_RECEIVED.reference,
+        "contact": _CONTACT,
+        "consultant": _CONSULTANT,
+        "entries": [
+            {
+                "id": "rsv-registrering",
+                "title": "Registrering som registreret socialøkonomisk virksomhed (RSV)",
+                "summary": "Hvad registreringen kræver, og hvordan man søger.",
+                "url": "https://erhvervsstyrelsen.dk/vejledning-registrering-som-registreret-socialoekonomisk-virksomhed",
+            }
+        ],
+        "message": "Her er det, vi talte om.",
+        "shared_at": datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+    }
+)
+
+GUIDE_ENTRY_PUBLISHED = GuideEntryPublished.model_validate(
+    {
+        "municipality_code": "756",
+        "entry_id": "rsv-registrering",
+        "version": 2,
+        "title": "Registrering som registreret socialøkonomisk virksomhed (RSV)",
+        "section": "starting_and_running",
+        "kind": "article",
+        "audience": "external",
+        "published_by": "guide-editor",
+        "published_at": datetime(2026, 12, 2, 12, 0, tzinfo=UTC),
+    }
+)
+
+_DELIVERY = {
+    "municipality_code": "756",
+    "delivery_id": "d-0001",
+    "event_id": "2be9c507-2af0-4435-adce-eb22393f4a2b",
+    "event_type": "dk.indgang.inquiry-received.v1",
+    "message_kind": "receipt",
+    "channel": "email",
+    "recipient_role": "inquirer",
+    "inquiry_id": INQUIRY_RECEIVED.inquiry_id,
+    "attempts": 1,
+}
+NOTIFICATION_DELIVERED = NotificationDelivered.model_validate(
+    {**_DELIVERY, "delivered_at": datetime(2026, 11, 30, 9, 2, 3, tzinfo=UTC)}
+)
+NOTIFICATION_FAILED = NotificationFailed.model_validate(
+    {
+        **_DELIVERY,
+        "attempts": 8,
+        "error": "SMTPConnectError: connection refused",
+        "failed_at": datetime(2026, 11, 30, 11, 0, tzinfo=UTC),
+    }
+)
+
+EXAMPLES: tuple[Event, ...] = (
+    INQUIRY_RECEIVED,
+    CASE_ROUTED,
+    REFERRAL_MADE,
+    CASE_STATUS_CHANGED,
+    FIRST_CONTACT_OVERDUE,
+    REFERRAL_UPDATED,
+    GUIDE_ENTRIES_SHARED,
+    GUIDE_ENTRY_PUBLISHED,
+    NOTIFICATION_DELIVERED,
+    NOTIFICATION_FAILED,
+)

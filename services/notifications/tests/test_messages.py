@@ -6,12 +6,13 @@ import pytest
 
 from indgang_contracts.envelope import Envelope
 from indgang_contracts.events import Event
-from indgang_contracts.examples import EXAMPLES, REFERRAL_MADE
+from indgang_contracts.examples import CASE_ROUTED, INQUIRY_RECEIVED, REFERRAL_MADE
 from indgang_notifications.adapters.templates import MessageTemplates
 from indgang_notifications.domain.messages import messages_for
 from indgang_notifications.handlers.notify import load_departments
 from indgang_notifications.settings import NotificationSettings
 
+MESSAGED = (INQUIRY_RECEIVED, CASE_ROUTED, REFERRAL_MADE)
 SETTINGS = NotificationSettings()
 DEPARTMENTS = load_departments(SETTINGS.departments_file)
 TEMPLATES = MessageTemplates(
@@ -32,7 +33,7 @@ def envelope(event: Event) -> Envelope[Event]:
     )
 
 
-@pytest.mark.parametrize("event", EXAMPLES, ids=lambda e: e.EVENT_NAME)
+@pytest.mark.parametrize("event", MESSAGED, ids=lambda e: e.EVENT_NAME)
 def test_every_example_renders(event: Event) -> None:
     messages = messages_for(envelope(event), DEPARTMENTS)
     assert messages
@@ -49,7 +50,7 @@ def test_every_example_renders(event: Event) -> None:
 
 
 def test_receipt_says_what_the_municipality_cannot_do() -> None:
-    (message,) = messages_for(envelope(EXAMPLES[0]), DEPARTMENTS)
+    (message,) = messages_for(envelope(INQUIRY_RECEIVED), DEPARTMENTS)
     text = TEMPLATES.render("receipt", "da", message.context).text
     assert "H-7K3M9Q2P" in text
     assert "kan ikke give direkte økonomisk støtte" in text
@@ -71,9 +72,9 @@ def test_referral_without_consent_has_no_contact_details() -> None:
 
 
 def test_html_part_escapes_user_text() -> None:
-    hostile = EXAMPLES[0].model_copy(
+    hostile = INQUIRY_RECEIVED.model_copy(
         update={
-            "organisation": EXAMPLES[0].organisation.model_copy(
+            "organisation": INQUIRY_RECEIVED.organisation.model_copy(
                 update={"name": "<script>x</script>"}
             )
         }  # type: ignore[attr-defined]

@@ -1,0 +1,20 @@
+"""The browser harness itself: Debian's Chromium renders a served page and axe runs in it."""
+
+from __future__ import annotations
+
+from playwright.async_api import Page
+
+from pytest_indgang import System, axe_violations
+
+
+async def test_chromium_renders_openapi_page_and_axe_runs(system: System, page: Page) -> None:
+    response = await page.goto(f"{system.url('intake')}/health/live")
+    assert response is not None
+    assert response.status == 200
+    assert "live" in (await page.content())
+    await page.set_content(
+        '<html lang="da"><head><title>t</title></head><body><main><h1>Hej</h1>'
+        '<p style="color:#888;background:#999">svag kontrast</p></main></body></html>'
+    )
+    violations = await axe_violations(page)
+    assert any(v["id"] == "color-contrast" for v in violations)

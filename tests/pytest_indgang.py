@@ -1,0 +1,162 @@
+"""Shared fixtures (a pytest plugin, loaded with `-p pytest_indgang` for every test directory).
+
+Real parts: the broker and store started by `deploy/infra.sh`, the four services
+as real processes, a real SMTP server, and headless Chromium (Debian's package)
+driven by Playwright, with axe-core from npm for accessibility checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from playwright.async_api import Browser, Page, async_playwright
+from pymongo import AsyncMongoClient
+
+from harness import (
+    KAFKA_BOOTSTRAP,
+    MONGODB_URI,
+    ROOT,
+    ServiceProcess,
+    SmtpServer,
+    reachable,
+    service_env,
+)
+
+SERVICES = ("intake", "routing", "notifications", "guide")
+
+
+@pytest.fixture(scope="session")
+def infra() -> None:
+    """The shared broker and store must run (`make test` starts them)."""
+    problems = [
+        f"{name} not reachable at {where}"
+        for name, where in (
+            ("Kafka", KAFKA_BOOTSTRAP),
+            ("MongoDB-compatible store", MONGODB_URI.split("//")[-1].split("/")[0]),
+        )
+        if not reachable(where)
+    ]
+    if problems:
+        pytest.fail("; ".join(problems) + " — start them with `bash deploy/infra.sh up`")
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class System:
+    run_id: str
+    bootstrap: str
+    services: dict[str, ServiceProcess]
+
+    def url(self, name: str) -> str:
+        return self.services[name].url
+
+    def topic(self, name: str) -> str:
+        return f"test-{self.run_id}.{name}"
+
+
+@pytest.fixture(scope="session")
+async def system(infra: None, run_id: str, smtp: SmtpServer) -> AsyncIterator[System]:
+    """All four services as real processes, isolated by topic prefix and databases."""
+    services = {
+        name: ServiceProcess(name, service_env(run_id, name, KAFKA_BOOTSTRAP, smtp.port))
+        for name in SERVICES
+    }
+    for service in services.values():
+        service.start()
+    try:
+        await asyncio.gather(*(s.wait_ready() for s in services.values()))
+        yield System(run_id, KAFKA_BOOTSTRAP, services)
+    finally:
+        for service in services.values():
+            service.stop()
+        await drop_run(run_id)
+
+
+async def drop_run(run_id: str) -> None:
+    """Remove the run's databases and topics."""
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGODB_URI)
+    try:
+        for name in await client.list_database_names():
+            if name.startswith(f"t_{run_id}_"):
+                await client.drop_database(name)
+    finally:
+        await client.close()
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP)
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if t.startswith(f"test-{run_id}.")]
+        if topics:
+            await admin.delete_topics(topics)
+    finally:
+        await admin.close()
+
+
+# --- Browser -------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Without the background-networking flags Chromium keeps dialling Google's
+# hosts, which this machine's closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Chromium from Debian's `chromium` package, driven by Playwright."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: apt-get install chromium (.ci/run does)")
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context(locale="da-DK")
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+async def axe_violations(
+    page: Page, impacts: tuple[str, ...] = ("serious", "critical")
+) -> list[Any]:
+    """Run axe-core (from npm) in the page; the violations of the given impacts."""
+    if not AXE.exists():
+        raise AssertionError("node_modules/axe-core missing: run `make sync` (npm ci)")
+    await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate(
+        "async () => await axe.run(document, "
+        "{runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})"
+    )
+    return [v for v in result["violations"] if v["impact"] in impacts]
