@@ -7,6 +7,9 @@ environment. Standard variable names are used where they exist.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -38,6 +41,31 @@ class ServiceSettings(BaseSettings):
     )
     consumer_group: str | None = Field(
         default=None, description="Kafka consumer group; defaults to 'indgang-<service>'."
+    )
+
+    # Staff sign-in and department API keys (indgang_runtime.auth).
+    auth_mode: Literal["local", "oidc"] = Field(
+        default="local", description="'oidc' in production; 'local' uses USERS_FILE."
+    )
+    users_file: Path = Field(
+        default=Path("deploy/dev/users.toml"), description="Local staff users (development)."
+    )
+    session_secret: str = Field(
+        default="indgang-development-only-session-secret",
+        description="Signs session cookies; set a long random value in production.",
+    )
+    session_https_only: bool = Field(default=False, description="Secure cookies (HTTPS).")
+    oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer URL.")
+    oidc_client_id: str | None = Field(default=None, description="OIDC client id.")
+    oidc_client_secret: str | None = Field(default=None, description="OIDC client secret.")
+    oidc_roles_claim: str = Field(default="roles", description="Claim that carries roles.")
+    api_keys_file: Path = Field(
+        default=Path("deploy/dev/api-keys.toml"),
+        description="Department systems' API keys (SHA-256 hashes).",
+    )
+    accessibility_statement_url: str = Field(
+        default="http://127.0.0.1:8001/tilgaengelighed",
+        description="The accessibility statement linked from every page's footer.",
     )
 
     @property
