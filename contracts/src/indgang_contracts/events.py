@@ -258,6 +258,10 @@ class CaseRouted(Event):
     )
     needs: list[Need] = Field(description="The needs of the case.")
     consultant: Consultant = Field(description="The consultant who now owns the case.")
+    contact: ContactPerson | None = Field(
+        default=None,
+        description="The inquirer, so they can be introduced to their one consultant.",
+    )
     previous_consultant_id: str | None = Field(
         default=None, description="The former owner on reassignment; null on first routing."
     )

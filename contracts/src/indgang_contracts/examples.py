@@ -59,6 +59,7 @@ CASE_ROUTED = CaseRouted.model_validate(
         "organisation_stage": "start_up",
         "needs": ["hiring_vulnerable_unemployed", "rsv_registration"],
         "consultant": _CONSULTANT,
+        "contact": _CONTACT,
         "reason": "expertise",
         "explanation": "Ane Kjær dækker flest af behovene (2 af 2).",
         "first_contact_due": date(2026, 12, 3),

@@ -46,6 +46,7 @@ def case_routed(
         organisation_stage=inquiry.organisation.stage,
         needs=inquiry.needs,
         consultant=assignment.consultant.reference(),
+        contact=inquiry.contact,
         previous_consultant_id=previous_consultant_id,
         reason=assignment.reason,
         explanation=assignment.explanation,
