@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import asyncio
+import contextlib
+from functools import partial
+from pathlib import Path
+from typing import Any
 
+import structlog
+from fastapi import FastAPI, Request
+
+from indgang_contracts.events import GuideEntryPublished
+from indgang_contracts.topics import topic_for
 from indgang_guide.adapters.content_files import load_content
 from indgang_guide.adapters.store import GuideStore
+from indgang_guide.handlers.catalogue import Catalogue
+from indgang_guide.handlers.editing import Editing
 from indgang_guide.handlers.subscriptions import build_router
 from indgang_guide.settings import GuideSettings
 from indgang_guide.web.api import api_router
+from indgang_guide.web.pages import page_router
+from indgang_guide.web.texts import TEXTS
 from indgang_runtime import mongo
-from indgang_runtime.messaging import EventConsumer, make_broker
+from indgang_runtime.auth import install_auth
+from indgang_runtime.messaging import EventConsumer, make_broker, publish_record
+from indgang_runtime.outbox import OutboxRelay
+from indgang_runtime.pages import Translations, mount_assets, page_templates
 from indgang_runtime.service import Runtime, build_app, serve
+
+log = structlog.get_logger(__name__)
+_TEMPLATES = Path(__file__).parent / "web" / "templates"
 
 
 def create_app(settings: GuideSettings | None = None) -> FastAPI:
@@ -21,21 +40,67 @@ def create_app(settings: GuideSettings | None = None) -> FastAPI:
     client = mongo.connect(settings.mongodb_uri)
     db = client[settings.mongodb_database]
     store = GuideStore(db)
-    broker.include_router(build_router(settings, store, EventConsumer(broker, settings)))
+    catalogue = Catalogue(store)
+    # Documents the publication for AsyncAPI; the outbox relay does the publishing.
+    broker.publisher(
+        topic_for(GuideEntryPublished),
+        title="guide/guide-entry-published",
+        schema=GuideEntryPublished,
+    )
+    relay = OutboxRelay(
+        settings.service_name,
+        [store.entries],
+        partial(publish_record, broker, settings.kafka_topic_prefix),
+        poll_seconds=settings.outbox_poll_seconds,
+    )
+
+    async def after_save() -> None:
+        await catalogue.refresh()
+        relay.kick()
+
+    editing = Editing(store, settings.municipality_code, settings.event_source, after_save)
+    broker.include_router(build_router(settings, store, catalogue, EventConsumer(broker, settings)))
 
     async def load_into_store() -> None:
         await store.ensure_indexes()
-        await store.load(content.sections, content.entries)
+        await editing.load_files(content)
+
+    async def follow_other_instances() -> None:
+        while True:
+            await asyncio.sleep(settings.catalogue_refresh_seconds)
+            with contextlib.suppress(Exception):  # store outage: try again next round
+                await catalogue.refresh_if_changed()
 
     runtime = Runtime(
-        settings=settings, broker=broker, client=client, db=db, on_startup=[load_into_store]
+        settings=settings,
+        broker=broker,
+        client=client,
+        db=db,
+        relay=relay,
+        on_startup=[load_into_store],
+        background=[follow_other_instances],
     )
-    return build_app(
+    templates = page_templates(_TEMPLATES)
+    translations = Translations(TEXTS)
+    app = build_app(
         runtime,
         title="indgang guide",
         description="The internal guide: where help for social-economy enterprises can be found.",
-        routers=[api_router(store)],
+        routers=[
+            api_router(store, catalogue, editing),
+            page_router(settings, store, catalogue, editing, templates, translations),
+        ],
     )
+
+    def page_context(request: Request) -> dict[str, Any]:
+        return {
+            "municipality_name": settings.municipality_name,
+            "accessibility_statement_url": settings.accessibility_statement_url,
+        }
+
+    mount_assets(app)
+    install_auth(app, settings, templates, translations, page_context)
+    return app
 
 
 def main() -> None:

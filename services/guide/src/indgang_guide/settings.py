@@ -18,3 +18,15 @@ class GuideSettings(ServiceSettings):
     mongodb_database: str = "indgang_guide"
     content_dir: Path = Field(default=_CONTENT, description="Guide content files (TOML).")
     recommendations_per_case: int = Field(default=5, ge=1, le=20)
+    municipality_name: str = Field(
+        default="Ikast-Brande Kommune", description="Shown on the pages."
+    )
+    catalogue_refresh_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often an instance looks for entries saved by other instances.",
+    )
+    intake_form_url: str = Field(
+        default="http://127.0.0.1:8001/",
+        description="The public inquiry form, linked from the public help page.",
+    )

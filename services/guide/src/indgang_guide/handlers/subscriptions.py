@@ -8,13 +8,17 @@ from faststream.kafka.annotations import KafkaMessage
 from indgang_contracts.events import CaseRouted
 from indgang_contracts.topics import topic_for
 from indgang_guide.adapters.store import GuideStore
+from indgang_guide.handlers.catalogue import Catalogue
 from indgang_guide.handlers.recommend import recommend_for_case
 from indgang_guide.settings import GuideSettings
 from indgang_runtime.messaging import EventConsumer, subscriber_options
 
 
 def build_router(
-    settings: GuideSettings, store: GuideStore, consumer: EventConsumer
+    settings: GuideSettings,
+    store: GuideStore,
+    catalogue: Catalogue,
+    consumer: EventConsumer,
 ) -> KafkaRouter:
     router = KafkaRouter()
 
@@ -28,7 +32,9 @@ def build_router(
         await consumer.handle(
             message,
             CaseRouted,
-            lambda e: recommend_for_case(e.data, store, settings.recommendations_per_case),
+            lambda e: recommend_for_case(
+                e.data, store, catalogue, settings.recommendations_per_case
+            ),
         )
 
     return router
