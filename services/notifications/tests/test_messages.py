@@ -1,30 +1,48 @@
-"""Every template renders with every event example, in every language it exists in."""
+"""Every template renders with every event example in both languages; the right people get them."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import pytest
 
 from indgang_contracts.envelope import Envelope
 from indgang_contracts.events import Event
-from indgang_contracts.examples import CASE_ROUTED, INQUIRY_RECEIVED, REFERRAL_MADE
+from indgang_contracts.examples import (
+    CASE_ROUTED,
+    EXAMPLES,
+    FIRST_CONTACT_OVERDUE,
+    GUIDE_ENTRIES_SHARED,
+    INQUIRY_RECEIVED,
+    REFERRAL_MADE,
+)
 from indgang_notifications.adapters.templates import MessageTemplates
-from indgang_notifications.domain.messages import messages_for
+from indgang_notifications.domain.messages import Audience, CaseParties, plan
+from indgang_notifications.domain.subscriptions import Subscription
 from indgang_notifications.handlers.notify import load_departments
 from indgang_notifications.settings import NotificationSettings
 
-MESSAGED = (INQUIRY_RECEIVED, CASE_ROUTED, REFERRAL_MADE)
 SETTINGS = NotificationSettings()
 DEPARTMENTS = load_departments(SETTINGS.departments_file)
+AUDIENCE = Audience(DEPARTMENTS)
 TEMPLATES = MessageTemplates(
-    SETTINGS.templates_dir, {"municipality_name": "Ikast-Brande Kommune", "routing_url": "http://x"}
+    SETTINGS.templates_dir,
+    {"municipality_name": "Ikast-Brande Kommune", "routing_url": "http://routing.example"},
 )
+PARTIES = CaseParties(CASE_ROUTED.case_id, CASE_ROUTED.consultant, CASE_ROUTED.contact)
+LANGUAGES = ("da", "en")
+E = TypeVar("E", bound=Event)
 
 
-def envelope(event: Event) -> Envelope[Event]:
-    from datetime import UTC, datetime
+def changed(event: E, **updates: Any) -> E:
+    """A validated copy (model_copy would skip validation)."""
+    return type(event).model_validate({**event.model_dump(), **updates})
 
+
+def envelope(event: Event, event_id: str = "evt-1") -> Envelope[Event]:
     return Envelope(
-        id="evt-1",
+        id=event_id,
         type=event.ce_type(),
         source="/test",
         time=datetime.now(UTC),
@@ -33,53 +51,191 @@ def envelope(event: Event) -> Envelope[Event]:
     )
 
 
-@pytest.mark.parametrize("event", MESSAGED, ids=lambda e: e.EVENT_NAME)
-def test_every_example_renders(event: Event) -> None:
-    messages = messages_for(envelope(event), DEPARTMENTS)
-    assert messages
-    for message in messages:
-        languages = sorted(
-            p.name.split(".")[1] for p in SETTINGS.templates_dir.glob(f"{message.kind}.*.txt")
-        )
-        assert "da" in languages
-        for language in languages:
-            rendered = TEMPLATES.render(message.kind, language, message.context)
-            assert rendered.subject
-            assert "{{" not in rendered.text
-            assert "<p>" in rendered.html
+def texts(event: Event, kind: str, language: str, parties: CaseParties | None = PARTIES) -> Any:
+    (message,) = [m for m in plan(envelope(event), AUDIENCE, parties).messages if m.kind == kind]
+    return TEMPLATES.render(kind, language, message.context)
+
+
+def test_every_kind_exists_in_danish_and_english() -> None:
+    kinds = TEMPLATES.kinds()
+    assert set(kinds) == {
+        "receipt",
+        "introduction",
+        "case_assigned",
+        "case_reassigned",
+        "referral",
+        "referral_notice",
+        "first_contact_overdue",
+        "overdue_team_lead",
+        "guide_entries",
+    }
+    assert all(sorted(languages) == ["da", "en"] for languages in kinds.values())
+
+
+@pytest.mark.parametrize("event", EXAMPLES, ids=lambda e: e.EVENT_NAME)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_example_renders_in_both_languages(event: Event, language: str) -> None:
+    for message in plan(envelope(event), AUDIENCE, PARTIES).messages:
+        rendered = TEMPLATES.render(message.kind, language, message.context)
+        assert rendered.subject
+        assert "{{" not in rendered.text
+        assert "{%" not in rendered.text
+        assert f'<html lang="{language}">' in rendered.html
+        assert "<p>" in rendered.html
+
+
+def test_who_gets_what() -> None:
+    def recipients(event: Event, parties: CaseParties | None = PARTIES) -> set[tuple[str, str]]:
+        return {(m.kind, m.recipient) for m in plan(envelope(event), AUDIENCE, parties).messages}
+
+    inquirer = "aase@kaffeogomsorg.example"
+    assert recipients(INQUIRY_RECEIVED) == {("receipt", inquirer)}
+    assert recipients(CASE_ROUTED, None) == {
+        ("introduction", inquirer),
+        ("case_assigned", "ane.kjaer@kommune.example"),
+    }
+    assert recipients(REFERRAL_MADE) == {
+        ("referral", "jobcenter@kommune.example"),
+        ("referral_notice", inquirer),
+    }
+    assert recipients(FIRST_CONTACT_OVERDUE) == {
+        ("first_contact_overdue", "ane.kjaer@kommune.example"),
+        ("overdue_team_lead", "teamleder@kommune.example"),
+    }
+    assert recipients(GUIDE_ENTRIES_SHARED) == {("guide_entries", inquirer)}
+
+
+def test_introduction_names_the_one_contact_in_the_inquirers_language() -> None:
+    english = changed(
+        CASE_ROUTED, contact={**CASE_ROUTED.model_dump()["contact"], "preferred_language": "en"}
+    )
+    (intro,) = [
+        m for m in plan(envelope(english), AUDIENCE, None).messages if m.kind == "introduction"
+    ]
+    assert intro.language == "en"
+    text = TEMPLATES.render("introduction", "en", intro.context).text
+    assert "Ane Kjær is your one contact" in text
+    assert "+4596601001" in text
+    assert "ane.kjaer@kommune.example" in text
+    assert "3 December 2026" in text
+    da = texts(CASE_ROUTED, "introduction", "da").text
+    assert "Ane Kjær er din ene kontakt" in da
+    assert "3. december 2026" in da
+
+
+def test_consultant_hears_why_and_team_lead_hears_overdue() -> None:
+    assigned = texts(CASE_ROUTED, "case_assigned", "da")
+    assert "faglig match" in assigned.text
+    assert "Ane Kjær dækker flest af behovene" in assigned.text
+    assert "ansættelse af ledige med støtte" in assigned.text
+    lead = texts(FIRST_CONTACT_OVERDUE, "overdue_team_lead", "da")
+    assert "H-7K3M9Q2P" in lead.subject
+    assert "3. december 2026" in lead.text
+
+
+def test_reassignment_tells_the_former_consultant_and_introduces_the_new_one() -> None:
+    new = {"id": "bjarne-holm", "name": "Bjarne Holm", "email": "bjarne.holm@kommune.example"}
+    moved = changed(
+        CASE_ROUTED, consultant=new, previous_consultant_id="ane-kjaer", reason="manual"
+    )
+    messages = plan(envelope(moved), AUDIENCE, PARTIES).messages
+    assert {(m.kind, m.recipient) for m in messages} == {
+        ("introduction", "aase@kaffeogomsorg.example"),
+        ("case_assigned", "bjarne.holm@kommune.example"),
+        ("case_reassigned", "ane.kjaer@kommune.example"),
+    }
+    intro = texts(moved, "introduction", "da")
+    assert intro.subject.startswith("Du har fået en ny kontakt: Bjarne Holm")
 
 
 def test_receipt_says_what_the_municipality_cannot_do() -> None:
-    (message,) = messages_for(envelope(INQUIRY_RECEIVED), DEPARTMENTS)
-    text = TEMPLATES.render("receipt", "da", message.context).text
+    text = texts(INQUIRY_RECEIVED, "receipt", "da").text
     assert "H-7K3M9Q2P" in text
     assert "kan ikke give direkte økonomisk støtte" in text
+    assert "cannot give direct financial support" in texts(INQUIRY_RECEIVED, "receipt", "en").text
 
 
-def test_referral_without_consent_has_no_contact_details() -> None:
-    no_consent = REFERRAL_MADE.model_copy(
-        update={"consent_to_share_contact": False, "contact": None}
-    )
-    (message,) = messages_for(envelope(no_consent), DEPARTMENTS)
-    assert message.recipient == "jobcenter@kommune.example"
-    text = TEMPLATES.render("referral", "da", message.context).text
-    assert "aase@kaffeogomsorg.example" not in text
-    assert "ikke givet samtykke" in text
-    with_consent = TEMPLATES.render(
-        "referral", "da", messages_for(envelope(REFERRAL_MADE), DEPARTMENTS)[0].context
-    ).text
+def test_referral_without_consent_has_no_contact_details_and_notice_uses_stored_contact() -> None:
+    no_consent = changed(REFERRAL_MADE, consent_to_share_contact=False, contact=None)
+    department = texts(no_consent, "referral", "da").text
+    assert "aase@kaffeogomsorg.example" not in department
+    assert "ikke givet samtykke" in department
+    assert "/api/v1/referrals/a3c9e1f4-2b7d-4e8a-9f10-6c5b4a3d2e19/answer" in department
+    notice = texts(no_consent, "referral_notice", "da")
+    assert "Din kontakt er stadig Ane Kjær" in notice.text
+    with_consent = texts(REFERRAL_MADE, "referral", "en").text
     assert "aase@kaffeogomsorg.example" in with_consent
+    assert "14 December 2026" in with_consent
+
+
+def test_referral_waits_for_the_case_when_the_inquirer_is_unknown() -> None:
+    no_consent = changed(REFERRAL_MADE, consent_to_share_contact=False, contact=None)
+    planned = plan(envelope(no_consent), AUDIENCE, None)
+    assert [m.kind for m in planned.messages] == ["referral"]
+    assert planned.waiting_for
+
+
+def test_guide_entries_list_each_entry_with_its_link() -> None:
+    text = texts(GUIDE_ENTRIES_SHARED, "guide_entries", "en").text
+    assert "Registrering som registreret socialøkonomisk virksomhed (RSV)" in text
+    assert "Read more: https://erhvervsstyrelsen.dk/" in text
+    assert "Her er det, vi talte om." in text
+    html = texts(GUIDE_ENTRIES_SHARED, "guide_entries", "da").html
+    assert '<a href="https://erhvervsstyrelsen.dk/' in html
+
+
+def test_subscriptions_add_webhooks_and_mailboxes_by_filter() -> None:
+    subscriptions = [
+        Subscription.model_validate(
+            {
+                "id": "jobcenter",
+                "name": "Jobcentrets fagsystem",
+                "event_types": ["referral-made"],
+                "channel": "webhook",
+                "url": "https://jc.example/hook",
+                "secret": "s" * 32,
+                "filters": [{"field": "target.department", "values": ["job_centre"]}],
+            }
+        ),
+        Subscription.model_validate(
+            {
+                "id": "indkoeb",
+                "name": "Indkøb",
+                "event_types": ["referral-made"],
+                "channel": "email",
+                "email": "udbud@kommune.example",
+                "filters": [{"field": "target.department", "values": ["procurement"]}],
+            }
+        ),
+    ]
+    audience = Audience(DEPARTMENTS, subscriptions)
+    to_job_centre = plan(envelope(REFERRAL_MADE), audience, PARTIES).messages
+    assert ("cloudevent", "jobcenter") in {(m.kind, m.recipient) for m in to_job_centre}
+    assert "udbud@kommune.example" not in {m.recipient for m in to_job_centre}
+    procurement = changed(REFERRAL_MADE, target={"department": "procurement"})
+    to_procurement = {m.recipient for m in plan(envelope(procurement), audience, PARTIES).messages}
+    assert "udbud@kommune.example" in to_procurement
+    assert "jobcenter" not in to_procurement
+
+
+def test_keys_are_stable_and_distinct() -> None:
+    first = plan(envelope(CASE_ROUTED), AUDIENCE, None).messages
+    again = plan(envelope(CASE_ROUTED), AUDIENCE, None).messages
+    assert [m.key for m in first] == [m.key for m in again]
+    assert [m.message_id for m in first] == [m.message_id for m in again]
+    assert len({m.key for m in first}) == len(first)
+    other_event = plan(envelope(CASE_ROUTED, "evt-2"), AUDIENCE, None).messages
+    assert not {m.message_id for m in first} & {m.message_id for m in other_event}
 
 
 def test_html_part_escapes_user_text() -> None:
-    hostile = INQUIRY_RECEIVED.model_copy(
-        update={
-            "organisation": INQUIRY_RECEIVED.organisation.model_copy(
-                update={"name": "<script>x</script>"}
-            )
-        }  # type: ignore[attr-defined]
+    hostile = changed(
+        INQUIRY_RECEIVED,
+        organisation={
+            **INQUIRY_RECEIVED.model_dump()["organisation"],
+            "name": "<script>x</script>",
+        },
     )
-    (message,) = messages_for(envelope(hostile), DEPARTMENTS)
-    rendered = TEMPLATES.render("receipt", "da", message.context)
+    rendered = texts(hostile, "receipt", "da")
     assert "<script>" not in rendered.html
     assert "&lt;script&gt;" in rendered.html

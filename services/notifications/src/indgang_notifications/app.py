@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import asyncio
+from functools import partial
+from typing import Any
 
+import structlog
+from fastapi import FastAPI, Request
+
+from indgang_notifications.adapters.case_parties import CaseParticipants
 from indgang_notifications.adapters.deliveries import DeliveryRepository
 from indgang_notifications.adapters.smtp import SmtpSender
+from indgang_notifications.adapters.subscriptions import SubscriptionRepository
 from indgang_notifications.adapters.templates import MessageTemplates
-from indgang_notifications.handlers.notify import Notifier, load_departments
+from indgang_notifications.adapters.webhooks import WebhookSender
+from indgang_notifications.handlers.notify import Planner, load_departments
+from indgang_notifications.handlers.sending import Sender
 from indgang_notifications.handlers.subscriptions import build_router
 from indgang_notifications.settings import NotificationSettings
 from indgang_notifications.web.api import api_router
+from indgang_notifications.web.pages import TRANSLATIONS, delivery_page_templates, page_router
 from indgang_runtime import mongo
-from indgang_runtime.messaging import EventConsumer, make_broker
+from indgang_runtime.auth import install_auth
+from indgang_runtime.messaging import EventConsumer, make_broker, publish_record
+from indgang_runtime.outbox import OutboxRelay
+from indgang_runtime.pages import mount_assets
 from indgang_runtime.service import Runtime, build_app, serve
+
+log = structlog.get_logger(__name__)
 
 
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
@@ -22,6 +37,8 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     client = mongo.connect(settings.mongodb_uri)
     db = client[settings.mongodb_database]
     deliveries = DeliveryRepository(db)
+    parties = CaseParticipants(db)
+    subscriptions = SubscriptionRepository(db)
     templates = MessageTemplates(
         settings.templates_dir,
         defaults={
@@ -29,23 +46,83 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             "routing_url": settings.routing_public_url,
         },
     )
-    notifier = Notifier(
-        deliveries, templates, SmtpSender(settings), load_departments(settings.departments_file)
+    # Delivery outcomes leave through the deliveries' own outbox.
+    relay = OutboxRelay(
+        settings.service_name,
+        [deliveries.collection],
+        partial(publish_record, broker, settings.kafka_topic_prefix),
+        poll_seconds=settings.outbox_poll_seconds,
     )
-    broker.include_router(build_router(settings, notifier, EventConsumer(broker, settings)))
+    sender = Sender(
+        settings,
+        deliveries,
+        subscriptions,
+        SmtpSender(settings),
+        WebhookSender(
+            settings.webhook_timeout_seconds,
+            settings.webhook_allow_plain_http,
+            user_agent="indgang-notifications/1",
+        ),
+        relay,
+    )
+    planner = Planner(
+        settings,
+        deliveries,
+        parties,
+        subscriptions,
+        templates,
+        load_departments(settings.departments_file),
+        sender.kick,
+    )
+    broker.include_router(build_router(settings, planner, EventConsumer(broker, settings)))
+
+    async def load_subscriptions() -> None:
+        await subscriptions.load_file(settings.subscriptions_file)
+
+    async def forget_closed_cases() -> None:
+        while True:
+            try:
+                forgotten = await parties.forget_expired()
+                if forgotten:
+                    log.info("case_contacts_deleted", count=forgotten)
+            except Exception as exc:  # the store is down: next round
+                log.warning("case_contacts_purge_failed", error=type(exc).__name__)
+            await asyncio.sleep(settings.purge_interval_seconds)
+
     runtime = Runtime(
         settings=settings,
         broker=broker,
         client=client,
         db=db,
-        on_startup=[deliveries.ensure_indexes],
+        relay=relay,
+        on_startup=[
+            deliveries.ensure_indexes,
+            parties.ensure_indexes,
+            load_subscriptions,
+        ],
+        background=[sender.run, forget_closed_cases],
     )
-    return build_app(
+    page_templates = delivery_page_templates(settings)
+
+    def page_context(request: Request) -> dict[str, Any]:
+        return {
+            "municipality_name": settings.municipality_name,
+            "accessibility_statement_url": settings.accessibility_statement_url,
+        }
+
+    app = build_app(
         runtime,
         title="indgang notifications",
-        description="E-mails (and later webhooks) for every party, each sent exactly once.",
-        routers=[api_router(deliveries)],
+        description="E-mails and signed webhooks for every party, each sent exactly once; "
+        "the delivery log and subscriptions.",
+        routers=[
+            api_router(settings, deliveries, subscriptions, sender.kick),
+            page_router(settings, deliveries, page_templates, page_context, sender.kick),
+        ],
     )
+    mount_assets(app)
+    install_auth(app, settings, page_templates, TRANSLATIONS, page_context)
+    return app
 
 
 def main() -> None:

@@ -33,6 +33,48 @@ class NotificationSettings(ServiceSettings):
         default=_HERE / "data" / "departments.toml",
         description="Department mailboxes for referrals (TOML).",
     )
+    subscriptions_file: Path = Field(
+        default=_HERE / "data" / "subscriptions.toml",
+        description="Subscriptions (webhooks, extra mailboxes), loaded into the store at start.",
+    )
     templates_dir: Path = Field(
         default=_HERE / "templates", description="Jinja2 message templates (editable)."
+    )
+    staff_language: str = Field(
+        default="da", pattern=r"^(da|en)$", description="Language of messages to staff."
+    )
+    admin_api_key: str | None = Field(
+        default=None,
+        description="Key for the subscriptions API and delivery API (header X-Admin-Key); "
+        "unset: those routes answer 503 to key holders, staff sessions still work.",
+    )
+    max_attempts: int = Field(default=8, ge=1, description="Attempts per delivery cycle.")
+    retry_base_seconds: float = Field(
+        default=30.0, gt=0, description="First retry delay; doubles per attempt (with jitter)."
+    )
+    retry_max_seconds: float = Field(default=3600.0, gt=0, description="Longest retry delay.")
+    sender_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the sender looks for due deliveries."
+    )
+    sender_concurrency: int = Field(default=4, ge=1, description="Deliveries sent at once.")
+    delivery_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a sender owns a claimed delivery; after a crash it is "
+        "retried when the lease runs out.",
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_allow_plain_http: bool = Field(
+        default=False, description="Allow http:// webhook URLs (development and tests only)."
+    )
+    case_contact_retention_days: int = Field(
+        default=30, ge=0, description="Days a closed case's contact details are kept."
+    )
+    contact_wait_minutes: float = Field(
+        default=15.0,
+        description="How long a referral waits for its case-routed (the inquirer's address) "
+        "before it is dead-lettered.",
+    )
+    purge_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often expired case contacts are deleted."
     )

@@ -1,17 +1,28 @@
 """Message templates: Jinja2 files a municipality can edit without code.
 
-A template renders to a first line `Subject: ...`, a blank line, then the body.
-`<kind>.<language>.txt` is the plain text; the HTML part is generated from it.
+`<kind>.<language>.txt` renders to a first line `Subject: ...`, a blank line,
+then the plain-text body. The HTML part is generated from the text (paragraphs,
+links), unless a `<kind>.<language>.html` exists: then that is rendered with
+autoescaping and the same context.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
+
+from indgang_notifications.domain.wording import day, label
 
 
 class TemplateMissing(LookupError):
@@ -25,29 +36,62 @@ class Rendered:
     html: str
 
 
+_URL = re.compile(r"(https?://[^\s<>\"]+)")
+
+
 class MessageTemplates:
     def __init__(self, directory: Path, defaults: dict[str, Any]) -> None:
-        # Plain text templates are not HTML: no autoescape; HTML is escaped below.
-        self._env = Environment(
+        self.directory = directory
+        # Plain text is not HTML: no autoescape there; the generated HTML is escaped below
+        # and hand-written .html templates are autoescaped.
+        self._text = Environment(
             loader=FileSystemLoader(directory),
             undefined=StrictUndefined,
-            autoescape=False,
+            autoescape=select_autoescape(enabled_extensions=("html",), default=False),
             keep_trailing_newline=True,
         )
+        self._text.filters["label"] = label
+        self._text.filters["day"] = day
         self._defaults = defaults
+
+    def kinds(self) -> dict[str, list[str]]:
+        """Template kind → languages it exists in."""
+        found: dict[str, list[str]] = {}
+        for path in sorted(self.directory.glob("*.*.txt")):
+            kind, language, _ = path.name.split(".")
+            found.setdefault(kind, []).append(language)
+        return found
 
     def render(self, kind: str, language: str, context: dict[str, Any]) -> Rendered:
         try:
-            template = self._env.get_template(f"{kind}.{language}.txt")
+            template = self._text.get_template(f"{kind}.{language}.txt")
         except TemplateNotFound as exc:
             raise TemplateMissing(f"no template {kind!r} in language {language!r}") from exc
-        rendered = template.render({**self._defaults, **context})
+        values = {**self._defaults, **context, "lang": language}
+        rendered = template.render(values)
         head, _, body = rendered.partition("\n\n")
         if not head.startswith("Subject: "):
             raise ValueError(f"template {kind}.{language} must start with 'Subject: '")
-        body = body.strip() + "\n"
-        paragraphs = "".join(
-            f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>\n" for p in body.split("\n\n")
-        )
-        page = f'<!doctype html>\n<html lang="{language}"><body>\n{paragraphs}</body></html>\n'
-        return Rendered(subject=head.removeprefix("Subject: ").strip(), text=body, html=page)
+        subject = head.removeprefix("Subject: ").strip()
+        text = re.sub(r"\n{3,}", "\n\n", body.strip()) + "\n"
+        try:
+            page = self._text.get_template(f"{kind}.{language}.html").render(
+                {**values, "subject": subject}
+            )
+        except TemplateNotFound:
+            page = _html_from_text(subject, text, language)
+        return Rendered(subject=subject, text=text, html=page)
+
+
+def _html_from_text(subject: str, text: str, language: str) -> str:
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        escaped = html.escape(paragraph)
+        linked = _URL.sub(r'<a href="\1">\1</a>', escaped)
+        paragraphs.append(f"<p>{linked.replace(chr(10), '<br>')}</p>\n")
+    return (
+        f'<!doctype html>\n<html lang="{language}"><head><meta charset="utf-8">'
+        f"<title>{html.escape(subject)}</title></head><body>\n"
+        + "".join(paragraphs)
+        + "</body></html>\n"
+    )

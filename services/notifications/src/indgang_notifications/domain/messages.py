@@ -1,16 +1,29 @@
 """Which messages an event causes, to whom. Pure: no rendering, no sending.
 
-Each (event, message kind, recipient) is one delivery, sent once.
+Each (event, message kind, channel, recipient) is one delivery, sent once.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from indgang_contracts.envelope import Envelope
-from indgang_contracts.events import CaseRouted, Event, InquiryReceived, ReferralMade
+from indgang_contracts.events import (
+    CaseRouted,
+    Consultant,
+    ContactPerson,
+    Event,
+    FirstContactOverdue,
+    GuideEntriesShared,
+    InquiryReceived,
+    ReferralMade,
+)
+from indgang_notifications.domain.subscriptions import Subscription
+
+Channel = Literal["email", "webhook"]
+WEBHOOK_KIND = "cloudevent"
 
 
 @dataclass(frozen=True)
@@ -18,71 +31,202 @@ class Department:
     id: str
     name: str
     email: str
+    language: str = "da"
+
+
+@dataclass(frozen=True)
+class CaseParties:
+    """Who a case is between, remembered from its latest `case-routed`.
+
+    Needed because later events about the case (a referral) do not carry the
+    inquirer's address when they did not consent to share it with the target."""
+
+    case_id: str
+    consultant: Consultant
+    contact: ContactPerson | None
 
 
 @dataclass(frozen=True)
 class OutgoingMessage:
     event_id: str
-    kind: str  # the template name: receipt, case_assigned, referral
-    recipient: str
+    kind: str  # the template name (receipt, introduction, ...) or 'cloudevent' for webhooks
+    channel: Channel
+    recipient: str  # an e-mail address, or the subscription id for webhooks
+    recipient_role: str  # inquirer, consultant, team_lead, department or subscriber
     language: str
-    subject_ref: str  # the case or inquiry it is about, for the delivery log
-    context: dict[str, Any] = field(default_factory=dict)
+    case_id: str | None = None
+    inquiry_id: str | None = None
+    reference: str | None = None
+    context: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def key(self) -> str:
-        """The delivery's unique key: one delivery per event, kind and recipient."""
-        return f"{self.event_id}|{self.kind}|{self.recipient.lower()}"
+        """The delivery's unique key: one delivery per event, kind, channel and recipient."""
+        return f"{self.event_id}|{self.kind}|{self.channel}|{self.recipient.lower()}"
+
+    @property
+    def delivery_id(self) -> str:
+        """A short, URL-safe id for the delivery log, derived from the key."""
+        return hashlib.sha256(self.key.encode()).hexdigest()[:32]
 
     @property
     def message_id(self) -> str:
         """A stable Message-ID, so a rare duplicate after a crash can be spotted."""
-        digest = hashlib.sha256(self.key.encode()).hexdigest()[:32]
-        return f"<{digest}@indgang>"
+        return f"<{self.delivery_id}@indgang>"
 
 
-class UnknownDepartment(ValueError):
+@dataclass(frozen=True)
+class Plan:
+    messages: list[OutgoingMessage]
+    # Messages that cannot be planned yet, and why (e.g. the inquirer of a
+    # referral is not known before its case-routed has been seen).
+    waiting_for: list[str] = field(default_factory=list)
+
+
+class UnknownDepartment(LookupError):
     pass
 
 
-def messages_for(
-    envelope: Envelope[Event], departments: dict[str, Department]
-) -> list[OutgoingMessage]:
+@dataclass(frozen=True)
+class Audience:
+    """Configuration the plan depends on: mailboxes, subscribers, staff language."""
+
+    departments: dict[str, Department]
+    subscriptions: list[Subscription] = field(default_factory=list)
+    staff_language: str = "da"
+
+
+def plan(envelope: Envelope[Event], audience: Audience, parties: CaseParties | None) -> Plan:
     event = envelope.data
+    mails = _Mails(envelope)
+    waiting: list[str] = []
     if isinstance(event, InquiryReceived):
-        return [
-            OutgoingMessage(
-                envelope.id,
-                "receipt",
-                event.contact.email,
-                event.contact.preferred_language,
-                event.inquiry_id,
-                {"inquiry": event},
+        mails.to_person("receipt", event.contact, "inquirer", inquiry=event)
+    elif isinstance(event, CaseRouted):
+        if event.contact is not None:
+            mails.to_person("introduction", event.contact, "inquirer", case=event)
+        mails.add(
+            "case_assigned",
+            event.consultant.email,
+            "consultant",
+            audience.staff_language,
+            case=event,
+        )
+        previous = parties.consultant if parties is not None else None
+        if (
+            event.previous_consultant_id
+            and previous is not None
+            and previous.id == event.previous_consultant_id
+            and previous.id != event.consultant.id
+        ):
+            mails.add(
+                "case_reassigned",
+                previous.email,
+                "consultant",
+                audience.staff_language,
+                case=event,
+                previous=previous,
             )
-        ]
-    if isinstance(event, CaseRouted):
-        return [
-            OutgoingMessage(
-                envelope.id,
-                "case_assigned",
-                event.consultant.email,
-                "da",
-                event.case_id,
-                {"case": event},
-            )
-        ]
-    if isinstance(event, ReferralMade):
-        department = departments.get(event.target.department.value)
+    elif isinstance(event, ReferralMade):
+        department = audience.departments.get(event.target.department.value)
         if department is None:
             raise UnknownDepartment(f"no mailbox configured for {event.target.department.value}")
-        return [
-            OutgoingMessage(
-                envelope.id,
-                "referral",
-                department.email,
-                "da",
-                event.case_id,
-                {"referral": event, "department": department},
+        mails.add(
+            "referral",
+            department.email,
+            "department",
+            department.language,
+            referral=event,
+            department=department,
+        )
+        data = event.model_dump(mode="json")
+        for sub in audience.subscriptions:
+            if sub.channel == "email" and sub.email and sub.wants(event.EVENT_NAME, data):
+                receiver = Department(sub.id, sub.name, sub.email, sub.language)
+                mails.add(
+                    "referral",
+                    sub.email,
+                    "department",
+                    sub.language,
+                    referral=event,
+                    department=receiver,
+                )
+        contact = event.contact or (parties.contact if parties is not None else None)
+        if contact is not None:
+            mails.to_person("referral_notice", contact, "inquirer", referral=event)
+        elif parties is None:
+            waiting.append(f"the inquirer of case {event.case_id} (its case-routed not seen yet)")
+    elif isinstance(event, FirstContactOverdue):
+        mails.add(
+            "first_contact_overdue",
+            event.consultant.email,
+            "consultant",
+            audience.staff_language,
+            case=event,
+        )
+        if event.team_lead_email:
+            mails.add(
+                "overdue_team_lead",
+                event.team_lead_email,
+                "team_lead",
+                audience.staff_language,
+                case=event,
             )
-        ]
-    return []
+    elif isinstance(event, GuideEntriesShared):
+        mails.to_person("guide_entries", event.contact, "inquirer", shared=event)
+    return Plan(mails.messages + webhooks(envelope, audience.subscriptions), waiting)
+
+
+def webhooks(envelope: Envelope[Event], subscriptions: list[Subscription]) -> list[OutgoingMessage]:
+    event = envelope.data
+    data = event.model_dump(mode="json")
+    case_id, inquiry_id, reference = _refs(event)
+    return [
+        OutgoingMessage(
+            envelope.id,
+            WEBHOOK_KIND,
+            "webhook",
+            sub.id,
+            "subscriber",
+            sub.language,
+            case_id,
+            inquiry_id,
+            reference,
+        )
+        for sub in subscriptions
+        if sub.channel == "webhook" and sub.wants(event.EVENT_NAME, data)
+    ]
+
+
+def _refs(event: Event) -> tuple[str | None, str | None, str | None]:
+    return (
+        getattr(event, "case_id", None),
+        getattr(event, "inquiry_id", None),
+        getattr(event, "reference", None),
+    )
+
+
+class _Mails:
+    def __init__(self, envelope: Envelope[Event]) -> None:
+        self.envelope = envelope
+        self.messages: list[OutgoingMessage] = []
+
+    def add(self, kind: str, to: str, role: str, language: str, **context: Any) -> None:
+        case_id, inquiry_id, reference = _refs(self.envelope.data)
+        message = OutgoingMessage(
+            self.envelope.id,
+            kind,
+            "email",
+            str(to),
+            role,
+            language,
+            case_id,
+            inquiry_id,
+            reference,
+            context,
+        )
+        if all(m.key != message.key for m in self.messages):
+            self.messages.append(message)
+
+    def to_person(self, kind: str, person: ContactPerson, role: str, **context: Any) -> None:
+        self.add(kind, person.email, role, person.preferred_language, person=person, **context)

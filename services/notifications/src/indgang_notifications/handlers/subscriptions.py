@@ -1,53 +1,68 @@
-"""Notifications' Kafka subscribers: one per public event, one KafkaRouter."""
+"""Notifications' Kafka subscribers: one per public event, one KafkaRouter.
+
+Every handler only plans and stores deliveries (idempotent); rendering problems
+are poison (dead-lettered by the consumer with the reason); store outages are
+transient (retried, then the record is redelivered).
+"""
 
 from __future__ import annotations
 
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
-from indgang_contracts.events import CaseRouted, Event, InquiryReceived, ReferralMade
+from indgang_contracts.events import (
+    CaseRouted,
+    CaseStatusChanged,
+    Event,
+    FirstContactOverdue,
+    GuideEntriesShared,
+    GuideEntryPublished,
+    InquiryReceived,
+    ReferralMade,
+    ReferralUpdated,
+)
 from indgang_contracts.topics import topic_for
-from indgang_notifications.handlers.notify import Notifier
+from indgang_notifications.handlers.notify import Planner
 from indgang_notifications.settings import NotificationSettings
 from indgang_runtime.messaging import EventConsumer, subscriber_options
 
 
 def build_router(
-    settings: NotificationSettings, notifier: Notifier, consumer: EventConsumer
+    settings: NotificationSettings, planner: Planner, consumer: EventConsumer
 ) -> KafkaRouter:
     router = KafkaRouter()
     options = subscriber_options(settings)
 
     async def handle(message: KafkaMessage, model: type[Event]) -> None:
-        # Rendering problems are poison (dead-lettered by the consumer with the
-        # reason); SMTP outages are transient (retried, then redelivered).
-        await consumer.handle(message, model, notifier.deliver)
+        await consumer.handle(message, model, planner.on_event)
 
-    @router.subscriber(
-        settings.topic(topic_for(InquiryReceived)),
-        title="notifications/on_inquiry_received",
-        description="Sends the receipt to the inquirer.",
-        **options,
+    def on(model: type[Event], description: str) -> None:
+        async def subscriber(message: KafkaMessage) -> None:
+            await handle(message, model)
+
+        name = model.EVENT_NAME.replace("-", "_")
+        subscriber.__name__ = f"on_{name}"
+        router.subscriber(
+            settings.topic(topic_for(model)),
+            title=f"notifications/on_{name}",
+            description=description,
+            **options,
+        )(subscriber)
+
+    on(InquiryReceived, "Receipt to the inquirer; webhooks.")
+    on(
+        CaseRouted,
+        "Introduction of the consultant to the inquirer, new case to the consultant, "
+        "notice to the former consultant on reassignment; webhooks.",
     )
-    async def on_inquiry_received(message: KafkaMessage) -> None:
-        await handle(message, InquiryReceived)
-
-    @router.subscriber(
-        settings.topic(topic_for(CaseRouted)),
-        title="notifications/on_case_routed",
-        description="Tells the consultant about the new case.",
-        **options,
+    on(
+        ReferralMade,
+        "The referral to the department's mailbox and e-mail subscribers, a notice to the "
+        "inquirer; webhooks.",
     )
-    async def on_case_routed(message: KafkaMessage) -> None:
-        await handle(message, CaseRouted)
-
-    @router.subscriber(
-        settings.topic(topic_for(ReferralMade)),
-        title="notifications/on_referral_made",
-        description="Sends the referral to the department's mailbox.",
-        **options,
-    )
-    async def on_referral_made(message: KafkaMessage) -> None:
-        await handle(message, ReferralMade)
-
+    on(FirstContactOverdue, "Reminder to the consultant and the team lead; webhooks.")
+    on(GuideEntriesShared, "The chosen guide entries to the inquirer; webhooks.")
+    on(CaseStatusChanged, "Forgets a closed case's contact after retention; webhooks.")
+    on(ReferralUpdated, "Webhooks.")
+    on(GuideEntryPublished, "Webhooks.")
     return router

@@ -1,22 +1,132 @@
-"""The delivery log for staff (read-only for now)."""
+"""The delivery log API (staff or admin key) and the subscriptions API (admin key)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
-from indgang_notifications.adapters.deliveries import DeliveryRepository
+from indgang_notifications.adapters.deliveries import DeliveryRepository, public
+from indgang_notifications.adapters.subscriptions import SubscriptionRepository
+from indgang_notifications.domain.subscriptions import Subscription
+from indgang_notifications.settings import NotificationSettings
+from indgang_notifications.web.access import admin, staff_or_admin_key
+
+Status = Literal["pending", "sent", "dead"]
 
 
-def api_router(deliveries: DeliveryRepository) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["deliveries"])
+def api_router(
+    settings: NotificationSettings,
+    deliveries: DeliveryRepository,
+    subscriptions: SubscriptionRepository,
+    wake_sender: Callable[[], None],
+) -> APIRouter:
+    router = APIRouter(prefix="/api/v1")
+    staff = Depends(staff_or_admin_key(settings))
+    admin_only = Depends(admin(settings))
 
-    @router.get("/deliveries", summary="Deliveries by case/inquiry id or recipient")
+    @router.get(
+        "/deliveries",
+        tags=["delivery log"],
+        summary="Deliveries by case id, inquiry id, reference or recipient",
+        dependencies=[staff],
+    )
     async def list_deliveries(
-        subject: str | None = None, recipient: str | None = None
+        q: Annotated[str | None, Query(max_length=320)] = None,
+        status: Status | None = None,
     ) -> list[dict[str, Any]]:
-        rows = await deliveries.find(subject, recipient)
-        return [{"id": row.pop("_id"), **row} for row in rows]
+        return [public(doc) for doc in await deliveries.search(q, status)]
+
+    @router.get("/deliveries/{delivery_id}", tags=["delivery log"], dependencies=[staff])
+    async def get_delivery(delivery_id: str) -> dict[str, Any]:
+        doc = await deliveries.get(delivery_id)
+        if doc is None:
+            raise HTTPException(404, "no such delivery")
+        return public(doc)
+
+    @router.post(
+        "/deliveries/{delivery_id}/resend",
+        tags=["delivery log"],
+        summary="Give a dead delivery a new cycle of attempts",
+        status_code=status.HTTP_202_ACCEPTED,
+        dependencies=[staff],
+    )
+    async def resend(delivery_id: str) -> dict[str, Any]:
+        doc = await deliveries.resend(delivery_id)
+        if doc is None:
+            if await deliveries.get(delivery_id) is None:
+                raise HTTPException(404, "no such delivery")
+            raise HTTPException(409, "only a dead delivery can be resent")
+        wake_sender()
+        return public(doc)
+
+    @router.get(
+        "/subscriptions",
+        tags=["subscriptions"],
+        dependencies=[admin_only],
+        summary="Subscriptions (secrets are never shown)",
+    )
+    async def list_subscriptions() -> list[dict[str, Any]]:
+        return [s.public() for s in await subscriptions.all()]
+
+    @router.get(
+        "/subscriptions/{subscription_id}", tags=["subscriptions"], dependencies=[admin_only]
+    )
+    async def get_subscription(subscription_id: str) -> dict[str, Any]:
+        found = await subscriptions.get(subscription_id)
+        if found is None:
+            raise HTTPException(404, "no such subscription")
+        return found.public()
+
+    @router.put(
+        "/subscriptions/{subscription_id}",
+        tags=["subscriptions"],
+        dependencies=[admin_only],
+        summary="Create or replace a subscription; leave out 'secret' to keep the current one",
+        responses={200: {"description": "Replaced"}, 201: {"description": "Created"}},
+    )
+    async def put_subscription(
+        subscription_id: str,
+        response: Response,
+        body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
+    ) -> dict[str, Any]:
+        current = await subscriptions.get(subscription_id)
+        raw = {**body, "id": subscription_id}
+        if raw.get("secret") is None and current is not None and current.secret:
+            raw["secret"] = current.secret
+        try:
+            subscription = Subscription.model_validate(raw)
+        except ValidationError as exc:
+            # The same per-field 422 body as FastAPI's own validation.
+            raise RequestValidationError(
+                [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+            ) from exc
+        if await subscriptions.put(subscription):
+            response.status_code = status.HTTP_201_CREATED
+        return subscription.public()
+
+    @router.delete(
+        "/subscriptions/{subscription_id}",
+        tags=["subscriptions"],
+        dependencies=[admin_only],
+        status_code=status.HTTP_204_NO_CONTENT,
+    )
+    async def delete_subscription(subscription_id: str) -> Response:
+        if not await subscriptions.delete(subscription_id):
+            raise HTTPException(404, "no such subscription")
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router
+
+
+_EXAMPLE = {
+    "name": "Jobcentrets fagsystem",
+    "event_types": ["referral-made"],
+    "channel": "webhook",
+    "url": "https://jobcenter.kommune.example/indgang/events",
+    "secret": "a-long-random-shared-secret",
+    "filters": [{"field": "target.department", "values": ["job_centre"]}],
+}

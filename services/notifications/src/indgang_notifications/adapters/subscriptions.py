@@ -1,0 +1,105 @@
+"""Subscriptions in the store, seeded from a TOML file.
+
+The file is read at start-up. An entry is written to the store when it is new
+or when the file's version of it changed since it was last loaded; otherwise
+the store's version (perhaps edited through the API) stays. So the last edit
+wins, whether it was made in the file or through the API. An entry removed
+from the file is removed from the store unless it was edited through the API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from indgang_notifications.domain.subscriptions import Subscription
+
+_BOOKKEEPING = ("_id", "file_digest", "source", "updated_at")
+
+
+class InvalidSubscriptionsFile(ValueError):
+    pass
+
+
+def read_file(path: Path) -> list[tuple[Subscription, str]]:
+    """The file's subscriptions with a digest of each entry."""
+    with path.open("rb") as f:
+        data = tomllib.load(f)
+    found = []
+    for index, raw in enumerate(data.get("subscription", [])):
+        try:
+            subscription = Subscription.model_validate(raw)
+        except ValidationError as exc:
+            raise InvalidSubscriptionsFile(
+                f"{path}: subscription #{index + 1} ({raw.get('id', '?')}): {exc}"
+            ) from exc
+        digest = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
+        found.append((subscription, digest))
+    return found
+
+
+class SubscriptionRepository:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.collection: AsyncCollection[dict[str, Any]] = db["subscriptions"]
+
+    async def load_file(self, path: Path) -> None:
+        entries = read_file(path)
+        # Entries removed from the file go too, unless they were edited through the API since.
+        await self.collection.delete_many(
+            {"source": "file", "_id": {"$nin": [s.id for s, _ in entries]}}
+        )
+        for subscription, digest in entries:
+            current = await self.collection.find_one({"_id": subscription.id})
+            if current is not None and current.get("file_digest") == digest:
+                continue
+            await self.collection.replace_one(
+                {"_id": subscription.id},
+                {**_stored(subscription), "file_digest": digest, "source": "file"},
+                upsert=True,
+            )
+
+    async def all(self) -> list[Subscription]:
+        return [_subscription(doc) async for doc in self.collection.find({}).sort("_id", 1)]
+
+    async def get(self, subscription_id: str) -> Subscription | None:
+        doc = await self.collection.find_one({"_id": subscription_id})
+        return _subscription(doc) if doc else None
+
+    async def put(self, subscription: Subscription) -> bool:
+        """Create or replace (keeping the file digest); True if it was created."""
+        current = await self.collection.find_one({"_id": subscription.id})
+        result = await self.collection.replace_one(
+            {"_id": subscription.id},
+            {
+                **_stored(subscription),
+                "file_digest": current.get("file_digest") if current else None,
+                "source": "api",
+            },
+            upsert=True,
+        )
+        return result.upserted_id is not None
+
+    async def delete(self, subscription_id: str) -> bool:
+        result = await self.collection.delete_one({"_id": subscription_id})
+        return result.deleted_count == 1
+
+
+def _stored(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "_id": subscription.id,
+        **subscription.model_dump(mode="json", exclude={"id"}),
+        "updated_at": datetime.now(UTC),
+    }
+
+
+def _subscription(doc: dict[str, Any]) -> Subscription:
+    fields = {k: v for k, v in doc.items() if k not in _BOOKKEEPING}
+    return Subscription.model_validate({"id": doc["_id"], **fields})

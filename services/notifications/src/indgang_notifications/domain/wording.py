@@ -1,0 +1,61 @@
+"""Words for codes in messages, in Danish and English (needs, departments, dates)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+
+LABELS: dict[str, dict[str, str]] = {
+    # needs
+    "business_development": {"da": "forretningsudvikling", "en": "business development"},
+    "hiring_vulnerable_unemployed": {
+        "da": "ansættelse af ledige med støtte",
+        "en": "hiring unemployed people with support",
+    },
+    "funding_and_support": {"da": "støtte og finansiering", "en": "funding and support"},
+    "selling_to_municipality": {"da": "salg til kommunen", "en": "selling to the municipality"},
+    "rsv_registration": {
+        "da": "registrering som socialøkonomisk virksomhed (RSV)",
+        "en": "registration as a social-economy enterprise (RSV)",
+    },
+    "courses_and_mentor_training": {
+        "da": "kurser og mentoruddannelse",
+        "en": "courses and mentor training",
+    },
+    "legislation": {"da": "lovgivning", "en": "legislation"},
+    "other": {"da": "andet", "en": "other"},
+    # departments
+    "job_centre": {"da": "Jobcentret", "en": "the job centre"},
+    "business_service": {"da": "Erhvervsservice", "en": "business service"},
+    "procurement": {"da": "Indkøb og udbud", "en": "procurement"},
+    "social_services": {"da": "Socialforvaltningen", "en": "social services"},
+    "csr": {"da": "CSR-funktionen", "en": "the CSR function"},
+    "outside_provider": {"da": "en ekstern samarbejdspartner", "en": "an outside partner"},
+    # routing reasons
+    "continuity": {"da": "kontinuitet", "en": "continuity"},
+    "expertise": {"da": "faglig match", "en": "expertise"},
+    "capacity": {"da": "kapacitet", "en": "capacity"},
+    "least_loaded": {"da": "færrest sager", "en": "fewest cases"},
+    "deputy": {"da": "stedfortræder", "en": "deputy"},
+    "manual": {"da": "manuel omfordeling", "en": "manual reassignment"},
+}
+
+MONTHS = {
+    "da": "januar februar marts april maj juni juli august september oktober november december",
+    "en": "January February March April May June July August September October November December",
+}
+
+
+def label(code: object, language: str) -> str:
+    key = code.value if isinstance(code, Enum) else str(code)
+    entry = LABELS.get(key)
+    if entry is None:
+        return key
+    return entry.get(language) or entry["da"]
+
+
+def day(value: date | datetime, language: str) -> str:
+    """'3. december 2026' / '3 December 2026'."""
+    month = MONTHS.get(language, MONTHS["da"]).split()[value.month - 1]
+    dot = "." if language == "da" else ""
+    return f"{value.day}{dot} {month} {value.year}"

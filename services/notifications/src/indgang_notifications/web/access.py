@@ -1,0 +1,53 @@
+"""Who may use the delivery log and the subscriptions API.
+
+Staff sign in (indgang_runtime.auth); scripts and admins use the admin key in
+`X-Admin-Key` (the setting `admin_api_key`), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+
+from fastapi import HTTPException, Request, status
+
+from indgang_notifications.settings import NotificationSettings
+from indgang_runtime.auth import require_roles
+
+STAFF_ROLES = ("consultant", "team_lead")
+
+
+def _admin_key_ok(settings: NotificationSettings, request: Request) -> bool | None:
+    """None: no key presented; True/False: the key is right/wrong."""
+    presented = request.headers.get("x-admin-key")
+    if presented is None:
+        return None
+    if not settings.admin_api_key:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no admin key is configured")
+    if not hmac.compare_digest(presented.encode(), settings.admin_api_key.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "wrong admin key")
+    return True
+
+
+def staff_or_admin_key(settings: NotificationSettings) -> Callable[[Request], str]:
+    """Consultants, team leads and admins signed in, or the admin key."""
+    staff = require_roles(*STAFF_ROLES)
+
+    def dependency(request: Request) -> str:
+        if _admin_key_ok(settings, request):
+            return "admin-key"
+        return staff(request).id
+
+    return dependency
+
+
+def admin(settings: NotificationSettings) -> Callable[[Request], str]:
+    """The admin key, or a signed-in admin."""
+    admins = require_roles("admin")
+
+    def dependency(request: Request) -> str:
+        if _admin_key_ok(settings, request):
+            return "admin-key"
+        return admins(request).id
+
+    return dependency

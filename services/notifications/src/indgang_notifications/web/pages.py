@@ -1,0 +1,143 @@
+"""The delivery log page for staff: search, status, errors, and resend of dead deliveries.
+
+Server-rendered (works without JavaScript), Danish first (`?lang=en`), in
+Det Fælles Designsystem. The resend form carries a per-session token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from indgang_notifications.adapters.deliveries import DeliveryRepository, public
+from indgang_notifications.settings import NotificationSettings
+from indgang_notifications.web.access import STAFF_ROLES
+from indgang_runtime.auth import StaffUser, require_roles
+from indgang_runtime.pages import Translations, language, page_templates, remember_language
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+TEXTS: dict[str, dict[str, str]] = {
+    "log.title": {"da": "Leveringslog", "en": "Delivery log"},
+    "log.intro": {
+        "da": "Alle e-mails og webhooks, som Én indgang har sendt eller forsøger at sende.",
+        "en": "Every e-mail and webhook One entrance has sent or is trying to send.",
+    },
+    "log.query": {
+        "da": "Sagsnummer, henvendelses-id, reference eller modtager",
+        "en": "Case id, inquiry id, reference or recipient",
+    },
+    "log.status": {"da": "Status", "en": "Status"},
+    "log.all": {"da": "Alle", "en": "All"},
+    "log.search": {"da": "Søg", "en": "Search"},
+    "log.none": {"da": "Ingen leveringer fundet.", "en": "No deliveries found."},
+    "log.count": {"da": "leveringer vist", "en": "deliveries shown"},
+    "log.caption": {"da": "Leveringer, nyeste først", "en": "Deliveries, newest first"},
+    "col.created": {"da": "Oprettet", "en": "Created"},
+    "col.message": {"da": "Besked", "en": "Message"},
+    "col.recipient": {"da": "Modtager", "en": "Recipient"},
+    "col.case": {"da": "Sag / reference", "en": "Case / reference"},
+    "col.status": {"da": "Status", "en": "Status"},
+    "col.attempts": {"da": "Forsøg", "en": "Attempts"},
+    "col.error": {"da": "Seneste fejl", "en": "Last error"},
+    "col.next": {"da": "Næste forsøg", "en": "Next attempt"},
+    "col.action": {"da": "Handling", "en": "Action"},
+    "status.pending": {"da": "Afventer", "en": "Pending"},
+    "status.sent": {"da": "Sendt", "en": "Sent"},
+    "status.dead": {"da": "Opgivet", "en": "Given up"},
+    "log.resend": {"da": "Send igen", "en": "Send again"},
+    "log.resent": {
+        "da": "Leveringen sendes igen med en ny runde forsøg.",
+        "en": "The delivery will be sent again with a new round of attempts.",
+    },
+    "log.not_dead": {
+        "da": "Kun opgivne leveringer kan sendes igen.",
+        "en": "Only deliveries that were given up can be sent again.",
+    },
+    "log.cycle": {"da": "runde", "en": "round"},
+    "channel.email": {"da": "e-mail", "en": "e-mail"},
+    "channel.webhook": {"da": "webhook", "en": "webhook"},
+}
+TRANSLATIONS = Translations(TEXTS)
+
+
+def page_router(
+    settings: NotificationSettings,
+    deliveries: DeliveryRepository,
+    templates: Jinja2Templates,
+    page_context: Callable[[Request], dict[str, Any]],
+    wake_sender: Callable[[], None],
+) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    staff = require_roles(*STAFF_ROLES)
+
+    def csrf_token(request: Request) -> str:
+        token = request.session.get("csrf")
+        if not token:
+            token = request.session["csrf"] = secrets.token_urlsafe(24)
+        return str(token)
+
+    @router.get("/")
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/leveringer", status.HTTP_303_SEE_OTHER)
+
+    @router.get("/leveringer", response_class=HTMLResponse)
+    async def delivery_log(
+        request: Request,
+        user: Annotated[StaffUser, Depends(staff)],
+        q: Annotated[str, Query(max_length=320)] = "",
+        status_: Annotated[str, Query(alias="status")] = "",
+        notice: str = "",
+    ) -> Response:
+        lang = language(request)
+        chosen = status_ if status_ in ("pending", "sent", "dead") else None
+        rows = [public(doc) for doc in await deliveries.search(q or None, chosen)]
+        response = templates.TemplateResponse(
+            request,
+            "deliveries.html",
+            {
+                **page_context(request),
+                "lang": lang,
+                "t": TRANSLATIONS.gettext(lang),
+                "user": user,
+                "rows": rows,
+                "q": q,
+                "status": chosen or "",
+                "notice": notice if notice in ("resent", "not_dead") else "",
+                "csrf": csrf_token(request),
+            },
+        )
+        shown: Response = remember_language(response, request)
+        return shown
+
+    @router.post("/leveringer/{delivery_id}/gensend")
+    async def resend(
+        request: Request,
+        delivery_id: str,
+        user: Annotated[StaffUser, Depends(staff)],
+        csrf: Annotated[str, Form()] = "",
+        q: Annotated[str, Form()] = "",
+    ) -> RedirectResponse:
+        expected = request.session.get("csrf", "")
+        if not expected or not hmac.compare_digest(csrf.encode(), str(expected).encode()):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "the form expired; reload the page")
+        doc = await deliveries.resend(delivery_id)
+        if doc is not None:
+            wake_sender()
+        notice = "resent" if doc is not None else "not_dead"
+        query = urlencode({"q": q or delivery_id, "notice": notice})
+        return RedirectResponse(f"/leveringer?{query}", status.HTTP_303_SEE_OTHER)
+
+    return router
+
+
+def delivery_page_templates(settings: NotificationSettings) -> Jinja2Templates:
+    return page_templates(TEMPLATES_DIR, municipality_name=settings.municipality_name)

@@ -1,0 +1,84 @@
+"""Signatures, retry policy and subscription validation: pure functions."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from indgang_notifications.domain.retry import RetryPolicy
+from indgang_notifications.domain.signature import signature, verify
+from indgang_notifications.domain.subscriptions import Subscription
+
+SECRET = "whsec-test-0123456789abcdef"
+
+
+@given(body=st.binary(max_size=2000), timestamp=st.integers(1_600_000_000, 2_000_000_000))
+def test_signature_verifies_only_the_signed_body(body: bytes, timestamp: int) -> None:
+    header = signature(SECRET, timestamp, body)
+    assert verify(header, body, SECRET, now=timestamp + 10)
+    assert not verify(header, body + b"x", SECRET, now=timestamp + 10)
+    assert not verify(header, body, SECRET + "x", now=timestamp + 10)
+
+
+def test_signature_rejects_replays_outside_the_window_and_garbage() -> None:
+    header = signature(SECRET, 1_800_000_000, b"{}")
+    assert verify(header, b"{}", SECRET, now=1_800_000_300)
+    assert not verify(header, b"{}", SECRET, now=1_800_000_301)
+    assert not verify(header, b"{}", SECRET, now=1_799_999_699)
+    assert not verify("v1=abc", b"{}", SECRET, now=1_800_000_000)
+    assert not verify("t=notanumber,v1=abc", b"{}", SECRET, now=1_800_000_000)
+    assert not verify("", b"{}", SECRET, now=1_800_000_000)
+
+
+@given(attempts=st.integers(1, 50), seed=st.integers())
+def test_backoff_grows_is_capped_and_jittered(attempts: int, seed: int) -> None:
+    policy = RetryPolicy(base_seconds=2.0, max_seconds=600.0, max_attempts=8)
+    delay = policy.delay(attempts, random.Random(seed))
+    raw = min(600.0, 2.0 * 2 ** (attempts - 1))
+    assert 0.5 * raw <= delay <= 1.5 * raw
+    assert policy.gives_up_after(attempts) == (attempts >= 8)
+
+
+def test_backoff_spreads_deliveries_that_failed_together() -> None:
+    policy = RetryPolicy(1.0, 60.0, 5)
+    rng = random.Random(7)
+    assert len({round(policy.delay(3, rng), 6) for _ in range(20)}) > 1
+
+
+WEBHOOK = {
+    "id": "jobcenter",
+    "name": "Jobcentrets fagsystem",
+    "event_types": ["referral-made"],
+    "channel": "webhook",
+    "url": "https://jc.example/hook",
+    "secret": "s" * 20,
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"event_types": ["notification-delivered"]}, "unknown event types"),
+        ({"secret": None}, "needs a 'secret'"),
+        ({"url": "ftp://x"}, "http(s) 'url'"),
+        ({"channel": "email", "email": "a@b.dk", "event_types": ["case-routed"]}, "use a webhook"),
+        ({"id": "Has Spaces"}, "id"),
+        ({"filters": [{"field": "target.department", "values": []}]}, "values"),
+    ],
+)
+def test_invalid_subscriptions_are_refused_with_the_reason(
+    change: dict[str, object], problem: str
+) -> None:
+    with pytest.raises(ValidationError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        Subscription.model_validate({**WEBHOOK, **change})
+
+
+def test_public_view_never_shows_the_secret() -> None:
+    shown = Subscription.model_validate(WEBHOOK).public()
+    assert "secret" not in shown
+    assert shown["has_secret"] is True
+    assert "s" * 20 not in str(shown)
