@@ -9,7 +9,8 @@ import pytest
 
 from indgang_contracts.events import Need, OrganisationStage
 from indgang_guide.adapters.content_files import ContentError, load_content
-from indgang_guide.domain.entries import Entry, EntryKind, SectionId, recommend
+from indgang_guide.domain.entries import Entry, EntryKind, SectionId
+from indgang_guide.domain.recommendations import recommend
 from indgang_guide.settings import GuideSettings
 
 CONTENT = load_content(GuideSettings().content_dir)
@@ -65,3 +66,18 @@ def test_recommendations_for_hiring_put_hiring_entries_first() -> None:
     assert ranked == recommend(
         CONTENT.entries, [Need.HIRING_VULNERABLE_UNEMPLOYED], OrganisationStage.START_UP, 5
     )
+
+
+def test_entries_marked_for_review_say_what_to_check() -> None:
+    unverified = [e for e in CONTENT.entries if e.needs_review]
+    assert unverified
+    for entry in unverified:
+        text = (entry.summary + entry.body).lower()
+        assert "skal verificeres" in text or "skal tjekkes" in text, entry.id
+
+
+def test_every_content_file_validates_on_its_own() -> None:
+    # Each file is loaded as the service loads them (a broken one names itself).
+    for path in sorted(GuideSettings().content_dir.glob("*.toml")):
+        assert path.suffix == ".toml"
+    assert {e.section for e in CONTENT.entries} == set(SectionId)

@@ -138,10 +138,15 @@ _MESSAGES = {
 _URL_MESSAGE = "Skal være en gyldig webadresse, der begynder med https:// eller http://."
 
 
-def _message(error: Any) -> str:
+_CHOICES = frozenset({"section", "kind", "audience", "status"})
+
+
+def _message(error: Any, field: str) -> str:
     kind = str(error["type"])
     if kind.startswith("url"):
         return _URL_MESSAGE
+    if kind == "missing" and field in _CHOICES:
+        return _MESSAGES["enum"]
     return _MESSAGES.get(kind, str(error["msg"]))
 
 
@@ -156,7 +161,7 @@ def parse_entry(values: dict[str, Any]) -> Entry:
             if not loc:
                 continue  # the kind rules: reported per field below
             field = str(loc[0])
-            message = _message(error)
+            message = _message(error, field)
             if field == "sources" and len(loc) >= 2 and isinstance(loc[1], int):
                 message = f"Kilde {loc[1] + 1}: {message}"
             errors.setdefault(field, message)
