@@ -72,9 +72,7 @@ def test_all_problems_are_reported_at_once() -> None:
     values = {**VALID, "kind": "legislation", "title": "", "sources": []}
     with pytest.raises(InvalidEntry) as caught:
         parse_entry(values)
-    assert {"title", "law", "law_reference", "official_url", "sources"} <= set(
-        caught.value.errors
-    )
+    assert {"title", "law", "law_reference", "official_url", "sources"} <= set(caught.value.errors)
 
 
 def test_changed_fields_name_what_changed() -> None:
@@ -134,7 +132,9 @@ def test_recommendations_rank_needs_then_stage_then_sendable() -> None:
         "one-need-internal",
         "stale",
     ]
-    assert ranked[0].why.startswith("Dækker behovene »ansættelse af udsatte ledige« og »lovgivning«")
+    assert ranked[0].why.startswith(
+        "Dækker behovene »ansættelse af udsatte ledige« og »lovgivning«"
+    )
     assert "passer til fasen »opstart«" in ranked[1].why
     assert "Kan sendes til virksomheden" in ranked[2].why
     assert "Kun til internt brug" in ranked[3].why
