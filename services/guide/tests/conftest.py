@@ -11,9 +11,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from harness import KAFKA_BOOTSTRAP, MONGODB_URI, ROOT, ServiceProcess, service_env
 from indgang_guide.app import create_app
 from indgang_guide.settings import GuideSettings
+
+from harness import KAFKA_BOOTSTRAP, MONGODB_URI, ROOT, ServiceProcess, service_env
 from pytest_indgang import drop_run
 
 

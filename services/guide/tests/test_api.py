@@ -7,9 +7,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from harness import KAFKA_BOOTSTRAP, EventLog
 from indgang_contracts.events import GuideEntryPublished
 from indgang_contracts.topics import topic_for
+
+from harness import KAFKA_BOOTSTRAP, EventLog
 
 NEW_ENTRY: dict[str, Any] = {
     "id": "testopslag-lokale",

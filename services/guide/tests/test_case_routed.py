@@ -8,11 +8,12 @@ from typing import Any
 
 import httpx
 
-from harness import KAFKA_BOOTSTRAP, EventLog, ServiceProcess, eventually, produce
 from indgang_contracts.envelope import encode
 from indgang_contracts.events import CaseRouted
 from indgang_contracts.examples import CASE_ROUTED
 from indgang_contracts.topics import DEAD_LETTER_TOPIC, topic_for
+
+from harness import KAFKA_BOOTSTRAP, EventLog, ServiceProcess, eventually, produce
 
 
 def _case(**change: Any) -> CaseRouted:

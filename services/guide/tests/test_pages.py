@@ -60,7 +60,8 @@ async def test_staff_search_finds_loentilskud_misspelt(
     # A consultant reads, but the editor is not theirs.
     assert await page.get_by_role("link", name="Redigér").count() == 0
     response = await page.goto(f"{guide_process.url}/redaktion")
-    assert response is not None and response.status == 403
+    assert response is not None
+    assert response.status == 403
 
 
 async def test_editor_edits_previews_publishes_and_sees_history(
