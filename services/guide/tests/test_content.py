@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -84,3 +85,12 @@ def test_every_content_file_validates_on_its_own(path: Path, tmp_path: Path) -> 
     loaded = load_content(tmp_path)
     assert len(loaded.sections) == 1
     assert loaded.entries
+
+
+def test_external_entries_hold_no_notes_meant_for_staff() -> None:
+    # External texts are sent to enterprises and shown on /hjaelp: no "du" to the
+    # consultant, no notes about the case file or the editing.
+    staff_words = re.compile(r"\b(du|dig|sagen|opdatér opslaget)\b", re.IGNORECASE)
+    for entry in CONTENT.entries:
+        if entry.audience == "external":
+            assert not staff_words.search(entry.summary + " " + entry.body), entry.id
