@@ -3,19 +3,20 @@
 Life of a delivery: `pending` (stored by the consumer) → claimed by a sender
 with a lease → `sent`, or back to `pending` with `next_attempt_at` later, or
 `dead` after the last attempt. Outcome events travel in the same document's
-outbox, so the status change and its event are one write.
+outbox, so the status change and its event are one write. Claims live in
+`delivery_claims` (see `claim`).
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from indgang_contracts.envelope import Record
 from indgang_notifications.domain.messages import OutgoingMessage
@@ -52,6 +53,7 @@ PUBLIC_FIELDS = (
 class DeliveryRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection: AsyncCollection[Document] = db["deliveries"]
+        self.claims: AsyncCollection[Document] = db["delivery_claims"]
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("key", unique=True)
@@ -59,6 +61,7 @@ class DeliveryRepository:
         await self.collection.create_index("case_id")
         await self.collection.create_index("inquiry_id")
         await self.collection.create_index("recipient")
+        await self.claims.create_index("delivery_id")
 
     async def store(
         self,
@@ -95,8 +98,6 @@ class DeliveryRepository:
                     "cycle": 1,
                     "errors": [],
                     "next_attempt_at": now,
-                    "lease_until": None,
-                    "lease_token": None,
                     "created_at": now,
                     "updated_at": now,
                     **outbox.new_outbox([]),
@@ -106,62 +107,79 @@ class DeliveryRepository:
         )
         return result.upserted_id is not None
 
-    async def claim(self, lease_seconds: float) -> Document | None:
-        """Lease the delivery that is due first, counting the attempt now.
-
-        The attempt is counted before sending, so a message that crashes the
-        process every time still runs out of attempts instead of looping."""
-        now = _now()
-        return await self.collection.find_one_and_update(
-            {
-                "status": "pending",
-                "next_attempt_at": {"$lte": now},
-                "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
-            },
-            {
-                "$set": {
-                    "lease_until": now + timedelta(seconds=lease_seconds),
-                    "lease_token": uuid.uuid4().hex,
-                    "updated_at": now,
-                },
-                "$inc": {"attempts": 1},
-            },
-            sort=[("next_attempt_at", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
+    async def due(self, limit: int = 20) -> list[Document]:
+        """Pending deliveries whose next attempt is due, oldest first (not yet claimed)."""
+        cursor = (
+            self.collection.find({"status": "pending", "next_attempt_at": {"$lte": _now()}})
+            .sort("next_attempt_at", ASCENDING)
+            .limit(limit)
         )
+        return [doc async for doc in cursor]
 
-    async def sent(self, doc: Document, outcome: Record) -> bool:
+    async def claim(self, doc: Document, lease_seconds: float) -> Document | None:
+        """Lease `doc` for one attempt, or None if another sender has it.
+
+        The lock is the insert of a claim with a unique id: FerretDB v1 does not
+        make findAndModify or a conditional update atomic between concurrent
+        writers (two can both "win"), but a unique key it does enforce. A claim
+        left by a crashed sender blocks only until its lease runs out; then the
+        next claim number is free. The attempt is counted before sending, so a
+        message that crashes the process every time still runs out of attempts."""
+        now = _now()
+        latest = await self.claims.find_one({"delivery_id": doc["_id"]}, sort=[("n", DESCENDING)])
+        if latest is not None and latest["lease_until"] > now:
+            return None
+        claim_id = f"{doc['_id']}/{(latest['n'] if latest else 0) + 1}"
+        try:
+            await self.claims.insert_one(
+                {
+                    "_id": claim_id,
+                    "delivery_id": doc["_id"],
+                    "n": (latest["n"] if latest else 0) + 1,
+                    "lease_until": now + timedelta(seconds=lease_seconds),
+                }
+            )
+        except DuplicateKeyError:
+            return None
+        # Read again under the claim: another sender may have finished it meanwhile.
+        current = await self.collection.find_one({"_id": doc["_id"]})
+        if (
+            current is None
+            or current["status"] != "pending"
+            or current["next_attempt_at"] is None
+            or current["next_attempt_at"] > _now()
+        ):
+            await self.claims.delete_one({"_id": claim_id})
+            return None
+        attempts = current["attempts"] + 1
+        await self.collection.update_one(
+            {"_id": doc["_id"]}, {"$set": {"attempts": attempts, "updated_at": now}}
+        )
+        return {**current, "attempts": attempts, "claim_id": claim_id}
+
+    async def sent(self, doc: Document, outcome: Record) -> None:
         now = _now()
         update = outbox.append([outcome])
-        update["$set"] = {
-            "status": "sent",
-            "sent_at": now,
-            "updated_at": now,
-            "lease_until": None,
-            "lease_token": None,
-            "last_error": None,
-        }
+        update["$set"] = {"status": "sent", "sent_at": now, "updated_at": now, "last_error": None}
         # The message body is personal data we no longer need once it is delivered.
         update["$unset"] = {"content": ""}
-        return await self._finish(doc, update)
+        await self._finish(doc, update)
 
-    async def retry_later(self, doc: Document, error: str, delay_seconds: float) -> bool:
+    async def retry_later(self, doc: Document, error: str, delay_seconds: float) -> None:
         now = _now()
-        return await self._finish(
+        await self._finish(
             doc,
             {
                 "$set": {
                     "next_attempt_at": now + timedelta(seconds=delay_seconds),
                     "last_error": error[:2000],
                     "updated_at": now,
-                    "lease_until": None,
-                    "lease_token": None,
                 },
                 "$push": {"errors": _error(doc, error, now)},
             },
         )
 
-    async def dead(self, doc: Document, error: str, outcome: Record) -> bool:
+    async def dead(self, doc: Document, error: str, outcome: Record) -> None:
         now = _now()
         update = outbox.append([outcome])
         update["$set"] = {
@@ -169,20 +187,16 @@ class DeliveryRepository:
             "dead_at": now,
             "last_error": error[:2000],
             "updated_at": now,
-            "lease_until": None,
-            "lease_token": None,
             "next_attempt_at": None,
         }
         update["$push"]["errors"] = _error(doc, error, now)
-        return await self._finish(doc, update)
+        await self._finish(doc, update)
 
-    async def _finish(self, doc: Document, update: Document) -> bool:
-        # Only the holder of the lease may finish the attempt: if the lease ran
-        # out and another sender took over, this late result is dropped.
-        result = await self.collection.update_one(
-            {"_id": doc["_id"], "status": "pending", "lease_token": doc["lease_token"]}, update
-        )
-        return result.modified_count == 1
+    async def _finish(self, doc: Document, update: Document) -> None:
+        # The delivery first, then the claim: a sender that finds the claim gone
+        # also finds the delivery finished when it reads it again.
+        await self.collection.update_one({"_id": doc["_id"], "status": "pending"}, update)
+        await self.claims.delete_one({"_id": doc["claim_id"]})
 
     async def resend(self, delivery_id: str) -> Document | None:
         """A dead delivery gets a new cycle of attempts; None if it is not dead."""
@@ -194,8 +208,6 @@ class DeliveryRepository:
                     "status": "pending",
                     "attempts": 0,
                     "next_attempt_at": now,
-                    "lease_until": None,
-                    "lease_token": None,
                     "updated_at": now,
                 },
                 "$inc": {"cycle": 1},

@@ -26,10 +26,11 @@ class SmtpSender:
         # the server's "250 OK" and our bookkeeping can be recognised and dropped.
         msg["Message-ID"] = message_id
         msg["Date"] = formatdate(localtime=False, usegmt=True)
-        msg["Content-Language"] = language
         msg["Auto-Submitted"] = "auto-generated"
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
+        # After the body: set_content() drops Content-* headers set before it.
+        msg["Content-Language"] = language
         return msg
 
     async def send(self, message: EmailMessage) -> None:

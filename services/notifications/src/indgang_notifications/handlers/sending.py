@@ -1,8 +1,8 @@
 """The sender: claims due deliveries with a lease, sends them, records the outcome.
 
-Runs as background workers beside the consumer. A delivery is claimed with a
-lease (status pending, due, lease free or expired); the attempt is counted at
-claim time. Success marks it sent and appends `notification-delivered` to its
+Runs as background workers beside the consumer. A due delivery is claimed with a
+lease (a uniquely keyed claim document, see `DeliveryRepository.claim`); the
+attempt is counted at claim time. Success marks it sent and appends `notification-delivered` to its
 outbox; a failure schedules the next attempt with exponential backoff and
 jitter, or after the last attempt (or a permanent refusal) marks it dead and
 appends `notification-failed`. A process killed mid-send leaves the lease to
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -94,12 +95,19 @@ class Sender:
     async def send_due(self) -> int:
         """Send deliveries until none is due; returns how many were attempted."""
         count = 0
-        while (
-            doc := await self.deliveries.claim(self.settings.delivery_lease_seconds)
-        ) is not None:
-            await self.attempt(doc)
-            count += 1
-        return count
+        while True:
+            candidates = await self.deliveries.due()
+            # Workers start at different places so they rarely race for the same one.
+            random.shuffle(candidates)
+            claimed = 0
+            for candidate in candidates:
+                doc = await self.deliveries.claim(candidate, self.settings.delivery_lease_seconds)
+                if doc is not None:
+                    await self.attempt(doc)
+                    claimed += 1
+            count += claimed
+            if not claimed:
+                return count
 
     async def attempt(self, doc: Document) -> None:
         try:
