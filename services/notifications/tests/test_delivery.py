@@ -26,6 +26,7 @@ import httpx
 import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
+from playwright.async_api import Page
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -52,7 +53,7 @@ from harness import (
     produce,
     service_env,
 )
-from pytest_indgang import drop_run
+from pytest_indgang import axe_violations, drop_run
 
 pytestmark = pytest.mark.infra
 E = TypeVar("E", bound=Event)
@@ -733,3 +734,51 @@ async def test_killed_mid_batch_and_restarted_loses_and_doubles_nothing(
 
 async def _is_set(event: threading.Event) -> bool:
     return event.is_set()
+
+
+async def test_delivery_log_page_finds_and_resends_a_dead_delivery(
+    notifications: Notifications, page: Page
+) -> None:
+    """The job centre's receiver answers 410 Gone (permanent) once. Sends one referral-made.
+    In Chromium: the log asks for sign-in; the team lead signs in, searches the case,
+    sees the webhook delivery given up with 'HTTP 410', presses 'Send igen', and after a
+    reload sees it sent (one accepted POST). The page has no serious axe violations, in
+    Danish and in English."""
+    n = notifications
+    n.receiver.planned["/jobcenter"] = [410]
+    case_id = f"case-page-{uuid.uuid4().hex[:6]}"
+    record = await n.send(changed(REFERRAL_MADE, case_id=case_id, referral_id=f"ref-{case_id}"))
+    event_id = record.headers["ce_id"]
+
+    async def dead_row() -> list[dict[str, Any]]:
+        rows = await n.deliveries(case_id)
+        return [r for r in rows if r["channel"] == "webhook" and r["status"] == "dead"]
+
+    (row,) = await eventually(dead_row)
+
+    await page.goto(f"{n.process.url}/leveringer?q={case_id}")
+    assert "/auth/login" in page.url
+    await page.fill("#username", "teamleder")
+    await page.fill("#password", "indgang-dev")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#deliveries")
+    assert await page.locator("html").get_attribute("lang") == "da"
+    dead = page.locator(f"#delivery-{row['id']}")
+    assert "Opgivet" in await dead.inner_text()
+    assert "HTTP 410" in await dead.inner_text()
+    assert await axe_violations(page) == []
+
+    await dead.get_by_role("button", name="Send igen").click()
+    await page.wait_for_selector("#notice")
+    assert "sendes igen" in await page.locator("#notice").inner_text()
+    await eventually(lambda: _accepted(n.receiver, event_id))
+
+    async def shown_sent() -> bool:
+        await page.goto(f"{n.process.url}/leveringer?q={case_id}&lang=en")
+        return "Sent" in await page.locator(f"#delivery-{row['id']}").inner_text()
+
+    await eventually(shown_sent)
+    assert await page.locator("html").get_attribute("lang") == "en"
+    assert await page.locator("h1").inner_text() == "Delivery log"
+    assert await axe_violations(page) == []
+    assert len(n.receiver.accepted(event_id)) == 1

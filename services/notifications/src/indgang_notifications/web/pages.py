@@ -92,7 +92,9 @@ def page_router(
     @router.get("/leveringer", response_class=HTMLResponse)
     async def delivery_log(
         request: Request,
-        user: Annotated[StaffUser, Depends(staff)],
+        # A default, not Annotated: `staff` is local and string annotations
+        # (from __future__) are resolved in module scope.
+        user: StaffUser = Depends(staff),
         q: Annotated[str, Query(max_length=320)] = "",
         status_: Annotated[str, Query(alias="status")] = "",
         notice: str = "",
@@ -122,7 +124,7 @@ def page_router(
     async def resend(
         request: Request,
         delivery_id: str,
-        user: Annotated[StaffUser, Depends(staff)],
+        user: StaffUser = Depends(staff),
         csrf: Annotated[str, Form()] = "",
         q: Annotated[str, Form()] = "",
     ) -> RedirectResponse:
