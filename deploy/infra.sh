@@ -178,17 +178,36 @@ go_module_src() {
 # a `go install`ed v1.24.2 panics at start ("Invalid build/version/version.txt
 # file content") because build/version/version.txt is generated at release time
 # and is not part of the module.
+#
+# The build also serialises FerretDB's write commands (deploy/ferretdb/): v1 runs
+# them as read-modify-write without a transaction and loses concurrent updates to
+# one document, which MongoDB never does and our outbox relies on.
+FERRETDB_PATCH="$ROOT/deploy/ferretdb/serialized_writes.go"
 install_ferretdb() {
     local bin="$BIN/ferretdb" src="$SRC/ferretdb-$FERRETDB_VERSION"
-    if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION"; then
+    local stamp="$bin.patch" want
+    # Bump "serialize-1" when the patching below changes.
+    want="serialize-1-$(sha256sum "$FERRETDB_PATCH" | cut -c1-16)"
+    if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION" &&
+        [[ "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
         return 0
     fi
     log "FerretDB $FERRETDB_VERSION: building from module source (about a minute)"
     go_module_src "$FERRETDB_MODULE" "$FERRETDB_VERSION" "$src"
     echo "$FERRETDB_VERSION" >"$src/build/version/version.txt"
+    cp "$FERRETDB_PATCH" "$src/internal/handler/zz_indgang_serialized_writes.go"
+    local cmd
+    for cmd in MsgUpdate MsgFindAndModify MsgDelete MsgInsert; do
+        grep -l "^func (h \*Handler) $cmd(" "$src"/internal/handler/msg_*.go | while read -r file; do
+            sed -i "/^func (h \*Handler) $cmd(/a\\	writeSerializer.Lock()\n\tdefer writeSerializer.Unlock()" "$file"
+        done
+        grep -A2 "^func (h \*Handler) $cmd(" "$src"/internal/handler/msg_*.go | grep -q writeSerializer ||
+            die "patching FerretDB's $cmd failed"
+    done
     mkdir -p "$BIN"
     (cd "$src" && go build -trimpath -o "$bin.tmp" ./cmd/ferretdb) || die "building FerretDB failed"
     mv "$bin.tmp" "$bin"
+    echo "$want" >"$stamp"
     rm -rf "$src"
 }
 
