@@ -68,11 +68,15 @@ async def test_inquiry_is_routed_referred_and_mailed(system: System, smtp: SmtpS
         await eventually(lambda: _found(smtp, "ane.kjaer@kommune.example", accepted["reference"]))
         await eventually(lambda: _found(smtp, "jobcenter@kommune.example", accepted["reference"]))
         await asyncio.sleep(2)  # time for any duplicate to arrive
-        assert len(smtp.to(INQUIRY["contact"]["email"], accepted["reference"])) == 1
+        # Exactly once: the receipt and the consultant's notice each arrive once, and
+        # no message (by its stable Message-ID) arrives twice to anyone.
+        assert len(smtp.to(INQUIRY["contact"]["email"], "modtaget")) == 1
         assert len(smtp.to("ane.kjaer@kommune.example", accepted["reference"])) == 1
         assert len(smtp.to("jobcenter@kommune.example", accepted["reference"])) == 1
+        ids = [str(m["Message-ID"]) for m in smtp.received if accepted["reference"] in str(m)]
+        assert len(ids) == len(set(ids)), "a message was sent twice"
 
-        body = smtp.to(INQUIRY["contact"]["email"], accepted["reference"])[0]
+        body = smtp.to(INQUIRY["contact"]["email"], "modtaget")[0]
         text = body.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
         assert "Åse Ødegård" in text
         assert accepted["reference"] in text

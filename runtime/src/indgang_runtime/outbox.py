@@ -76,7 +76,14 @@ def append(records: Sequence[Record]) -> dict[str, Any]:
 
 
 class OutboxRelay:
-    """Publishes pending outbox events of one or more collections."""
+    """Publishes pending outbox events of one or more collections.
+
+    A local write kicks the relay with the document's id, which is leased and
+    published by `_id` at once. A scan for any document with pending events
+    (other instances' writes, crashes, failed publishes) runs every
+    `poll_seconds` as the fallback: on FerretDB such a query scans the whole
+    collection, so it must not be on the hot path.
+    """
 
     def __init__(
         self,
@@ -84,18 +91,30 @@ class OutboxRelay:
         collections: Sequence[AsyncCollection[dict[str, Any]]],
         publish: Publish,
         *,
-        poll_seconds: float = 0.5,
+        poll_seconds: float = 2.0,
         lease_seconds: float = 30.0,
     ) -> None:
         self._service = service
         self._collections = collections
         self._publish = publish
         self._poll = poll_seconds
-        self._lease = timedelta(seconds=lease_seconds)
+        self._lease_for = timedelta(seconds=lease_seconds)
         self._wake = asyncio.Event()
+        self._kicked: list[tuple[AsyncCollection[dict[str, Any]], Any]] = []
+        self._scan_now = True
 
-    def kick(self) -> None:
-        """Called after a local write so the event leaves at once instead of at the next poll."""
+    def kick(
+        self, doc_id: Any = None, collection: AsyncCollection[dict[str, Any]] | None = None
+    ) -> None:
+        """Called after a local write so its events leave at once.
+
+        With the document's id (and its collection, if the relay has several) the
+        relay publishes that document directly; without, it scans now.
+        """
+        if doc_id is None:
+            self._scan_now = True
+        else:
+            self._kicked.append((collection or self._collections[0], doc_id))
         self._wake.set()
 
     async def ensure_indexes(self) -> None:
@@ -103,40 +122,55 @@ class OutboxRelay:
             await collection.create_index(PENDING)
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_scan = loop.time()
         backoff = self._poll
         while True:
+            # Cleared before the work, so a kick that arrives during it is not lost.
+            self._wake.clear()
             try:
-                published = await self.drain()
+                await self._drain_kicked()
+                if self._scan_now or loop.time() >= next_scan:
+                    self._scan_now = False
+                    await self.drain()
+                    next_scan = loop.time() + self._poll
                 backoff = self._poll
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 FAILURES.labels(self._service).inc()
                 log.warning("outbox_relay_failed", error=type(exc).__name__, detail=str(exc)[:200])
-                published = 0
                 backoff = min(backoff * 2, 10.0)
                 await asyncio.sleep(backoff)
+                self._scan_now = True  # the scan finds whatever the failure left pending
                 continue
-            if not published:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, next_scan - loop.time()))
+
+    async def _drain_kicked(self) -> int:
+        total = 0
+        while self._kicked:
+            collection, doc_id = self._kicked.pop(0)
+            doc = await self._lease(collection, {"_id": doc_id})
+            if doc is not None:
+                total += await self._publish_pending(collection, doc)
+        return total
 
     async def drain(self) -> int:
         """Publish everything pending now; returns how many events went out."""
         total = 0
         for collection in self._collections:
-            while (doc := await self._lease_one(collection)) is not None:
+            while (doc := await self._lease(collection, {})) is not None:
                 total += await self._publish_pending(collection, doc)
         return total
 
-    async def _lease_one(
-        self, collection: AsyncCollection[dict[str, Any]]
+    async def _lease(
+        self, collection: AsyncCollection[dict[str, Any]], match: dict[str, Any]
     ) -> dict[str, Any] | None:
         now = datetime.now(UTC)
         return await collection.find_one_and_update(
-            {PENDING: {"$gt": 0}, "$or": [{LEASE: None}, {LEASE: {"$lt": now}}]},
-            {"$set": {LEASE: now + self._lease}},
+            {**match, PENDING: {"$gt": 0}, "$or": [{LEASE: None}, {LEASE: {"$lt": now}}]},
+            {"$set": {LEASE: now + self._lease_for}},
             # No projection: FerretDB v1 does not implement `fields` in findAndModify.
             return_document=ReturnDocument.AFTER,
         )

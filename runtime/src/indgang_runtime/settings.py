@@ -32,7 +32,9 @@ class ServiceSettings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Log level.")
     outbox_poll_seconds: float = Field(
-        default=0.5, description="How often the outbox relay looks for unpublished events."
+        default=2.0,
+        description="How often the outbox relay scans for unpublished events it was not "
+        "told about (local writes are published at once).",
     )
     kafka_topic_prefix: str = Field(
         default="",
@@ -70,7 +72,9 @@ class ServiceSettings(BaseSettings):
 
     @property
     def group_id(self) -> str:
-        return self.consumer_group or f"indgang-{self.service_name}"
+        # Prefixed like the topics, so a test run or a second environment on the
+        # same cluster never joins (and rebalances) the real consumer group.
+        return self.consumer_group or f"{self.kafka_topic_prefix}indgang-{self.service_name}"
 
     def topic(self, name: str) -> str:
         """The real topic name for a contract topic name."""
