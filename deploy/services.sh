@@ -17,7 +17,8 @@ RUN="$ROOT/var/run"
 LOG="$ROOT/var/log"
 HOST=127.0.0.1
 READY_TIMEOUT="${INDGANG_READY_TIMEOUT:-60}"
-SERVICES=(intake routing notifications guide)
+# "webhooks" is the development webhook receiver standing in for a department system.
+SERVICES=(intake routing notifications guide webhooks)
 
 if [[ -z "${UV:-}" ]]; then
     if command -v uv >/dev/null 2>&1; then UV=uv; else UV="python3 -m uv"; fi
@@ -28,6 +29,12 @@ export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$HOST:9092}"
 export MONGODB_URI="${MONGODB_URI:-mongodb://$HOST:27017}"
 export SMTP_HOST="${SMTP_HOST:-$HOST}"
 export SMTP_PORT="${SMTP_PORT:-1025}"
+# Development wiring of notifications: the job centre's "system" is the local
+# webhook receiver (plain HTTP on loopback), and subscriptions are editable with
+# the development admin key.
+export SUBSCRIPTIONS_FILE="${SUBSCRIPTIONS_FILE:-deploy/dev/subscriptions.toml}"
+export WEBHOOK_ALLOW_PLAIN_HTTP="${WEBHOOK_ALLOW_PLAIN_HTTP:-true}"
+export ADMIN_API_KEY="${ADMIN_API_KEY:-dev-admin-key}"
 
 log() { printf '[services] %s\n' "$*"; }
 die() {
@@ -42,8 +49,21 @@ port_of() {
     routing) echo 8002 ;;
     notifications) echo 8003 ;;
     guide) echo 8004 ;;
+    webhooks) echo 8090 ;;
     *) return 1 ;;
     esac
+}
+
+command_marker() {
+    if [[ "$1" == webhooks ]]; then echo webhook_receiver.py; else echo "indgang-$1"; fi
+}
+
+command_of() {
+    if [[ "$1" == webhooks ]]; then
+        echo "$UV run --frozen --no-sync python deploy/dev/webhook_receiver.py"
+    else
+        echo "$UV run --frozen --no-sync indgang-$1"
+    fi
 }
 
 # running NAME: var/run/NAME.pid names a live process started by this script.
@@ -53,7 +73,7 @@ running() {
     pid="$(cat "$pidfile" 2>/dev/null)"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     kill -0 "$pid" 2>/dev/null || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "indgang-$1" || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$(command_marker "$1")" || return 1
     echo "$pid"
 }
 
@@ -84,7 +104,7 @@ start_one() {
     # its own default port.
     # shellcheck disable=SC2086,SC2016
     (cd "$ROOT" && exec env -u HTTP_PORT setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" \
-        $UV run --frozen --no-sync "indgang-$name" >>"$logfile" 2>&1 </dev/null) &
+        $(command_of "$name") >>"$logfile" 2>&1 </dev/null) &
     for _ in $(seq 50); do
         [[ -s "$pidfile" ]] && break
         sleep 0.1
