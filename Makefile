@@ -55,11 +55,12 @@ up:
 	$(MAKE) --no-print-directory sync infra-up services-up; \
 	echo; \
 	echo "indgang is up (took $$(( $$(date +%s) - start ))s):"; \
-	echo "  intake         http://127.0.0.1:8001   (Prometheus /metrics, /health/ready)"; \
-	echo "  routing        http://127.0.0.1:8002"; \
-	echo "  notifications  http://127.0.0.1:8003"; \
-	echo "  guide          http://127.0.0.1:8004"; \
-	echo "  Kafka          $${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"; \
+	echo "  intake         http://127.0.0.1:8001   public form; /docs OpenAPI; /health/ready, /metrics"; \
+	echo "  routing        http://127.0.0.1:8002   consultants' console (log in: ane-kjaer / indgang-dev)"; \
+	echo "  notifications  http://127.0.0.1:8003   delivery log (teamleder / indgang-dev)"; \
+	echo "  guide          http://127.0.0.1:8004   guide; /hjaelp public page; editor (redaktoer / indgang-dev)"; \
+	echo "  webhooks       http://127.0.0.1:8090   development receiver for the job centre's webhook"; \
+	echo "  Kafka          $${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}   (bash deploy/consume.sh indgang.case-routed.v1)"; \
 	echo "  store          $${MONGODB_URI:-mongodb://127.0.0.1:27017}"; \
 	echo "  mail UI        http://127.0.0.1:8025   (every mail sent lands here)"; \
 	echo "  logs           var/log/"; \
