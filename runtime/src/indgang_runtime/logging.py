@@ -44,9 +44,14 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # Access logs would put client IP addresses (personal data) in every log line.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers[:] = []
+    access.propagate = False
+    access.disabled = True
     # aiokafka logs every reconnect attempt at ERROR while the broker is down.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     logging.getLogger("pymongo").setLevel(logging.WARNING)

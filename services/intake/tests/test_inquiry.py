@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from indgang_intake.domain.inquiry import Inquiry, InquirySubmission, organisation_key
+from indgang_contracts.events import Department, InquiryChannel
+from indgang_intake.domain.inquiry import (
+    Door,
+    Inquiry,
+    InquirySubmission,
+    StaffDoorIn,
+    organisation_key,
+)
 
 
 def submission(**changes: Any) -> dict[str, Any]:
@@ -58,9 +65,89 @@ def test_event_carries_what_subscribers_need() -> None:
         ({"needs": []}, "needs"),
         ({"needs": ["world_peace"]}, "needs.0"),
         ({"description": "x" * 5001}, "description"),
-        ({"privacy_notice_accepted": False}, ""),
-        ({"channel": "forwarded"}, ""),
+        ({"contact": {"name": "A", "email": "a@b.dk", "phone": "+46 12"}}, "contact.phone"),
+        ({"contact": {"name": "A" * 201, "email": "a@b.dk"}}, "contact.name"),
+        (
+            {"contact": {"name": "A", "email": "a@b.dk", "preferred_language": "fr"}},
+            "contact.preferred_language",
+        ),
+        ({"description": ""}, "description"),
+        ({"privacy_notice_accepted": False}, "privacy_notice_accepted"),
+        # The door is not the inquirer's to choose: it follows from who submits.
+        ({"channel": "forwarded"}, "channel"),
+        ({"forwarded_by": "job_centre"}, "forwarded_by"),
     ],
 )
 def test_refuses_bad_input_per_field(changes: dict[str, Any], field: str) -> None:
     assert field in errors_of(submission(**changes))
+
+
+def test_error_types_name_the_rule() -> None:
+    with pytest.raises(ValidationError) as caught:
+        InquirySubmission.model_validate(
+            submission(
+                organisation={"name": "X", "cvr": "DK 35 95 47 17", "stage": "idea"},
+                contact={"name": "A", "email": "a@b.dk", "phone": "12"},
+                privacy_notice_accepted=False,
+            )
+        )
+    types = {e["type"] for e in caught.value.errors()}
+    assert {"cvr_invalid", "phone_invalid", "privacy_not_accepted"} <= types
+
+
+def test_foreign_phone_numbers_with_country_code() -> None:
+    s = InquirySubmission.model_validate(
+        submission(contact={"name": "Åsa", "email": "asa@example.se", "phone": "+46 8 123 456 78"})
+    )
+    assert s.contact.phone == "+46812345678"
+
+
+def test_doors() -> None:
+    assert Door.public() == Door(InquiryChannel.WEB, None, None)
+    forwarded = Door.department_system(Department.JOB_CENTRE)
+    assert forwarded.channel is InquiryChannel.FORWARDED
+    assert forwarded.received_by == "system:job_centre"
+    assert Door.staff("ane-kjaer", InquiryChannel.PHONE).received_by == "ane-kjaer"
+    with pytest.raises(ValueError, match="forwarded_by"):
+        Door(InquiryChannel.FORWARDED, None, "ane-kjaer")
+    with pytest.raises(ValueError, match="received_by"):
+        Door(InquiryChannel.PHONE)
+    with pytest.raises(ValueError, match="public form"):
+        Door(InquiryChannel.WEB, None, "ane-kjaer")
+
+
+def test_event_says_which_door_and_follow_up() -> None:
+    s = InquirySubmission.model_validate(submission())
+    event = Inquiry.receive(
+        s,
+        door=Door.department_system(Department.PROCUREMENT),
+        municipality_code="756",
+        privacy_notice_version="v1",
+        follow_up_of="earlier-id",
+    ).received_event()
+    assert event.channel is InquiryChannel.FORWARDED
+    assert event.forwarded_by is Department.PROCUREMENT
+    assert event.received_by == "system:procurement"
+    assert event.follow_up_of == "earlier-id"
+
+
+@pytest.mark.parametrize(
+    ("door", "field"),
+    [
+        ({"channel": "web"}, "channel"),
+        ({"channel": "forwarded"}, "forwarded_by"),
+        ({"channel": "teleport"}, "channel"),
+    ],
+)
+def test_staff_door_refuses_per_field(door: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        StaffDoorIn.model_validate(door)
+    assert field in {".".join(str(p) for p in e["loc"]) for e in caught.value.errors()}
+
+
+def test_staff_door_drops_forwarded_by_unless_forwarded() -> None:
+    assert (
+        StaffDoorIn.model_validate({"channel": "phone", "forwarded_by": "csr"}).forwarded_by is None
+    )
+    forwarded = StaffDoorIn.model_validate({"channel": "forwarded", "forwarded_by": "csr"})
+    assert forwarded.forwarded_by is Department.CSR

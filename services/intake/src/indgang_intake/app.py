@@ -2,19 +2,50 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
+from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.types import Scope
 
 from indgang_contracts.events import InquiryReceived
 from indgang_contracts.topics import topic_for
+from indgang_intake.adapters.idempotency import IdempotencyStore
 from indgang_intake.adapters.inquiries import InquiryRepository
+from indgang_intake.domain.retention import RetentionPolicy
+from indgang_intake.handlers.retention import RetentionJob
+from indgang_intake.handlers.subscriptions import build_router
 from indgang_intake.settings import IntakeSettings
-from indgang_intake.web.api import api_router
+from indgang_intake.web.api import (
+    ApiError,
+    api_error_handler,
+    api_router,
+    too_large_json,
+    validation_error_handler,
+)
+from indgang_intake.web.guards import BodySizeLimit, BodyTooLarge, RateLimits, wants_html
+from indgang_intake.web.pages import PageDeps, page_context, pages_router, too_large_page
+from indgang_intake.web.texts import TRANSLATIONS
 from indgang_runtime import mongo
-from indgang_runtime.messaging import make_broker, publish_record
+from indgang_runtime.auth import DepartmentKeys, install_auth
+from indgang_runtime.messaging import EventConsumer, make_broker, publish_record
 from indgang_runtime.outbox import OutboxRelay
+from indgang_runtime.pages import mount_assets, page_templates
 from indgang_runtime.service import Runtime, build_app, serve
+
+TEMPLATES = Path(__file__).parent / "web" / "templates"
+
+
+async def _no_access_log() -> None:
+    """The privacy notice promises that client IP addresses are not stored: no access log.
+
+    `serve()` asks uvicorn for none, but the shared logging set-up (run in the
+    lifespan, after uvicorn's) routes uvicorn.access to stdout again.
+    """
+    logging.getLogger("uvicorn.access").disabled = True
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
@@ -23,10 +54,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     client = mongo.connect(settings.mongodb_uri)
     db = client[settings.mongodb_database]
     repository = InquiryRepository(db)
+    idempotency = IdempotencyStore(db)
     # Documents the publication for AsyncAPI; the outbox relay does the publishing.
     broker.publisher(
         topic_for(InquiryReceived), title="intake/inquiry-received", schema=InquiryReceived
     )
+    broker.include_router(build_router(settings, repository, EventConsumer(broker, settings)))
 
     relay = OutboxRelay(
         settings.service_name,
@@ -34,20 +67,70 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         partial(publish_record, broker, settings.kafka_topic_prefix),
         poll_seconds=settings.outbox_poll_seconds,
     )
+    retention = RetentionJob(
+        repository,
+        idempotency,
+        RetentionPolicy.of(
+            days_after_close=settings.retention_days_after_close,
+            days_max=settings.retention_days_max,
+            idempotency_hours=settings.idempotency_retention_hours,
+        ),
+        interval_seconds=settings.retention_interval_seconds,
+    )
     runtime = Runtime(
         settings=settings,
         broker=broker,
         client=client,
         db=db,
         relay=relay,
-        on_startup=[repository.ensure_indexes],
+        on_startup=[_no_access_log, repository.ensure_indexes, idempotency.ensure_indexes],
+        background=[retention.run],
     )
-    return build_app(
+    limits = RateLimits(settings.rate_limit_public, settings.rate_limit_department)
+    templates = page_templates(TEMPLATES, municipality_name=settings.municipality_name)
+    app = build_app(
         runtime,
         title="indgang intake",
-        description="Every inquiry to the municipality's one entrance, whichever door it used.",
-        routers=[api_router(repository=repository, relay=relay, settings=settings)],
+        description="Every inquiry to the municipality's one entrance, whichever door it used. "
+        "The public form is at `/`; this document describes the JSON API.",
+        routers=[
+            api_router(
+                repository=repository,
+                idempotency=idempotency,
+                relay=relay,
+                settings=settings,
+                limits=limits,
+                keys=DepartmentKeys(settings.api_keys_file),
+            ),
+            pages_router(
+                PageDeps(
+                    templates=templates,
+                    settings=settings,
+                    repository=repository,
+                    idempotency=idempotency,
+                    relay=relay,
+                    limits=limits,
+                )
+            ),
+        ],
     )
+    app.state.retention = retention
+    mount_assets(app)
+    install_auth(app, settings, templates, TRANSLATIONS, page_context(settings))
+
+    def too_large(scope: Scope) -> Response:
+        if wants_html(scope):
+            return too_large_page(templates, settings, Request(scope))
+        return too_large_json(scope, settings.max_body_bytes)
+
+    async def on_too_large(request: Request, exc: Exception) -> Response:
+        return too_large(request.scope)
+
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(BodyTooLarge, on_too_large)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, render=too_large)
+    return app
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from limits import parse
+from pydantic import Field, field_validator
 
 from indgang_runtime.settings import ServiceSettings
 
@@ -14,3 +15,62 @@ class IntakeSettings(ServiceSettings):
     privacy_notice_version: str = Field(
         default="2026-11", description="Version of the privacy notice shown with the form."
     )
+
+    # What the pages say.
+    municipality_name: str = Field(
+        default="Ikast-Brande Kommune", description="The municipality's name on every page."
+    )
+    guide_public_url: str = Field(
+        default="http://127.0.0.1:8004/hjaelp",
+        description="The guide's public page 'Hvad kan kommunen hjælpe med?'.",
+    )
+    first_contact_working_days: int = Field(
+        default=3,
+        ge=1,
+        description="Working days until the consultant contacts the inquirer (as in routing).",
+    )
+    dpo_email: str = Field(
+        default="databeskyttelse@kommune.example",
+        description="The municipality's data protection officer (privacy notice).",
+    )
+    contact_email: str = Field(
+        default="socialoekonomi@kommune.example",
+        description="Where people write about the service or its accessibility.",
+    )
+
+    # Abuse.
+    rate_limit_public: str = Field(
+        default="10/minute",
+        description="Submissions per client IP (web form and public API together), moving "
+        "window, in memory per instance; syntax of the `limits` library.",
+    )
+    rate_limit_department: str = Field(
+        default="600/minute", description="Submissions per department API key."
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+
+    # Deletion deadlines (slettefrister).
+    retention_days_after_close: int = Field(
+        default=365,
+        ge=1,
+        description="Days after the case is closed until the inquiry's contact data is anonymised.",
+    )
+    retention_days_max: int = Field(
+        default=3 * 365,
+        ge=1,
+        description="Days after receipt until contact data is anonymised, closed or not.",
+    )
+    idempotency_retention_hours: int = Field(
+        default=24, ge=1, description="Hours an Idempotency-Key's first answer is kept."
+    )
+    retention_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the deletion job runs."
+    )
+
+    @field_validator("rate_limit_public", "rate_limit_department")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        parse(value)
+        return value

@@ -1,47 +1,285 @@
-"""Intake's JSON API for the web form, staff and department systems."""
+"""Intake's JSON API for the public, department systems and integrators.
+
+Errors are answered in Danish or English (`?lang=da|en`, else Accept-Language,
+else Danish), and always carry both:
+
+- 422 keeps FastAPI's shape, `{"detail": [{"loc", "msg", "type"}, ...]}`, where
+  `msg` is in the chosen language, and adds `msg_da` and `msg_en` to each item.
+- Other errors (403, 409, 413, 429) are `{"detail": msg, "detail_da", "detail_en"}`.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, Security, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
+from starlette.types import Scope
 
+from indgang_contracts.events import Department
+from indgang_intake.adapters.idempotency import IdempotencyStore
 from indgang_intake.adapters.inquiries import InquiryRepository
-from indgang_intake.domain.inquiry import InquirySubmission
-from indgang_intake.handlers.submit import submit_inquiry
+from indgang_intake.domain.inquiry import Door, InquirySubmission
+from indgang_intake.handlers.idempotent import (
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    fingerprint,
+    submit_once,
+)
+from indgang_intake.handlers.submit import Receipt, submit_inquiry
 from indgang_intake.settings import IntakeSettings
+from indgang_intake.web.guards import RateLimits, client_ip
+from indgang_intake.web.messages import api_language, localised_detail
+from indgang_runtime.auth import DepartmentKeys, require_department
 from indgang_runtime.outbox import OutboxRelay
+from indgang_runtime.pages import Language
 
 
 class InquiryAccepted(BaseModel):
     inquiry_id: str = Field(description="The inquiry's id.")
     reference: str = Field(description="Reference to quote when contacting the municipality.")
     status: str = Field(default="received")
+    follow_up: bool = Field(
+        default=False,
+        description="True when the organisation had contacted the municipality before: the "
+        "inquiry was added to its existing contact (same consultant).",
+    )
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int] = Field(description="Where: e.g. ['body', 'organisation', 'cvr'].")
+    msg: str = Field(description="The message in the chosen language.")
+    type: str = Field(description="Machine-readable error type, e.g. 'cvr_invalid'.")
+    msg_da: str = Field(description="The message in Danish.")
+    msg_en: str = Field(description="The message in English.")
+
+
+class ValidationFailed(BaseModel):
+    detail: list[ErrorItem]
+
+
+class Problem(BaseModel):
+    detail: str = Field(description="What went wrong, in the chosen language.")
+    detail_da: str
+    detail_en: str
+
+
+class ApiError(Exception):
+    """An API error worded in both languages."""
+
+    def __init__(self, code: int, da: str, en: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(en)
+        self.code = code
+        self.da = da
+        self.en = en
+        self.headers = headers or {}
+
+
+def request_language(request: Request) -> Language:
+    return api_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def problem(lang: Language, da: str, en: str) -> dict[str, str]:
+    return {"detail": da if lang == "da" else en, "detail_da": da, "detail_en": en}
+
+
+async def api_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(
+        problem(request_language(request), exc.da, exc.en),
+        status_code=exc.code,
+        headers=exc.headers,
+    )
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(
+        {"detail": localised_detail(exc.errors(), request_language(request))},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+TOO_LARGE = (
+    "Forespørgslen er for stor: højst {limit} byte.",
+    "The request is too large: at most {limit} bytes.",
+)
+
+
+def too_large_json(scope: Scope, limit: int) -> Response:
+    request = Request(scope)
+    da, en = (text.format(limit=limit) for text in TOO_LARGE)
+    return JSONResponse(
+        problem(request_language(request), da, en),
+        status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+    )
+
+
+_api_key = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="A department system's API key. With it, the inquiry is registered as "
+    "forwarded by that department; without it, as sent by the public.",
+)
 
 
 def api_router(
-    *, repository: InquiryRepository, relay: OutboxRelay, settings: IntakeSettings
+    *,
+    repository: InquiryRepository,
+    idempotency: IdempotencyStore,
+    relay: OutboxRelay,
+    settings: IntakeSettings,
+    limits: RateLimits,
+    keys: DepartmentKeys,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["inquiries"])
+    department_of = require_department(keys)
+
+    def optional_department(
+        request: Request, _key: str | None = Security(_api_key)
+    ) -> Department | None:
+        has_key = request.headers.get("x-api-key") or request.headers.get(
+            "authorization", ""
+        ).lower().startswith("bearer ")
+        if not has_key:
+            return None
+        try:
+            return department_of(request)
+        except HTTPException as exc:
+            raise ApiError(
+                status.HTTP_403_FORBIDDEN,
+                "Ukendt API-nøgle.",
+                "Unknown API key.",
+            ) from exc
+
+    async def rate_limited(
+        request: Request, department: Department | None = Depends(optional_department)
+    ) -> Department | None:
+        if department is None:
+            verdict = await limits.hit("public", client_ip(request))
+        else:
+            verdict = await limits.hit("department", department.value)
+        if not verdict.allowed:
+            seconds = verdict.retry_after
+            raise ApiError(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"For mange henvendelser på kort tid. Prøv igen om {seconds} sekunder.",
+                f"Too many submissions in a short time. Try again in {seconds} seconds.",
+                headers={"Retry-After": str(seconds)},
+            )
+        return department
 
     @router.post(
         "/inquiries",
         status_code=status.HTTP_202_ACCEPTED,
         response_model=InquiryAccepted,
         summary="Submit an inquiry",
-        description="Stores the inquiry and publishes inquiry-received through the outbox. "
-        "Invalid input gets 422 with an error per field; nothing is stored.",
+        description=(
+            "Stores the inquiry and publishes `inquiry-received` through the outbox; the "
+            "answer comes only once the inquiry is stored. Without an API key the inquiry "
+            "comes from the public (`channel=web`). With a department's `X-API-Key` it is "
+            "registered as forwarded by that department (`channel=forwarded`, "
+            "`forwarded_by=<department>`, `received_by=system:<department>`).\n\n"
+            "A repeat contact from the same organisation (same CVR, or same e-mail without "
+            "CVR) is accepted and marked as a follow-up (`follow_up: true`).\n\n"
+            "**Idempotency-Key**: send a unique key (e.g. a UUID) to make retries safe; a "
+            "retry with the same key and body gets the first answer again (with "
+            "`Idempotent-Replayed: true`) and no second inquiry. Keys are kept 24 hours per "
+            "client (department, else client IP). The same key with another body gets 422; a "
+            "retry while the first request is still being processed gets 409.\n\n"
+            "**Errors** are worded in Danish or English: `?lang=da|en`, else "
+            "`Accept-Language`, else Danish. 422 keeps FastAPI's shape "
+            '`{"detail": [{"loc", "msg", "type"}]}` and adds `msg_da` and `msg_en`; other '
+            'errors are `{"detail", "detail_da", "detail_en"}`. Nothing is stored on error.\n\n'
+            "**Limits**: per client IP (public) or per department key (429 with "
+            "`Retry-After`); request bodies up to 64 KiB by default (413)."
+        ),
+        responses={
+            403: {"model": Problem, "description": "Unknown API key."},
+            409: {
+                "model": Problem,
+                "description": "The first request with this key is "
+                "still being processed; retry shortly.",
+            },
+            413: {"model": Problem, "description": "The request body is too large."},
+            422: {
+                "model": ValidationFailed,
+                "description": "Invalid input, per field, in "
+                "Danish and English; or an Idempotency-Key reused with another body.",
+            },
+            429: {"model": Problem, "description": "Too many submissions; see Retry-After."},
+        },
     )
-    async def post_inquiry(submission: InquirySubmission) -> InquiryAccepted:
-        inquiry = await submit_inquiry(
-            submission, repository=repository, relay=relay, settings=settings
-        )
-        return InquiryAccepted(inquiry_id=inquiry.id, reference=inquiry.reference)
+    async def post_inquiry(
+        request: Request,
+        response: Response,
+        submission: InquirySubmission,
+        department: Department | None = Depends(rate_limited),
+        idempotency_key: str | None = Header(
+            default=None,
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description="Makes a retried POST return the first answer instead of a second inquiry.",
+        ),
+    ) -> InquiryAccepted:
+        door = Door.public() if department is None else Door.department_system(department)
+
+        async def submit(inquiry_id: str | None = None, reference: str | None = None) -> Receipt:
+            return await submit_inquiry(
+                submission,
+                door=door,
+                repository=repository,
+                relay=relay,
+                settings=settings,
+                inquiry_id=inquiry_id,
+                reference=reference,
+            )
+
+        if idempotency_key is None:
+            receipt = await submit()
+        else:
+            client = f"department:{department.value}" if department else f"ip:{client_ip(request)}"
+            try:
+                outcome = await submit_once(
+                    idempotency,
+                    repository,
+                    client=client,
+                    key=idempotency_key,
+                    body_fingerprint=fingerprint(await request.json()),
+                    submit=submit,
+                )
+            except IdempotencyKeyReused as exc:
+                raise RequestValidationError(
+                    [
+                        {
+                            "loc": ("header", "Idempotency-Key"),
+                            "type": "idempotency_key_reused",
+                            "msg": "Idempotency-Key reused with a different request body",
+                            "input": idempotency_key,
+                        }
+                    ]
+                ) from exc
+            except IdempotencyInProgress as exc:
+                raise ApiError(
+                    status.HTTP_409_CONFLICT,
+                    "En henvendelse med samme Idempotency-Key er ved at blive behandlet. "
+                    "Prøv igen om et øjeblik.",
+                    "A request with the same Idempotency-Key is still being processed. "
+                    "Retry in a moment.",
+                    headers={"Retry-After": "1"},
+                ) from exc
+            receipt = outcome.receipt
+            if outcome.replayed:
+                response.headers["Idempotent-Replayed"] = "true"
+        return InquiryAccepted(**receipt.as_json())
 
     @router.get("/inquiries/{inquiry_id}/status", summary="Whether an inquiry was received")
     async def inquiry_status(inquiry_id: str) -> dict[str, str]:
         found = await repository.get(inquiry_id)
         if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such inquiry")
+            raise ApiError(status.HTTP_404_NOT_FOUND, "Ukendt henvendelse.", "No such inquiry.")
         return {"inquiry_id": inquiry_id, "reference": found["reference"], "status": "received"}
 
     return router

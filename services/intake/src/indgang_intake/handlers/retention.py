@@ -1,0 +1,74 @@
+"""Use case: delete or anonymise what has passed its deletion deadline (slettefrist).
+
+The store has no TTL indexes (FerretDB v1), so a periodic job does it. The
+clock is an argument of `run_once`, so tests can move time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+from prometheus_client import Counter
+
+from indgang_intake.adapters.idempotency import IdempotencyStore
+from indgang_intake.adapters.inquiries import InquiryRepository
+from indgang_intake.domain.retention import RetentionPolicy
+
+log = structlog.get_logger(__name__)
+
+ANONYMISED = Counter(
+    "indgang_intake_inquiries_anonymised_total", "Inquiries anonymised by the retention job"
+)
+PURGED = Counter("indgang_intake_idempotency_records_deleted_total", "Idempotency records deleted")
+
+
+@dataclass(frozen=True)
+class RetentionRun:
+    anonymised: int
+    idempotency_deleted: int
+
+
+class RetentionJob:
+    def __init__(
+        self,
+        inquiries: InquiryRepository,
+        idempotency: IdempotencyStore,
+        policy: RetentionPolicy,
+        *,
+        interval_seconds: float,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._inquiries = inquiries
+        self._idempotency = idempotency
+        self._policy = policy
+        self._interval = interval_seconds
+        self._clock = clock
+
+    async def run_once(self, now: datetime | None = None) -> RetentionRun:
+        now = now or self._clock()
+        anonymised = await self._inquiries.anonymise_due(
+            closed_before=self._policy.closed_before(now),
+            received_before=self._policy.received_before(now),
+            now=now,
+        )
+        deleted = await self._idempotency.purge_before(self._policy.idempotency_before(now))
+        ANONYMISED.inc(anonymised)
+        PURGED.inc(deleted)
+        if anonymised or deleted:
+            log.info("retention_applied", anonymised=anonymised, idempotency_deleted=deleted)
+        return RetentionRun(anonymised, deleted)
+
+    async def run(self) -> None:
+        """Forever: apply the deadlines now and then every `interval_seconds`."""
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store may be down; try again next round
+                log.warning("retention_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            await asyncio.sleep(self._interval)

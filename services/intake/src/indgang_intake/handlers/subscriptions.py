@@ -1,0 +1,51 @@
+"""Intake's Kafka subscriber: case status, for the deletion deadlines."""
+
+from __future__ import annotations
+
+from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+
+from indgang_contracts.envelope import Envelope
+from indgang_contracts.events import CaseStatus, CaseStatusChanged
+from indgang_contracts.topics import topic_for
+from indgang_intake.adapters.inquiries import InquiryRepository
+from indgang_intake.settings import IntakeSettings
+from indgang_runtime.messaging import EventConsumer, subscriber_options
+
+
+async def record_case_status(
+    repository: InquiryRepository, envelope: Envelope[CaseStatusChanged]
+) -> int:
+    """Remember when the inquiry's case was closed (or reopened).
+
+    Matched by the inquiry's reference, which the case carries; an event for a
+    reference intake does not know (another deployment's) changes nothing.
+    """
+    event = envelope.data
+    return await repository.record_case_status(
+        reference=event.reference,
+        case_id=event.case_id,
+        status=event.status.value,
+        closed=event.status is CaseStatus.CLOSED,
+        at=event.changed_at,
+    )
+
+
+def build_router(
+    settings: IntakeSettings, repository: InquiryRepository, consumer: EventConsumer
+) -> KafkaRouter:
+    router = KafkaRouter()
+
+    @router.subscriber(
+        settings.topic(topic_for(CaseStatusChanged)),
+        title="intake/on_case_status_changed",
+        description="Records when an inquiry's case is closed or reopened, so that its "
+        "contact data is anonymised when the deletion deadline after closing passes.",
+        **subscriber_options(settings),
+    )
+    async def on_case_status_changed(message: KafkaMessage) -> None:
+        await consumer.handle(
+            message, CaseStatusChanged, lambda e: record_case_status(repository, e)
+        )
+
+    return router

@@ -1,0 +1,142 @@
+"""Abuse guards: per-client rate limits and a request body size limit.
+
+No third-party service is involved: no CAPTCHA, no tracking. The honeypot
+field lives with the form (`web/pages.py`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from prometheus_client import Counter
+from starlette import status
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REFUSED = Counter(
+    "indgang_intake_requests_refused_total", "Requests refused by an abuse guard", ["reason"]
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int  # seconds, when not allowed
+
+
+class RateLimits:
+    """Moving-window limits in memory (per instance), one bucket per client.
+
+    Public clients (web form and public API together) are counted per client
+    IP — behind a reverse proxy, uvicorn takes it from X-Forwarded-For when the
+    proxy is trusted (FORWARDED_ALLOW_IPS). Department systems per API key.
+    """
+
+    def __init__(self, public: str, department: str) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._items: dict[str, RateLimitItem] = {
+            "public": parse(public),
+            "department": parse(department),
+        }
+
+    async def hit(self, bucket: str, client: str) -> Verdict:
+        item = self._items[bucket]
+        if await self._limiter.hit(item, bucket, client):
+            return Verdict(True, 0)
+        stats = await self._limiter.get_window_stats(item, bucket, client)
+        REFUSED.labels("rate_limit").inc()
+        return Verdict(False, max(1, math.ceil(stats.reset_time - time.time())))
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class BodyTooLarge(HTTPException):
+    """The request body is larger than allowed.
+
+    An HTTPException, so that FastAPI's body parsing passes it on unchanged and
+    the app's handler for it answers 413."""
+
+    def __init__(self) -> None:
+        super().__init__(status.HTTP_413_CONTENT_TOO_LARGE, "Content Too Large")
+
+
+Render = Callable[[Scope], Response]
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 for bodies over `max_bytes`.
+
+    A declared Content-Length over the limit is refused before anything is
+    read; a body without one (chunked) is counted as it streams in and refused
+    as soon as it passes the limit. `render` builds the 413 answer (a page for
+    browsers, JSON for API clients).
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, render: Render) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.render = render
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            REFUSED.labels("body_too_large").inc()
+            await self.render(scope)(scope, receive, send)
+            return
+
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            REFUSED.labels("body_too_large").inc()
+            await self.render(scope)(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def wants_html(scope: Scope) -> bool:
+    """Browsers (Accept: text/html) get pages; API clients get JSON."""
+    for name, value in scope.get("headers", []):
+        if name == b"accept":
+            return b"text/html" in value
+    return False
