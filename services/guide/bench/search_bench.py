@@ -1,4 +1,6 @@
-"""Micro-benchmark of the in-memory search (run by hand: `uv run python services/guide/bench/search_bench.py`).
+"""Micro-benchmark of the in-memory search, run by hand:
+
+    uv run python services/guide/bench/search_bench.py
 
 Builds the index from the content files (and from 10x copies, to see how it
 scales) and times typical queries, including misspellings that need the fuzzy

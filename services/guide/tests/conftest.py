@@ -26,6 +26,9 @@ def settings_for(run_id: str, name: str, **overrides: object) -> GuideSettings:
         mongodb_database=f"t_{run_id}_{name}",
         outbox_poll_seconds=0.2,
         users_file=ROOT / "deploy" / "dev" / "users.toml",
+        # Its own consumer group: in-process apps must not take partitions from
+        # the guide process that the event tests talk to.
+        consumer_group=f"indgang-guide-{name}",
         **overrides,  # type: ignore[arg-type]
     )
 

@@ -116,7 +116,7 @@ async def test_edit_publish_history_and_the_published_event(guide_app: Any, kit:
         )
         assert published.json() == {"entry_id": NEW_ENTRY["id"], "status": "published",
                                      "version": 2}  # fmt: skip
-        event = await log.wait_for(lambda e: e.data.entry_id == NEW_ENTRY["id"])
+        event = await log.wait_for(lambda e: e.data.entry_id == NEW_ENTRY["id"], timeout=90)
         assert event.data.version == 2
         assert event.data.published_by == "redaktoer"
         assert event.data.audience == "external"
@@ -127,7 +127,9 @@ async def test_edit_publish_history_and_the_published_event(guide_app: Any, kit:
         assert saved.json()["version"] == 3
         stale = await client.put(f"/api/v1/guide/entries/{NEW_ENTRY['id']}", json=edited)
         assert stale.status_code == 409  # version 2 is no longer current
-        await log.wait_for(lambda e: e.data.entry_id == NEW_ENTRY["id"] and e.data.version == 3)
+        await log.wait_for(
+            lambda e: e.data.entry_id == NEW_ENTRY["id"] and e.data.version == 3, timeout=90
+        )
 
         found = await client.get("/api/v1/guide/search", params={"q": "værkstederne"})
         assert found.json()["hits"][0]["entry_id"] == NEW_ENTRY["id"]
