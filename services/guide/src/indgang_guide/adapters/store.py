@@ -56,6 +56,9 @@ class GuideStore:
 
     async def ensure_indexes(self) -> None:
         await self.entries.create_index("version")
+        # Entries stored before versioning (flat documents, loaded from the files and
+        # never edited: there was no editor) are dropped and loaded again as version 1.
+        await self.entries.delete_many({"entry": {"$exists": False}})
 
     async def save_sections(self, sections: Sequence[Section]) -> None:
         """Sections come only from the files (not edited in the editor): replace them."""
