@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
@@ -10,11 +11,13 @@ import httpx
 from harness import EventLog, SmtpServer, eventually
 from pytest_indgang import System
 
+# A new organisation every run (no CVR, a fresh e-mail), so the routing policy
+# decides by expertise rather than by continuity with an earlier test's case.
 INQUIRY: dict[str, Any] = {
-    "organisation": {"name": "Kaffe & Omsorg ApS", "cvr": "35954716", "stage": "start_up"},
+    "organisation": {"name": "Kaffe & Omsorg ApS", "stage": "start_up"},
     "contact": {
         "name": "Åse Ødegård",
-        "email": "aase.e2e@kaffeogomsorg.example",
+        "email": f"aase.e2e.{uuid.uuid4().hex[:8]}@kaffeogomsorg.example",
         "phone": "+45 20 30 40 50",
         "preferred_language": "da",
     },
