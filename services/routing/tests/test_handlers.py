@@ -1,77 +1,453 @@
-"""Routing's subscriber with FastStream's TestKafkaBroker and the real store."""
+"""Routing's subscribers and use cases with FastStream's TestKafkaBroker and the real store."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
-import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from faststream.kafka import TestKafkaBroker
-from pymongo import AsyncMongoClient
+from faststream.kafka.annotations import KafkaMessage
 
-from indgang_contracts.envelope import decode, encode
+from indgang_contracts.envelope import encode
+from indgang_contracts.events import (
+    CaseRouted,
+    CaseStatus,
+    CaseStatusChanged,
+    ContactChannel,
+    Department,
+    FirstContactOverdue,
+    ReferralMade,
+    ReferralOutcome,
+    ReferralStatus,
+    ReferralTarget,
+    ReferralUpdated,
+    RoutingReason,
+)
 from indgang_contracts.examples import INQUIRY_RECEIVED
-from indgang_routing.app import create_app
+from indgang_routing.domain.actors import Actor
 from indgang_routing.domain.case import case_id_for
-from indgang_routing.settings import RoutingSettings
+from indgang_routing.domain.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    NotAllowed,
+)
+from indgang_routing.domain.referrals import ReferralRequest
 
-MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017")
+ANE = Actor(id="ane-kjaer", name="Ane Kjær", consultant_id="ane-kjaer")
+BJARNE = Actor(id="bjarne-holm", name="Bjarne Holm", consultant_id="bjarne-holm")
+LEAD = Actor(id="teamleder", name="Tove Leth", consultant_id=None, team_lead=True)
 
 
 @pytest.fixture
-async def routing() -> AsyncIterator[tuple[Any, Any, list[Any]]]:
-    database = f"t_handlers_{uuid.uuid4().hex[:8]}_routing"
-    settings = RoutingSettings(mongodb_uri=MONGODB_URI, mongodb_database=database)
-    app = create_app(settings)
-    broker = app.state.runtime.broker
-    dead: list[Any] = []
+async def kafka(routing: Any) -> AsyncIterator[tuple[Any, list[KafkaMessage]]]:
+    broker = routing.app.state.runtime.broker
+    dead: list[KafkaMessage] = []
 
     @broker.subscriber("indgang.dead-letter.v1")
-    async def capture(body: bytes) -> None:
-        dead.append(body)
+    async def capture(message: KafkaMessage) -> None:
+        dead.append(message)
 
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI)
     async with TestKafkaBroker(broker) as test_broker:
-        yield test_broker, client[database]["cases"], dead
-    await client.drop_database(database)
-    await client.close()
-    await app.state.runtime.client.close()
+        yield test_broker, dead
+
+
+async def publish(broker: Any, event: Any, **envelope: Any) -> None:
+    record = encode(event, source="/test", **envelope)
+    await broker.publish(
+        record.value, record.topic, key=record.key.encode(), headers=record.headers
+    )
+
+
+def referral_request(department: Department = Department.JOB_CENTRE, **kw: Any) -> ReferralRequest:
+    values: dict[str, Any] = {
+        "target": ReferralTarget(department=department),
+        "purpose": "Afklaring af løntilskud til to ledige.",
+        "needs": [],
+        "response_due": date(2026, 12, 14),
+        "consent_to_share_contact": True,
+        **kw,
+    }
+    return ReferralRequest(**values)
 
 
 async def test_on_inquiry_received_stores_case_with_case_routed_in_outbox(
-    routing: tuple[Any, Any, list[Any]],
+    routing: Any, kafka: tuple[Any, list[KafkaMessage]]
 ) -> None:
-    broker, cases, _ = routing
-    record = encode(INQUIRY_RECEIVED, source="/test")
+    broker, _ = kafka
     for _ in range(2):  # redelivered: still one case, one event
-        await broker.publish(
-            record.value, record.topic, key=record.key.encode(), headers=record.headers
-        )
-    case = await cases.find_one({"_id": case_id_for(INQUIRY_RECEIVED.inquiry_id)})
-    assert case is not None
+        await publish(broker, INQUIRY_RECEIVED, event_id="same-record")
+    case = await routing.case(case_id_for(INQUIRY_RECEIVED.inquiry_id))
     assert case["consultant"]["id"] == "ane-kjaer"
+    assert case["status"] == "assigned"
+    assert case["open_slot"] == INQUIRY_RECEIVED.organisation_key
     assert case["outbox_pending"] == 1
-    (stored,) = case["outbox"]
-    event = decode(
-        [(k, v.encode()) for k, v in stored["headers"].items()], stored["value"].encode()
-    )
+    (event,) = await routing.events(case["_id"])
     assert event.type == "dk.indgang.case-routed.v1"
-    assert event.data.inquiry_id == INQUIRY_RECEIVED.inquiry_id  # type: ignore[attr-defined]
-    assert await cases.count_documents({}) == 1
+    assert event.data.inquiry_id == INQUIRY_RECEIVED.inquiry_id
+    assert event.data.reason is RoutingReason.EXPERTISE
+    assert [e["kind"] for e in case["timeline"]] == ["routed"]
+    assert case["timeline"][0]["event_id"] == event.id
+    assert await routing.cases.count_documents({}) == 1
 
 
 async def test_invalid_event_is_dead_lettered_not_stored(
-    routing: tuple[Any, Any, list[Any]],
+    routing: Any, kafka: tuple[Any, list[KafkaMessage]]
 ) -> None:
-    broker, cases, dead = routing
+    broker, dead = kafka
     record = encode(INQUIRY_RECEIVED, source="/test")
     body = json.loads(record.value)
     del body["organisation"]
     await broker.publish(
         json.dumps(body).encode(), record.topic, key=record.key.encode(), headers=record.headers
     )
-    assert await cases.count_documents({}) == 0
+    assert await routing.cases.count_documents({}) == 0
     assert len(dead) == 1
+
+
+async def test_follow_up_joins_the_open_case_with_the_same_consultant(
+    routing: Any, kafka: tuple[Any, list[KafkaMessage]]
+) -> None:
+    broker, _ = kafka
+    first = routing.inquiry(1)
+    follow_up = routing.inquiry(2, needs=["funding_and_support"], follow_up_of=first.inquiry_id)
+    await publish(broker, first)
+    for _ in range(2):  # the follow-up redelivered: attached once
+        await publish(broker, follow_up, event_id="follow-up-record")
+    (case,) = await routing.cases.find({}).to_list()
+    assert case["inquiry_ids"] == [first.inquiry_id, follow_up.inquiry_id]
+    assert case["needs"] == [*[n.value for n in first.needs], "funding_and_support"]
+    routed = await routing.events(case["_id"], CaseRouted)
+    assert [e.data.inquiry_id for e in routed] == [first.inquiry_id, follow_up.inquiry_id]
+    again = routed[1].data
+    assert (again.reason, again.previous_consultant_id) == (RoutingReason.CONTINUITY, None)
+    assert again.consultant == routed[0].data.consultant
+    assert again.reference == "H-T0000002"
+    assert [e["kind"] for e in case["timeline"]] == ["routed", "inquiry_added"]
+
+
+async def test_after_closing_a_new_inquiry_opens_a_new_case_with_continuity(
+    routing: Any,
+) -> None:
+    use = routing.use
+    first = await use.routing.route_inquiry(routing.inquiry(1, needs=["business_development"]))
+    owner = (await routing.case(first))["consultant"]["id"]
+    await use.casework.close(first, LEAD, "Afklaret.")
+    second = await use.routing.route_inquiry(routing.inquiry(2, needs=["legislation"]))
+    assert second != first
+    new = await routing.case(second)
+    assert new["consultant"]["id"] == owner
+    assert new["routing"]["reason"] == "continuity"
+    # The old case cannot be reopened while the organisation has this open one.
+    with pytest.raises(Conflict, match=r"allerede en åben sag \(H-T0000002\)"):
+        await use.casework.reopen(first, LEAD)
+    await use.casework.close(second, LEAD, "Færdig.")
+    assert await use.casework.reopen(first, LEAD) is CaseStatus.ASSIGNED
+
+
+async def test_lifecycle_is_stored_published_and_on_the_timeline(routing: Any) -> None:
+    use = routing.use
+    case_id = await use.routing.route_inquiry(routing.inquiry(1))
+    with pytest.raises(InvalidTransition, match="Registrér første kontakt"):
+        await use.casework.wait(case_id, ANE)
+    with pytest.raises(NotAllowed):
+        await use.casework.log_first_contact(case_id, BJARNE, ContactChannel.PHONE, date.today())
+    with pytest.raises(InvalidInput, match="fremtiden"):
+        await use.casework.log_first_contact(
+            case_id, ANE, ContactChannel.PHONE, date.today() + timedelta(days=2)
+        )
+    today = routing.use.ctx.local_day(datetime.now(UTC))
+    assert await use.casework.log_first_contact(case_id, ANE, ContactChannel.PHONE, today) is (
+        CaseStatus.IN_PROGRESS
+    )
+    with pytest.raises(InvalidTransition, match="allerede registreret"):
+        await use.casework.log_first_contact(case_id, ANE, ContactChannel.EMAIL, today)
+    assert await use.casework.wait(case_id, ANE) is CaseStatus.WAITING
+    assert await use.casework.resume(case_id, ANE) is CaseStatus.IN_PROGRESS
+    with pytest.raises(InvalidInput, match="udfald"):
+        await use.casework.close(case_id, ANE, "  ")
+    assert await use.casework.close(case_id, ANE, "Ansat to i løntilskud.") is CaseStatus.CLOSED
+    with pytest.raises(InvalidTransition, match="allerede lukket"):
+        await use.casework.close(case_id, ANE, "igen")
+    assert await use.casework.reopen(case_id, ANE) is CaseStatus.IN_PROGRESS
+
+    changes = [e.data for e in await routing.events(case_id, CaseStatusChanged)]
+    assert [(c.previous_status, c.status) for c in changes] == [
+        (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS),
+        (CaseStatus.IN_PROGRESS, CaseStatus.WAITING),
+        (CaseStatus.WAITING, CaseStatus.IN_PROGRESS),
+        (CaseStatus.IN_PROGRESS, CaseStatus.CLOSED),
+        (CaseStatus.CLOSED, CaseStatus.IN_PROGRESS),
+    ]
+    assert changes[0].first_contact_channel is ContactChannel.PHONE
+    assert changes[3].outcome == "Ansat to i løntilskud."
+    assert changes[4].reopened
+    assert {c.consultant_id for c in changes} == {"ane-kjaer"}
+    case = await routing.case(case_id)
+    assert case["open_slot"] == case["organisation_key"]
+    texts = [e["text"] for e in case["timeline"]]
+    assert texts[1].startswith("Første kontakt er registreret: telefon")
+    assert texts[4] == "Sagen er lukket. Udfald: Ansat to i løntilskud."
+    assert texts[5] == "Sagen er genåbnet."
+
+
+async def test_overdue_first_contact_is_published_once(routing: Any) -> None:
+    use = routing.use
+    late = await use.routing.route_inquiry(routing.inquiry(1))
+    on_time = await use.routing.route_inquiry(routing.inquiry(2, organisation_key="cvr:12345674"))
+    await routing.cases.update_one({"_id": late}, {"$set": {"first_contact_due": "2026-01-05"}})
+    results = await asyncio.gather(*(use.casework.report_overdue() for _ in range(3)))
+    assert sum(results) == 1  # three concurrent runs (as of several instances): one event
+    assert await use.casework.report_overdue() == 0
+    (overdue,) = await routing.events(late, FirstContactOverdue)
+    assert overdue.data.first_contact_due == date(2026, 1, 5)
+    assert overdue.data.team_lead_email == "teamleder@kommune.example"
+    assert overdue.data.consultant.id == "ane-kjaer"
+    assert (await routing.case(late))["timeline"][-1]["kind"] == "overdue"
+    assert await routing.events(on_time, FirstContactOverdue) == []
+
+
+async def test_referral_answers_from_kafka_are_applied_once(
+    routing: Any, kafka: tuple[Any, list[KafkaMessage]]
+) -> None:
+    broker, dead = kafka
+    use = routing.use
+    case_id = await use.routing.route_inquiry(routing.inquiry(1))
+    referral_id = await use.referrals.make(case_id, referral_request(), ANE)
+    (made,) = await routing.events(case_id, ReferralMade)
+    assert made.data.contact is not None
+
+    answered_at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    accepted = ReferralUpdated(
+        municipality_code="756",
+        referral_id=referral_id,
+        case_id=case_id,
+        status=ReferralStatus.ACCEPTED,
+        answered_by=Department.JOB_CENTRE,
+        answered_at=answered_at,
+    )
+    for _ in range(2):  # redelivered
+        await publish(broker, accepted, event_id="answer-1")
+    # The same answer again under a new event id (a department system that re-sent it).
+    await publish(broker, accepted, event_id="answer-1-resent")
+    completed = accepted.model_copy(
+        update={
+            "status": ReferralStatus.COMPLETED,
+            "outcome": ReferralOutcome(summary="To ansat i løntilskud.", wage_subsidy_hires=2),
+        }
+    )
+    await publish(broker, completed, event_id="answer-2")
+    assert dead == []
+    case = await routing.case(case_id)
+    (referral,) = case["referrals"]
+    assert referral["status"] == "completed"
+    assert [a["status"] for a in referral["answers"]] == ["accepted", "completed"]
+    assert referral["answers"][1]["outcome"]["wage_subsidy_hires"] == 2
+    assert [e["kind"] for e in case["timeline"]].count("referral_answer") == 2
+    assert case["timeline"][-1]["text"] == (
+        "Jobcenteret har afsluttet henvisningen: To ansat i løntilskud. (2 ansat med løntilskud)"
+    )
+    assert case["consultant"]["id"] == "ane-kjaer"  # the consultant stays the owner
+    # Events received are applied, not published again.
+    assert await routing.events(case_id, ReferralUpdated) == []
+
+
+async def test_answers_routing_cannot_apply_are_dead_lettered_with_the_reason(
+    routing: Any, kafka: tuple[Any, list[KafkaMessage]]
+) -> None:
+    broker, dead = kafka
+    use = routing.use
+    case_id = await use.routing.route_inquiry(routing.inquiry(1))
+    referral_id = await use.referrals.make(case_id, referral_request(), ANE)
+    answer = ReferralUpdated(
+        municipality_code="756",
+        referral_id=referral_id,
+        case_id=case_id,
+        status=ReferralStatus.DECLINED,
+        reason="Ingen ledige pladser.",
+        answered_by=Department.JOB_CENTRE,
+        answered_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    await publish(broker, answer.model_copy(update={"case_id": "no-such-case"}))
+    await publish(broker, answer.model_copy(update={"referral_id": "no-such-referral"}))
+    await publish(broker, answer.model_copy(update={"answered_by": Department.CSR}))
+    await publish(broker, answer)
+    await publish(broker, answer.model_copy(update={"status": ReferralStatus.ACCEPTED}))
+    reasons = [m.headers["dlt_reason"] for m in dead]
+    assert len(reasons) == 4, reasons
+    assert "CaseNotFound" in reasons[0]
+    assert "no-such-case" in reasons[0]
+    assert "ReferralNotFound" in reasons[1]
+    assert "NotAllowed" in reasons[2]
+    assert "InvalidTransition" in reasons[3]
+    assert "afvist" in reasons[3]
+    (referral,) = (await routing.case(case_id))["referrals"]
+    assert referral["status"] == "declined"
+
+
+async def test_referral_rules(routing: Any) -> None:
+    use = routing.use
+    case_id = await use.routing.route_inquiry(routing.inquiry(1))
+    with pytest.raises(InvalidInput, match="formålet"):
+        await use.referrals.make(case_id, referral_request(purpose="  "), ANE)
+    with pytest.raises(InvalidInput, match="udbyderlisten"):
+        await use.referrals.make(
+            case_id,
+            referral_request(
+                Department.OUTSIDE_PROVIDER,
+                target=ReferralTarget(department=Department.OUTSIDE_PROVIDER, provider_id="x"),
+            ),
+            ANE,
+        )
+    provider = await use.referrals.make(
+        case_id,
+        referral_request(
+            target=ReferralTarget(
+                department=Department.OUTSIDE_PROVIDER, provider_id="mentorhuset"
+            ),
+            consent_to_share_contact=False,
+        ),
+        ANE,
+    )
+    (made,) = await routing.events(case_id, ReferralMade)
+    assert made.data.referral_id == provider
+    assert made.data.contact is None
+    assert "ikke givet samtykke" in made.data.purpose
+    case = await routing.case(case_id)
+    assert case["referrals"][0]["target_name"] == "Mentorhuset Midt (eksempel)"
+    assert case["timeline"][-1]["text"].startswith(
+        "Henvist til Mentorhuset Midt (eksempel) uden kontaktoplysninger (intet samtykke)"
+    )
+    with pytest.raises(NotAllowed, match="anden afdelings"):
+        await use.referrals.answer(
+            provider, Department.JOB_CENTRE, ReferralStatus.ACCEPTED, None, None
+        )
+    await use.casework.close(case_id, ANE, "Slut.")
+    with pytest.raises(Conflict, match="lukket"):
+        await use.referrals.make(case_id, referral_request(), ANE)
+
+
+async def test_team_lead_moves_one_case_and_all_cases_of_a_leaver(routing: Any) -> None:
+    use = routing.use
+    ids = [
+        await use.routing.route_inquiry(
+            routing.inquiry(n, organisation_key=f"email:org{n}@example.dk", needs=["legislation"])
+        )
+        for n in range(1, 5)
+    ]
+    owners = {(await routing.case(i))["consultant"]["id"] for i in ids}
+    assert owners == {"ane-kjaer"}  # legislation is Ane's
+    moved = await use.routing.reassign(ids[0], "camilla-dahl", LEAD)
+    assert moved.reason is RoutingReason.MANUAL
+    with pytest.raises(Conflict, match="ejes allerede"):
+        await use.routing.reassign(ids[0], "camilla-dahl", LEAD)
+    last = (await routing.events(ids[0], CaseRouted))[-1].data
+    assert (last.reason, last.previous_consultant_id) == (RoutingReason.MANUAL, "ane-kjaer")
+    assert last.consultant.id == "camilla-dahl"
+
+    await use.casework.close(ids[3], ANE, "Lukket før Ane stopper.")
+    assert await use.team_admin.remove("ane-kjaer", None, LEAD) == 2
+    for case_id in ids[1:3]:
+        case = await routing.case(case_id)
+        assert case["consultant"]["id"] in {"bjarne-holm", "camilla-dahl"}
+        event = (await routing.events(case_id, CaseRouted))[-1].data
+        assert (event.reason, event.previous_consultant_id) == (RoutingReason.MANUAL, "ane-kjaer")
+        assert "Teamlederen har omfordelt sagen fra Ane Kjær" in event.explanation
+    assert (await routing.case(ids[3]))["consultant"]["id"] == "ane-kjaer"  # history stays
+    team = await use.ctx.team.load()
+    assert team.get("ane-kjaer") is None
+    assert team.require("bjarne-holm").deputy is None  # Ane was his deputy
+    # A restart seeds the team file again: Ane stays removed.
+    for hook in routing.app.state.runtime.on_startup:
+        await hook()
+    assert (await use.ctx.team.load()).get("ane-kjaer") is None
+    # Reopening her closed case gives it a consultant who is on the team.
+    await use.casework.reopen(ids[3], LEAD)
+    reopened = await routing.case(ids[3])
+    assert reopened["consultant"]["id"] != "ane-kjaer"
+    assert "ikke længere på holdet" in reopened["routing"]["explanation"]
+    await use.team_admin.remove("bjarne-holm", None, LEAD)
+    with pytest.raises(Conflict, match="sidste konsulent"):
+        await use.team_admin.remove("camilla-dahl", None, LEAD)
+
+
+async def test_seeding_never_overwrites_the_team_leads_edits(routing: Any) -> None:
+    use = routing.use
+    ane = (await use.ctx.team.load()).require("ane-kjaer")
+    await use.team_admin.save(replace(ane, capacity=3), new=False)
+    await use.team_admin.add_absence("ane-kjaer", date(2026, 12, 21), date(2027, 1, 1))
+    for hook in routing.app.state.runtime.on_startup:
+        await hook()
+    again = (await use.ctx.team.load()).require("ane-kjaer")
+    assert again.capacity == 3
+    assert again.is_absent(date(2026, 12, 24))
+    providers = await use.ctx.providers.all()
+    assert "mentorhuset" in providers
+    await use.team_admin.remove_provider("mentorhuset")
+    for hook in routing.app.state.runtime.on_startup:
+        await hook()
+    assert "mentorhuset" not in await use.ctx.providers.all()
+
+
+async def test_concurrent_inquiries_of_one_organisation_make_one_case(routing: Any) -> None:
+    """Two CaseRouting instances (separate store clients) race on one organisation."""
+    other = routing.app.state.console.routing.__class__(
+        replace_ctx_client(routing)  # a second instance's view of the same store
+    )
+    mine = routing.use.routing
+    inquiries = [routing.inquiry(n, needs=["other"]) for n in range(1, 13)]
+    calls = [
+        router.route_inquiry(i)
+        for i in inquiries
+        for router in (mine, other)  # every inquiry handled by both, as in a rebalance
+    ]
+    case_ids = await asyncio.gather(*calls)
+    assert len(set(case_ids)) == 1
+    (case,) = await routing.cases.find({}).to_list()
+    assert sorted(case["inquiry_ids"]) == sorted(i.inquiry_id for i in inquiries)
+    assert len(await routing.events(case["_id"], CaseRouted)) == len(inquiries)
+
+
+def replace_ctx_client(routing: Any) -> Any:
+    from pymongo import AsyncMongoClient
+
+    from indgang_routing.adapters.cases import CaseRepository
+    from indgang_routing.adapters.team import ProviderStore, TeamStore
+
+    ctx = routing.use.ctx
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        ctx.settings.mongodb_uri, tz_aware=True
+    )
+    db = client[ctx.settings.mongodb_database]
+    return replace(
+        ctx,
+        cases=CaseRepository(db),
+        team=TeamStore(db, ctx.team.team_lead_email),
+        providers=ProviderStore(db),
+    )
+
+
+async def test_cases_stored_before_the_open_slot_get_one(routing: Any) -> None:
+    """A store from before one-open-case-per-organisation: the newest open case of an
+    organisation becomes its open case; an older open one keeps its status, not the slot."""
+    first = await routing.case(await routing.use.routing.route_inquiry(routing.inquiry(1)))
+    await routing.cases.drop_indexes()
+    await routing.cases.delete_many({})
+    for case_id, status, month in (("older", "assigned", 1), ("newer", "in_progress", 2)):
+        legacy = {**first, "_id": case_id, "status": status, "inquiry_ids": [case_id]}
+        legacy["created_at"] = datetime(2026, month, 1, tzinfo=UTC)
+        del legacy["open_slot"]
+        await routing.cases.insert_one(legacy)
+    done = {**first, "_id": "done", "status": "closed", "inquiry_ids": ["done"]}
+    del done["open_slot"]
+    await routing.cases.insert_one(done)
+    await routing.use.ctx.cases.ensure_indexes()
+    slots = {d["_id"]: d["open_slot"] async for d in routing.cases.find({})}
+    assert slots == {"newer": "cvr:35954716", "older": "legacy:older", "done": "closed:done"}
+    case_id = await routing.use.routing.route_inquiry(routing.inquiry(9))
+    assert case_id == "newer"  # the organisation's open case takes the new inquiry

@@ -7,12 +7,21 @@ from functools import partial
 from fastapi import FastAPI
 
 from indgang_routing.adapters.cases import CaseRepository
+from indgang_routing.adapters.guide import GuideClient
+from indgang_routing.adapters.team import ProviderStore, TeamStore
+from indgang_routing.domain.providers import load_providers
 from indgang_routing.domain.team import Team
 from indgang_routing.handlers.cases import CaseRouting
+from indgang_routing.handlers.casework import Casework
+from indgang_routing.handlers.context import Context
+from indgang_routing.handlers.referrals import Referrals
 from indgang_routing.handlers.subscriptions import build_router
+from indgang_routing.handlers.team import TeamAdmin
 from indgang_routing.settings import RoutingSettings
 from indgang_routing.web.api import api_router
+from indgang_routing.web.console import Console, install_console
 from indgang_runtime import mongo
+from indgang_runtime.auth import DepartmentKeys
 from indgang_runtime.messaging import EventConsumer, make_broker, publish_record
 from indgang_runtime.outbox import OutboxRelay
 from indgang_runtime.service import Runtime, build_app, serve
@@ -20,7 +29,8 @@ from indgang_runtime.service import Runtime, build_app, serve
 
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
-    team = Team.load(settings.team_file)
+    seed_team = Team.load(settings.team_file)
+    seed_providers = load_providers(settings.providers_file)
     broker = make_broker(settings)
     client = mongo.connect(settings.mongodb_uri)
     db = client[settings.mongodb_database]
@@ -31,22 +41,50 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         partial(publish_record, broker, settings.kafka_topic_prefix),
         poll_seconds=settings.outbox_poll_seconds,
     )
-    routing = CaseRouting(team, cases, relay, settings)
-    broker.include_router(build_router(settings, routing, EventConsumer(broker, settings)))
+    ctx = Context(
+        cases=cases,
+        team=TeamStore(db, seed_team.team_lead_email),
+        providers=ProviderStore(db),
+        relay=relay,
+        settings=settings,
+    )
+    routing = CaseRouting(ctx)
+    referrals = Referrals(ctx)
+    casework = Casework(ctx, GuideClient(settings.guide_url, settings.guide_timeout_seconds))
+    team_admin = TeamAdmin(ctx, routing)
+    broker.include_router(
+        build_router(settings, routing, referrals, EventConsumer(broker, settings))
+    )
+
+    async def seed() -> None:
+        await ctx.team.seed(seed_team, ctx.now())
+        await ctx.providers.seed(seed_providers, ctx.now())
+
+    async def first_contact_overdue() -> None:
+        await casework.overdue_job()
+
     runtime = Runtime(
         settings=settings,
         broker=broker,
         client=client,
         db=db,
         relay=relay,
-        on_startup=[cases.ensure_indexes],
+        on_startup=[cases.ensure_indexes, seed],
+        background=[first_contact_overdue],
     )
-    return build_app(
+    console = Console(ctx, routing, casework, referrals, team_admin)
+    app = build_app(
         runtime,
         title="indgang routing",
-        description="The single point of contact: cases, their one consultant, and referrals.",
-        routers=[api_router(routing)],
+        description="The single point of contact: cases, their one consultant, referrals, "
+        "and the consultants' console.",
+        routers=[
+            api_router(ctx, referrals, DepartmentKeys(settings.api_keys_file)),
+        ],
     )
+    install_console(app, settings, console)
+    app.state.console = console  # the use cases, for tests and tools
+    return app
 
 
 def main() -> None:

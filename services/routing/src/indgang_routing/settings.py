@@ -8,14 +8,33 @@ from pydantic import Field
 
 from indgang_runtime.settings import ServiceSettings
 
-_PACKAGED_TEAM = Path(__file__).parent / "data" / "team.toml"
+_DATA = Path(__file__).parent / "data"
 
 
 class RoutingSettings(ServiceSettings):
     service_name: str = "routing"
     http_port: int = 8002
     mongodb_database: str = "indgang_routing"
-    team_file: Path = Field(default=_PACKAGED_TEAM, description="The consultant team (TOML).")
+    team_file: Path = Field(
+        default=_DATA / "team.toml",
+        description="The consultant team (TOML); seeds the store on first start.",
+    )
+    providers_file: Path = Field(
+        default=_DATA / "providers.toml",
+        description="Outside providers (TOML); seeds the store on first start.",
+    )
     first_contact_working_days: int = Field(
         default=3, ge=1, description="Working days (Danish holidays excluded) to first contact."
+    )
+    overdue_check_seconds: float = Field(
+        default=300.0, gt=0, description="How often overdue first contacts are looked for."
+    )
+    guide_url: str = Field(
+        default="http://127.0.0.1:8004", description="The guide service, for recommendations."
+    )
+    guide_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="Timeout of calls to the guide; the case page waits no more."
+    )
+    municipality_name: str = Field(
+        default="Ikast-Brande Kommune", description="Shown on the console's pages."
     )

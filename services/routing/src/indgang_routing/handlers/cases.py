@@ -1,64 +1,158 @@
-"""Routing's use cases: route an inquiry to one consultant; refer a case onwards."""
+"""Routing's core use cases: place an inquiry on its organisation's one open case (or open
+one and assign its consultant), and move cases between consultants.
+
+Concurrency (two or more instances in one consumer group; a rebalance can let
+two of them handle the same organisation, even the same inquiry, at once):
+
+- an inquiry is placed at most once: the case opened for it has the id
+  uuid5(inquiry id) and is created with `$setOnInsert`; an inquiry is attached
+  to an open case only if that case does not hold it yet (`inquiry_ids $ne`);
+  before either, the inquiry is looked up in every case;
+- an organisation has at most one open case: the store's unique `open_slot`
+  index refuses a second; the instance that loses the race attaches its
+  inquiry to the winner's case instead;
+- a case always has exactly one consultant: it is created with one, and every
+  reassignment replaces it in one conditional update (`consultant.id` = the
+  owner the decision was made for).
+
+Every loop below retries only after another writer changed something, so it
+ends; the attempt limit only guards against a bug.
+"""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
+from pymongo.errors import DuplicateKeyError
 
-from indgang_contracts.envelope import encode
-from indgang_contracts.events import Consultant as ConsultantRef
-from indgang_contracts.events import InquiryReceived
-from indgang_routing.adapters.cases import CaseRepository
+from indgang_contracts.events import InquiryReceived, Need
+from indgang_routing.adapters.cases import OPEN, CaseDoc
+from indgang_routing.domain import timeline
+from indgang_routing.domain.actors import Actor
 from indgang_routing.domain.calendar import add_working_days
 from indgang_routing.domain.case import (
-    ReferralRequest,
     case_id_for,
+    case_reassigned,
     case_routed,
-    referral_made,
+    inquiry_attached,
 )
-from indgang_routing.domain.policy import assign_consultant
+from indgang_routing.domain.errors import Conflict
+from indgang_routing.domain.policy import (
+    Assignment,
+    assign_consultant,
+    manual_assignment,
+    plan_reassignment,
+)
 from indgang_routing.domain.team import Team
-from indgang_routing.settings import RoutingSettings
-from indgang_runtime.outbox import OutboxRelay
+from indgang_routing.handlers.context import Context, event_id
 
 log = structlog.get_logger(__name__)
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+MAX_ATTEMPTS = 20
 
 
-class CaseNotFound(LookupError):
-    pass
+def _inquiry_summary(inquiry: InquiryReceived) -> dict[str, Any]:
+    return {
+        "id": inquiry.inquiry_id,
+        "reference": inquiry.reference,
+        "received_at": inquiry.received_at,
+        "channel": inquiry.channel.value,
+        "forwarded_by": inquiry.forwarded_by.value if inquiry.forwarded_by else None,
+        "needs": [n.value for n in inquiry.needs],
+        "description": inquiry.description,
+        "contact": inquiry.contact.model_dump(mode="json"),
+        "follow_up_of": inquiry.follow_up_of,
+    }
+
+
+def routing_info(
+    assignment: Assignment, previous_consultant_id: str | None = None
+) -> dict[str, Any]:
+    return {
+        "reason": assignment.reason.value,
+        "explanation": assignment.explanation,
+        "previous_consultant_id": previous_consultant_id,
+    }
 
 
 class CaseRouting:
-    def __init__(
-        self, team: Team, cases: CaseRepository, relay: OutboxRelay, settings: RoutingSettings
-    ) -> None:
-        self.team = team
-        self.cases = cases
-        self.relay = relay
-        self.settings = settings
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.cases = ctx.cases
+
+    # --- inquiries ---------------------------------------------------------------
 
     async def route_inquiry(self, inquiry: InquiryReceived) -> str:
-        """Open and assign the inquiry's case; a redelivered inquiry changes nothing."""
-        case_id = case_id_for(inquiry.inquiry_id)
-        if await self.cases.get(case_id) is not None:
-            log.info("inquiry_already_routed", case_id=case_id)
-            return case_id
-        now = datetime.now(UTC)
-        today = now.astimezone(COPENHAGEN).date()
+        """Place the inquiry on its organisation's open case, or open and assign one.
+
+        A redelivered inquiry (or the same inquiry handled twice during a rebalance)
+        finds its case and changes nothing.
+        """
+        for _ in range(MAX_ATTEMPTS):
+            placed = await self.cases.with_inquiry(inquiry.inquiry_id)
+            if placed is not None:
+                log.info("inquiry_already_routed", case_id=placed["_id"])
+                return str(placed["_id"])
+            open_case = await self.cases.open_case_of(inquiry.organisation_key)
+            if open_case is not None:
+                if await self._attach(open_case, inquiry):
+                    return str(open_case["_id"])
+                continue  # closed meanwhile, or a twin attached the inquiry: look again
+            try:
+                return await self._open(inquiry)
+            except DuplicateKeyError:
+                continue  # another instance opened the organisation's case first
+        raise Conflict(f"inquiry {inquiry.inquiry_id} could not be placed on a case")
+
+    async def _attach(self, case: CaseDoc, inquiry: InquiryReceived) -> bool:
+        now = self.ctx.now()
+        event = inquiry_attached(case, inquiry, now)
+        record = self.ctx.record(event)
+        attached = await self.cases.change(
+            case["_id"],
+            expect={
+                "open_slot": inquiry.organisation_key,
+                "inquiry_ids": {"$ne": inquiry.inquiry_id},
+            },
+            now=now,
+            push={
+                "inquiry_ids": inquiry.inquiry_id,
+                "inquiries": _inquiry_summary(inquiry),
+                "timeline": timeline.inquiry_added(event, event_id(record)),
+            },
+            add_to_set={"needs": {"$each": [n.value for n in inquiry.needs]}},
+            events=[record],
+        )
+        if attached:
+            self.ctx.relay.kick()
+            log.info("inquiry_attached", case_id=case["_id"], consultant=case["consultant"]["id"])
+        return attached
+
+    async def _previous_consultant(self, inquiry: InquiryReceived) -> str | None:
         previous = await self.cases.last_consultant_of(inquiry.organisation_key)
+        if previous is None and inquiry.follow_up_of:
+            earlier = await self.cases.with_inquiry(inquiry.follow_up_of)
+            previous = earlier["consultant"]["id"] if earlier else None
+        return previous
+
+    async def _open(self, inquiry: InquiryReceived) -> str:
+        """Open the organisation's case; DuplicateKeyError if it got one meanwhile."""
+        case_id = case_id_for(inquiry.inquiry_id)
+        now = self.ctx.now()
+        today = self.ctx.local_day(now)
+        team = await self.ctx.team.load()
+        previous = await self._previous_consultant(inquiry)
         loads = await self.cases.open_loads()
-        assignment = assign_consultant(self.team, inquiry.needs, loads, today, previous)
-        due = add_working_days(today, self.settings.first_contact_working_days)
+        assignment = assign_consultant(team, inquiry.needs, loads, today, previous)
+        due = add_working_days(today, self.ctx.settings.first_contact_working_days)
         event = case_routed(inquiry, case_id, assignment, due, now)
-        record = encode(event, source=self.settings.event_source)
-        case: dict[str, Any] = {
+        record = self.ctx.record(event)
+        case: CaseDoc = {
             "_id": case_id,
+            "open_slot": inquiry.organisation_key,
             "inquiry_ids": [inquiry.inquiry_id],
+            "inquiries": [_inquiry_summary(inquiry)],
             "reference": inquiry.reference,
             "municipality_code": inquiry.municipality_code,
             "organisation_key": inquiry.organisation_key,
@@ -70,17 +164,21 @@ class CaseRouting:
             "description": inquiry.description,
             "consultant": assignment.consultant.reference().model_dump(mode="json"),
             "status": "assigned",
-            "routing": {"reason": assignment.reason.value, "explanation": assignment.explanation},
+            "routing": routing_info(assignment),
             "first_contact_due": due.isoformat(),
+            "first_contact": None,
+            "overdue_reported_at": None,
+            "outcome": None,
+            "closed_at": None,
             "referrals": [],
-            "timeline": [
-                {"at": now, "kind": "routed", "text": assignment.explanation},
-            ],
+            "notes": [],
+            "applied_event_ids": [],
+            "timeline": [timeline.routed(event, event_id(record))],
             "created_at": now,
             "updated_at": now,
         }
-        if await self.cases.open(case, [record]):
-            self.relay.kick()
+        if await self.cases.create(case, [record]):
+            self.ctx.relay.kick()
             log.info(
                 "case_routed",
                 case_id=case_id,
@@ -89,32 +187,79 @@ class CaseRouting:
             )
         return case_id
 
-    async def make_referral(self, case_id: str, request: ReferralRequest) -> str:
-        case = await self.cases.get(case_id)
-        if case is None:
-            raise CaseNotFound(case_id)
-        now = datetime.now(UTC)
-        referral_id = str(uuid.uuid4())
-        consultant = ConsultantRef.model_validate(case["consultant"])
-        event = referral_made(case, request, consultant, referral_id, now)
-        record = encode(event, source=self.settings.event_source)
-        referral = {
-            "id": referral_id,
-            "target": request.target.model_dump(mode="json"),
-            "purpose": request.purpose,
-            "needs": [n.value for n in request.needs],
-            "response_due": request.response_due.isoformat() if request.response_due else None,
-            "consent_to_share_contact": request.consent_to_share_contact,
-            "status": "sent",
-            "made_at": now,
-        }
-        entry = {
-            "at": now,
-            "kind": "referral_made",
-            "text": f"Henvist til {request.target.department.value}",
-        }
-        if not await self.cases.add_referral(case_id, referral, entry, [record]):
-            raise CaseNotFound(case_id)
-        self.relay.kick()
-        log.info("referral_made", case_id=case_id, referral_id=referral_id)
-        return referral_id
+    # --- reassignment ------------------------------------------------------------
+
+    async def _move(
+        self, case: CaseDoc, assignment: Assignment, actor: Actor, previous_name: str
+    ) -> bool:
+        """Give `case` to the assignment's consultant if its owner is still the same."""
+        now = self.ctx.now()
+        event = case_reassigned(case, assignment, now)
+        record = self.ctx.record(event)
+        previous_id = case["consultant"]["id"]
+        moved = await self.cases.change(
+            case["_id"],
+            expect={"consultant.id": previous_id, "status": {"$in": OPEN}},
+            now=now,
+            set_={
+                "consultant": event.consultant.model_dump(mode="json"),
+                "routing": routing_info(assignment, previous_id),
+            },
+            push={
+                "timeline": timeline.reassigned(event, event_id(record), previous_name, actor.id)
+            },
+            events=[record],
+        )
+        if moved:
+            self.ctx.relay.kick()
+            log.info(
+                "case_reassigned",
+                case_id=case["_id"],
+                consultant=assignment.consultant.id,
+                previous=previous_id,
+            )
+        return moved
+
+    async def reassign(self, case_id: str, consultant_id: str, actor: Actor) -> Assignment:
+        """The team lead gives one case to another consultant (reason manual)."""
+        for _ in range(3):
+            case = await self.ctx.case(case_id)
+            if case["status"] not in OPEN:
+                raise Conflict("Sagen er lukket. Genåbn den, før den flyttes.")
+            team = await self.ctx.team.load()
+            assignment = manual_assignment(team, consultant_id, case["consultant"]["id"])
+            if await self._move(case, assignment, actor, case["consultant"]["name"]):
+                return assignment
+        raise Conflict("Sagen blev ændret samtidig. Prøv igen.")
+
+    async def reassign_all(
+        self, from_id: str, to_id: str | None, actor: Actor, team_after: Team | None = None
+    ) -> int:
+        """Move all open cases of `from_id` (who may have left) to `to_id`, or spread them
+        by the policy when `to_id` is None. Returns how many moved."""
+        team = team_after or await self.ctx.team.load()
+        if team.get(from_id) is not None:
+            team = team.without(from_id)
+        open_cases = await self.cases.find(
+            {"consultant.id": from_id, "status": {"$in": OPEN}}, sort=[("_id", 1)], limit=10_000
+        )
+        if not open_cases:
+            return 0
+        previous_name = open_cases[0]["consultant"]["name"]
+        if to_id is not None:
+            target = team.require(to_id)
+            plan = [(c["_id"], manual_assignment(team, target.id, from_id)) for c in open_cases]
+        else:
+            loads = await self.cases.open_loads()
+            needs: Sequence[tuple[str, list[Need]]] = [
+                (c["_id"], [Need(n) for n in c["needs"]]) for c in open_cases
+            ]
+            plan = plan_reassignment(
+                team, needs, loads, self.ctx.local_day(self.ctx.now()), previous_name
+            )
+        by_id = {c["_id"]: c for c in open_cases}
+        moved = 0
+        for case_id, assignment in plan:
+            moved += await self._move(by_id[case_id], assignment, actor, previous_name)
+        log.info("cases_reassigned", previous=from_id, moved=moved, of=len(plan))
+        return moved

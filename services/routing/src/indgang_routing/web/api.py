@@ -1,16 +1,33 @@
-"""Routing's HTTP API: read a case, refer it to a department."""
+"""Routing's JSON API.
+
+Staff (a session with role consultant or team_lead): read cases, refer a case.
+A consultant sees and refers their own cases; the team lead all of them.
+Department systems (API key in `X-API-Key`, one key per department): read and
+answer the referrals sent to their department.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, status
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from indgang_contracts.events import Department, Need, ReferralTarget
-from indgang_routing.domain.case import ReferralRequest
-from indgang_routing.handlers.cases import CaseNotFound, CaseRouting
+from indgang_contracts.events import (
+    Department,
+    Need,
+    ReferralOutcome,
+    ReferralStatus,
+    ReferralTarget,
+)
+from indgang_routing.adapters.cases import INTERNAL_FIELDS, CaseDoc
+from indgang_routing.domain.errors import RoutingError
+from indgang_routing.domain.referrals import ReferralRequest
+from indgang_routing.handlers.context import Context
+from indgang_routing.handlers.referrals import Referrals
+from indgang_routing.web.common import actor_for, http_error, staff
+from indgang_runtime.auth import DepartmentKeys, StaffUser, require_department
 
 
 class ReferralIn(BaseModel):
@@ -31,49 +48,98 @@ class ReferralCreated(BaseModel):
     case_id: str
 
 
-def _public(case: dict[str, Any]) -> dict[str, Any]:
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: Literal["accepted", "declined", "completed"] = Field(description="The answer.")
+    reason: str | None = Field(
+        default=None, max_length=2000, description="Why it is declined (required then)."
+    )
+    outcome: ReferralOutcome | None = Field(
+        default=None, description="What came of it (required when completed)."
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> AnswerIn:
+        if self.status == "declined" and not self.reason:
+            raise ValueError("a declined referral needs a reason")
+        if self.status == "completed" and self.outcome is None:
+            raise ValueError("a completed referral needs an outcome")
+        return self
+
+
+class AnswerOut(BaseModel):
+    referral_id: str
+    case_id: str
+    status: ReferralStatus
+
+
+def public(case: CaseDoc) -> dict[str, Any]:
     case = dict(case)
     case["id"] = case.pop("_id")
-    for key in ("outbox_pending", "outbox_lease_until"):
+    for key in (*INTERNAL_FIELDS, "open_slot"):
         case.pop(key, None)
     return case
 
 
-def api_router(routing: CaseRouting) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["cases"])
+def api_router(ctx: Context, referrals: Referrals, keys: DepartmentKeys) -> APIRouter:
+    router = APIRouter(prefix="/api/v1")
+    department = require_department(keys)
 
-    @router.get("/cases/{case_id}", summary="A case with its owner, referrals and timeline")
-    async def get_case(case_id: str) -> dict[str, Any]:
-        case = await routing.cases.get(case_id)
-        if case is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")
-        return _public(case)
+    @router.get(
+        "/cases/{case_id}",
+        tags=["cases"],
+        summary="A case with its owner, referrals, timeline and notes (staff)",
+    )
+    async def get_case(case_id: str, user: StaffUser = Depends(staff)) -> dict[str, Any]:
+        actor = await actor_for(ctx.team, user)
+        try:
+            case = await ctx.case(case_id)
+            actor.check_may_work_on(case)
+        except RoutingError as exc:
+            raise http_error(exc) from None
+        return public(case)
 
-    @router.get("/cases", summary="Cases, optionally of one inquiry or organisation")
+    @router.get(
+        "/cases",
+        tags=["cases"],
+        summary="Cases, optionally of one inquiry or organisation (staff: consultants see "
+        "their own)",
+    )
     async def list_cases(
-        inquiry_id: str | None = None, organisation_key: str | None = None, limit: int = 50
+        inquiry_id: str | None = None,
+        organisation_key: str | None = None,
+        limit: int = 50,
+        user: StaffUser = Depends(staff),
     ) -> list[dict[str, Any]]:
+        actor = await actor_for(ctx.team, user)
         query: dict[str, Any] = {}
         if inquiry_id:
             query["inquiry_ids"] = inquiry_id
         if organisation_key:
             query["organisation_key"] = organisation_key
+        if not actor.team_lead:
+            query["consultant.id"] = actor.consultant_id or ""
         cursor = (
-            routing.cases.collection.find(query, {"outbox": 0})
+            ctx.cases.collection.find(query, {"outbox": 0})
             .sort("created_at", -1)
             .limit(max(1, min(limit, 200)))
         )
-        return [_public(doc) async for doc in cursor]
+        return [public(doc) async for doc in cursor]
 
     @router.post(
         "/cases/{case_id}/referrals",
+        tags=["cases"],
         status_code=status.HTTP_201_CREATED,
         response_model=ReferralCreated,
-        summary="Refer the case to a department or outside provider",
+        summary="Refer the case to a department or outside provider (staff)",
         description="Stores the referral and publishes referral-made. The consultant stays the "
-        "owner. Contact details go with the referral only with the inquirer's consent.",
+        "owner. Contact details go with the referral only with the inquirer's consent; "
+        "without it the referral says so.",
     )
-    async def post_referral(case_id: str, body: ReferralIn) -> ReferralCreated:
+    async def post_referral(
+        case_id: str, body: ReferralIn, user: StaffUser = Depends(staff)
+    ) -> ReferralCreated:
         request = ReferralRequest(
             target=ReferralTarget(department=body.department, provider_id=body.provider_id),
             purpose=body.purpose,
@@ -82,9 +148,56 @@ def api_router(routing: CaseRouting) -> APIRouter:
             consent_to_share_contact=body.consent_to_share_contact,
         )
         try:
-            referral_id = await routing.make_referral(case_id, request)
-        except CaseNotFound:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case") from None
+            actor = await actor_for(ctx.team, user)
+            referral_id = await referrals.make(case_id, request, actor)
+        except RoutingError as exc:
+            raise http_error(exc) from None
         return ReferralCreated(referral_id=referral_id, case_id=case_id)
+
+    @router.get(
+        "/referrals/{referral_id}",
+        tags=["department systems"],
+        summary="A referral sent to your department (API key)",
+    )
+    async def get_referral(
+        referral_id: str, dept: Department = Depends(department)
+    ) -> dict[str, Any]:
+        try:
+            case, referral = await referrals.referral(referral_id, dept)
+        except RoutingError as exc:
+            raise http_error(exc) from None
+        consent = bool(referral.get("consent_to_share_contact"))
+        return {
+            **{k: v for k, v in referral.items() if k != "answers"},
+            "answers": [
+                {k: v for k, v in a.items() if k != "event_id"} for a in referral["answers"]
+            ],
+            "case_id": case["_id"],
+            "reference": case["reference"],
+            "organisation": case["organisation"],
+            "contact": case["contact"] if consent else None,
+            "consultant": case["consultant"],
+        }
+
+    @router.post(
+        "/referrals/{referral_id}/answer",
+        tags=["department systems"],
+        response_model=AnswerOut,
+        summary="Answer a referral sent to your department (API key)",
+        description="accepted, declined (with reason) or completed (with outcome, e.g. "
+        "wage_subsidy_hires). Stored on the case and published as referral-updated. Only the "
+        "department the referral was sent to may answer it (else 403). Repeating the same "
+        "answer changes nothing; an answer the referral's state does not allow gives 409.",
+    )
+    async def answer_referral(
+        referral_id: str, body: AnswerIn, dept: Department = Depends(department)
+    ) -> AnswerOut:
+        try:
+            case_id = await referrals.answer(
+                referral_id, dept, ReferralStatus(body.status), body.reason, body.outcome
+            )
+        except RoutingError as exc:
+            raise http_error(exc) from None
+        return AnswerOut(referral_id=referral_id, case_id=case_id, status=body.status)
 
     return router

@@ -1,0 +1,75 @@
+"""The guide service's read API: recommended entries for a case, and one entry.
+
+Short timeouts: the case page must render quickly also when the guide is slow
+or down; it then shows that the recommendations are unavailable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import structlog
+
+from indgang_contracts.events import SharedEntry
+from indgang_routing.domain.errors import InvalidInput, RoutingError
+
+log = structlog.get_logger(__name__)
+
+
+class GuideUnavailable(RoutingError):
+    pass
+
+
+class GuideClient:
+    def __init__(self, base_url: str, timeout: float) -> None:
+        self._base = base_url.rstrip("/")
+        self._timeout = timeout
+
+    async def _get(self, path: str) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=self._timeout) as client:
+            return await client.get(f"{self._base}{path}")
+
+    async def recommendations(self, case_id: str) -> list[dict[str, Any]] | None:
+        """The guide's recommended entries for the case; [] if none yet; None if unreachable."""
+        try:
+            response = await self._get(f"/api/v1/guide/recommendations/{quote(case_id)}")
+        except httpx.HTTPError as exc:
+            log.warning("guide_unreachable", error=type(exc).__name__)
+            return None
+        if response.status_code == 404:
+            return []
+        if response.status_code != 200:
+            log.warning("guide_error", status=response.status_code)
+            return None
+        try:
+            items = response.json().get("items", [])
+        except ValueError:
+            return None
+        return [item for item in items if isinstance(item, dict) and item.get("entry_id")]
+
+    async def shareable_entry(self, entry_id: str) -> SharedEntry:
+        """The entry as it may be sent to an inquirer: only entries for an external audience."""
+        try:
+            response = await self._get(f"/api/v1/guide/entries/{quote(entry_id, safe='')}")
+        except httpx.HTTPError as exc:
+            raise GuideUnavailable("Vejledningen svarer ikke lige nu; prøv igen om lidt.") from exc
+        if response.status_code == 404:
+            raise InvalidInput(f"Vejledningen har ikke opslaget {entry_id!r}.")
+        if response.status_code != 200:
+            raise GuideUnavailable("Vejledningen svarer ikke lige nu; prøv igen om lidt.")
+        entry = response.json()
+        if entry.get("audience") != "external":
+            raise InvalidInput(
+                f"Opslaget »{entry.get('title', entry_id)}« er kun til internt brug og kan "
+                "ikke sendes til henvenderen."
+            )
+        sources = entry.get("sources") or []
+        url = next((s.get("url") for s in sources if isinstance(s, dict) and s.get("url")), None)
+        return SharedEntry(
+            id=str(entry.get("id", entry_id)),
+            title=str(entry.get("title", entry_id)),
+            summary=str(entry.get("summary", "")),
+            url=url,
+        )

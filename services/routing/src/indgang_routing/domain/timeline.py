@@ -1,0 +1,138 @@
+"""The case timeline, built from the events the case publishes or receives.
+
+Every entry is made from an event (routing, a new inquiry, reassignment, a
+status change, the overdue reminder, a referral and its answers, guide entries
+sent), in the same write that stores the change, so the timeline always tells
+what the world was told. Entries: `at`, `kind`, `text`, `event_id`, `by`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from indgang_contracts.events import (
+    CaseRouted,
+    CaseStatus,
+    CaseStatusChanged,
+    FirstContactOverdue,
+    GuideEntriesShared,
+    ReferralMade,
+    ReferralStatus,
+    ReferralUpdated,
+)
+from indgang_routing.domain.labels import CONTACT_CHANNELS, NEEDS, danish_date
+
+Entry = dict[str, Any]
+
+
+def _entry(at: datetime, kind: str, text: str, event_id: str, by: str | None) -> Entry:
+    return {"at": at, "kind": kind, "text": text, "event_id": event_id, "by": by}
+
+
+def routed(event: CaseRouted, event_id: str) -> Entry:
+    return _entry(
+        event.routed_at,
+        "routed",
+        f"Sagen er tildelt {event.consultant.name}. {event.explanation}",
+        event_id,
+        None,
+    )
+
+
+def inquiry_added(event: CaseRouted, event_id: str) -> Entry:
+    needs = ", ".join(NEEDS[n].lower() for n in event.needs)
+    return _entry(
+        event.routed_at,
+        "inquiry_added",
+        f"Ny henvendelse {event.reference} fra samme organisation er lagt på sagen "
+        f"(sagens behov nu: {needs}).",
+        event_id,
+        None,
+    )
+
+
+def reassigned(event: CaseRouted, event_id: str, previous_name: str, by: str) -> Entry:
+    return _entry(
+        event.routed_at,
+        "reassigned",
+        f"Sagen er flyttet fra {previous_name} til {event.consultant.name}. {event.explanation}",
+        event_id,
+        by,
+    )
+
+
+def status_changed(event: CaseStatusChanged, event_id: str) -> Entry:
+    if event.first_contact_channel is not None and event.first_contact_at is not None:
+        text = (
+            f"Første kontakt er registreret: {CONTACT_CHANNELS[event.first_contact_channel]}, "
+            f"{danish_date(event.first_contact_at.date())}."
+        )
+    elif event.status is CaseStatus.CLOSED:
+        text = f"Sagen er lukket. Udfald: {event.outcome}"
+    elif event.reopened:
+        text = "Sagen er genåbnet."
+    elif event.status is CaseStatus.WAITING:
+        text = "Sagen afventer."
+    else:
+        text = "Sagen er genoptaget."
+    return _entry(event.changed_at, "status", text, event_id, event.changed_by)
+
+
+def overdue(event: FirstContactOverdue, event_id: str) -> Entry:
+    return _entry(
+        event.detected_at,
+        "overdue",
+        f"Fristen for første kontakt ({danish_date(event.first_contact_due)}) er overskredet; "
+        "konsulenten og teamlederen får besked.",
+        event_id,
+        None,
+    )
+
+
+def referral_made(event: ReferralMade, event_id: str, target: str, by: str) -> Entry:
+    consent = (
+        "med henvenderens kontaktoplysninger"
+        if event.consent_to_share_contact
+        else "uden kontaktoplysninger (intet samtykke)"
+    )
+    due = f", svar ønskes senest {danish_date(event.response_due)}" if event.response_due else ""
+    return _entry(
+        event.made_at,
+        "referral",
+        f"Henvist til {target} {consent}{due}.",
+        event_id,
+        by,
+    )
+
+
+def referral_answered(event: ReferralUpdated, event_id: str, target: str) -> Entry:
+    if event.status is ReferralStatus.ACCEPTED:
+        text = f"{target} har accepteret henvisningen."
+    elif event.status is ReferralStatus.DECLINED:
+        text = f"{target} har afvist henvisningen. Begrundelse: {event.reason}"
+    else:
+        assert event.outcome is not None  # the contract requires it for completed
+        o = event.outcome
+        counts = [
+            (o.wage_subsidy_hires, "ansat med løntilskud"),
+            (o.work_placements, "i virksomhedspraktik"),
+            (o.flex_jobs, "ansat i fleksjob"),
+            (o.other_hires, "ansat på anden vis"),
+        ]
+        numbers = "; ".join(f"{n} {what}" for n, what in counts if n)
+        text = f"{target} har afsluttet henvisningen: {o.summary}" + (
+            f" ({numbers})" if numbers else ""
+        )
+    return _entry(event.answered_at, "referral_answer", text, event_id, event.answered_by.value)
+
+
+def guide_shared(event: GuideEntriesShared, event_id: str, by: str) -> Entry:
+    titles = "; ".join(e.title for e in event.entries)
+    return _entry(
+        event.shared_at,
+        "guide_shared",
+        f"Vejledning sendt til {event.contact.name}: {titles}.",
+        event_id,
+        by,
+    )

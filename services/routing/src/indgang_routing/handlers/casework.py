@@ -1,0 +1,243 @@
+"""The consultant's work on a case: first contact, waiting, closing, reopening, notes,
+guide entries for the inquirer, and the overdue-first-contact reminder.
+
+Each status change is checked by the pure rules in `domain.lifecycle`, then
+stored with its `case-status-changed` event and timeline entry in one
+conditional update (`status` = the status the decision was made from), so two
+people acting at once cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from typing import Any
+
+import structlog
+from pymongo.errors import DuplicateKeyError
+
+from indgang_contracts.envelope import Record
+from indgang_contracts.events import CaseStatus, ContactChannel, Need
+from indgang_routing.adapters.cases import closed_slot
+from indgang_routing.adapters.guide import GuideClient
+from indgang_routing.domain import timeline
+from indgang_routing.domain.actors import Actor
+from indgang_routing.domain.case import (
+    case_reassigned,
+    first_contact_overdue,
+    guide_entries_shared,
+    status_changed,
+)
+from indgang_routing.domain.errors import Conflict, InvalidInput
+from indgang_routing.domain.lifecycle import CaseAction, next_status, require_outcome
+from indgang_routing.domain.policy import owner_after_reopen
+from indgang_routing.handlers.cases import routing_info
+from indgang_routing.handlers.context import COPENHAGEN, Context, event_id
+
+log = structlog.get_logger(__name__)
+MAX_NOTE = 5000
+MAX_SHARED = 20
+
+
+class Casework:
+    def __init__(self, ctx: Context, guide: GuideClient) -> None:
+        self.ctx = ctx
+        self.cases = ctx.cases
+        self.guide = guide
+
+    async def _change_status(
+        self,
+        case_id: str,
+        actor: Actor,
+        action: CaseAction,
+        *,
+        first_contact: tuple[ContactChannel, datetime] | None = None,
+        outcome: str | None = None,
+    ) -> CaseStatus:
+        for _ in range(3):
+            case = await self.ctx.case(case_id)
+            actor.check_may_work_on(case)
+            current = CaseStatus(case["status"])
+            new = next_status(current, action, first_contact_logged=bool(case.get("first_contact")))
+            now = self.ctx.now()
+            event = status_changed(
+                case, new, actor.id, now, first_contact=first_contact, outcome=outcome
+            )
+            record = self.ctx.record(event)
+            events: list[Record] = [record]
+            entries = [timeline.status_changed(event, event_id(record))]
+            fields: dict[str, Any] = {"status": new.value}
+            if first_contact is not None:
+                channel, at = first_contact
+                fields["first_contact"] = {"channel": channel.value, "at": at, "by": actor.id}
+            if action is CaseAction.CLOSE:
+                fields.update(open_slot=closed_slot(case_id), outcome=outcome, closed_at=now)
+            if action is CaseAction.REOPEN:
+                fields.update(open_slot=case["organisation_key"], closed_at=None)
+                await self._new_owner_if_gone(case, now, actor, fields, events, entries)
+            try:
+                changed = await self.cases.change(
+                    case_id,
+                    expect={"status": current.value},
+                    now=now,
+                    set_=fields,
+                    push={"timeline": {"$each": entries}},
+                    events=events,
+                )
+            except DuplicateKeyError:
+                other = await self.cases.open_case_of(case["organisation_key"])
+                reference = f" ({other['reference']})" if other else ""
+                raise Conflict(
+                    f"Organisationen har allerede en åben sag{reference}. En organisation har "
+                    "kun én åben sag ad gangen; brug den åbne sag."
+                ) from None
+            if changed:
+                self.ctx.relay.kick()
+                log.info("case_status_changed", case_id=case_id, status=new.value)
+                return new
+        raise Conflict("Sagen blev ændret samtidig. Prøv igen.")
+
+    async def _new_owner_if_gone(
+        self,
+        case: dict[str, Any],
+        now: datetime,
+        actor: Actor,
+        fields: dict[str, Any],
+        events: list[Record],
+        entries: list[dict[str, Any]],
+    ) -> None:
+        """A case reopened after its consultant left the team gets a new one by the policy."""
+        team = await self.ctx.team.load()
+        loads = await self.cases.open_loads()
+        needs = [Need(n) for n in case["needs"]]
+        assignment = owner_after_reopen(
+            team, case["consultant"]["id"], needs, loads, self.ctx.local_day(now)
+        )
+        if assignment is None:
+            return
+        event = case_reassigned(case, assignment, now)
+        record = self.ctx.record(event)
+        fields["consultant"] = event.consultant.model_dump(mode="json")
+        fields["routing"] = routing_info(assignment, case["consultant"]["id"])
+        events.append(record)  # after the reopening, in the outbox as on the timeline
+        entries.append(
+            timeline.reassigned(event, event_id(record), case["consultant"]["name"], actor.id)
+        )
+
+    async def log_first_contact(
+        self, case_id: str, actor: Actor, channel: ContactChannel, on: date
+    ) -> CaseStatus:
+        case = await self.ctx.case(case_id)
+        now = self.ctx.now()
+        today = self.ctx.local_day(now)
+        if on > today:
+            raise InvalidInput("Datoen for første kontakt kan ikke ligge i fremtiden.")
+        if on < self.ctx.local_day(case["created_at"]):
+            raise InvalidInput("Datoen for første kontakt ligger før henvendelsen kom ind.")
+        at = now if on == today else datetime.combine(on, time(12), COPENHAGEN)
+        return await self._change_status(
+            case_id, actor, CaseAction.LOG_FIRST_CONTACT, first_contact=(channel, at)
+        )
+
+    async def wait(self, case_id: str, actor: Actor) -> CaseStatus:
+        return await self._change_status(case_id, actor, CaseAction.WAIT)
+
+    async def resume(self, case_id: str, actor: Actor) -> CaseStatus:
+        return await self._change_status(case_id, actor, CaseAction.RESUME)
+
+    async def close(self, case_id: str, actor: Actor, outcome: str | None) -> CaseStatus:
+        return await self._change_status(
+            case_id, actor, CaseAction.CLOSE, outcome=require_outcome(outcome)
+        )
+
+    async def reopen(self, case_id: str, actor: Actor) -> CaseStatus:
+        return await self._change_status(case_id, actor, CaseAction.REOPEN)
+
+    async def add_note(self, case_id: str, actor: Actor, text: str) -> None:
+        """An internal note: stored on the case, shown to staff, never published."""
+        text = text.strip()
+        if not text:
+            raise InvalidInput("Skriv noten, før du gemmer den.")
+        if len(text) > MAX_NOTE:
+            raise InvalidInput(f"En note må højst være {MAX_NOTE} tegn.")
+        case = await self.ctx.case(case_id)
+        actor.check_may_work_on(case)
+        now = self.ctx.now()
+        note = {
+            "id": str(uuid.uuid4()),
+            "at": now,
+            "by": actor.id,
+            "by_name": actor.name,
+            "text": text,
+        }
+        await self.cases.change(case_id, expect={}, now=now, push={"notes": note})
+
+    async def share_guide_entries(
+        self, case_id: str, actor: Actor, entry_ids: Sequence[str], message: str | None
+    ) -> int:
+        """Send the chosen guide entries (external audience only) to the inquirer."""
+        chosen = list(dict.fromkeys(e.strip() for e in entry_ids if e.strip()))
+        if not chosen:
+            raise InvalidInput("Vælg mindst ét opslag fra vejledningen.")
+        if len(chosen) > MAX_SHARED:
+            raise InvalidInput(f"Der kan højst sendes {MAX_SHARED} opslag ad gangen.")
+        if message and len(message) > 2000:
+            raise InvalidInput("Den personlige besked må højst være 2000 tegn.")
+        case = await self.ctx.case(case_id)
+        actor.check_may_work_on(case)
+        entries = [await self.guide.shareable_entry(entry_id) for entry_id in chosen]
+        now = self.ctx.now()
+        event = guide_entries_shared(case, entries, (message or "").strip(), now)
+        record = self.ctx.record(event)
+        await self.cases.change(
+            case_id,
+            expect={},
+            now=now,
+            push={"timeline": timeline.guide_shared(event, event_id(record), actor.id)},
+            events=[record],
+        )
+        self.ctx.relay.kick()
+        log.info("guide_entries_shared", case_id=case_id, entries=len(entries))
+        return len(entries)
+
+    # --- overdue first contact ---------------------------------------------------
+
+    async def report_overdue(self) -> int:
+        """Publish first-contact-overdue once per overdue case; returns how many now."""
+        now = self.ctx.now()
+        today = self.ctx.local_day(now).isoformat()
+        reported = 0
+        for case in await self.cases.overdue(today):
+            event = first_contact_overdue(case, self.ctx.team.team_lead_email, now)
+            record = self.ctx.record(event)
+            # The flag is set in the same write that appends the event: exactly once,
+            # also with several instances running this job.
+            reported += await self.cases.change(
+                case["_id"],
+                expect={
+                    "status": "assigned",
+                    "overdue_reported_at": None,
+                    "first_contact_due": case["first_contact_due"],
+                },
+                now=now,
+                set_={"overdue_reported_at": now},
+                push={"timeline": timeline.overdue(event, event_id(record))},
+                events=[record],
+            )
+        if reported:
+            self.ctx.relay.kick()
+            log.info("first_contact_overdue", cases=reported)
+        return reported
+
+    async def overdue_job(self) -> None:
+        """Runs for the service's lifetime (Runtime.background)."""
+        while True:
+            try:
+                await self.report_overdue()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store may be down: try again next round
+                log.warning("overdue_check_failed", error=type(exc).__name__)
+            await asyncio.sleep(self.ctx.settings.overdue_check_seconds)

@@ -1,0 +1,194 @@
+"""Referrals from a case, and the target's answers: through routing's department API, or
+published by the department's own system on `referral-updated`.
+
+An answer is applied once: the CloudEvent id is remembered on the case in the
+same write that applies it, so a redelivered event, or routing's own published
+answer coming back from Kafka, changes nothing. The consultant stays the owner.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import structlog
+
+from indgang_contracts.envelope import Envelope, Record
+from indgang_contracts.events import Consultant as ConsultantRef
+from indgang_contracts.events import (
+    Department,
+    ReferralOutcome,
+    ReferralStatus,
+    ReferralUpdated,
+)
+from indgang_routing.adapters.cases import OPEN, CaseDoc
+from indgang_routing.domain import timeline
+from indgang_routing.domain.actors import Actor
+from indgang_routing.domain.errors import CaseNotFound, Conflict, ReferralNotFound
+from indgang_routing.domain.referrals import (
+    ReferralRequest,
+    check_answer,
+    check_answerer,
+    check_request,
+    referral_made,
+    same_answer,
+    target_name,
+)
+from indgang_routing.handlers.context import Context, event_id
+
+log = structlog.get_logger(__name__)
+
+
+def _locate(case: CaseDoc, referral_id: str) -> tuple[int, dict[str, Any]]:
+    for index, referral in enumerate(case.get("referrals", [])):
+        if referral["id"] == referral_id:
+            return index, referral
+    raise ReferralNotFound(f"Henvisningen {referral_id} findes ikke på sagen {case['_id']}.")
+
+
+class Referrals:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.cases = ctx.cases
+
+    async def make(self, case_id: str, request: ReferralRequest, actor: Actor) -> str:
+        provider = check_request(request, await self.ctx.providers.all())
+        case = await self.ctx.case(case_id)
+        actor.check_may_work_on(case)
+        if case["status"] not in OPEN:
+            raise Conflict("Sagen er lukket. Genåbn den for at henvise.")
+        now = self.ctx.now()
+        referral_id = str(uuid.uuid4())
+        consultant = ConsultantRef.model_validate(case["consultant"])
+        event = referral_made(case, request, consultant, referral_id, now)
+        record = self.ctx.record(event)
+        target = request.target.model_dump(mode="json")
+        name = target_name(target, provider.name if provider else None)
+        referral = {
+            "id": referral_id,
+            "target": target,
+            "target_name": name,
+            "purpose": request.purpose.strip(),
+            "needs": [n.value for n in request.needs],
+            "response_due": request.response_due.isoformat() if request.response_due else None,
+            "consent_to_share_contact": request.consent_to_share_contact,
+            "status": ReferralStatus.SENT.value,
+            "made_at": now,
+            "made_by": actor.id,
+            "answers": [],
+        }
+        made = await self.cases.change(
+            case_id,
+            expect={"status": {"$in": OPEN}},
+            now=now,
+            push={
+                "referrals": referral,
+                "timeline": timeline.referral_made(event, event_id(record), name, actor.id),
+            },
+            events=[record],
+        )
+        if not made:
+            raise Conflict("Sagen blev lukket samtidig. Genåbn den for at henvise.")
+        self.ctx.relay.kick()
+        log.info("referral_made", case_id=case_id, referral_id=referral_id)
+        return referral_id
+
+    async def referral(
+        self, referral_id: str, department: Department
+    ) -> tuple[CaseDoc, dict[str, Any]]:
+        """The referral and its case, for the department it was sent to."""
+        case = await self.cases.with_referral(referral_id)
+        if case is None:
+            raise ReferralNotFound(f"Henvisningen {referral_id} findes ikke.")
+        _, referral = _locate(case, referral_id)
+        check_answerer(referral, department)
+        return case, referral
+
+    async def answer(
+        self,
+        referral_id: str,
+        department: Department,
+        status: ReferralStatus,
+        reason: str | None,
+        outcome: ReferralOutcome | None,
+    ) -> str:
+        """A department answers through the API: stored and published as referral-updated.
+
+        Returns the case id. Repeating the answer the referral already has changes nothing."""
+        case, referral = await self.referral(referral_id, department)
+        update = ReferralUpdated(
+            municipality_code=case["municipality_code"],
+            referral_id=referral_id,
+            case_id=case["_id"],
+            status=status,
+            reason=reason,
+            outcome=outcome,
+            answered_by=department,
+            answered_by_provider_id=referral["target"].get("provider_id"),
+            answered_at=self.ctx.now(),
+        )
+        record = self.ctx.record(update)
+        await self._apply(case, update, event_id(record), [record])
+        return str(case["_id"])
+
+    async def apply(self, envelope: Envelope[ReferralUpdated]) -> bool:
+        """A referral-updated event from Kafka; unknown case or referral → dead letter."""
+        update = envelope.data
+        case = await self.cases.get(update.case_id)
+        if case is None:
+            raise CaseNotFound(
+                f"referral-updated {envelope.id} names case {update.case_id}, which routing "
+                "does not have"
+            )
+        _, referral = _locate(case, update.referral_id)
+        check_answerer(referral, update.answered_by)
+        return await self._apply(case, update, envelope.id, [])
+
+    async def _apply(
+        self, case: CaseDoc, update: ReferralUpdated, answer_id: str, events: list[Record]
+    ) -> bool:
+        for _ in range(3):
+            index, referral = _locate(case, update.referral_id)
+            answers = referral.get("answers", [])
+            if answer_id in case.get("applied_event_ids", []) or (
+                answers and same_answer(answers[-1], update)
+            ):
+                log.info("referral_answer_already_applied", referral_id=update.referral_id)
+                return False
+            check_answer(ReferralStatus(referral["status"]), update.status)
+            answer = {
+                "event_id": answer_id,
+                "status": update.status.value,
+                "reason": update.reason,
+                "outcome": update.outcome.model_dump(mode="json") if update.outcome else None,
+                "answered_by": update.answered_by.value,
+                "answered_by_provider_id": update.answered_by_provider_id,
+                "answered_at": update.answered_at,
+            }
+            name = referral.get("target_name") or target_name(referral["target"])
+            at = f"referrals.{index}"
+            applied = await self.cases.change(
+                case["_id"],
+                expect={
+                    f"{at}.id": update.referral_id,
+                    f"{at}.status": referral["status"],
+                    "applied_event_ids": {"$ne": answer_id},
+                },
+                now=self.ctx.now(),
+                set_={f"{at}.status": update.status.value},
+                push={
+                    f"{at}.answers": answer,
+                    "applied_event_ids": answer_id,
+                    "timeline": timeline.referral_answered(update, answer_id, name),
+                },
+                events=events,
+            )
+            if applied:
+                if events:
+                    self.ctx.relay.kick()
+                log.info(
+                    "referral_answered", referral_id=update.referral_id, status=update.status.value
+                )
+                return True
+            case = await self.ctx.case(case["_id"])
+        raise Conflict("Henvisningen blev besvaret samtidig. Prøv igen.")

@@ -1,0 +1,242 @@
+"""The console in a real browser (Debian's Chromium, driven by Playwright), with routing
+and guide as real processes on the real broker and store.
+
+Ane logs in, finds the case an inquiry opened for her, sees the guide's
+suggestions, logs first contact and refers the case to the job centre; the job
+centre answers through the department API with its key; the answer is on the
+timeline. The same without JavaScript; the team lead's pages; axe-core
+(WCAG 2.1 A/AA, serious and critical) on every page visited.
+
+With INDGANG_SCREENSHOTS=<directory> set, the pages are also saved there as
+console-*.png (1280 wide, full page).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page
+from pymongo import AsyncMongoClient
+
+from indgang_contracts.envelope import encode
+from indgang_contracts.events import InquiryReceived
+from indgang_contracts.examples import INQUIRY_RECEIVED
+
+from harness import (
+    KAFKA_BOOTSTRAP,
+    MONGODB_URI,
+    EventLog,
+    ServiceProcess,
+    eventually,
+    produce,
+    service_env,
+)
+from pytest_indgang import axe_violations, drop_run
+
+pytestmark = pytest.mark.infra
+SCREENSHOTS = os.environ.get("INDGANG_SCREENSHOTS")
+
+
+@dataclass
+class Stack:
+    run_id: str
+    routing: ServiceProcess
+    guide: ServiceProcess
+
+    def topic(self, name: str) -> str:
+        return f"test-{self.run_id}.{name}"
+
+
+@pytest.fixture(scope="module")
+async def stack(infra: None) -> AsyncIterator[Stack]:
+    run_id = f"con{uuid.uuid4().hex[:5]}"
+    guide = ServiceProcess("guide", service_env(run_id, "guide", KAFKA_BOOTSTRAP))
+    routing = ServiceProcess(
+        "routing", {**service_env(run_id, "routing", KAFKA_BOOTSTRAP), "GUIDE_URL": guide.url}
+    )
+    guide.start()
+    routing.start()
+    try:
+        await guide.wait_ready()
+        await routing.wait_ready()
+        yield Stack(run_id, routing, guide)
+    finally:
+        routing.stop()
+        guide.stop()
+        await drop_run(run_id)
+
+
+async def send_inquiry(stack: Stack, name: str) -> InquiryReceived:
+    """An inquiry as intake publishes it; returns it once routing has opened its case."""
+    n = uuid.uuid4().int % 10**7
+    data = INQUIRY_RECEIVED.model_dump(mode="json")
+    data.update(
+        {
+            "inquiry_id": str(uuid.uuid4()),
+            "reference": f"H-C{n:07}",
+            "organisation_key": f"email:{n}@browser.example",
+            "organisation": {"name": name, "cvr": None, "stage": "start_up"},
+            "received_at": datetime.now(UTC).isoformat(),
+        }
+    )
+    inquiry = InquiryReceived.model_validate(data)
+    record = encode(inquiry, source="/test/browser")
+    headers = [(k, v.encode()) for k, v in record.headers.items()]
+    await produce(
+        KAFKA_BOOTSTRAP,
+        stack.topic("indgang.inquiry-received.v1"),
+        record.value,
+        record.key.encode(),
+        headers,
+    )
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI)
+    try:
+        cases = client[f"t_{stack.run_id}_routing"]["cases"]
+
+        async def opened() -> dict[str, Any] | None:
+            return await cases.find_one({"inquiry_ids": inquiry.inquiry_id})
+
+        await eventually(opened)
+    finally:
+        await client.close()
+    return inquiry
+
+
+async def log_in(page: Page, url: str, user: str) -> None:
+    await page.goto(url)
+    await page.get_by_label("Brugernavn").fill(user)
+    await page.get_by_label("Adgangskode").fill("indgang-dev")
+    await page.get_by_role("button", name="Log ind").click()
+
+
+async def check_accessible(page: Page, shot: str | None = None) -> None:
+    violations = [f"{v['id']}: {v['help']}" for v in await axe_violations(page)]
+    assert violations == [], violations
+    if SCREENSHOTS and shot:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=f"{SCREENSHOTS}/console-{shot}.png", full_page=True)
+
+
+async def flash(page: Page) -> str:
+    return (await page.locator("#flash").inner_text()).strip()
+
+
+def today() -> str:
+    return datetime.now(ZoneInfo("Europe/Copenhagen")).date().isoformat()
+
+
+async def test_consultant_works_a_case_and_the_job_centre_answers(stack: Stack, page: Page) -> None:
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    inquiry = await send_inquiry(stack, "Kaffe & Omsorg – Ærø ApS")
+    base = stack.routing.url
+
+    # Not signed in: the console sends the browser to the login page.
+    await log_in(page, f"{base}/sager", "ane-kjaer")
+    assert page.url == f"{base}/sager"
+    await page.get_by_role("heading", name="Mine sager").wait_for()
+    await check_accessible(page, "mine-sager")
+    await page.get_by_role("link", name=inquiry.reference).click()
+
+    await page.get_by_role("heading", name="Kaffe & Omsorg – Ærø ApS").wait_for()
+    assert await page.locator("#case-status").inner_text() == "Tildelt"
+    assert "Ane Kjær" in await page.locator("#owner").inner_text()
+    # The guide computes its suggestions from case-routed; they appear on the page.
+    for _ in range(40):
+        if await page.get_by_text("Kan sendes til virksomheden", exact=False).count():
+            break
+        await page.wait_for_timeout(250)
+        await page.reload()
+    assert await page.get_by_text("Kan sendes til virksomheden", exact=False).count() > 0
+    await check_accessible(page, "sag")
+
+    # First contact: by phone, today.
+    await page.get_by_label("Hvordan").select_option("phone")
+    await page.get_by_label("Dato", exact=True).fill(today())
+    await page.get_by_role("button", name="Registrér første kontakt").click()
+    assert await flash(page) == "Første kontakt er registreret."
+    assert await page.locator("#case-status").inner_text() == "I gang"
+
+    # A referral to the job centre, with consent to share contact details.
+    async with EventLog(KAFKA_BOOTSTRAP, stack.topic("indgang.referral-made.v1")) as made:
+        await page.get_by_label("Henvis til").select_option("job_centre")
+        await page.get_by_label("Formål").fill("Afklaring af løntilskud til to ledige i caféen.")
+        await page.get_by_label("Ja, kontaktoplysningerne sendes med").check()
+        await page.get_by_role("button", name="Send henvisning").click()
+        assert await flash(page) == "Henvisningen er sendt."
+        event = await made.wait_for(
+            lambda e: e.data.case_id and e.data.reference == inquiry.reference
+        )
+    referral_id = event.data.referral_id
+    assert event.data.contact.email == inquiry.contact.email
+
+    # The job centre answers through the department API with its key.
+    async with httpx.AsyncClient(base_url=base, timeout=10) as job_centre:
+        answer = await job_centre.post(
+            f"/api/v1/referrals/{referral_id}/answer",
+            headers={"X-API-Key": "dev-key-job_centre"},
+            json={
+                "status": "completed",
+                "outcome": {"summary": "To ansat i løntilskud.", "wage_subsidy_hires": 2},
+            },
+        )
+        assert answer.status_code == 200, answer.text
+
+    await page.reload()
+    timeline = await page.locator("#timeline").inner_text()
+    assert "Jobcenteret har afsluttet henvisningen: To ansat i løntilskud." in timeline
+    assert "(2 ansat med løntilskud)" in timeline
+    assert "Første kontakt er registreret: telefon" in timeline
+    assert "Afsluttet" in await page.locator("#referrals").inner_text()
+    assert "Ane Kjær" in await page.locator("#owner").inner_text()  # still the owner
+    await check_accessible(page, "sag-med-svar")
+
+
+async def test_console_works_without_javascript(stack: Stack, browser: Browser) -> None:
+    inquiry = await send_inquiry(stack, "Cykelværkstedet Ø")
+    context = await browser.new_context(java_script_enabled=False, locale="da-DK")
+    page = await context.new_page()
+    try:
+        await log_in(page, f"{stack.routing.url}/sager", "ane-kjaer")
+        await page.get_by_role("link", name=inquiry.reference).click()
+        await page.get_by_role("button", name="Luk sagen").click()
+        assert await flash(page) == "Skriv sagens udfald, når du lukker den."
+        await page.get_by_label("Udfald").fill("Henvenderen fik svar på telefon.")
+        await page.get_by_role("button", name="Luk sagen").click()
+        assert await flash(page) == "Sagen er lukket."
+        assert await page.locator("#case-status").inner_text() == "Lukket"
+        await page.get_by_role("button", name="Genåbn sagen").click()
+        assert await flash(page) == "Sagen er genåbnet."
+    finally:
+        await context.close()
+
+
+async def test_team_lead_pages(stack: Stack, page: Page) -> None:
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await send_inquiry(stack, "Genbrugsbutikken Lyset")
+    await log_in(page, f"{stack.routing.url}/teamleder/team", "teamleder")
+    await page.get_by_role("heading", name="Team og arbejdsbyrde").wait_for()
+    assert "Ane Kjær" in await page.locator("#workload").inner_text()
+    await check_accessible(page, "team")
+    await page.get_by_role("link", name="Alle åbne sager").click()
+    await page.get_by_role("heading", name="Alle åbne sager").wait_for()
+    await check_accessible(page, "alle-sager")
+    await page.get_by_role("link", name="Problemsager").click()
+    await check_accessible(page, "problemsager")
+    await page.get_by_role("link", name="Eksterne udbydere").click()
+    await check_accessible(page, "udbydere")
+    await page.goto(f"{stack.routing.url}/teamleder/team/ane-kjaer")
+    await check_accessible(page, "konsulent")
+    # A consultant is turned away from the team lead's pages.
+    await page.get_by_role("button", name="Log ud").click()
+    await log_in(page, f"{stack.routing.url}/teamleder/team", "ane-kjaer")
+    await page.get_by_text("Din rolle giver ikke adgang til denne side.").wait_for()
+    await check_accessible(page)
