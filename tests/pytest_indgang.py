@@ -81,6 +81,11 @@ async def system(infra: None, run_id: str, smtp: SmtpServer) -> AsyncIterator[Sy
         name: ServiceProcess(name, service_env(run_id, name, KAFKA_BOOTSTRAP, smtp.port))
         for name in SERVICES
     }
+    # The services find each other on this run's ports, not on make up's.
+    services["routing"].env["GUIDE_URL"] = services["guide"].url
+    services["intake"].env["GUIDE_PUBLIC_URL"] = services["guide"].url + "/hjaelp"
+    services["guide"].env["INTAKE_FORM_URL"] = services["intake"].url + "/"
+    services["notifications"].env["ROUTING_PUBLIC_URL"] = services["routing"].url
     for service in services.values():
         service.start()
     try:

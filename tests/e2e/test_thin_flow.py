@@ -46,6 +46,12 @@ async def test_inquiry_is_routed_referred_and_mailed(system: System, smtp: SmtpS
         assert event.data.reason.value == "expertise"
         case_id = event.data.case_id
 
+        # Routing's case API is for staff: sign in as the case's consultant.
+        signed_in = await http.post(
+            f"{system.url('routing')}/auth/login",
+            data={"username": "ane-kjaer", "password": "indgang-dev"},
+        )
+        assert signed_in.status_code == 303
         case = (await http.get(f"{system.url('routing')}/api/v1/cases/{case_id}")).json()
         assert case["consultant"]["id"] == "ane-kjaer"
         assert case["organisation"]["name"] == "Kaffe & Omsorg ApS"

@@ -49,6 +49,12 @@ async def test_redelivered_event_makes_one_case_and_one_mail(
     ids = [str(m["Message-ID"]) for m in smtp.to(inquiry.contact.email)]
     assert len(ids) == len(set(ids))
     async with httpx.AsyncClient() as http:
+        # Routing's case API is for staff: the team lead sees every case.
+        signed_in = await http.post(
+            f"{system.url('routing')}/auth/login",
+            data={"username": "teamleder", "password": "indgang-dev"},
+        )
+        assert signed_in.status_code == 303
         cases = (
             await http.get(
                 f"{system.url('routing')}/api/v1/cases", params={"inquiry_id": inquiry.inquiry_id}

@@ -130,7 +130,7 @@ class Sender:
         else:
             await self.deliveries.sent(doc, self._delivered(doc))
             log.info("delivery_sent", delivery=doc["_id"], kind=doc["kind"], channel=doc["channel"])
-        self.relay.kick()
+        self.relay.kick(doc["_id"])  # this delivery's outcome, by _id
 
     async def _send(self, doc: Document) -> None:
         content = doc.get("content") or {}

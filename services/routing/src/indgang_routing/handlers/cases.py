@@ -125,7 +125,7 @@ class CaseRouting:
             events=[record],
         )
         if attached:
-            self.ctx.relay.kick()
+            self.ctx.relay.kick(event.case_id)  # publish this case by _id, no scan
             log.info("inquiry_attached", case_id=case["_id"], consultant=case["consultant"]["id"])
         return attached
 
@@ -178,7 +178,7 @@ class CaseRouting:
             "updated_at": now,
         }
         if await self.cases.create(case, [record]):
-            self.ctx.relay.kick()
+            self.ctx.relay.kick(event.case_id)  # publish this case by _id, no scan
             log.info(
                 "case_routed",
                 case_id=case_id,
@@ -211,7 +211,7 @@ class CaseRouting:
             events=[record],
         )
         if moved:
-            self.ctx.relay.kick()
+            self.ctx.relay.kick(event.case_id)  # publish this case by _id, no scan
             log.info(
                 "case_reassigned",
                 case_id=case["_id"],

@@ -94,7 +94,7 @@ class Casework:
                     "kun én åben sag ad gangen; brug den åbne sag."
                 ) from None
             if changed:
-                self.ctx.relay.kick()
+                self.ctx.relay.kick(event.case_id)  # publish this case by _id, no scan
                 log.info("case_status_changed", case_id=case_id, status=new.value)
                 return new
         raise Conflict("Sagen blev ændret samtidig. Prøv igen.")
@@ -198,7 +198,7 @@ class Casework:
             push={"timeline": timeline.guide_shared(event, event_id(record), actor.id)},
             events=[record],
         )
-        self.ctx.relay.kick()
+        self.ctx.relay.kick(event.case_id)  # publish this case by _id, no scan
         log.info("guide_entries_shared", case_id=case_id, entries=len(entries))
         return len(entries)
 
@@ -227,7 +227,7 @@ class Casework:
                 events=[record],
             )
         if reported:
-            self.ctx.relay.kick()
+            self.ctx.relay.kick(event.case_id)  # publish this case by _id, no scan
             log.info("first_contact_overdue", cases=reported)
         return reported
 
