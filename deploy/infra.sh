@@ -179,15 +179,15 @@ go_module_src() {
 # file content") because build/version/version.txt is generated at release time
 # and is not part of the module.
 #
-# The build also serialises FerretDB's write commands (deploy/ferretdb/): v1 runs
+# The build also serialises FerretDB's write commands per collection (deploy/ferretdb/): v1 runs
 # them as read-modify-write without a transaction and loses concurrent updates to
 # one document, which MongoDB never does and our outbox relies on.
 FERRETDB_PATCH="$ROOT/deploy/ferretdb/serialized_writes.go"
 install_ferretdb() {
     local bin="$BIN/ferretdb" src="$SRC/ferretdb-$FERRETDB_VERSION"
     local stamp="$bin.patch" want
-    # Bump "serialize-1" when the patching below changes.
-    want="serialize-1-$(sha256sum "$FERRETDB_PATCH" | cut -c1-16)"
+    # Bump "serialize-2" when the patching below changes.
+    want="serialize-2-$(sha256sum "$FERRETDB_PATCH" | cut -c1-16)"
     if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION" &&
         [[ "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
         return 0
@@ -199,9 +199,9 @@ install_ferretdb() {
     local cmd
     for cmd in MsgUpdate MsgFindAndModify MsgDelete MsgInsert; do
         grep -l "^func (h \*Handler) $cmd(" "$src"/internal/handler/msg_*.go | while read -r file; do
-            sed -i "/^func (h \*Handler) $cmd(/a\\	writeSerializer.Lock()\n\tdefer writeSerializer.Unlock()" "$file"
+            sed -i "/^func (h \\*Handler) $cmd(/a\\\tdefer lockNamespace(msg)()" "$file"
         done
-        grep -A2 "^func (h \*Handler) $cmd(" "$src"/internal/handler/msg_*.go | grep -q writeSerializer ||
+        grep -A2 "^func (h \*Handler) $cmd(" "$src"/internal/handler/msg_*.go | grep -q lockNamespace ||
             die "patching FerretDB's $cmd failed"
     done
     mkdir -p "$BIN"
