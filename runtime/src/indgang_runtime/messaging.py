@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar, cast
 
 import structlog
@@ -24,11 +25,13 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
 from prometheus_client import REGISTRY, Counter
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
 from indgang_contracts.envelope import Envelope, InvalidEvent, Record, decode
 from indgang_contracts.events import Event
 from indgang_contracts.topics import DEAD_LETTER_TOPIC
+from indgang_runtime.outbox import OutboxRelay
 from indgang_runtime.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -75,6 +78,20 @@ def subscriber_options(settings: ServiceSettings) -> dict[str, Any]:
 async def publish_record(broker: KafkaBroker, prefix: str, record: Record) -> None:
     await broker.publish(
         record.value, f"{prefix}{record.topic}", key=record.key.encode(), headers=record.headers
+    )
+
+
+def outbox_relay(
+    settings: ServiceSettings,
+    broker: KafkaBroker,
+    collections: Sequence[AsyncCollection[dict[str, Any]]],
+) -> OutboxRelay:
+    """The service's outbox relay, publishing through its broker under its topic prefix."""
+    return OutboxRelay(
+        settings.service_name,
+        collections,
+        partial(publish_record, broker, settings.kafka_topic_prefix),
+        poll_seconds=settings.outbox_poll_seconds,
     )
 
 

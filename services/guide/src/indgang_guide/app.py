@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,7 @@ from indgang_guide.web.pages import page_router
 from indgang_guide.web.texts import TEXTS
 from indgang_runtime import mongo
 from indgang_runtime.auth import install_auth
-from indgang_runtime.messaging import EventConsumer, make_broker, publish_record
-from indgang_runtime.outbox import OutboxRelay
+from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay
 from indgang_runtime.pages import Translations, mount_assets, page_templates
 from indgang_runtime.service import Runtime, build_app, serve
 
@@ -47,12 +45,7 @@ def create_app(settings: GuideSettings | None = None) -> FastAPI:
         title="guide/guide-entry-published",
         schema=GuideEntryPublished,
     )
-    relay = OutboxRelay(
-        settings.service_name,
-        [store.entries],
-        partial(publish_record, broker, settings.kafka_topic_prefix),
-        poll_seconds=settings.outbox_poll_seconds,
-    )
+    relay = outbox_relay(settings, broker, [store.entries])
 
     async def after_save() -> None:
         await catalogue.refresh()

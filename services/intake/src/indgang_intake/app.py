@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -31,8 +30,7 @@ from indgang_intake.web.pages import PageDeps, page_context, pages_router, too_l
 from indgang_intake.web.texts import TRANSLATIONS
 from indgang_runtime import mongo
 from indgang_runtime.auth import DepartmentKeys, install_auth
-from indgang_runtime.messaging import EventConsumer, make_broker, publish_record
-from indgang_runtime.outbox import OutboxRelay
+from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay
 from indgang_runtime.pages import mount_assets, page_templates
 from indgang_runtime.service import Runtime, build_app, serve
 
@@ -61,12 +59,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     broker.include_router(build_router(settings, repository, EventConsumer(broker, settings)))
 
-    relay = OutboxRelay(
-        settings.service_name,
-        [repository.collection],
-        partial(publish_record, broker, settings.kafka_topic_prefix),
-        poll_seconds=settings.outbox_poll_seconds,
-    )
+    relay = outbox_relay(settings, broker, [repository.collection])
     retention = RetentionJob(
         repository,
         idempotency,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from typing import Any
 
 import structlog
@@ -23,8 +22,7 @@ from indgang_notifications.web.api import api_router
 from indgang_notifications.web.pages import TRANSLATIONS, delivery_page_templates, page_router
 from indgang_runtime import mongo
 from indgang_runtime.auth import install_auth
-from indgang_runtime.messaging import EventConsumer, make_broker, publish_record
-from indgang_runtime.outbox import OutboxRelay
+from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay
 from indgang_runtime.pages import mount_assets
 from indgang_runtime.service import Runtime, build_app, serve
 
@@ -47,12 +45,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         },
     )
     # Delivery outcomes leave through the deliveries' own outbox.
-    relay = OutboxRelay(
-        settings.service_name,
-        [deliveries.collection],
-        partial(publish_record, broker, settings.kafka_topic_prefix),
-        poll_seconds=settings.outbox_poll_seconds,
-    )
+    relay = outbox_relay(settings, broker, [deliveries.collection])
     sender = Sender(
         settings,
         deliveries,

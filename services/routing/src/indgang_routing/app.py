@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from fastapi import FastAPI
 
 from indgang_routing.adapters.cases import CaseRepository
@@ -22,8 +20,7 @@ from indgang_routing.web.api import api_router
 from indgang_routing.web.console import Console, install_console
 from indgang_runtime import mongo
 from indgang_runtime.auth import DepartmentKeys
-from indgang_runtime.messaging import EventConsumer, make_broker, publish_record
-from indgang_runtime.outbox import OutboxRelay
+from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay
 from indgang_runtime.service import Runtime, build_app, serve
 
 
@@ -35,12 +32,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     client = mongo.connect(settings.mongodb_uri)
     db = client[settings.mongodb_database]
     cases = CaseRepository(db)
-    relay = OutboxRelay(
-        settings.service_name,
-        [cases.collection],
-        partial(publish_record, broker, settings.kafka_topic_prefix),
-        poll_seconds=settings.outbox_poll_seconds,
-    )
+    relay = outbox_relay(settings, broker, [cases.collection])
     ctx = Context(
         cases=cases,
         team=TeamStore(db, seed_team.team_lead_email),
