@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,24 @@ async def _start_broker(runtime: Runtime) -> None:
             runtime.broker_connected = True
             log.info("broker_started")
             return
+
+
+async def repeat(job: Callable[[], Awaitable[object]], seconds: float, name: str) -> None:
+    """Run `job` now and then every `seconds`, for the service's lifetime.
+
+    For periodic work (deadlines, purges, refreshes): a failing round (the store
+    down) is logged and the job simply runs again next round.
+    """
+    while True:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "periodic_job_failed", job=name, error=type(exc).__name__, detail=str(exc)[:200]
+            )
+        await asyncio.sleep(seconds)
 
 
 def health_router(runtime: Runtime) -> APIRouter:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from indgang_runtime import mongo
 from indgang_runtime.auth import install_auth
 from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay
 from indgang_runtime.pages import Translations, mount_assets, page_templates
-from indgang_runtime.service import Runtime, build_app, serve
+from indgang_runtime.service import Runtime, build_app, repeat, serve
 
 log = structlog.get_logger(__name__)
 _TEMPLATES = Path(__file__).parent / "web" / "templates"
@@ -59,10 +57,9 @@ def create_app(settings: GuideSettings | None = None) -> FastAPI:
         await editing.load_files(content)
 
     async def follow_other_instances() -> None:
-        while True:
-            await asyncio.sleep(settings.catalogue_refresh_seconds)
-            with contextlib.suppress(Exception):  # store outage: try again next round
-                await catalogue.refresh_if_changed()
+        await repeat(
+            catalogue.refresh_if_changed, settings.catalogue_refresh_seconds, "catalogue_refresh"
+        )
 
     runtime = Runtime(
         settings=settings,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import structlog
@@ -24,7 +23,7 @@ from indgang_runtime import mongo
 from indgang_runtime.auth import install_auth
 from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay
 from indgang_runtime.pages import mount_assets
-from indgang_runtime.service import Runtime, build_app, serve
+from indgang_runtime.service import Runtime, build_app, repeat, serve
 
 log = structlog.get_logger(__name__)
 
@@ -72,15 +71,15 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     async def load_subscriptions() -> None:
         await subscriptions.load_file(settings.subscriptions_file)
 
+    async def forget_expired_contacts() -> None:
+        forgotten = await parties.forget_expired()
+        if forgotten:
+            log.info("case_contacts_deleted", count=forgotten)
+
     async def forget_closed_cases() -> None:
-        while True:
-            try:
-                forgotten = await parties.forget_expired()
-                if forgotten:
-                    log.info("case_contacts_deleted", count=forgotten)
-            except Exception as exc:  # the store is down: next round
-                log.warning("case_contacts_purge_failed", error=type(exc).__name__)
-            await asyncio.sleep(settings.purge_interval_seconds)
+        await repeat(
+            forget_expired_contacts, settings.purge_interval_seconds, "case_contacts_purge"
+        )
 
     runtime = Runtime(
         settings=settings,

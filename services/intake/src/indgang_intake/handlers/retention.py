@@ -6,7 +6,6 @@ clock is an argument of `run_once`, so tests can move time.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from prometheus_client import Counter
 from indgang_intake.adapters.idempotency import IdempotencyStore
 from indgang_intake.adapters.inquiries import InquiryRepository
 from indgang_intake.domain.retention import RetentionPolicy
+from indgang_runtime.service import repeat
 
 log = structlog.get_logger(__name__)
 
@@ -64,11 +64,4 @@ class RetentionJob:
 
     async def run(self) -> None:
         """Forever: apply the deadlines now and then every `interval_seconds`."""
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the store may be down; try again next round
-                log.warning("retention_failed", error=type(exc).__name__, detail=str(exc)[:200])
-            await asyncio.sleep(self._interval)
+        await repeat(self.run_once, self._interval, "retention")

@@ -9,7 +9,6 @@ people acting at once cannot both succeed.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, time
@@ -35,6 +34,7 @@ from indgang_routing.domain.lifecycle import CaseAction, next_status, require_ou
 from indgang_routing.domain.policy import owner_after_reopen
 from indgang_routing.handlers.cases import routing_info
 from indgang_routing.handlers.context import COPENHAGEN, Context, event_id
+from indgang_runtime.service import repeat
 
 log = structlog.get_logger(__name__)
 MAX_NOTE = 5000
@@ -233,11 +233,4 @@ class Casework:
 
     async def overdue_job(self) -> None:
         """Runs for the service's lifetime (Runtime.background)."""
-        while True:
-            try:
-                await self.report_overdue()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the store may be down: try again next round
-                log.warning("overdue_check_failed", error=type(exc).__name__)
-            await asyncio.sleep(self.ctx.settings.overdue_check_seconds)
+        await repeat(self.report_overdue, self.ctx.settings.overdue_check_seconds, "overdue_check")
