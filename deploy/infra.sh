@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local infrastructure for indgang, without Docker: Apache Kafka (KRaft, one
 # node), a MongoDB-compatible store (mongod if on PATH, else FerretDB v1 on
-# SQLite) and the Mailpit mail catcher, all on 127.0.0.1.
+# Debian's PostgreSQL with GIN indexes; INDGANG_STORE picks one) and the
+# Mailpit mail catcher, all on 127.0.0.1.
 #
 #   bash deploy/infra.sh install   # fetch/build what is missing into ~/.cache/indgang
 #   bash deploy/infra.sh up        # install if needed, start, wait until ready, create topics
@@ -10,6 +11,8 @@
 #
 # A server is skipped when its env var points elsewhere: KAFKA_BOOTSTRAP_SERVERS
 # (no Kafka), MONGODB_URI (no store), SMTP_HOST (no mail catcher).
+# INDGANG_STORE=auto (default: mongod if on PATH, else postgresql) | mongod |
+# postgresql (FerretDB on PostgreSQL) | sqlite (FerretDB on SQLite, the fallback).
 # See deploy/README.md.
 set -euo pipefail
 
@@ -182,12 +185,16 @@ go_module_src() {
 # The build also serialises FerretDB's write commands per collection (deploy/ferretdb/): v1 runs
 # them as read-modify-write without a transaction and loses concurrent updates to
 # one document, which MongoDB never does and our outbox relies on.
+#
+# And it fixes the SQLite backend's `_id` lookups: v1.24.2 queries `_id` as
+# `_ferretdb_sjson->'$._id'` but indexes `_ferretdb_sjson->"_id"`, and SQLite matches
+# index expressions literally, so every find/update/delete by `_id` scanned the table.
 FERRETDB_PATCH="$ROOT/deploy/ferretdb/serialized_writes.go"
 install_ferretdb() {
     local bin="$BIN/ferretdb" src="$SRC/ferretdb-$FERRETDB_VERSION"
     local stamp="$bin.patch" want
-    # Bump "serialize-2" when the patching below changes.
-    want="serialize-2-$(sha256sum "$FERRETDB_PATCH" | cut -c1-16)"
+    # Bump "serialize-3" when the patching below changes.
+    want="serialize-3-sqlite-id-$(sha256sum "$FERRETDB_PATCH" | cut -c1-16)"
     if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION" &&
         [[ "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
         return 0
@@ -204,6 +211,9 @@ install_ferretdb() {
         grep -A2 "^func (h \*Handler) $cmd(" "$src"/internal/handler/msg_*.go | grep -q lockNamespace ||
             die "patching FerretDB's $cmd failed"
     done
+    local meta="$src/internal/backends/sqlite/metadata/metadata.go"
+    sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \"->'_id'\"|" "$meta"
+    grep -qF "IDColumn = DefaultColumn + \"->'_id'\"" "$meta" || die "patching FerretDB's SQLite _id column failed"
     mkdir -p "$BIN"
     (cd "$src" && go build -trimpath -o "$bin.tmp" ./cmd/ferretdb) || die "building FerretDB failed"
     mv "$bin.tmp" "$bin"
@@ -281,14 +291,61 @@ install_mailpit() {
     return 0
 }
 
-use_mongod() { need mongod; }
+use_mongod() { [[ "$(store_kind)" == mongod ]]; }
+
+# PostgreSQL's server binaries (Debian keeps them off PATH, per major version).
+PG_BIN=""
+find_postgres() {
+    local dir
+    for dir in /usr/lib/postgresql/*/bin; do
+        [[ -x "$dir/postgres" && -x "$dir/initdb" ]] && PG_BIN="$dir"
+    done
+    [[ -n "$PG_BIN" ]]
+}
+
+# Debian's PostgreSQL (Debian 12: 15) for FerretDB's PostgreSQL backend.
+install_postgres() {
+    find_postgres && return 0
+    apt_install postgresql || return 1
+    find_postgres
+}
+
+# store_kind: mongod | postgresql | sqlite, from INDGANG_STORE (default auto:
+# mongod when it is on PATH, else FerretDB on PostgreSQL when PostgreSQL is or can
+# be installed, else FerretDB on SQLite). See deploy/README.md for why.
+STORE_KIND=""
+store_kind() {
+    if [[ -z "$STORE_KIND" ]]; then
+        case "${INDGANG_STORE:-auto}" in
+        mongod | postgresql | sqlite) STORE_KIND="$INDGANG_STORE" ;;
+        auto)
+            if need mongod; then
+                STORE_KIND=mongod
+            elif find_postgres || [[ -x "$(command -v apt-get)" && "$(id -u)" == 0 ]]; then
+                STORE_KIND=postgresql
+            else
+                STORE_KIND=sqlite
+            fi
+            ;;
+        *) die "INDGANG_STORE must be auto, mongod, postgresql or sqlite (not '$INDGANG_STORE')" ;;
+        esac
+    fi
+    echo "$STORE_KIND"
+}
 
 cmd_install() {
     mkdir -p "$CACHE" "$BIN"
     local what="${1:-all}"
     if [[ "$what" == all || "$what" == kafka ]]; then install_kafka; fi
     if [[ "$what" == all || "$what" == store ]]; then
-        if [[ "$what" == store ]] && use_mongod; then :; else install_ferretdb; fi
+        case "$(store_kind)" in
+        mongod) [[ "$what" == all ]] && install_ferretdb ;;
+        postgresql)
+            install_postgres || die "PostgreSQL could not be installed (apt-get install postgresql, as root); INDGANG_STORE=sqlite runs FerretDB on SQLite instead"
+            install_ferretdb
+            ;;
+        sqlite) install_ferretdb ;;
+        esac
     fi
     if [[ "$what" == all || "$what" == mail ]]; then install_mailpit; fi
     return 0
@@ -441,7 +498,111 @@ except Exception:
 EOF
 }
 
-store_kind() { if use_mongod; then echo mongod; else echo ferretdb; fi; }
+# The process name that `running store` checks for.
+store_marker() { if use_mongod; then echo mongod; else echo ferretdb; fi; }
+
+# ------------------------------------------------------------- postgresql ---
+
+PG_DIR="$VAR/postgres"
+PG_DATA="$PG_DIR/data"
+PG_SOCKET="$PG_DIR/run"
+PG_DATABASE=ferretdb
+
+# as_postgres CMD...: run CMD as the `postgres` user when we are root (PostgreSQL
+# refuses to run as root), else as ourselves.
+as_postgres() {
+    if [[ "$(id -u)" == 0 ]]; then
+        setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- \
+            env PATH="$PG_BIN:/usr/bin:/bin" "$@"
+    else
+        "$@"
+    fi
+}
+
+# The postgres user must be able to reach var/postgres: a clone in a private
+# directory (mktemp -d is 0700) gets o+x (traverse only, no listing) on the way.
+pg_make_reachable() {
+    [[ "$(id -u)" == 0 ]] || return 0
+    id postgres >/dev/null 2>&1 || die "PostgreSQL is installed but there is no 'postgres' user"
+    mkdir -p "$PG_DATA" "$PG_SOCKET"
+    chown postgres: "$PG_DIR" "$PG_DATA" "$PG_SOCKET"
+    chmod 700 "$PG_DATA"
+    local dir="$PG_DIR"
+    while [[ "$dir" != / ]]; do
+        dir="$(dirname "$dir")"
+        if ! setpriv --reuid=postgres --regid=postgres --init-groups test -x "$dir" 2>/dev/null; then
+            log "PostgreSQL: letting the postgres user traverse $dir (chmod o+x)"
+            chmod o+x "$dir"
+        fi
+    done
+}
+
+start_postgres() {
+    find_postgres || die "PostgreSQL's server is not installed (bash deploy/infra.sh install)"
+    local pid
+    if pid="$(running postgres "$PG_BIN/postgres")"; then
+        log "PostgreSQL: already running (pid $pid)"
+        return 0
+    fi
+    pg_make_reachable
+    if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
+        log "PostgreSQL: initialising var/postgres/data ($("$PG_BIN/postgres" --version))"
+        as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+            >>"$LOG/postgres-initdb.log" 2>&1 ||
+            fail_with_log "PostgreSQL: initdb failed" "$LOG/postgres-initdb.log"
+    fi
+    log "PostgreSQL: starting (socket only, in var/postgres/run)"
+    # Settings on the command line, so the data directory keeps initdb's defaults:
+    # - no TCP listener: FerretDB connects through the socket;
+    # - plan_cache_mode=force_custom_plan: FerretDB binds the field name as a
+    #   parameter, and a generic plan cannot use an expression index;
+    # - durability as PostgreSQL ships it (fsync, synchronous_commit on).
+    local as=()
+    [[ "$(id -u)" == 0 ]] && as=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+    start_bg postgres "$LOG/postgres.log" \
+        "${as[@]}" "$PG_BIN/postgres" -D "$PG_DATA" -k "$PG_SOCKET" \
+        -c listen_addresses= -c plan_cache_mode=force_custom_plan \
+        -c shared_buffers=256MB -c max_connections=120 \
+        -c log_min_messages=warning -c log_checkpoints=off
+}
+
+wait_postgres() {
+    local deadline=$(($(now) + READY_TIMEOUT))
+    while ! "$PG_BIN/pg_isready" -q -h "$PG_SOCKET" -U postgres -d postgres; do
+        if ! running postgres "$PG_BIN/postgres" >/dev/null; then
+            fail_with_log "PostgreSQL exited during start-up" "$LOG/postgres.log"
+        fi
+        (($(now) > deadline)) && fail_with_log "PostgreSQL not ready after ${READY_TIMEOUT}s" "$LOG/postgres.log"
+        sleep 0.2
+    done
+    local psql=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET" -U postgres)
+    if [[ "$("${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DATABASE'")" != 1 ]]; then
+        "${psql[@]}" -d postgres -c "CREATE DATABASE $PG_DATABASE" >/dev/null
+    fi
+    # GIN twins for FerretDB's indexes, so equality filters are index lookups.
+    "${psql[@]}" -d "$PG_DATABASE" -f "$ROOT/deploy/postgres/gin_twins.sql" >/dev/null 2>>"$LOG/postgres.log" ||
+        fail_with_log "PostgreSQL: installing the GIN twin trigger failed" "$LOG/postgres.log"
+    log "PostgreSQL: ready (database $PG_DATABASE, GIN twin trigger installed)"
+}
+
+stop_postgres() {
+    find_postgres || return 0
+    local pid
+    if ! pid="$(running postgres "$PG_BIN/postgres")"; then
+        rm -f "$RUN/postgres.pid"
+        return 0
+    fi
+    log "postgres: stopping (pid $pid, fast shutdown)"
+    kill -INT "$pid" 2>/dev/null || true
+    for _ in $(seq 300); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    rm -f "$RUN/postgres.pid"
+}
+
+# ------------------------------------------------------------------ store ---
 
 start_store() {
     if [[ -n "${MONGODB_URI:-}" ]]; then
@@ -450,7 +611,7 @@ start_store() {
     fi
     local pid kind
     kind="$(store_kind)"
-    if pid="$(running store "$kind")"; then
+    if pid="$(running store "$(store_marker)")"; then
         log "Store ($kind): already running (pid $pid)"
         return 0
     fi
@@ -458,20 +619,34 @@ start_store() {
         warn "Store: $HOST:$STORE_PORT is in use by a process not started from this checkout; using it"
         return 0
     fi
-    if [[ "$kind" == mongod ]]; then
+    case "$kind" in
+    mongod)
         mkdir -p "$VAR/mongo"
         log "Store: starting mongod ($(command -v mongod)) on $HOST:$STORE_PORT"
         start_bg store "$LOG/mongod-stdout.log" \
             mongod --dbpath "$VAR/mongo" --bind_ip "$HOST" --port "$STORE_PORT" \
             --logpath "$LOG/mongod.log" --logappend
-    else
+        ;;
+    postgresql)
+        start_postgres
+        wait_postgres
+        mkdir -p "$VAR/ferretdb/state"
+        log "Store: starting FerretDB $FERRETDB_VERSION (PostgreSQL in var/postgres) on $HOST:$STORE_PORT"
+        start_bg store "$LOG/ferretdb.log" \
+            env DO_NOT_TRACK=1 "$BIN/ferretdb" --handler=postgresql \
+            --postgresql-url="postgres:///$PG_DATABASE?host=$PG_SOCKET&user=postgres" \
+            --listen-addr="$HOST:$STORE_PORT" --state-dir="$VAR/ferretdb/state" \
+            --debug-addr=- --telemetry=disable --log-level=WARN --log-format=text
+        ;;
+    sqlite)
         mkdir -p "$VAR/ferretdb/data" "$VAR/ferretdb/state"
         log "Store: starting FerretDB $FERRETDB_VERSION (SQLite in var/ferretdb) on $HOST:$STORE_PORT"
         start_bg store "$LOG/ferretdb.log" \
             env DO_NOT_TRACK=1 "$BIN/ferretdb" --handler=sqlite --sqlite-url="file:$VAR/ferretdb/data/" \
             --listen-addr="$HOST:$STORE_PORT" --state-dir="$VAR/ferretdb/state" \
-            --debug-addr=- --telemetry=disable --log-level=INFO --log-format=text
-    fi
+            --debug-addr=- --telemetry=disable --log-level=WARN --log-format=text
+        ;;
+    esac
 }
 
 wait_store() {
@@ -480,7 +655,7 @@ wait_store() {
     kind="$(store_kind)"
     if [[ "$kind" == mongod ]]; then logs=("$LOG/mongod-stdout.log" "$LOG/mongod.log"); else logs=("$LOG/ferretdb.log"); fi
     while true; do
-        if [[ -f "$RUN/store.pid" ]] && ! running store "$kind" >/dev/null; then
+        if [[ -f "$RUN/store.pid" ]] && ! running store "$(store_marker)" >/dev/null; then
             fail_with_log "Store ($kind) exited during start-up" "${logs[@]}"
         fi
         if port_open "$STORE_PORT" && store_ping "$HOST" "$STORE_PORT"; then
@@ -579,7 +754,9 @@ where() {
     if [[ -n "${MONGODB_URI:-}" ]]; then
         echo "  Store   $MONGODB_URI (external)"
     else
-        echo "  Store   mongodb://$HOST:$STORE_PORT  ($(store_kind); data var/$([[ $(store_kind) == mongod ]] && echo mongo || echo ferretdb))"
+        local data
+        case "$(store_kind)" in mongod) data=var/mongo ;; postgresql) data="var/postgres, FerretDB on PostgreSQL" ;; *) data="var/ferretdb, FerretDB on SQLite" ;; esac
+        echo "  Store   mongodb://$HOST:$STORE_PORT  ($(store_kind); data $data)"
     fi
     if [[ -n "${SMTP_HOST:-}" ]]; then
         echo "  Mail    SMTP $SMTP_HOST:${SMTP_PORT:-25} (external)"
@@ -610,7 +787,8 @@ cmd_up() {
 cmd_down() {
     lock
     stop_bg mailpit mailpit 10
-    stop_bg store "$(store_kind)" 30
+    stop_bg store "$(store_marker)" 30
+    stop_postgres
     stop_bg kafka kafka.Kafka 60
     log "stopped; data kept in var/ (remove var/ to start from scratch)"
 }
@@ -629,7 +807,7 @@ cmd_status() {
     fi
     if [[ -n "${MONGODB_URI:-}" ]]; then
         printf '%-8s %-9s %-8s %s\n' store external - "$MONGODB_URI"
-    elif pid="$(running store "$(store_kind)")"; then
+    elif pid="$(running store "$(store_marker)")"; then
         printf '%-8s %-9s %-8s %s\n' store running "$pid" "mongodb://$HOST:$STORE_PORT ($(store_kind))"
     else
         printf '%-8s %-9s %-8s %s\n' store stopped - "mongodb://$HOST:$STORE_PORT ($(store_kind))"
