@@ -25,13 +25,12 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
 from prometheus_client import REGISTRY, Counter
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
 from indgang_contracts.envelope import Envelope, InvalidEvent, Record, decode
 from indgang_contracts.events import Event
 from indgang_contracts.topics import DEAD_LETTER_TOPIC
-from indgang_runtime.outbox import OutboxRelay
+from indgang_runtime.outbox import OutboxCollection, OutboxRelay
 from indgang_runtime.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -65,14 +64,22 @@ async def raw_body(message: StreamMessage[Any]) -> bytes:
     return message.body
 
 
-def subscriber_options(settings: ServiceSettings) -> dict[str, Any]:
-    """Options every subscriber uses: one group per service, at-least-once."""
-    return {
+def subscriber_options(settings: ServiceSettings, *, batch: bool = False) -> dict[str, Any]:
+    """Options every subscriber uses: one group per service, at-least-once.
+
+    `batch`: the handler gets what one poll returns (up to `consumer_batch_size`
+    records), so it can store them with bulk operations; the batch is committed
+    after it is stored, and rewound as a whole on a transient failure.
+    """
+    options: dict[str, Any] = {
         "group_id": settings.group_id,
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "auto_offset_reset": "earliest",
         "max_poll_interval_ms": 300_000,
     }
+    if batch:
+        options.update(batch=True, max_records=settings.consumer_batch_size)
+    return options
 
 
 async def publish_record(broker: KafkaBroker, prefix: str, record: Record) -> None:
@@ -81,17 +88,30 @@ async def publish_record(broker: KafkaBroker, prefix: str, record: Record) -> No
     )
 
 
+async def enqueue_record(broker: KafkaBroker, prefix: str, record: Record) -> Awaitable[Any]:
+    """Queue the record in the producer; the result resolves on the broker's acknowledgement."""
+    future: Awaitable[Any] = await broker.publish(
+        record.value,
+        f"{prefix}{record.topic}",
+        key=record.key.encode(),
+        headers=record.headers,
+        no_confirm=True,
+    )
+    return future
+
+
 def outbox_relay(
     settings: ServiceSettings,
     broker: KafkaBroker,
-    collections: Sequence[AsyncCollection[dict[str, Any]]],
+    collections: Sequence[OutboxCollection],
 ) -> OutboxRelay:
     """The service's outbox relay, publishing through its broker under its topic prefix."""
     return OutboxRelay(
         settings.service_name,
         collections,
-        partial(publish_record, broker, settings.kafka_topic_prefix),
+        partial(enqueue_record, broker, settings.kafka_topic_prefix),
         poll_seconds=settings.outbox_poll_seconds,
+        batch_size=settings.outbox_batch_size,
     )
 
 
@@ -106,16 +126,10 @@ class EventConsumer:
 
     async def receive(self, message: KafkaMessage, expected: type[E]) -> Envelope[E] | None:
         """The record as an `expected` event, or None after dead-lettering it."""
-        raw: Any = message.raw_message
-        try:
-            envelope = decode(list(raw.headers or []), raw.value, raw.key)
-            if not isinstance(envelope.data, expected):
-                raise InvalidEvent(f"unexpected event type {envelope.type!r} on {raw.topic}")
-        except InvalidEvent as exc:
-            await self.dead_letter(message, exc.reason)
-            return None
-        structlog.contextvars.bind_contextvars(event_id=envelope.id, event_type=envelope.type)
-        return cast("Envelope[E]", envelope)
+        envelope = await self._decode(message.raw_message, expected)
+        if envelope is not None:
+            structlog.contextvars.bind_contextvars(event_id=envelope.id, event_type=envelope.type)
+        return envelope
 
     async def handle(
         self,
@@ -137,8 +151,62 @@ class EventConsumer:
             log.exception("handler_failed", error=type(exc).__name__)
             await self.dead_letter(message, f"handler failed: {type(exc).__name__}: {exc}")
 
+    async def handle_batch(
+        self,
+        message: KafkaMessage,
+        expected: type[E],
+        action: Callable[[Sequence[Envelope[E]]], Awaitable[object]],
+    ) -> None:
+        """What one poll returned: decode every record (dead-lettering what is not an
+        `expected` event), then run `action` on the valid ones, in order, at once.
+
+        Transient faults are retried, and in the end the whole batch is redelivered
+        (the handler is idempotent). A non-transient failure is narrowed down: each
+        event is retried alone and only the one that fails again is dead-lettered.
+        """
+        raw_message: Any = message.raw_message
+        # A tuple from aiokafka, a list from TestKafkaBroker; one record if not a batch.
+        raws: Sequence[Any] = (
+            raw_message if isinstance(raw_message, (tuple, list)) else (raw_message,)
+        )
+        valid: list[tuple[Any, Envelope[E]]] = []
+        for raw in raws:
+            envelope = await self._decode(raw, expected)
+            if envelope is not None:
+                valid.append((raw, envelope))
+        if not valid:
+            return
+        try:
+            await retry_transient(lambda: action([e for _, e in valid]))
+            return
+        except TRANSIENT:
+            raise
+        except Exception as exc:
+            log.warning("batch_failed_retrying_one_by_one", error=type(exc).__name__)
+        for raw, envelope in valid:
+            structlog.contextvars.bind_contextvars(event_id=envelope.id, event_type=envelope.type)
+            try:
+                await retry_transient(lambda e=envelope: action([e]))  # type: ignore[misc]
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                log.exception("handler_failed", error=type(exc).__name__)
+                await self._dead_letter_raw(raw, f"handler failed: {type(exc).__name__}: {exc}")
+
+    async def _decode(self, raw: Any, expected: type[E]) -> Envelope[E] | None:
+        try:
+            envelope = decode(list(raw.headers or []), raw.value, raw.key)
+            if not isinstance(envelope.data, expected):
+                raise InvalidEvent(f"unexpected event type {envelope.type!r} on {raw.topic}")
+        except InvalidEvent as exc:
+            await self._dead_letter_raw(raw, exc.reason)
+            return None
+        return cast("Envelope[E]", envelope)
+
     async def dead_letter(self, message: KafkaMessage, reason: str) -> None:
-        raw: Any = message.raw_message
+        await self._dead_letter_raw(message.raw_message, reason)
+
+    async def _dead_letter_raw(self, raw: Any, reason: str) -> None:
         headers = {name: value.decode(errors="replace") for name, value in (raw.headers or [])}
         headers.update(
             {

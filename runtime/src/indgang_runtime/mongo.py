@@ -10,8 +10,24 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 Document = dict[str, Any]
+
+
+def as_duplicate_key(exc: OperationFailure) -> DuplicateKeyError | None:
+    """The DuplicateKeyError an update that broke a unique index really is, on any store.
+
+    MongoDB says so (code 11000); FerretDB v1 answers such an *update* with a generic
+    error: "UNIQUE constraint failed" on SQLite, "duplicate key value violates unique
+    constraint … (SQLSTATE 23505)" on PostgreSQL.
+    """
+    if isinstance(exc, DuplicateKeyError):
+        return exc
+    text = str(exc)
+    if exc.code == 11000 or "UNIQUE constraint failed" in text or "SQLSTATE 23505" in text:
+        return DuplicateKeyError(text, 11000, exc.details)
+    return None
 
 
 def connect(uri: str) -> AsyncMongoClient[Document]:

@@ -33,8 +33,17 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field(default="INFO", description="Log level.")
     outbox_poll_seconds: float = Field(
         default=2.0,
-        description="How often the outbox relay scans for unpublished events it was not "
-        "told about (local writes are published at once).",
+        description="How often the outbox relay looks for unpublished events it was not "
+        "told about (local writes are published at once). One indexed lookup per "
+        "collection, whatever the data size.",
+    )
+    outbox_batch_size: int = Field(
+        default=200, ge=1, description="Most documents the outbox relay publishes per batch."
+    )
+    consumer_batch_size: int = Field(
+        default=100,
+        ge=1,
+        description="Most records a batch consumer takes from one poll and stores together.",
     )
     kafka_topic_prefix: str = Field(
         default="",

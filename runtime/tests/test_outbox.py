@@ -1,0 +1,254 @@
+"""The outbox and its relay, on the in-memory fake and on the real store (same tests).
+
+What must hold: a write and its events are one document write; the relay
+publishes every event once and in order, clears what it published, keeps what
+was appended meanwhile, retries what the broker did not acknowledge, shares
+the work with other relays without publishing anything twice, and takes over
+what a crashed relay left leased.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo.errors import DuplicateKeyError
+
+from indgang_contracts.envelope import Record, encode
+from indgang_contracts.examples import INQUIRY_RECEIVED
+from indgang_runtime import outbox
+from indgang_runtime.outbox import OutboxCollection, OutboxRelay
+
+Doc = dict[str, Any]
+
+
+def record(n: int, key: str = "org-1") -> Record:
+    event = INQUIRY_RECEIVED.model_copy(update={"reference": f"H-T{n:07}"})
+    encoded = encode(event, source="/test", event_id=f"event-{n}-{uuid.uuid4().hex[:6]}")
+    return Record(encoded.topic, key, encoded.headers, encoded.value)
+
+
+class Broker:
+    """Records what the relay hands over; can refuse (at queueing or at acknowledgement)."""
+
+    def __init__(self) -> None:
+        self.published: list[Record] = []
+        self.refuse_ack: Callable[[Record], bool] = lambda r: False
+        self.refuse_queue: Callable[[Record], bool] = lambda r: False
+        self.on_queue: Callable[[Record], Awaitable[None]] | None = None
+
+    async def enqueue(self, r: Record) -> Awaitable[Any]:
+        if self.refuse_queue(r):
+            raise ConnectionError("broker down")
+        if self.on_queue is not None:
+            await self.on_queue(r)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.refuse_ack(r):
+            future.set_exception(TimeoutError("no acknowledgement"))
+        else:
+            self.published.append(r)
+            future.set_result(None)
+        return future
+
+    def ids(self) -> list[str]:
+        return [r.headers["ce_id"] for r in self.published]
+
+
+def ids(records: list[Record]) -> list[str]:
+    return [r.headers["ce_id"] for r in records]
+
+
+async def setup(db: Any, **relay_options: Any) -> tuple[OutboxCollection, OutboxRelay, Broker]:
+    things = OutboxCollection(db["things"])
+    broker = Broker()
+    relay = OutboxRelay("test", [things], broker.enqueue, **relay_options)
+    await relay.ensure_indexes()
+    return things, relay, broker
+
+
+async def stored(things: OutboxCollection, doc_id: str) -> Doc:
+    doc = await things.collection.find_one({"_id": doc_id})
+    assert doc is not None
+    return doc
+
+
+async def test_a_write_and_its_events_are_one_document(db: Any) -> None:
+    things, _, _ = await setup(db)
+    first, second = record(1), record(2)
+    await things.insert({"_id": "a", "state": 1}, [first])
+    await things.update({"_id": "a"}, {"$set": {"state": 2}}, [second])
+    await things.update({"_id": "a"}, {"$set": {"state": 3}})  # no events: not due again
+    doc = await stored(things, "a")
+    assert doc["state"] == 3
+    assert [e["id"] for e in doc[outbox.OUTBOX]] == ids([first, second])
+    assert doc[outbox.PENDING] == 2
+    assert doc[outbox.DUE] is True
+
+
+async def test_create_is_idempotent_and_only_the_first_carries_events(db: Any) -> None:
+    things, _, _ = await setup(db)
+    assert await things.create("a", {"state": 1}, [record(1)]) is True
+    assert await things.create("a", {"state": 2}, [record(2)]) is False
+    doc = await stored(things, "a")
+    assert doc["state"] == 1
+    assert doc[outbox.PENDING] == 1
+    assert await things.create("b", {"state": 1}) is True
+    assert (await stored(things, "b"))[outbox.DUE] is False
+
+
+async def test_insert_of_a_taken_id_is_refused_and_changes_nothing(db: Any) -> None:
+    things, _, _ = await setup(db)
+    await things.insert({"_id": "a", "state": 1}, [record(1)])
+    with pytest.raises(DuplicateKeyError):
+        await things.insert({"_id": "a", "state": 2}, [record(2)])
+    assert (await stored(things, "a"))[outbox.PENDING] == 1
+
+
+async def test_drain_publishes_every_event_once_in_order_and_clears_the_outbox(db: Any) -> None:
+    things, relay, broker = await setup(db)
+    events = [record(n) for n in range(5)]
+    await things.insert({"_id": "a"}, events[:3])
+    await things.update({"_id": "a"}, {"$set": {"x": 1}}, events[3:])
+    await things.insert({"_id": "b"}, [record(9, key="org-2")])
+    assert await relay.drain() == 6
+    assert ids(events) == [i for i in broker.ids() if i in ids(events)]
+    doc = await stored(things, "a")
+    assert (doc[outbox.PENDING], doc[outbox.DUE], doc[outbox.OUTBOX]) == (0, False, [])
+    assert doc[outbox.LEASE] == outbox.FREE
+    assert await relay.drain() == 0
+    assert len(broker.published) == 6
+
+
+async def test_documents_are_published_oldest_event_first(db: Any) -> None:
+    things, relay, broker = await setup(db)
+    # One organisation's two inquiries in two documents: the older goes first.
+    older, newer = record(1), record(2)
+    await things.insert({"_id": "z-older"}, [older])
+    await things.insert({"_id": "a-newer"}, [newer])
+    await relay.drain()
+    assert broker.ids() == ids([older, newer])
+
+
+async def test_events_appended_while_publishing_stay_due_and_go_next(db: Any) -> None:
+    things, relay, broker = await setup(db)
+    first, late = record(1), record(2)
+    await things.insert({"_id": "a"}, [first])
+
+    async def append_once(r: Record) -> None:
+        if r.headers["ce_id"] == first.headers["ce_id"]:
+            await things.update({"_id": "a"}, {"$set": {"x": 1}}, [late])
+
+    broker.on_queue = append_once
+    assert await relay.drain() == 2
+    assert broker.ids() == ids([first, late])
+    doc = await stored(things, "a")
+    assert (doc[outbox.PENDING], doc[outbox.DUE]) == (0, False)
+
+
+async def test_unacknowledged_events_stay_pending_and_are_retried(db: Any) -> None:
+    things, relay, broker = await setup(db)
+    events = [record(n) for n in range(3)]
+    await things.insert({"_id": "a"}, events)
+    refused = events[1].headers["ce_id"]
+    broker.refuse_ack = lambda r: r.headers["ce_id"] == refused
+    await relay.publish_due(things)
+    doc = await stored(things, "a")
+    assert doc[outbox.PENDING] == 2  # the first went out; the refused one and the next wait
+    assert doc[outbox.DUE] is True
+    broker.refuse_ack = lambda r: False
+    await relay.drain()
+    # Every event reached the broker; the third may be handed over twice (consumers
+    # de-duplicate on the id), the first never again.
+    assert set(broker.ids()) == set(ids(events))
+    assert broker.ids().count(events[0].headers["ce_id"]) == 1
+    assert (await stored(things, "a"))[outbox.PENDING] == 0
+
+
+async def test_broker_down_loses_nothing(db: Any) -> None:
+    things, relay, broker = await setup(db)
+    await things.insert({"_id": "a"}, [record(1), record(2)])
+    broker.refuse_queue = lambda r: True
+    assert await relay.drain() == 0
+    assert (await stored(things, "a"))[outbox.PENDING] == 2
+    broker.refuse_queue = lambda r: False
+    assert await relay.drain() == 2
+
+
+async def test_two_relays_publish_each_event_once(db: Any) -> None:
+    things, relay_one, broker = await setup(db, batch_size=7)
+    relay_two = OutboxRelay("test", [things], broker.enqueue, batch_size=7)
+
+    async def slow(r: Record) -> None:
+        await asyncio.sleep(0)  # let the other relay run between queueing calls
+
+    broker.on_queue = slow
+    events = [record(n, key=f"org-{n}") for n in range(40)]
+    for n, r in enumerate(events):
+        await things.insert({"_id": f"d{n:02}"}, [r])
+    await asyncio.gather(relay_one.drain(), relay_two.drain())
+    assert sorted(broker.ids()) == sorted(ids(events))
+
+
+async def test_a_crashed_relays_lease_is_taken_over_when_it_expires(db: Any) -> None:
+    things, relay, broker = await setup(db)
+    await things.insert({"_id": "a"}, [record(1)])
+    await things.insert({"_id": "b"}, [record(2)])
+    now = datetime.now(UTC)
+    # "a" leased by a relay that died; "b" leased by one that is still at work.
+    await things.collection.update_one(
+        {"_id": "a"},
+        {"$set": {outbox.LEASE: "dead:1", outbox.LEASE_UNTIL: now - timedelta(seconds=1)}},
+    )
+    await things.collection.update_one(
+        {"_id": "b"},
+        {"$set": {outbox.LEASE: "busy:1", outbox.LEASE_UNTIL: now + timedelta(minutes=5)}},
+    )
+    assert await relay.drain() == 1
+    assert len(broker.published) == 1
+    assert (await stored(things, "a"))[outbox.DUE] is False
+    assert (await stored(things, "b"))[outbox.PENDING] == 1
+
+
+async def test_a_write_wakes_the_running_relay(db: Any) -> None:
+    things, relay, broker = await setup(db, poll_seconds=3600)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.05)
+        await things.insert({"_id": "a"}, [record(1)])
+        for _ in range(200):
+            if broker.published:
+                break
+            await asyncio.sleep(0.02)
+        assert len(broker.published) == 1  # long before the hour's poll
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_an_idle_relay_costs_one_lookup_per_collection(db: Any) -> None:
+    from fake_store import FakeDatabase
+
+    if not isinstance(db, FakeDatabase):
+        pytest.skip("counts commands: the fake's ledger (the real store's cost is in make bench)")
+    things, relay, _ = await setup(db)
+    for n in range(50):
+        await things.insert({"_id": f"d{n}"}, [])
+    before = db.commands()
+    await relay.drain()
+    assert db.commands() - before == {"find": 1}
+
+
+async def test_a_unique_index_refusal_is_a_duplicate_key_on_every_store(db: Any) -> None:
+    things, _, _ = await setup(db)
+    await things.collection.create_index("slot", unique=True)
+    await things.insert({"_id": "a", "slot": "x"})
+    await things.insert({"_id": "b", "slot": "y"})
+    with pytest.raises(DuplicateKeyError):
+        await things.update({"_id": "b"}, {"$set": {"slot": "x"}}, [record(1)])
+    assert (await stored(things, "b"))[outbox.PENDING] == 0
