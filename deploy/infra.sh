@@ -813,6 +813,14 @@ cmd_status() {
         printf '%-8s %-9s %-8s %s\n' store stopped - "mongodb://$HOST:$STORE_PORT ($(store_kind))"
         rc=3
     fi
+    if [[ -z "${MONGODB_URI:-}" && "$(store_kind)" == postgresql ]] && find_postgres; then
+        if pid="$(running postgres "$PG_BIN/postgres")"; then
+            printf '%-8s %-9s %-8s %s\n' postgres running "$pid" "socket var/postgres/run (FerretDB's backend)"
+        else
+            printf '%-8s %-9s %-8s %s\n' postgres stopped - "socket var/postgres/run (FerretDB's backend)"
+            rc=3
+        fi
+    fi
     if [[ -n "${SMTP_HOST:-}" ]]; then
         printf '%-8s %-9s %-8s %s\n' mail external - "$SMTP_HOST:${SMTP_PORT:-25}"
     elif pid="$(running mailpit mailpit)"; then
