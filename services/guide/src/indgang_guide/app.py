@@ -43,13 +43,8 @@ def create_app(settings: GuideSettings | None = None) -> FastAPI:
         title="guide/guide-entry-published",
         schema=GuideEntryPublished,
     )
-    relay = outbox_relay(settings, broker, [store.entries])
-
-    async def after_save() -> None:
-        await catalogue.refresh()
-        relay.kick()
-
-    editing = Editing(store, settings.municipality_code, settings.event_source, after_save)
+    relay = outbox_relay(settings, broker, [store.outbox])
+    editing = Editing(store, catalogue, settings.municipality_code, settings.event_source)
     broker.include_router(build_router(settings, store, catalogue, EventConsumer(broker, settings)))
 
     async def load_into_store() -> None:

@@ -1,13 +1,14 @@
 """Use cases of the editor, and loading the content files: every save is a new version.
 
 A save whose result is a published entry (publishing, or editing an entry that
-is published) puts `guide-entry-published` in the entry's outbox in the same
-write. Unpublishing records a version and emits nothing (no contract for it).
+is published) stores `guide-entry-published` with the entry in the same write
+(the store's outbox wakes the relay). Unpublishing records a version and emits
+nothing (no contract for it). Every save is then shown in this instance's
+catalogue at once and counted, so the other instances rebuild theirs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from indgang_guide.domain.versions import (
     changed_fields,
     file_load_decision,
 )
+from indgang_guide.handlers.catalogue import Catalogue
 
 log = structlog.get_logger(__name__)
 
@@ -46,14 +48,14 @@ class Editing:
     def __init__(
         self,
         store: GuideStore,
+        catalogue: Catalogue,
         municipality_code: str,
         event_source: str,
-        after_save: Callable[[], Any],
     ) -> None:
         self._store = store
+        self._catalogue = catalogue
         self._municipality = municipality_code
         self._source = event_source
-        self._after_save = after_save
 
     def _published_event(self, version: EntryVersion) -> list[Record]:
         entry = version.content
@@ -84,7 +86,7 @@ class Editing:
         )
         if not await self._store.insert(version, None, self._published_event(version)):
             raise EntryExists(entry.id)
-        await self._after_save()
+        await self._catalogue.saved(StoredEntry.saved(version, None))
         return version
 
     async def _next(
@@ -113,7 +115,9 @@ class Editing:
         )
         if not saved:
             raise VersionConflict(entry.id)
-        await self._after_save()
+        await self._catalogue.saved(
+            StoredEntry.saved(version, file_hash if file_hash is not None else current.file_hash)
+        )
         return version
 
     async def _current(self, entry_id: str) -> StoredEntry:
@@ -164,6 +168,7 @@ class Editing:
                     changed=changed_fields(None, entry),
                     content=entry,
                 )
+                # Shown and counted with all the others at the end.
                 await self._store.insert(version, file_hash, self._published_event(version))
             elif decision is FileLoad.APPLY and current is not None:
                 try:
@@ -180,6 +185,8 @@ class Editing:
                     log.info("content_file_raced", entry_id=entry.id)
             elif decision is FileLoad.KEEP_EDITOR_VERSION:
                 log.warning("content_file_kept_editor_version", entry_id=entry.id)
-        await self._after_save()
+        # Always: an instance that missed a count (a crash between a save and its
+        # count) catches up when any instance starts.
+        await self._catalogue.reload_everywhere()
         log.info("content_files_loaded", **{k.value: v for k, v in counts.items()})
         return counts

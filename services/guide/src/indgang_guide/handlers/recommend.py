@@ -1,21 +1,31 @@
-"""Use case: recommend guide entries for a routed case."""
+"""Use case: recommend guide entries for routed cases."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from indgang_contracts.envelope import Envelope
 from indgang_contracts.events import CaseRouted
-from indgang_guide.adapters.store import GuideStore
+from indgang_guide.adapters.store import CaseRecommendations, GuideStore
 from indgang_guide.domain.recommendations import recommend
 from indgang_guide.handlers.catalogue import Catalogue
 
 
-async def recommend_for_case(
-    event: CaseRouted, store: GuideStore, catalogue: Catalogue, limit: int
+def recommendations_for(event: CaseRouted, catalogue: Catalogue, limit: int) -> CaseRecommendations:
+    return CaseRecommendations(
+        case_id=event.case_id,
+        needs=[n.value for n in event.needs],
+        stage=event.organisation_stage.value if event.organisation_stage else None,
+        items=recommend(catalogue.published(), list(event.needs), event.organisation_stage, limit),
+    )
+
+
+async def recommend_for_cases(
+    events: Sequence[Envelope[CaseRouted]], store: GuideStore, catalogue: Catalogue, limit: int
 ) -> None:
-    """Idempotent: a redelivered or repeated event replaces the case's list (by case id)."""
-    items = recommend(catalogue.published(), list(event.needs), event.organisation_stage, limit)
+    """What one poll brought, stored in one bulk write. Idempotent: each case's list is
+    replaced by case id, so a redelivered or repeated event (a reassignment) changes
+    nothing but the list."""
     await store.save_recommendations(
-        event.case_id,
-        [n.value for n in event.needs],
-        event.organisation_stage.value if event.organisation_stage else None,
-        items,
+        [recommendations_for(e.data, catalogue, limit) for e in events]
     )

@@ -9,7 +9,7 @@ from indgang_contracts.events import CaseRouted
 from indgang_contracts.topics import topic_for
 from indgang_guide.adapters.store import GuideStore
 from indgang_guide.handlers.catalogue import Catalogue
-from indgang_guide.handlers.recommend import recommend_for_case
+from indgang_guide.handlers.recommend import recommend_for_cases
 from indgang_guide.settings import GuideSettings
 from indgang_runtime.messaging import EventConsumer, subscriber_options
 
@@ -25,15 +25,15 @@ def build_router(
     @router.subscriber(
         settings.topic(topic_for(CaseRouted)),
         title="guide/on_case_routed",
-        description="Computes the case's recommended guide entries.",
-        **subscriber_options(settings),
+        description="Computes the recommended guide entries of the cases in one poll.",
+        **subscriber_options(settings, batch=True),
     )
     async def on_case_routed(message: KafkaMessage) -> None:
-        await consumer.handle(
+        await consumer.handle_batch(
             message,
             CaseRouted,
-            lambda e: recommend_for_case(
-                e.data, store, catalogue, settings.recommendations_per_case
+            lambda events: recommend_for_cases(
+                events, store, catalogue, settings.recommendations_per_case
             ),
         )
 
