@@ -85,8 +85,12 @@ lint: sync
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy contracts/src runtime/src services/*/src
 
+# The step-up benchmark on fresh stacks of its own (empty, then preloaded), beside a plain
+# Kafka loop; needs the broker and the store (`make up`). Flags: BENCH_ARGS="--rates 10,25".
+BENCH_ARGS ?=
 bench: sync
-	$(UV) run --frozen python bench/bench.py
+	$(UV) run --frozen python bench/bench.py --preload 100000 --profile \
+		--plot docs/bench-latency.png --json var/bench/latest.json $(BENCH_ARGS)
 
 contracts: sync
 	$(UV) run --frozen indgang-contracts-generate

@@ -1,0 +1,87 @@
+"""Open-loop load: send i starts at t0 + i/rate whatever happened to the earlier ones, so a
+slow system cannot slow the load down and hide its own latency (coordinated omission)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+now = time.perf_counter
+LATE_S = 0.010  # a send that leaves later than this after its slot is a "late start"
+
+
+@dataclass
+class Sample:
+    scheduled: float
+    accepted: float | None = None  # HTTP 202 received / broker acked the input
+    key: str | None = None  # inquiry_id
+    outcome: str = ""  # "202", another status, or an exception's name
+    late: bool = False
+
+
+Send = Callable[[int, Sample], Awaitable[None]]
+_numbers = itertools.count()  # unique across the whole run: every inquiry is a new organisation
+
+
+def inquiry(n: int) -> dict[str, Any]:
+    # A new e-mail (the organisation key without CVR) per inquiry, so no inquiry is a
+    # follow-up of an earlier one and every one opens a case of its own.
+    return {
+        "organisation": {"name": f"Bench {n} ApS", "stage": "idea"},
+        "contact": {"name": "Bench Person", "email": f"bench-{n}@example.dk"},
+        "needs": ["business_development"],
+        "description": "benchmark",
+        "privacy_notice_accepted": True,
+    }
+
+
+async def open_loop(rate: float, seconds: float, concurrency: int, send: Send) -> list[Sample]:
+    """Send rate × seconds requests open-loop; returns when every request has finished."""
+    limit = asyncio.Semaphore(concurrency)
+    samples = [Sample(0.0) for _ in range(round(rate * seconds))]
+
+    async def one(sample: Sample) -> None:
+        async with limit:
+            sample.late = now() - sample.scheduled > LATE_S
+            try:
+                await asyncio.wait_for(send(next(_numbers), sample), timeout=15)
+            except Exception as exc:  # counted, not fatal: the point is to see failures
+                sample.outcome = type(exc).__name__
+
+    t0 = now() + 0.05
+    tasks = []
+    for i, sample in enumerate(samples):
+        sample.scheduled = t0 + i / rate
+        await asyncio.sleep(max(0.0, sample.scheduled - now()))
+        tasks.append(asyncio.create_task(one(sample)))
+    await asyncio.gather(*tasks)
+    return samples
+
+
+class Inquirers:
+    """POST /api/v1/inquiries as many inquirers would: the clock starts at the 202."""
+
+    def __init__(self, intake_url: str, concurrency: int) -> None:
+        limits = httpx.Limits(max_connections=concurrency)
+        self.http = httpx.AsyncClient(base_url=intake_url, timeout=10, limits=limits)
+
+    async def send(self, n: int, sample: Sample) -> None:
+        # Each request claims its own client address (TEST-NET-3, through the proxy
+        # header intake trusts from loopback), as many different inquirers would.
+        client = f"203.0.113.{n % 250 + 1}"
+        response = await self.http.post(
+            "/api/v1/inquiries", json=inquiry(n), headers={"X-Forwarded-For": client}
+        )
+        sample.outcome = str(response.status_code)
+        if response.status_code == 202:
+            sample.accepted = now()
+            sample.key = str(response.json()["inquiry_id"])
+
+    async def close(self) -> None:
+        await self.http.aclose()
