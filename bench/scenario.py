@@ -131,7 +131,7 @@ async def run_stack(plan: Plan, label: str, preload_n: int) -> StackResult:
         await _warm_up(observers)
 
         say(f"idle for {plan.idle_seconds:g} s")
-        await stack.sink.settled(quiet=3.0, until=time.monotonic() + 30)
+        await stack.sink.settled(quiet=3.0, until=now() + 30)
         idle = CpuWindow(infra + services)
         idle.start()
         await asyncio.sleep(plan.idle_seconds)
