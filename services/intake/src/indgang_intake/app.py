@@ -51,7 +51,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     broker = make_broker(settings)
     client = mongo.connect(settings.mongodb_uri)
     db = client[settings.mongodb_database]
-    repository = InquiryRepository(db)
+    policy = RetentionPolicy.of(
+        days_after_close=settings.retention_days_after_close,
+        days_max=settings.retention_days_max,
+        idempotency_hours=settings.idempotency_retention_hours,
+    )
+    repository = InquiryRepository(db, policy)
     idempotency = IdempotencyStore(db)
     # Documents the publication for AsyncAPI; the outbox relay does the publishing.
     broker.publisher(
@@ -59,16 +64,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     broker.include_router(build_router(settings, repository, EventConsumer(broker, settings)))
 
-    relay = outbox_relay(settings, broker, [repository.collection])
+    relay = outbox_relay(settings, broker, [repository.outbox])
     retention = RetentionJob(
-        repository,
-        idempotency,
-        RetentionPolicy.of(
-            days_after_close=settings.retention_days_after_close,
-            days_max=settings.retention_days_max,
-            idempotency_hours=settings.idempotency_retention_hours,
-        ),
-        interval_seconds=settings.retention_interval_seconds,
+        repository, idempotency, interval_seconds=settings.retention_interval_seconds
     )
     runtime = Runtime(
         settings=settings,
@@ -76,7 +74,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         client=client,
         db=db,
         relay=relay,
-        on_startup=[_no_access_log, repository.ensure_indexes, idempotency.ensure_indexes],
+        on_startup=[_no_access_log, repository.prepare, idempotency.prepare],
         background=[retention.run],
     )
     limits = RateLimits(settings.rate_limit_public, settings.rate_limit_department)
@@ -90,7 +88,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             api_router(
                 repository=repository,
                 idempotency=idempotency,
-                relay=relay,
                 settings=settings,
                 limits=limits,
                 keys=DepartmentKeys(settings.api_keys_file),
@@ -101,7 +98,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                     settings=settings,
                     repository=repository,
                     idempotency=idempotency,
-                    relay=relay,
                     limits=limits,
                 )
             ),

@@ -5,6 +5,11 @@ from __future__ import annotations
 from limits import parse
 from pydantic import Field, field_validator
 
+from indgang_intake.domain.retention import (
+    DEFAULT_DAYS_AFTER_CLOSE,
+    DEFAULT_DAYS_MAX,
+    DEFAULT_IDEMPOTENCY_HOURS,
+)
 from indgang_runtime.settings import ServiceSettings
 
 
@@ -53,17 +58,19 @@ class IntakeSettings(ServiceSettings):
 
     # Deletion deadlines (slettefrister).
     retention_days_after_close: int = Field(
-        default=365,
+        default=DEFAULT_DAYS_AFTER_CLOSE,
         ge=1,
         description="Days after the case is closed until the inquiry's contact data is anonymised.",
     )
     retention_days_max: int = Field(
-        default=3 * 365,
+        default=DEFAULT_DAYS_MAX,
         ge=1,
         description="Days after receipt until contact data is anonymised, closed or not.",
     )
     idempotency_retention_hours: int = Field(
-        default=24, ge=1, description="Hours an Idempotency-Key's first answer is kept."
+        default=DEFAULT_IDEMPOTENCY_HOURS,
+        ge=1,
+        description="Hours an Idempotency-Key's first answer is kept.",
     )
     retention_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often the deletion job runs."

@@ -4,18 +4,39 @@
   organisation key made from an e-mail, an organisation name without CVR and
   the outbox copy of the event: anonymised `after_close` after the inquiry's
   case was closed, and at the latest `maximum` after receipt.
+- The organisation's pointer to its latest inquiry (for repeat contact):
+  deleted together with that inquiry's personal data.
 - Organisation with CVR (name, CVR, stage), needs, door and dates: kept without
   personal data, for statistics.
 - Idempotency records (a retried request's first answer): deleted
   `idempotency` after they were made.
 - Rate-limit counters (client IP): in memory for the window only, never stored.
 - Honeypot submissions: never stored.
+
+The store cannot find "everything past its deadline" cheaply (no range queries
+on the hot path), so each deadline is also filed under the day it falls on
+(`day_of`) and idempotency records under the hour they were made (`hour_of`);
+the job asks for one day or hour at a time by equality.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+
+DEFAULT_DAYS_AFTER_CLOSE = 365
+DEFAULT_DAYS_MAX = 3 * 365
+DEFAULT_IDEMPOTENCY_HOURS = 24
+
+_HOUR_FORMAT = "%Y-%m-%dT%H"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When an inquiry's personal data must go, and the day the job looks for it."""
+
+    deadline: datetime
+    day: str
 
 
 @dataclass(frozen=True)
@@ -25,24 +46,87 @@ class RetentionPolicy:
     idempotency: timedelta
 
     @classmethod
-    def of(cls, *, days_after_close: int, days_max: int, idempotency_hours: int) -> RetentionPolicy:
+    def of(
+        cls,
+        *,
+        days_after_close: int = DEFAULT_DAYS_AFTER_CLOSE,
+        days_max: int = DEFAULT_DAYS_MAX,
+        idempotency_hours: int = DEFAULT_IDEMPOTENCY_HOURS,
+    ) -> RetentionPolicy:
         return cls(
             after_close=timedelta(days=days_after_close),
             maximum=timedelta(days=days_max),
             idempotency=timedelta(hours=idempotency_hours),
         )
 
-    def closed_before(self, now: datetime) -> datetime:
-        """Inquiries whose case closed before this moment are anonymised."""
-        return now - self.after_close
+    def deadline(self, received_at: datetime, case_closed_at: datetime | None) -> datetime:
+        """When an inquiry's personal data must go: `after_close` after its case closed,
+        and at the latest `maximum` after receipt, closed or not."""
+        latest = received_at + self.maximum
+        if case_closed_at is None:
+            return latest
+        return min(latest, case_closed_at + self.after_close)
 
-    def received_before(self, now: datetime) -> datetime:
-        """Inquiries received before this moment are anonymised, closed or not."""
-        return now - self.maximum
+    def schedule(
+        self, received_at: datetime, case_closed_at: datetime | None, now: datetime
+    ) -> Schedule:
+        """The inquiry's deadline and the day it is filed under, written at `now`."""
+        deadline = self.deadline(received_at, case_closed_at)
+        return Schedule(deadline, scheduled_day(deadline, now))
 
     def idempotency_before(self, now: datetime) -> datetime:
         """Idempotency records made before this moment are deleted."""
         return now - self.idempotency
+
+    def describe(self) -> dict[str, int]:
+        """The policy as stored beside the schedule, to notice when the settings change."""
+        return {
+            "after_close_seconds": int(self.after_close.total_seconds()),
+            "maximum_seconds": int(self.maximum.total_seconds()),
+        }
+
+
+def past(deadline: datetime, now: datetime) -> bool:
+    """Whether the deadline has passed: the data is kept up to and including it."""
+    return deadline < now
+
+
+def day_of(moment: datetime) -> str:
+    """The UTC day a moment falls on, as `YYYY-MM-DD`."""
+    return moment.astimezone(UTC).date().isoformat()
+
+
+def scheduled_day(deadline: datetime, now: datetime) -> str:
+    """The day under which a deadline is filed when it is written at `now`.
+
+    Never a day before today: the job finishes days behind it, so a deadline
+    that has already passed (a very late event, a shortened policy) is filed
+    under today and still found.
+    """
+    return max(day_of(deadline), day_of(now))
+
+
+def days_from(first: str, last: str) -> list[str]:
+    """Every day from `first` to `last`, both included (none if `first` is later)."""
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+
+
+def day_before(day: str) -> str:
+    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+
+
+def hour_of(moment: datetime) -> str:
+    """The UTC hour a moment falls in, as `YYYY-MM-DDTHH`."""
+    return moment.astimezone(UTC).strftime(_HOUR_FORMAT)
+
+
+def hours_from(first: str, last: str) -> list[str]:
+    """Every hour from `first` to `last`, both included (none if `first` is later)."""
+    start = datetime.strptime(first, _HOUR_FORMAT)
+    end = datetime.strptime(last, _HOUR_FORMAT)
+    count = int((end - start).total_seconds() // 3600) + 1
+    return [(start + timedelta(hours=n)).strftime(_HOUR_FORMAT) for n in range(max(count, 0))]
 
 
 ANONYMISED = "[anonymiseret]"
@@ -51,7 +135,8 @@ ANONYMISED = "[anonymiseret]"
 def anonymised_fields(
     organisation_has_cvr: bool, organisation_key: str | None
 ) -> dict[str, object]:
-    """The `$set` that removes personal data from a stored inquiry.
+    """The `$set` that removes personal data from a stored inquiry's own fields
+    (the store adapter also empties the outbox copy of its published event).
 
     Without a CVR number the organisation's name may name a person (an idea,
     a sole trader) and its key is the contact's e-mail, so both go too.
@@ -61,7 +146,6 @@ def anonymised_fields(
         "contact.email": None,
         "contact.phone": None,
         "description": ANONYMISED,
-        "outbox": [],
     }
     if not organisation_has_cvr:
         fields["organisation.name"] = ANONYMISED

@@ -74,10 +74,12 @@ async def submit_once(
             raise IdempotencyKeyReused
         if record["state"] == "done":
             return Outcome(_receipt(record["response"]), replayed=True)
-        stored = await repository.get(record["inquiry_id"])
+        stored = await repository.find(record["inquiry_id"])
         if stored is not None:
-            # The first attempt stored the inquiry but did not get to record its answer.
-            receipt = Receipt(stored["_id"], stored["reference"], bool(stored["follow_up_of"]))
+            # The first attempt stored the inquiry but did not get to record its answer
+            # (nor, perhaps, to note it as its organisation's latest).
+            await repository.note_latest(stored)
+            receipt = Receipt(stored.id, stored.reference, stored.follow_up_of is not None)
             await store.complete(rid, receipt.as_json())
             return Outcome(receipt, replayed=True)
         claimed_at = record["claimed_at"]

@@ -1,7 +1,10 @@
 """Use case: delete or anonymise what has passed its deletion deadline (slettefrist).
 
-The store has no TTL indexes (FerretDB v1), so a periodic job does it. The
-clock is an argument of `run_once`, so tests can move time.
+The store has no TTL indexes (FerretDB v1), so a periodic job does it, asking
+the store by equality for what falls due on each day (inquiries) or was made
+in each hour (idempotency records) since its last round. The deadlines are the
+inquiry repository's policy, the one the privacy notice states. The clock is an
+argument of `run_once`, so tests can move time.
 """
 
 from __future__ import annotations
@@ -37,24 +40,19 @@ class RetentionJob:
         self,
         inquiries: InquiryRepository,
         idempotency: IdempotencyStore,
-        policy: RetentionPolicy,
         *,
         interval_seconds: float,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._inquiries = inquiries
         self._idempotency = idempotency
-        self._policy = policy
+        self._policy: RetentionPolicy = inquiries.policy
         self._interval = interval_seconds
         self._clock = clock
 
     async def run_once(self, now: datetime | None = None) -> RetentionRun:
         now = now or self._clock()
-        anonymised = await self._inquiries.anonymise_due(
-            closed_before=self._policy.closed_before(now),
-            received_before=self._policy.received_before(now),
-            now=now,
-        )
+        anonymised = await self._inquiries.anonymise_due(now)
         deleted = await self._idempotency.purge_before(self._policy.idempotency_before(now))
         ANONYMISED.inc(anonymised)
         PURGED.inc(deleted)

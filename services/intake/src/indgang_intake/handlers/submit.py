@@ -12,7 +12,6 @@ from indgang_intake.adapters.inquiries import InquiryRepository
 from indgang_intake.domain.inquiry import Door, Inquiry, InquirySubmission
 from indgang_intake.settings import IntakeSettings
 from indgang_runtime.messaging import retry_transient
-from indgang_runtime.outbox import OutboxRelay
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +44,6 @@ async def submit_inquiry(
     *,
     door: Door,
     repository: InquiryRepository,
-    relay: OutboxRelay,
     settings: IntakeSettings,
     inquiry_id: str | None = None,
     reference: str | None = None,
@@ -54,7 +52,8 @@ async def submit_inquiry(
 
     A repeat contact (the organisation has an earlier inquiry on record) is
     accepted and marked `follow_up_of` that inquiry, so routing keeps it with
-    the organisation's consultant.
+    the organisation's consultant. A retry with the same inquiry id that finds
+    it stored answers with what was stored.
     """
     probe = Inquiry.receive(
         submission,
@@ -65,7 +64,9 @@ async def submit_inquiry(
         reference=reference,
     )
     earlier = await retry_transient(
-        lambda: repository.latest_for_organisation(probe.organisation_key, exclude_id=probe.id),
+        lambda: repository.latest_for_organisation(
+            probe.organisation_key, now=probe.received_at, exclude_id=probe.id
+        ),
         attempts=3,
     )
     inquiry = Inquiry(
@@ -76,22 +77,22 @@ async def submit_inquiry(
         door=door,
         municipality_code=probe.municipality_code,
         privacy_notice_version=probe.privacy_notice_version,
-        follow_up_of=earlier["_id"] if earlier else None,
+        follow_up_of=earlier,
     )
     record = encode(inquiry.received_event(), source=settings.event_source)
     # Stored (with its event) before we answer; Kafka need not be up.
-    await retry_transient(lambda: repository.add(inquiry, [record]), attempts=3)
-    relay.kick(inquiry.id)  # published by _id at once, no collection scan
+    stored = await retry_transient(lambda: repository.add(inquiry, [record]), attempts=3)
+    follow_up = stored.follow_up_of is not None
     RECEIVED.labels(
         door.channel.value,
         door.forwarded_by.value if door.forwarded_by else "",
-        str(inquiry.follow_up_of is not None).lower(),
+        str(follow_up).lower(),
     ).inc()
     log.info(
         "inquiry_received",
-        inquiry_id=inquiry.id,
-        reference=inquiry.reference,
+        inquiry_id=stored.id,
+        reference=stored.reference,
         channel=door.channel.value,
-        follow_up=inquiry.follow_up_of is not None,
+        follow_up=follow_up,
     )
-    return Receipt(inquiry.id, inquiry.reference, inquiry.follow_up_of is not None)
+    return Receipt(stored.id, stored.reference, follow_up)

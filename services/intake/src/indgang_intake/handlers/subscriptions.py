@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
@@ -31,6 +33,15 @@ async def record_case_status(
     )
 
 
+async def record_case_statuses(
+    repository: InquiryRepository, envelopes: Sequence[Envelope[CaseStatusChanged]]
+) -> None:
+    """What one poll brought, one event after the other: a case's changes arrive in
+    order on its partition and each may depend on the one before (close, reopen)."""
+    for envelope in envelopes:
+        await record_case_status(repository, envelope)
+
+
 def build_router(
     settings: IntakeSettings, repository: InquiryRepository, consumer: EventConsumer
 ) -> KafkaRouter:
@@ -41,11 +52,11 @@ def build_router(
         title="intake/on_case_status_changed",
         description="Records when an inquiry's case is closed or reopened, so that its "
         "contact data is anonymised when the deletion deadline after closing passes.",
-        **subscriber_options(settings),
+        **subscriber_options(settings, batch=True),
     )
     async def on_case_status_changed(message: KafkaMessage) -> None:
-        await consumer.handle(
-            message, CaseStatusChanged, lambda e: record_case_status(repository, e)
+        await consumer.handle_batch(
+            message, CaseStatusChanged, lambda es: record_case_statuses(repository, es)
         )
 
     return router

@@ -32,7 +32,6 @@ from indgang_intake.settings import IntakeSettings
 from indgang_intake.web.guards import RateLimits, client_ip
 from indgang_intake.web.messages import api_language, localised_detail
 from indgang_runtime.auth import DepartmentKeys, require_department
-from indgang_runtime.outbox import OutboxRelay
 from indgang_runtime.pages import Language
 
 
@@ -128,7 +127,6 @@ def api_router(
     *,
     repository: InquiryRepository,
     idempotency: IdempotencyStore,
-    relay: OutboxRelay,
     settings: IntakeSettings,
     limits: RateLimits,
     keys: DepartmentKeys,
@@ -231,7 +229,6 @@ def api_router(
                 submission,
                 door=door,
                 repository=repository,
-                relay=relay,
                 settings=settings,
                 inquiry_id=inquiry_id,
                 reference=reference,
@@ -277,9 +274,9 @@ def api_router(
 
     @router.get("/inquiries/{inquiry_id}/status", summary="Whether an inquiry was received")
     async def inquiry_status(inquiry_id: str) -> dict[str, str]:
-        found = await repository.get(inquiry_id)
+        found = await repository.find(inquiry_id)
         if found is None:
             raise ApiError(status.HTTP_404_NOT_FOUND, "Ukendt henvendelse.", "No such inquiry.")
-        return {"inquiry_id": inquiry_id, "reference": found["reference"], "status": "received"}
+        return {"inquiry_id": inquiry_id, "reference": found.reference, "status": "received"}
 
     return router

@@ -51,7 +51,6 @@ from indgang_intake.web.forms import (
 from indgang_intake.web.guards import RateLimits, client_ip
 from indgang_intake.web.texts import TRANSLATIONS
 from indgang_runtime.auth import StaffUser, require_roles
-from indgang_runtime.outbox import OutboxRelay
 from indgang_runtime.pages import language, remember_language
 
 log = structlog.get_logger(__name__)
@@ -67,7 +66,6 @@ class PageDeps:
     settings: IntakeSettings
     repository: InquiryRepository
     idempotency: IdempotencyStore
-    relay: OutboxRelay
     limits: RateLimits
 
 
@@ -147,7 +145,6 @@ def pages_router(deps: PageDeps) -> APIRouter:
                 submission,
                 door=door,
                 repository=deps.repository,
-                relay=deps.relay,
                 settings=settings,
                 inquiry_id=inquiry_id,
                 reference=reference,
