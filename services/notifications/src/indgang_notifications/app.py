@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -9,6 +10,8 @@ from fastapi import FastAPI, Request
 
 from indgang_notifications.adapters.case_parties import CaseParticipants
 from indgang_notifications.adapters.deliveries import DeliveryRepository
+from indgang_notifications.adapters.delivery_log import DeliveryLog
+from indgang_notifications.adapters.migrations import migrate
 from indgang_notifications.adapters.smtp import SmtpSender
 from indgang_notifications.adapters.subscriptions import SubscriptionRepository
 from indgang_notifications.adapters.templates import MessageTemplates
@@ -34,6 +37,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     client = mongo.connect(settings.mongodb_uri)
     db = client[settings.mongodb_database]
     deliveries = DeliveryRepository(db)
+    delivery_log = DeliveryLog(deliveries.collection)
     parties = CaseParticipants(db)
     subscriptions = SubscriptionRepository(db)
     templates = MessageTemplates(
@@ -44,7 +48,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         },
     )
     # Delivery outcomes leave through the deliveries' own outbox.
-    relay = outbox_relay(settings, broker, [deliveries.collection])
+    relay = outbox_relay(settings, broker, [deliveries.outbox])
     sender = Sender(
         settings,
         deliveries,
@@ -55,7 +59,6 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             settings.webhook_allow_plain_http,
             user_agent="indgang-notifications/1",
         ),
-        relay,
     )
     planner = Planner(
         settings,
@@ -71,8 +74,11 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     async def load_subscriptions() -> None:
         await subscriptions.load_file(settings.subscriptions_file)
 
+    async def migrate_store() -> None:
+        await migrate(db)
+
     async def forget_expired_contacts() -> None:
-        forgotten = await parties.forget_expired()
+        forgotten = await parties.forget_expired(datetime.now(UTC))
         if forgotten:
             log.info("case_contacts_deleted", count=forgotten)
 
@@ -88,8 +94,10 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         db=db,
         relay=relay,
         on_startup=[
+            migrate_store,
             deliveries.ensure_indexes,
             parties.ensure_indexes,
+            subscriptions.ensure_indexes,
             load_subscriptions,
         ],
         background=[sender.run, forget_closed_cases],
@@ -108,8 +116,10 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         description="E-mails and signed webhooks for every party, each sent exactly once; "
         "the delivery log and subscriptions.",
         routers=[
-            api_router(settings, deliveries, subscriptions, sender.kick),
-            page_router(settings, deliveries, page_templates, page_context, sender.kick),
+            api_router(settings, deliveries, delivery_log, subscriptions, sender.kick),
+            page_router(
+                settings, deliveries, delivery_log, page_templates, page_context, sender.kick
+            ),
         ],
     )
     mount_assets(app)

@@ -1,30 +1,40 @@
-"""The delivery log: one document per delivery, stored before anything is sent.
+"""The deliveries: one document per message, stored before anything is sent.
 
-Life of a delivery: `pending` (stored by the consumer) → claimed by a sender
-with a lease → `sent`, or back to `pending` with `next_attempt_at` later, or
-`dead` after the last attempt. Outcome events travel in the same document's
-outbox, so the status change and its event are one write. Claims live in
-`delivery_claims` (see `claim`).
+Life of a delivery: `pending` (stored by the planner) → claimed by a sender
+(one compare-and-set on the delivery that also counts the attempt) → `sent`,
+or `pending` again with a later `next_attempt_at`, or `dead` after the last
+attempt. The outcome event (`notification-delivered`/`-failed`) is written
+through the deliveries' outbox in the same write as the status change.
+
+Every query here is declared in `queries.py`: `_id`, or `status: "pending"`
+(what is in flight; the due-time check and the order are done in Python).
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.results import UpdateResult
 
 from indgang_contracts.envelope import Record
+from indgang_notifications.adapters.queries import DELIVERY, PENDING_DELIVERIES
+from indgang_notifications.domain.delivery_log import created_hour, search_terms
 from indgang_notifications.domain.messages import OutgoingMessage
 from indgang_runtime import outbox
+from indgang_runtime.outbox import OutboxCollection
 
 Document = dict[str, Any]
 
-# Fields the delivery log shows; content, outbox and lease bookkeeping stay inside.
+FREE = ""  # the claim of a delivery no sender holds
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Fields the delivery log shows; content, outbox and claim bookkeeping stay inside.
 PUBLIC_FIELDS = (
     "kind",
     "channel",
@@ -48,20 +58,51 @@ PUBLIC_FIELDS = (
     "sent_at",
     "dead_at",
 )
+# What the sender needs to decide whether a pending delivery is due (not its body).
+SCHEDULING_FIELDS = ("status", "claim", "claim_until", "attempts", "cycle", "next_attempt_at")
+
+
+@dataclass(frozen=True)
+class PlannedDelivery:
+    """A rendered message, ready to be stored as a pending delivery."""
+
+    message: OutgoingMessage
+    event_type: str
+    municipality_code: str
+    subject: str | None
+    content: dict[str, Any]
 
 
 class DeliveryRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.collection: AsyncCollection[Document] = db["deliveries"]
-        self.claims: AsyncCollection[Document] = db["delivery_claims"]
+        self.outbox = OutboxCollection(db["deliveries"])
+        self.collection: AsyncCollection[Document] = self.outbox.collection
 
     async def ensure_indexes(self) -> None:
-        await self.collection.create_index("key", unique=True)
-        await self.collection.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
-        await self.collection.create_index("case_id")
-        await self.collection.create_index("inquiry_id")
-        await self.collection.create_index("recipient")
-        await self.claims.create_index("delivery_id")
+        # status: the sender's pending set and the log's dead ones; search_terms and
+        # created_hour: the delivery log. The relay creates its own (outbox_due).
+        for field in ("status", "search_terms", "created_hour"):
+            await self.collection.create_index(field)
+
+    async def store_all(self, planned: Sequence[PlannedDelivery]) -> int:
+        """Store each delivery as pending unless it exists (one bulk write of `$setOnInsert`
+        upserts by its id, derived from event, kind, channel and recipient); returns how
+        many are new. A redelivered event stores nothing new."""
+        if not planned:
+            return 0
+        now = _now()
+        result = await self.collection.bulk_write(
+            [
+                UpdateOne(
+                    DELIVERY.filter(_id=p.message.delivery_id),
+                    {"$setOnInsert": _new_delivery(p, now)},
+                    upsert=True,
+                )
+                for p in planned
+            ],
+            ordered=False,
+        )
+        return result.upserted_count
 
     async def store(
         self,
@@ -72,102 +113,70 @@ class DeliveryRepository:
         subject: str | None,
         content: dict[str, Any],
     ) -> bool:
-        """Store the delivery as pending unless it exists; True if it is new."""
+        """Store one delivery as pending unless it exists; True if it is new."""
+        planned = PlannedDelivery(message, event_type, municipality_code, subject, content)
+        return await self.store_all([planned]) == 1
+
+    async def due(self, now: datetime, limit: int) -> tuple[list[Document], datetime | None]:
+        """Pending deliveries a sender may claim now, oldest due first (at most `limit`),
+        and when the next of the others becomes claimable (None if there are none).
+
+        Reads the pending set (bounded by the work in flight) without the bodies."""
+        pending = await self.collection.find(
+            PENDING_DELIVERIES.filter(status="pending"), projection=list(SCHEDULING_FIELDS)
+        ).to_list(None)
+        ready = [d for d in pending if claimable_at(d) <= now]
+        ready.sort(key=lambda d: d["next_attempt_at"])
+        later = [claimable_at(d) for d in pending if claimable_at(d) > now]
+        return ready[:limit], min(later, default=None)
+
+    async def claim(
+        self, seen: Mapping[str, Any], token: str, lease_seconds: float
+    ) -> Document | None:
+        """Claim a delivery as it was `seen` (by `due`) for one attempt, or None if it
+        changed meanwhile (another sender claimed or finished it).
+
+        One compare-and-set on the delivery: its claim, attempts and cycle must still be
+        what was seen (attempts grow with every claim, so a delivery claimed and put back
+        meanwhile is not taken twice), and the attempt is counted in the same write, before
+        sending, so a message that crashes the sender every time still runs out of attempts.
+        A claim left by a crashed sender is taken over the same way once it has expired."""
         now = _now()
-        result = await self.collection.update_one(
-            {"_id": message.delivery_id},
+        return await self.outbox.find_one_and_update(
             {
-                "$setOnInsert": {
-                    "key": message.key,
-                    "event_id": message.event_id,
-                    "event_type": event_type,
-                    "municipality_code": municipality_code,
-                    "kind": message.kind,
-                    "channel": message.channel,
-                    "recipient": message.recipient,
-                    "recipient_role": message.recipient_role,
-                    "language": message.language,
-                    "case_id": message.case_id,
-                    "inquiry_id": message.inquiry_id,
-                    "reference": message.reference,
-                    "message_id": message.message_id,
-                    "subject": subject,
-                    "content": content,
-                    "status": "pending",
-                    "attempts": 0,
-                    "cycle": 1,
-                    "errors": [],
-                    "next_attempt_at": now,
-                    "created_at": now,
-                    "updated_at": now,
-                    **outbox.new_outbox([]),
-                }
+                **DELIVERY.filter(_id=seen["_id"]),
+                "status": "pending",
+                "claim": seen["claim"],
+                "attempts": seen["attempts"],
+                "cycle": seen["cycle"],
             },
-            upsert=True,
+            {
+                "$set": {
+                    "claim": token,
+                    "claim_until": now + timedelta(seconds=lease_seconds),
+                    "updated_at": now,
+                },
+                "$inc": {"attempts": 1},
+            },
         )
-        return result.upserted_id is not None
 
-    async def due(self, limit: int = 20) -> list[Document]:
-        """Pending deliveries whose next attempt is due, oldest first (not yet claimed)."""
-        cursor = (
-            self.collection.find({"status": "pending", "next_attempt_at": {"$lte": _now()}})
-            .sort("next_attempt_at", ASCENDING)
-            .limit(limit)
+    async def sent(self, doc: Document, outcome: Record) -> bool:
+        """Sent: status, outcome event and dropping the body, in one write. False if the
+        claim was lost (taken over after it expired): that sender records the outcome."""
+        now = _now()
+        return await self._finish(
+            doc,
+            {
+                "$set": {"status": "sent", "sent_at": now, "updated_at": now, "last_error": None},
+                # The message body is personal data we no longer need once it is delivered.
+                "$unset": {"content": ""},
+            },
+            [outcome],
         )
-        return [doc async for doc in cursor]
 
-    async def claim(self, doc: Document, lease_seconds: float) -> Document | None:
-        """Lease `doc` for one attempt, or None if another sender has it.
-
-        The lock is the insert of a claim with a unique id: FerretDB v1 does not
-        make findAndModify or a conditional update atomic between concurrent
-        writers (two can both "win"), but a unique key it does enforce. A claim
-        left by a crashed sender blocks only until its lease runs out; then the
-        next claim number is free. The attempt is counted before sending, so a
-        message that crashes the process every time still runs out of attempts."""
+    async def retry_later(self, doc: Document, error: str, delay_seconds: float) -> bool:
         now = _now()
-        latest = await self.claims.find_one({"delivery_id": doc["_id"]}, sort=[("n", DESCENDING)])
-        if latest is not None and latest["lease_until"] > now:
-            return None
-        claim_id = f"{doc['_id']}/{(latest['n'] if latest else 0) + 1}"
-        try:
-            await self.claims.insert_one(
-                {
-                    "_id": claim_id,
-                    "delivery_id": doc["_id"],
-                    "n": (latest["n"] if latest else 0) + 1,
-                    "lease_until": now + timedelta(seconds=lease_seconds),
-                }
-            )
-        except DuplicateKeyError:
-            return None
-        # Read again under the claim: another sender may have finished it meanwhile.
-        current = await self.collection.find_one({"_id": doc["_id"]})
-        if (
-            current is None
-            or current["status"] != "pending"
-            or current["next_attempt_at"] is None
-            or current["next_attempt_at"] > _now()
-        ):
-            await self.claims.delete_one({"_id": claim_id})
-            return None
-        attempts = current["attempts"] + 1
-        await self.collection.update_one(
-            {"_id": doc["_id"]}, {"$set": {"attempts": attempts, "updated_at": now}}
-        )
-        return {**current, "attempts": attempts, "claim_id": claim_id}
-
-    async def sent(self, doc: Document, outcome: Record) -> None:
-        now = _now()
-        update = outbox.append([outcome])
-        update["$set"] = {"status": "sent", "sent_at": now, "updated_at": now, "last_error": None}
-        # The message body is personal data we no longer need once it is delivered.
-        update["$unset"] = {"content": ""}
-        await self._finish(doc, update)
-
-    async def retry_later(self, doc: Document, error: str, delay_seconds: float) -> None:
-        now = _now()
-        await self._finish(
+        return await self._finish(
             doc,
             {
                 "$set": {
@@ -177,71 +186,106 @@ class DeliveryRepository:
                 },
                 "$push": {"errors": _error(doc, error, now)},
             },
+            [],
         )
 
-    async def dead(self, doc: Document, error: str, outcome: Record) -> None:
+    async def dead(self, doc: Document, error: str, outcome: Record) -> bool:
         now = _now()
-        update = outbox.append([outcome])
-        update["$set"] = {
-            "status": "dead",
-            "dead_at": now,
-            "last_error": error[:2000],
-            "updated_at": now,
-            "next_attempt_at": None,
-        }
-        update["$push"]["errors"] = _error(doc, error, now)
-        await self._finish(doc, update)
+        return await self._finish(
+            doc,
+            {
+                "$set": {
+                    "status": "dead",
+                    "dead_at": now,
+                    "last_error": error[:2000],
+                    "updated_at": now,
+                    "next_attempt_at": None,
+                },
+                "$push": {"errors": _error(doc, error, now)},
+            },
+            [outcome],
+        )
 
-    async def _finish(self, doc: Document, update: Document) -> None:
-        # The delivery first, then the claim: a sender that finds the claim gone
-        # also finds the delivery finished when it reads it again.
-        await self.collection.update_one({"_id": doc["_id"], "status": "pending"}, update)
-        await self.claims.delete_one({"_id": doc["claim_id"]})
+    async def _finish(self, doc: Document, ops: Document, events: Sequence[Record]) -> bool:
+        # Only while this sender still holds the claim; the claim is given back in the
+        # same write as the outcome.
+        ops["$set"].update({"claim": FREE, "claim_until": EPOCH})
+        result: UpdateResult = await self.outbox.update(
+            {**DELIVERY.filter(_id=doc["_id"]), "claim": doc["claim"]}, ops, events
+        )
+        return result.modified_count == 1
 
     async def resend(self, delivery_id: str) -> Document | None:
         """A dead delivery gets a new cycle of attempts; None if it is not dead."""
         now = _now()
-        return await self.collection.find_one_and_update(
-            {"_id": delivery_id, "status": "dead"},
+        return await self.outbox.find_one_and_update(
+            {**DELIVERY.filter(_id=delivery_id), "status": "dead"},
             {
                 "$set": {
                     "status": "pending",
                     "attempts": 0,
                     "next_attempt_at": now,
+                    "claim": FREE,
+                    "claim_until": EPOCH,
                     "updated_at": now,
                 },
                 "$inc": {"cycle": 1},
             },
-            return_document=ReturnDocument.AFTER,
         )
 
     async def get(self, delivery_id: str) -> Document | None:
-        return await self.collection.find_one({"_id": delivery_id})
-
-    async def search(
-        self, query: str | None = None, status: str | None = None, limit: int = 200
-    ) -> list[Document]:
-        """By case id, inquiry id, reference or (part of) the recipient."""
-        conditions: Document = {}
-        if query:
-            exact = query.strip()
-            conditions["$or"] = [
-                {"case_id": exact},
-                {"inquiry_id": exact},
-                {"reference": exact.upper()},
-                {"recipient": {"$regex": re.escape(exact.lower()), "$options": "i"}},
-            ]
-        if status:
-            conditions["status"] = status
-        cursor = self.collection.find(conditions).sort("created_at", DESCENDING).limit(limit)
-        return [doc async for doc in cursor]
+        return await self.collection.find_one(DELIVERY.filter(_id=delivery_id))
 
 
-def public(doc: Document) -> Document:
+def claimable_at(doc: Mapping[str, Any]) -> datetime:
+    """When a pending delivery may be claimed: at its next attempt, or when the claim a
+    sender holds on it expires (the sender crashed), whichever is later."""
+    at: datetime = doc["next_attempt_at"]
+    if doc.get("claim", FREE) != FREE:
+        at = max(at, doc["claim_until"])
+    return at
+
+
+def public(doc: Mapping[str, Any]) -> Document:
     return {"id": doc["_id"], **{name: doc.get(name) for name in PUBLIC_FIELDS}}
 
 
-def _error(doc: Document, error: str, now: datetime) -> Document:
+def _new_delivery(p: PlannedDelivery, now: datetime) -> Document:
+    m = p.message
+    return {
+        "key": m.key,
+        "event_id": m.event_id,
+        "event_type": p.event_type,
+        "municipality_code": p.municipality_code,
+        "kind": m.kind,
+        "channel": m.channel,
+        "recipient": m.recipient,
+        "recipient_role": m.recipient_role,
+        "language": m.language,
+        "case_id": m.case_id,
+        "inquiry_id": m.inquiry_id,
+        "reference": m.reference,
+        "search_terms": search_terms(m.case_id, m.inquiry_id, m.reference, m.recipient),
+        "message_id": m.message_id,
+        "subject": p.subject,
+        "content": p.content,
+        "status": "pending",
+        "attempts": 0,
+        "cycle": 1,
+        "errors": [],
+        "next_attempt_at": now,
+        "claim": FREE,
+        "claim_until": EPOCH,
+        "created_at": now,
+        "created_hour": created_hour(now),
+        "updated_at": now,
+        # The relay's bookkeeping for a document with no events yet, from the runtime
+        # (a bulk of upserts has no OutboxCollection call of its own).
+        **outbox.new_outbox(()),
+    }
+
+
+def _error(doc: Mapping[str, Any], error: str, now: datetime) -> Document:
     return {"at": now, "cycle": doc.get("cycle", 1), "attempt": doc["attempts"], "error": error}
 
 

@@ -1,7 +1,14 @@
-"""Sending e-mail over SMTP (aiosmtplib), with TLS/STARTTLS and login configurable."""
+"""Sending e-mail over SMTP (aiosmtplib), with TLS/STARTTLS and login configurable.
+
+Each sender worker keeps one connection open and sends mail after mail on it:
+a new connection (TCP, greeting, EHLO, perhaps TLS and login) per mail costs
+more than the mail itself. The connection is opened again after any error and
+after a pause, before a server's idle timeout would close it under us.
+"""
 
 from __future__ import annotations
 
+import time
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -9,6 +16,10 @@ import aiosmtplib
 
 from indgang_notifications.adapters.channels import SendFailed
 from indgang_notifications.settings import NotificationSettings
+
+# Servers close idle connections after a few minutes (RFC 5321 suggests 5);
+# a connection unused this long is opened again instead of trusted.
+IDLE_SECONDS = 30.0
 
 
 class SmtpSender:
@@ -33,24 +44,61 @@ class SmtpSender:
         msg["Content-Language"] = language
         return msg
 
+    def connection(self) -> SmtpConnection:
+        """A connection for one worker, opened when first used."""
+        return SmtpConnection(self._s)
+
+
+class SmtpConnection:
+    """One SMTP connection, reused for message after message by one worker."""
+
+    def __init__(self, settings: NotificationSettings) -> None:
+        self._s = settings
+        self._client: aiosmtplib.SMTP | None = None
+        self._last_used = 0.0
+
     async def send(self, message: EmailMessage) -> None:
-        s = self._s
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username,
-                password=s.smtp_password,
-                start_tls=s.smtp_starttls,
-                use_tls=s.smtp_tls,
-                timeout=s.smtp_timeout_seconds,
-            )
+            client = await self._open()
+            await client.send_message(message)
         except aiosmtplib.SMTPRecipientsRefused as exc:
+            # The server refused the address and reset the envelope: the connection is fine.
             permanent = all(r.code >= 500 for r in exc.recipients)
             raise SendFailed(f"recipient refused: {exc}", permanent=permanent) from exc
         except aiosmtplib.SMTPResponseException as exc:
+            await self.close()
             # 5xx is the server's final word; 4xx (greylisting, full mailbox) may pass later.
             raise SendFailed(f"SMTP {exc.code}: {exc.message}", permanent=exc.code >= 500) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
+            await self.close()
             raise SendFailed(f"{type(exc).__name__}: {exc}") from exc
+        self._last_used = time.monotonic()
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        client = self._client
+        if client is not None and client.is_connected:
+            if time.monotonic() - self._last_used < IDLE_SECONDS:
+                return client
+            await self.close()
+        s = self._s
+        client = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=s.smtp_password,
+            start_tls=s.smtp_starttls,
+            use_tls=s.smtp_tls,
+            timeout=s.smtp_timeout_seconds,
+        )
+        await client.connect()
+        self._client = client
+        return client
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None or not client.is_connected:
+            return
+        try:
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError):
+            client.close()

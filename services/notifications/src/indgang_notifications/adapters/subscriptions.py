@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from indgang_notifications.adapters.queries import ACTIVE_SUBSCRIPTIONS, SUBSCRIPTION
 from indgang_notifications.domain.subscriptions import Subscription
 
 _BOOKKEEPING = ("_id", "file_digest", "source", "updated_at")
@@ -50,6 +51,9 @@ class SubscriptionRepository:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.collection: AsyncCollection[dict[str, Any]] = db["subscriptions"]
 
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index("active")
+
     async def load_file(self, path: Path) -> None:
         entries = read_file(path)
         # Entries removed from the file go too, unless they were edited through the API since.
@@ -57,7 +61,7 @@ class SubscriptionRepository:
             {"source": "file", "_id": {"$nin": [s.id for s, _ in entries]}}
         )
         for subscription, digest in entries:
-            current = await self.collection.find_one({"_id": subscription.id})
+            current = await self.collection.find_one(SUBSCRIPTION.filter(_id=subscription.id))
             if current is not None and current.get("file_digest") == digest:
                 continue
             await self.collection.replace_one(
@@ -67,17 +71,23 @@ class SubscriptionRepository:
             )
 
     async def all(self) -> list[Subscription]:
-        return [_subscription(doc) async for doc in self.collection.find({}).sort("_id", 1)]
+        """Every subscription, for the admin (a handful of configuration documents)."""
+        return _by_id([_subscription(doc) async for doc in self.collection.find({})])
+
+    async def active(self) -> list[Subscription]:
+        """The subscriptions that get anything: what the planner matches events against."""
+        found = self.collection.find(ACTIVE_SUBSCRIPTIONS.filter(active=True))
+        return _by_id([_subscription(doc) async for doc in found])
 
     async def get(self, subscription_id: str) -> Subscription | None:
-        doc = await self.collection.find_one({"_id": subscription_id})
+        doc = await self.collection.find_one(SUBSCRIPTION.filter(_id=subscription_id))
         return _subscription(doc) if doc else None
 
     async def put(self, subscription: Subscription) -> bool:
         """Create or replace (keeping the file digest); True if it was created."""
-        current = await self.collection.find_one({"_id": subscription.id})
+        current = await self.collection.find_one(SUBSCRIPTION.filter(_id=subscription.id))
         result = await self.collection.replace_one(
-            {"_id": subscription.id},
+            SUBSCRIPTION.filter(_id=subscription.id),
             {
                 **_stored(subscription),
                 "file_digest": current.get("file_digest") if current else None,
@@ -88,7 +98,7 @@ class SubscriptionRepository:
         return result.upserted_id is not None
 
     async def delete(self, subscription_id: str) -> bool:
-        result = await self.collection.delete_one({"_id": subscription_id})
+        result = await self.collection.delete_one(SUBSCRIPTION.filter(_id=subscription_id))
         return result.deleted_count == 1
 
 
@@ -98,6 +108,11 @@ def _stored(subscription: Subscription) -> dict[str, Any]:
         **subscription.model_dump(mode="json", exclude={"id"}),
         "updated_at": datetime.now(UTC),
     }
+
+
+def _by_id(subscriptions: list[Subscription]) -> list[Subscription]:
+    # Sorted here: the store would decode every document to sort.
+    return sorted(subscriptions, key=lambda s: s.id)
 
 
 def _subscription(doc: dict[str, Any]) -> Subscription:

@@ -13,10 +13,18 @@ CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 
 
 class WebhookSender:
+    """POSTs through one HTTP client whose connections are kept and reused."""
+
     def __init__(self, timeout_seconds: float, allow_plain_http: bool, user_agent: str) -> None:
         self._timeout = timeout_seconds
         self._allow_http = allow_plain_http
         self._user_agent = user_agent
+        self._client: httpx.AsyncClient | None = None
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
     async def post(self, url: str, secret: str, body: bytes, delivery_id: str) -> None:
         if not url.startswith("https://") and not self._allow_http:
@@ -30,9 +38,10 @@ class WebhookSender:
             SIGNATURE_HEADER: signature(secret, timestamp, body),
             "X-Indgang-Delivery": delivery_id,
         }
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
-                response = await client.post(url, content=body, headers=headers)
+            response = await self._client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise SendFailed(f"{type(exc).__name__}: {exc}") from exc
         if response.is_success:

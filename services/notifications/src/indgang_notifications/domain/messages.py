@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from indgang_contracts.envelope import Envelope
@@ -44,6 +45,8 @@ class CaseParties:
     case_id: str
     consultant: Consultant
     contact: ContactPerson | None
+    # When the routing they come from happened: the newest routing wins.
+    routed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

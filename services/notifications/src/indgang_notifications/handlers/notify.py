@@ -1,14 +1,16 @@
-"""Use case: turn an event into its deliveries and store them, once. Nothing is sent here.
+"""Use case: turn events into their deliveries and store them, once. Nothing is sent here.
 
-The consumer only plans: it renders every message (an event that cannot be
-rendered is poison and goes to the dead-letter topic) and stores one pending
-delivery per message with `$setOnInsert`, so a redelivered event adds nothing.
-The sender (`handlers.sending`) does the sending.
+The consumer only plans, for what one poll returned at a time: it renders every
+message (an event that cannot be rendered is poison and goes to the dead-letter
+topic) and stores one pending delivery per message with `$setOnInsert`, all in
+one bulk write, so a redelivered event adds nothing. The sender
+(`handlers.sending`) does the sending.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from indgang_contracts.events import (
     ReferralMade,
 )
 from indgang_notifications.adapters.case_parties import CaseParticipants
-from indgang_notifications.adapters.deliveries import DeliveryRepository
+from indgang_notifications.adapters.deliveries import DeliveryRepository, PlannedDelivery
 from indgang_notifications.adapters.subscriptions import SubscriptionRepository
 from indgang_notifications.adapters.templates import MessageTemplates
 from indgang_notifications.domain import cloudevent
@@ -70,7 +72,7 @@ class Planner:
         subscriptions: SubscriptionRepository,
         templates: MessageTemplates,
         departments: dict[str, Department],
-        wake_sender: Any,
+        wake_sender: Callable[[], None],
     ) -> None:
         self.settings = settings
         self.deliveries = deliveries
@@ -81,33 +83,48 @@ class Planner:
         self.wake_sender = wake_sender
 
     async def on_event(self, envelope: Envelope[Event]) -> None:
-        event = envelope.data
-        case_id: str | None = getattr(event, "case_id", None)
-        parties = await self.parties.get(case_id) if case_id else None
+        await self.on_events([envelope])
+
+    async def on_events(self, envelopes: Sequence[Envelope[Event]]) -> None:
+        """Plan and store the deliveries of these events (in their order), then remember
+        who each case is between. Raises for a referral whose inquirer is not known yet,
+        after storing everything else."""
         audience = Audience(
-            self.departments, await self.subscriptions.all(), self.settings.staff_language
+            self.departments, await self.subscriptions.active(), self.settings.staff_language
         )
-        planned = plan(envelope, audience, parties)
-        # Render everything before storing anything: one unrenderable message makes
-        # the whole event poison, and a fixed template plus a replay sends the rest.
-        contents = [self.content(envelope, message) for message in planned.messages]
-        new = 0
-        for message, (subject, content) in zip(planned.messages, contents, strict=True):
-            stored = await self.deliveries.store(
-                message,
-                event_type=envelope.type,
-                municipality_code=event.municipality_code,
-                subject=subject,
-                content=content,
-            )
-            new += stored
+        # Each case's parties as the batch goes: a later event about the same case
+        # (a second routing) must see what an earlier one in this batch changed.
+        known: dict[str, CaseParties | None] = {}
+        planned: list[PlannedDelivery] = []
+        waiting: list[tuple[Event, list[str]]] = []
+        for envelope in envelopes:
+            event = envelope.data
+            case_id: str | None = getattr(event, "case_id", None)
+            if case_id and case_id not in known:
+                known[case_id] = await self.parties.get(case_id)
+            parties = known.get(case_id) if case_id else None
+            messages = plan(envelope, audience, parties)
+            # Render everything before storing anything: one unrenderable message makes
+            # the event poison, and a fixed template plus a replay sends the rest.
+            planned += [self.delivery(envelope, message) for message in messages.messages]
+            if isinstance(event, CaseRouted):
+                known[event.case_id] = _latest(parties, event)
+            if messages.waiting_for:
+                waiting.append((event, messages.waiting_for))
+        new = await self.deliveries.store_all(planned)
         # After the deliveries: a crash in between replays with the same parties.
-        await self.remember(event)
+        await self.remember([e.data for e in envelopes])
         if new:
             self.wake_sender()
-        log.info("deliveries_planned", planned=len(planned.messages), new=new)
-        if planned.waiting_for:
-            self.wait_or_give_up(event, planned.waiting_for)
+        log.info("deliveries_planned", events=len(envelopes), planned=len(planned), new=new)
+        for event, waiting_for in waiting:
+            self.wait_or_give_up(event, waiting_for)
+
+    def delivery(self, envelope: Envelope[Event], message: OutgoingMessage) -> PlannedDelivery:
+        subject, content = self.content(envelope, message)
+        return PlannedDelivery(
+            message, envelope.type, envelope.data.municipality_code, subject, content
+        )
 
     def content(
         self, envelope: Envelope[Event], message: OutgoingMessage
@@ -121,15 +138,22 @@ class Planner:
             "html": rendered.html,
         }
 
-    async def remember(self, event: Event) -> None:
-        if isinstance(event, CaseRouted):
-            await self.parties.remember(
-                CaseParties(event.case_id, event.consultant, event.contact), event.routed_at
-            )
-        elif isinstance(event, CaseStatusChanged):
+    async def remember(self, events: Sequence[Event]) -> None:
+        await self.parties.remember(
+            [
+                CaseParties(e.case_id, e.consultant, e.contact, e.routed_at)
+                for e in events
+                if isinstance(e, CaseRouted)
+            ]
+        )
+        # One at a time and in order: a case closed and reopened in one batch stays open.
+        now = datetime.now(UTC)
+        for event in events:
+            if not isinstance(event, CaseStatusChanged):
+                continue
             if event.status is CaseStatus.CLOSED:
                 retention = timedelta(days=self.settings.case_contact_retention_days)
-                await self.parties.closed(event.case_id, event.changed_at, retention)
+                await self.parties.closed(event.case_id, event.changed_at, retention, now)
             elif event.reopened:
                 await self.parties.reopened(event.case_id)
 
@@ -139,3 +163,11 @@ class Planner:
         if datetime.now(UTC) - made_at > timedelta(minutes=self.settings.contact_wait_minutes):
             raise PartiesUnknown(f"cannot address {reason}")
         raise PartiesNotYetKnown(f"waiting for {reason}")
+
+
+def _latest(known: CaseParties | None, routed: CaseRouted) -> CaseParties | None:
+    """The parties after this routing, as `CaseParticipants.remember` will store them."""
+    if known is not None and known.routed_at is not None and known.routed_at > routed.routed_at:
+        return known
+    contact = routed.contact or (known.contact if known is not None else None)
+    return CaseParties(routed.case_id, routed.consultant, contact, routed.routed_at)

@@ -1,20 +1,23 @@
-"""The sender: claims due deliveries with a lease, sends them, records the outcome.
+"""The sender: claims due deliveries, sends them, records the outcome.
 
-Runs as background workers beside the consumer. A due delivery is claimed with a
-lease (a uniquely keyed claim document, see `DeliveryRepository.claim`); the
-attempt is counted at claim time. Success marks it sent and appends `notification-delivered` to its
-outbox; a failure schedules the next attempt with exponential backoff and
-jitter, or after the last attempt (or a permanent refusal) marks it dead and
-appends `notification-failed`. A process killed mid-send leaves the lease to
-run out; then another worker sends it again, with the same Message-ID.
+Runs as `SENDER_CONCURRENCY` background workers beside the consumer, each with
+its own SMTP connection. One worker at a time looks for work (the pending
+deliveries, one indexed query) and shares what it found; each worker then
+claims a delivery with one compare-and-set that also counts the attempt
+(`DeliveryRepository.claim`), sends it, and records the outcome in one write:
+sent with `notification-delivered` in its outbox; or, on failure, the next
+attempt after exponential backoff with jitter; or, after the last attempt (or a
+permanent refusal), dead with `notification-failed`. A process killed mid-send
+leaves its claim to expire; then any sender takes it over and sends again, with
+the same Message-ID.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import uuid
+from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,12 +27,11 @@ from indgang_contracts.envelope import Record, encode
 from indgang_contracts.events import DeliveryChannel, NotificationDelivered, NotificationFailed
 from indgang_notifications.adapters.channels import SendFailed
 from indgang_notifications.adapters.deliveries import DeliveryRepository
-from indgang_notifications.adapters.smtp import SmtpSender
+from indgang_notifications.adapters.smtp import SmtpConnection, SmtpSender
 from indgang_notifications.adapters.subscriptions import SubscriptionRepository
 from indgang_notifications.adapters.webhooks import WebhookSender
 from indgang_notifications.domain.retry import RetryPolicy
 from indgang_notifications.settings import NotificationSettings
-from indgang_runtime.outbox import OutboxRelay
 
 log = structlog.get_logger(__name__)
 Document = dict[str, Any]
@@ -43,18 +45,21 @@ class Sender:
         subscriptions: SubscriptionRepository,
         smtp: SmtpSender,
         webhooks: WebhookSender,
-        relay: OutboxRelay,
     ) -> None:
         self.settings = settings
         self.deliveries = deliveries
         self.subscriptions = subscriptions
         self.smtp = smtp
         self.webhooks = webhooks
-        self.relay = relay
         self.policy = RetryPolicy(
             settings.retry_base_seconds, settings.retry_max_seconds, settings.max_attempts
         )
+        self._instance = uuid.uuid4().hex[:12]
         self._wake = asyncio.Event()
+        # Found due but not yet claimed, and what this process is working on.
+        self._candidates: deque[Document] = deque()
+        self._in_hand: set[str] = set()
+        self._looking = asyncio.Lock()
 
     def kick(self) -> None:
         """New deliveries were stored: look now instead of at the next poll."""
@@ -71,56 +76,81 @@ class Sender:
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            await self.webhooks.close()
 
     async def _work(self, number: int) -> None:
+        mail = self.smtp.connection()
         backoff = self.settings.sender_poll_seconds
-        while True:
-            try:
-                sent = await self.send_due()
-                backoff = self.settings.sender_poll_seconds
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the store is down: wait, then try again
-                log.warning("sender_failed", worker=number, error=type(exc).__name__)
-                backoff = min(backoff * 2, 30.0)
-                await asyncio.sleep(backoff)
-                continue
-            if not sent:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._wake.wait(), timeout=self.settings.sender_poll_seconds
-                    )
-
-    async def send_due(self) -> int:
-        """Send deliveries until none is due; returns how many were attempted."""
-        count = 0
-        while True:
-            candidates = await self.deliveries.due()
-            # Workers start at different places so they rarely race for the same one.
-            random.shuffle(candidates)
-            claimed = 0
-            for candidate in candidates:
-                doc = await self.deliveries.claim(candidate, self.settings.delivery_lease_seconds)
-                if doc is not None:
-                    await self.attempt(doc)
-                    claimed += 1
-            count += claimed
-            if not claimed:
-                return count
-
-    async def attempt(self, doc: Document) -> None:
         try:
-            await self._send(doc)
+            while True:
+                try:
+                    doc = await self._next()
+                    if doc is None:
+                        continue
+                    try:
+                        await self.attempt(doc, mail)
+                    finally:
+                        self._in_hand.discard(doc["_id"])
+                    backoff = self.settings.sender_poll_seconds
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the store is down: wait, then try again
+                    log.warning("sender_failed", worker=number, error=type(exc).__name__)
+                    backoff = min(backoff * 2, 30.0)
+                    await asyncio.sleep(backoff)
+        finally:
+            await mail.close()
+
+    async def _next(self) -> Document | None:
+        """A claimed delivery; None after waiting for work to appear."""
+        while self._candidates:
+            candidate = self._candidates.popleft()
+            try:
+                doc = await self.deliveries.claim(
+                    candidate, self._claim_token(), self.settings.delivery_lease_seconds
+                )
+            except BaseException:
+                self._in_hand.discard(candidate["_id"])
+                raise
+            if doc is not None:
+                return doc
+            self._in_hand.discard(candidate["_id"])  # another sender got there first
+        async with self._looking:
+            if self._candidates:  # another worker found some while this one waited
+                return None
+            # Cleared before looking, so a wake that arrives meanwhile is not lost.
+            self._wake.clear()
+            now = datetime.now(UTC)
+            ready, later = await self.deliveries.due(
+                now, limit=4 * self.settings.sender_concurrency
+            )
+            fresh = [d for d in ready if d["_id"] not in self._in_hand]
+            if fresh:
+                self._in_hand.update(d["_id"] for d in fresh)
+                self._candidates.extend(fresh)
+                return None
+            wait = self.settings.sender_poll_seconds
+            if later is not None:
+                wait = min(wait, max(0.0, (later - now).total_seconds()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            return None
+
+    def _claim_token(self) -> str:
+        return f"{self._instance}:{uuid.uuid4().hex[:12]}"
+
+    async def attempt(self, doc: Document, mail: SmtpConnection) -> None:
+        try:
+            await self._send(doc, mail)
         except SendFailed as exc:
             if exc.permanent or self.policy.gives_up_after(doc["attempts"]):
-                await self.deliveries.dead(doc, exc.error, self._failed(doc, exc.error))
+                recorded = await self.deliveries.dead(doc, exc.error, self._failed(doc, exc.error))
                 log.warning(
                     "delivery_dead", delivery=doc["_id"], kind=doc["kind"], attempts=doc["attempts"]
                 )
             else:
                 delay = self.policy.delay(doc["attempts"])
-                await self.deliveries.retry_later(doc, exc.error, delay)
+                recorded = await self.deliveries.retry_later(doc, exc.error, delay)
                 log.info(
                     "delivery_retry",
                     delivery=doc["_id"],
@@ -128,11 +158,13 @@ class Sender:
                     in_seconds=round(delay, 2),
                 )
         else:
-            await self.deliveries.sent(doc, self._delivered(doc))
+            recorded = await self.deliveries.sent(doc, self._delivered(doc))
             log.info("delivery_sent", delivery=doc["_id"], kind=doc["kind"], channel=doc["channel"])
-        self.relay.kick(doc["_id"])  # this delivery's outcome, by _id
+        if not recorded:
+            # The claim expired and another sender took the delivery over; it records.
+            log.warning("delivery_claim_lost", delivery=doc["_id"])
 
-    async def _send(self, doc: Document) -> None:
+    async def _send(self, doc: Document, mail: SmtpConnection) -> None:
         content = doc.get("content") or {}
         if doc["channel"] == "email":
             message = self.smtp.build(
@@ -143,7 +175,7 @@ class Sender:
                 content["html"],
                 doc["language"],
             )
-            await self.smtp.send(message)
+            await mail.send(message)
             return
         subscription = await self.subscriptions.get(doc["recipient"])
         if subscription is None or not subscription.active:

@@ -2,7 +2,10 @@
 
 Every handler only plans and stores deliveries (idempotent); rendering problems
 are poison (dead-lettered by the consumer with the reason); store outages are
-transient (retried, then the record is redelivered).
+transient (retried, then the records are redelivered). Each subscriber takes
+what one poll returned and stores its deliveries together, except referrals:
+one may have to wait for its case's case-routed, and that wait must hold up
+only referrals after it, not be repeated for a whole batch.
 """
 
 from __future__ import annotations
@@ -31,14 +34,13 @@ def build_router(
     settings: NotificationSettings, planner: Planner, consumer: EventConsumer
 ) -> KafkaRouter:
     router = KafkaRouter()
-    options = subscriber_options(settings)
 
-    async def handle(message: KafkaMessage, model: type[Event]) -> None:
-        await consumer.handle(message, model, planner.on_event)
-
-    def on(model: type[Event], description: str) -> None:
+    def on(model: type[Event], description: str, *, batch: bool = True) -> None:
         async def subscriber(message: KafkaMessage) -> None:
-            await handle(message, model)
+            if batch:
+                await consumer.handle_batch(message, model, planner.on_events)
+            else:
+                await consumer.handle(message, model, planner.on_event)
 
         name = model.EVENT_NAME.replace("-", "_")
         subscriber.__name__ = f"on_{name}"
@@ -46,7 +48,7 @@ def build_router(
             settings.topic(topic_for(model)),
             title=f"notifications/on_{name}",
             description=description,
-            **options,
+            **subscriber_options(settings, batch=batch),
         )(subscriber)
 
     on(InquiryReceived, "Receipt to the inquirer; webhooks.")
@@ -59,6 +61,7 @@ def build_router(
         ReferralMade,
         "The referral to the department's mailbox and e-mail subscribers, a notice to the "
         "inquirer; webhooks.",
+        batch=False,
     )
     on(FirstContactOverdue, "Reminder to the consultant and the team lead; webhooks.")
     on(GuideEntriesShared, "The chosen guide entries to the inquirer; webhooks.")

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from indgang_notifications.adapters.deliveries import DeliveryRepository, public
+from indgang_notifications.adapters.delivery_log import DeliveryLog
 from indgang_notifications.adapters.subscriptions import SubscriptionRepository
 from indgang_notifications.domain.subscriptions import Subscription
 from indgang_notifications.settings import NotificationSettings
@@ -21,6 +22,7 @@ Status = Literal["pending", "sent", "dead"]
 def api_router(
     settings: NotificationSettings,
     deliveries: DeliveryRepository,
+    delivery_log: DeliveryLog,
     subscriptions: SubscriptionRepository,
     wake_sender: Callable[[], None],
 ) -> APIRouter:
@@ -31,14 +33,18 @@ def api_router(
     @router.get(
         "/deliveries",
         tags=["delivery log"],
-        summary="Deliveries by case id, inquiry id, reference or recipient",
+        summary="Deliveries by exact case id, inquiry id, reference or recipient",
+        description="With `q`: the deliveries whose case id, inquiry id, reference or "
+        "recipient (e-mail address or subscription id) is exactly `q`, in any letter case. "
+        "Without: the newest deliveries of the last 48 hours, or with `status` pending or "
+        "dead all deliveries in that state. Newest first, at most 200.",
         dependencies=[staff],
     )
     async def list_deliveries(
         q: Annotated[str | None, Query(max_length=320)] = None,
         status: Status | None = None,
     ) -> list[dict[str, Any]]:
-        return [public(doc) for doc in await deliveries.search(q, status)]
+        return [public(doc) for doc in await delivery_log.search(q, status)]
 
     @router.get("/deliveries/{delivery_id}", tags=["delivery log"], dependencies=[staff])
     async def get_delivery(delivery_id: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from indgang_notifications.adapters.deliveries import DeliveryRepository, public
+from indgang_notifications.adapters.delivery_log import DeliveryLog
 from indgang_notifications.settings import NotificationSettings
 from indgang_notifications.web.access import STAFF_ROLES
 from indgang_runtime.auth import StaffUser, require_roles
@@ -34,6 +35,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "log.query": {
         "da": "Sagsnummer, henvendelses-id, reference eller modtager",
         "en": "Case id, inquiry id, reference or recipient",
+    },
+    "log.query.hint": {
+        "da": "Skriv det hele præcist, fx hele e-mailadressen; store og små bogstaver er "
+        "ligegyldige. Uden søgning vises de nyeste leveringer fra de seneste 48 timer – "
+        "vælg Afventer eller Opgivet for at se alle i den status.",
+        "en": "Type all of it exactly, e.g. the whole e-mail address; upper and lower case "
+        "do not matter. Without a search, the newest deliveries of the last 48 hours are "
+        "shown – choose Pending or Given up to see all in that status.",
     },
     "log.status": {"da": "Status", "en": "Status"},
     "log.all": {"da": "Alle", "en": "All"},
@@ -72,6 +81,7 @@ TRANSLATIONS = Translations(TEXTS)
 def page_router(
     settings: NotificationSettings,
     deliveries: DeliveryRepository,
+    log: DeliveryLog,
     templates: Jinja2Templates,
     page_context: Callable[[Request], dict[str, Any]],
     wake_sender: Callable[[], None],
@@ -101,7 +111,7 @@ def page_router(
     ) -> Response:
         lang = language(request)
         chosen = status_ if status_ in ("pending", "sent", "dead") else None
-        rows = [public(doc) for doc in await deliveries.search(q or None, chosen)]
+        rows = [public(doc) for doc in await log.search(q or None, chosen)]
         response = templates.TemplateResponse(
             request,
             "deliveries.html",

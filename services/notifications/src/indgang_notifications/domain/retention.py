@@ -1,0 +1,39 @@
+"""When a closed case's contacts are deleted, found by day instead of by a range. Pure.
+
+A closed case's contacts get a deadline (`delete_after`: closure + retention)
+and a deletion day (`delete_on`, the UTC date of the deadline). The purge job
+visits each day from the first one it has not finished up to today and deletes
+that day's contacts whose deadline has passed: an indexed equality on the day,
+the deadline checked only among that day's few. A day is finished when it ended
+more than `MARGIN` ago, so a writer whose clock is a little behind still writes
+into a day the job will visit again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+# Longer than any clock difference between instances.
+MARGIN = timedelta(hours=1)
+
+
+def deletion_day(delete_after: datetime, now: datetime) -> str:
+    """The day to file a deadline under: its own, or today if it has passed already
+    (a late event), since days before today may be finished."""
+    return max(delete_after, now).astimezone(UTC).date().isoformat()
+
+
+def days_to_visit(done_through: date | None, now: datetime) -> list[str]:
+    """Days the purge visits: after the last finished one, up to today."""
+    today = now.astimezone(UTC).date()
+    day = done_through + timedelta(days=1) if done_through else today - timedelta(days=1)
+    days = []
+    while day <= today:
+        days.append(day.isoformat())
+        day += timedelta(days=1)
+    return days
+
+
+def finished_through(now: datetime) -> date:
+    """The last day that ended more than `MARGIN` ago: nothing more is filed under it."""
+    return (now - MARGIN).astimezone(UTC).date() - timedelta(days=1)
