@@ -89,7 +89,11 @@ def main(args: argparse.Namespace) -> int:
         mongodb_uri=args.mongodb_uri, run_dir=run_dir,
     )  # fmt: skip
     print(f"indgang bench  nproc={os.cpu_count()}  logs and profiles: {run_dir}", flush=True)
-    results = asyncio.run(run(args, plan))
+    try:
+        results = asyncio.run(run(args, plan))
+    except KeyboardInterrupt:  # the stacks were torn down on the way out
+        print("bench: interrupted", file=sys.stderr)
+        return 130
 
     print(
         f"\nindgang bench  nproc={os.cpu_count()}  rates={','.join(f'{r:g}' for r in args.rates)}"

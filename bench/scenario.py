@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,19 +99,19 @@ async def run_stack(plan: Plan, label: str, preload_n: int) -> StackResult:
     stack = Stack(label, plan.bootstrap, plan.mongodb_uri, plan.run_dir)
     result.prefix = stack.prefix
     say = _say(label)
-    if preload_n:
-        say(f"preloading {preload_n:,} historic inquiries, cases, deliveries, recommendations")
-        try:
-            databases = {name: stack.database(name) for name in stack.services}
-            result.preload_s = await preload(plan.mongodb_uri, databases, preload_n)
-        except NotWritten as missing:
-            result.problem = f"not run: the preload writers for {missing} are not filled in yet"
-            await stack.drop()
-            return result
+    plan.run_dir.mkdir(parents=True, exist_ok=True)
     watches: list[Watch] = []
     inquirers: Inquirers | None = None
     loop: PlainLoop | None = None
     try:
+        if preload_n:
+            say(f"preloading {preload_n:,} historic inquiries, cases, deliveries, recommendations")
+            databases = {name: stack.database(name) for name in stack.services}
+            try:
+                result.preload_s = await preload(plan.mongodb_uri, databases, preload_n)
+            except NotWritten as missing:
+                result.problem = f"not run: the preload writers for {missing} are not filled in"
+                return result
         say("starting its own intake, routing, notifications, guide and SMTP sink")
         result.start_s = await stack.start(plan.ready_timeout)
         topics = [stack.topic(t) for t in (RECEIVED, ROUTED, DELIVERED)]
@@ -176,6 +177,9 @@ async def run_stack(plan: Plan, label: str, preload_n: int) -> StackResult:
             await _final_drain(routed, [result.sustained], plan.final_drain_s, say)
     except StackFailed as failure:
         result.problem = str(failure)
+    except Exception as exc:  # reported as "could not run" (exit 2), never as a lost inquiry
+        (plan.run_dir / f"{label}-error.txt").write_text(traceback.format_exc())
+        result.problem = f"failed: {type(exc).__name__}: {exc} (see {label}-error.txt)"
     finally:
         for watch in watches:
             await watch.stop()
