@@ -38,6 +38,7 @@ from indgang_routing.domain.errors import (
     NotAllowed,
 )
 from indgang_routing.domain.referrals import ReferralRequest
+from indgang_routing.handlers.loads import Loads
 
 ANE = Actor(id="ane-kjaer", name="Ane Kjær", consultant_id="ane-kjaer")
 BJARNE = Actor(id="bjarne-holm", name="Bjarne Holm", consultant_id="bjarne-holm")
@@ -210,6 +211,12 @@ async def test_overdue_first_contact_is_published_once(routing: Any) -> None:
     assert overdue.data.consultant.id == "ane-kjaer"
     assert (await routing.case(late))["timeline"][-1]["kind"] == "overdue"
     assert await routing.events(on_time, FirstContactOverdue) == []
+    # The job reads only the cases it watches: reported ones and contacted ones leave.
+    assert (await routing.case(late))["overdue_watch"] is False
+    assert (await routing.case(on_time))["overdue_watch"] is True
+    today = use.ctx.local_day(use.ctx.now())
+    await use.casework.log_first_contact(on_time, ANE, ContactChannel.PHONE, today)
+    assert (await routing.case(on_time))["overdue_watch"] is False
 
 
 async def test_referral_answers_from_kafka_are_applied_once(
@@ -417,6 +424,7 @@ def replace_ctx_client(routing: Any) -> Any:
     from pymongo import AsyncMongoClient
 
     from indgang_routing.adapters.cases import CaseRepository
+    from indgang_routing.adapters.organisations import OrganisationStore
     from indgang_routing.adapters.team import ProviderStore, TeamStore
 
     ctx = routing.use.ctx
@@ -429,25 +437,162 @@ def replace_ctx_client(routing: Any) -> Any:
         cases=CaseRepository(db),
         team=TeamStore(db, ctx.team.team_lead_email),
         providers=ProviderStore(db),
+        organisations=OrganisationStore(db),
     )
 
 
-async def test_cases_stored_before_the_open_slot_get_one(routing: Any) -> None:
-    """A store from before one-open-case-per-organisation: the newest open case of an
-    organisation becomes its open case; an older open one keeps its status, not the slot."""
+async def test_a_store_from_before_is_upgraded_at_startup(routing: Any) -> None:
+    """A store written before the open slot and the equality fields: the newest open case
+    of an organisation becomes its open case (an older open one keeps its status, not the
+    slot); cases get the top-level fields the hot paths query; members and providers get
+    `active`; organisations their latest consultant; consultants their open cases."""
     first = await routing.case(await routing.use.routing.route_inquiry(routing.inquiry(1)))
     await routing.cases.drop_indexes()
     await routing.cases.delete_many({})
-    for case_id, status, month in (("older", "assigned", 1), ("newer", "in_progress", 2)):
-        legacy = {**first, "_id": case_id, "status": status, "inquiry_ids": [case_id]}
-        legacy["created_at"] = datetime(2026, month, 1, tzinfo=UTC)
-        del legacy["open_slot"]
-        await routing.cases.insert_one(legacy)
-    done = {**first, "_id": "done", "status": "closed", "inquiry_ids": ["done"]}
-    del done["open_slot"]
-    await routing.cases.insert_one(done)
-    await routing.use.ctx.cases.ensure_indexes()
-    slots = {d["_id"]: d["open_slot"] async for d in routing.cases.find({})}
-    assert slots == {"newer": "cvr:35954716", "older": "legacy:older", "done": "closed:done"}
+    added = ("open_slot", "consultant_id", "referral_ids", "overdue_watch", "closed_month")
+
+    async def legacy(case_id: str, status: str, month: int, owner: str, **more: Any) -> None:
+        doc = {k: v for k, v in first.items() if k not in added}
+        doc.update(
+            _id=case_id,
+            status=status,
+            inquiry_ids=[case_id],
+            created_at=datetime(2026, month, 1, tzinfo=UTC),
+            consultant={**first["consultant"], "id": owner},
+            **more,
+        )
+        await routing.cases.insert_one(doc)
+
+    await legacy("older", "assigned", 1, "ane-kjaer")
+    await legacy("newer", "in_progress", 2, "bjarne-holm", referrals=[{"id": "r-1"}])
+    # Closed at 01.30 on 1 April in Denmark: an April closure.
+    closed_at = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
+    await legacy("done", "closed", 3, "camilla-dahl", closed_at=closed_at)
+    await legacy(
+        "other",
+        "assigned",
+        1,
+        "ane-kjaer",
+        organisation_key="cvr:12345674",
+        overdue_reported_at=closed_at,
+    )
+    consultants = routing.db["consultants"]
+    await consultants.update_many({}, {"$unset": {"active": "", "open_case_ids": ""}})
+    await consultants.update_one({"_id": "camilla-dahl"}, {"$set": {"removed_at": closed_at}})
+    await routing.db["providers"].update_many({}, {"$unset": {"active": ""}})
+    for name in ("organisations", "migrations"):
+        await routing.db[name].delete_many({})
+
+    for hook in routing.app.state.runtime.on_startup:
+        await hook()
+
+    cases = {d["_id"]: d async for d in routing.cases.find({})}
+    assert {k: d["open_slot"] for k, d in cases.items()} == {
+        "newer": "cvr:35954716",
+        "older": "legacy:older",
+        "done": "closed:done",
+        "other": "cvr:12345674",
+    }
+    assert cases["newer"]["consultant_id"] == "bjarne-holm"
+    assert cases["newer"]["referral_ids"] == ["r-1"]
+    assert [cases[k]["overdue_watch"] for k in ("older", "newer", "done", "other")] == [
+        True,
+        False,
+        False,
+        False,  # already reported
+    ]
+    assert cases["done"]["closed_month"] == "2026-04"
+    assert cases["newer"]["closed_month"] is None
+    team, loads = await routing.use.ctx.team.load_with_loads()
+    assert team.get("camilla-dahl") is None  # she had left
+    assert loads == {"ane-kjaer": 2, "bjarne-holm": 1}
+    assert "mentorhuset" in await routing.use.ctx.providers.all()
+    organisations = routing.use.ctx.organisations
+    assert await organisations.latest_consultant("cvr:35954716") == "bjarne-holm"  # open case
+    assert await organisations.latest_consultant("cvr:12345674") == "ane-kjaer"
+    assert await routing.db["migrations"].count_documents({}) == 4
     case_id = await routing.use.routing.route_inquiry(routing.inquiry(9))
     assert case_id == "newer"  # the organisation's open case takes the new inquiry
+
+
+async def test_a_batch_is_placed_in_order_and_spread_by_the_loads_it_leaves(
+    routing: Any,
+) -> None:
+    """One poll's inquiries: each placement counts the cases opened before it in the batch
+    (read once), one organisation's inquiries land on its one case in order."""
+    use = routing.use
+    inquiries = [
+        routing.inquiry(n, organisation_key=f"email:rsv{n}@example.dk", needs=["rsv_registration"])
+        for n in range(1, 5)
+    ]
+    follow_up = routing.inquiry(
+        5, organisation_key="email:rsv1@example.dk", needs=["funding_and_support"]
+    )
+    case_ids = await use.routing.route_inquiries([*inquiries, follow_up])
+    owners = [(await routing.case(c))["consultant"]["id"] for c in case_ids[:4]]
+    # Ane and Bjarne both know RSV registration: the least loaded, then by id.
+    assert owners == ["ane-kjaer", "bjarne-holm", "ane-kjaer", "bjarne-holm"]
+    assert case_ids[4] == case_ids[0]
+    assert (await routing.case(case_ids[0]))["inquiry_ids"] == [
+        inquiries[0].inquiry_id,
+        follow_up.inquiry_id,
+    ]
+    _, loads = await use.ctx.team.load_with_loads()
+    assert loads == {"ane-kjaer": 2, "bjarne-holm": 2, "camilla-dahl": 0}
+    organisations = use.ctx.organisations
+    assert await organisations.latest_consultant("email:rsv2@example.dk") == "bjarne-holm"
+    # The whole batch redelivered: nothing new, the same answers.
+    assert await use.routing.route_inquiries([*inquiries, follow_up]) == case_ids
+    assert await routing.cases.count_documents({}) == 4
+    assert (await use.ctx.team.load_with_loads())[1] == loads
+
+
+async def test_loads_and_the_latest_consultant_follow_every_change_of_owner(
+    routing: Any,
+) -> None:
+    use = routing.use
+    organisations = use.ctx.organisations
+
+    async def open_case_ids() -> dict[str, set[str]]:
+        return {k: v for k, v in (await use.ctx.team.open_case_ids()).items() if v}
+
+    case_id = await use.routing.route_inquiry(routing.inquiry(1))
+    assert await open_case_ids() == {"ane-kjaer": {case_id}}
+    assert await organisations.latest_consultant("cvr:35954716") == "ane-kjaer"
+    await use.routing.reassign(case_id, "bjarne-holm", LEAD)
+    assert await open_case_ids() == {"bjarne-holm": {case_id}}
+    assert await organisations.latest_consultant("cvr:35954716") == "bjarne-holm"
+    await use.casework.close(case_id, LEAD, "Afklaret.")
+    assert await open_case_ids() == {}
+    assert await organisations.latest_consultant("cvr:35954716") == "bjarne-holm"
+    await use.casework.reopen(case_id, LEAD)
+    assert await open_case_ids() == {"bjarne-holm": {case_id}}
+    await use.team_admin.remove("bjarne-holm", "camilla-dahl", LEAD)
+    assert await open_case_ids() == {"camilla-dahl": {case_id}}
+    assert await organisations.latest_consultant("cvr:35954716") == "camilla-dahl"
+
+    # A crash between a case write and its bookkeeping: the startup (or periodic)
+    # reconciliation puts the loads right; only the differences are written.
+    loads = Loads(use.ctx)
+    assert await loads.reconcile() == 0
+    consultants = routing.db["consultants"]
+    await consultants.update_one({"_id": "camilla-dahl"}, {"$set": {"open_case_ids": []}})
+    await consultants.update_one({"_id": "ane-kjaer"}, {"$set": {"open_case_ids": ["gone"]}})
+    assert await loads.reconcile() == 2
+    assert await open_case_ids() == {"camilla-dahl": {case_id}}
+
+
+async def test_a_redelivered_inquiry_repairs_the_bookkeeping_of_its_open_case(
+    routing: Any,
+) -> None:
+    """The process died between the case write and the load/organisation writes: the
+    inquiry is redelivered, finds its case placed and applies them again."""
+    use = routing.use
+    inquiry = routing.inquiry(1)
+    case_id = await use.routing.route_inquiry(inquiry)
+    await routing.db["consultants"].update_many({}, {"$unset": {"open_case_ids": ""}})
+    await routing.db["organisations"].delete_many({})
+    assert await use.routing.route_inquiry(inquiry) == case_id
+    assert (await use.ctx.team.load_with_loads())[1]["ane-kjaer"] == 1
+    assert await use.ctx.organisations.latest_consultant("cvr:35954716") == "ane-kjaer"
+    assert len(await routing.events(case_id)) == 1  # nothing published again

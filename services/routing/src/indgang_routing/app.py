@@ -6,12 +6,15 @@ from fastapi import FastAPI
 
 from indgang_routing.adapters.cases import CaseRepository
 from indgang_routing.adapters.guide import GuideClient
+from indgang_routing.adapters.organisations import OrganisationStore
 from indgang_routing.adapters.team import ProviderStore, TeamStore
+from indgang_routing.adapters.upgrade import StoreUpgrade
 from indgang_routing.domain.providers import load_providers
 from indgang_routing.domain.team import Team
 from indgang_routing.handlers.cases import CaseRouting
 from indgang_routing.handlers.casework import Casework
 from indgang_routing.handlers.context import Context
+from indgang_routing.handlers.loads import Loads
 from indgang_routing.handlers.referrals import Referrals
 from indgang_routing.handlers.subscriptions import build_router
 from indgang_routing.handlers.team import TeamAdmin
@@ -32,28 +35,43 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     client = mongo.connect(settings.mongodb_uri)
     db = client[settings.mongodb_database]
     cases = CaseRepository(db)
-    relay = outbox_relay(settings, broker, [cases.collection])
+    relay = outbox_relay(settings, broker, [cases.outbox])
     ctx = Context(
         cases=cases,
         team=TeamStore(db, seed_team.team_lead_email),
         providers=ProviderStore(db),
-        relay=relay,
+        organisations=OrganisationStore(db),
         settings=settings,
     )
     routing = CaseRouting(ctx)
     referrals = Referrals(ctx)
     casework = Casework(ctx, GuideClient(settings.guide_url, settings.guide_timeout_seconds))
     team_admin = TeamAdmin(ctx, routing)
+    loads = Loads(ctx)
     broker.include_router(
         build_router(settings, routing, referrals, EventConsumer(broker, settings))
     )
+
+    async def upgrade_store() -> None:
+        await StoreUpgrade(db).run()
+
+    async def ensure_indexes() -> None:
+        await cases.ensure_indexes()
+        await ctx.team.ensure_indexes()
+        await ctx.providers.ensure_indexes()
 
     async def seed() -> None:
         await ctx.team.seed(seed_team, ctx.now())
         await ctx.providers.seed(seed_providers, ctx.now())
 
+    async def reconcile_loads() -> None:
+        await loads.reconcile()
+
     async def first_contact_overdue() -> None:
         await casework.overdue_job()
+
+    async def loads_reconciliation() -> None:
+        await loads.reconcile_job()
 
     runtime = Runtime(
         settings=settings,
@@ -61,8 +79,10 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         client=client,
         db=db,
         relay=relay,
-        on_startup=[cases.ensure_indexes, seed],
-        background=[first_contact_overdue],
+        # In this order: a legacy store is upgraded before the unique index is built,
+        # and loads are reconciled once the team exists.
+        on_startup=[upgrade_store, ensure_indexes, seed, reconcile_loads],
+        background=[first_contact_overdue, loads_reconciliation],
     )
     console = Console(ctx, routing, casework, referrals, team_admin)
     app = build_app(

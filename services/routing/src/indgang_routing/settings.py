@@ -29,6 +29,12 @@ class RoutingSettings(ServiceSettings):
     overdue_check_seconds: float = Field(
         default=300.0, gt=0, description="How often overdue first contacts are looked for."
     )
+    loads_reconcile_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the consultants' recorded open cases are checked against the "
+        "open cases (also at every start).",
+    )
     guide_url: str = Field(
         default="http://127.0.0.1:8004", description="The guide service, for recommendations."
     )

@@ -1,153 +1,142 @@
 """Cases in the store; each case document carries its own outbox.
 
-One open case per organisation is kept by the store itself: every case has an
-`open_slot` with a unique index. An open case's slot is its organisation_key; a
-closed case's is `closed:<case id>`. Opening a second case for an organisation,
-or reopening an old one while another is open, fails with a duplicate key,
-atomically, whichever instance tries it. (FerretDB v1 has no partial indexes,
-so the slot field stands in for one.)
+Every write that causes events goes through `OutboxCollection`, so the change
+and its events are one single-document write and the relay is woken. Changes
+are conditional (`expect`): an update that no longer matches (another instance
+or person got there first) changes nothing; one that would give an organisation
+a second open case raises DuplicateKeyError on every store.
 
-Every change is one conditional single-document update that also appends its
-events to the outbox, so a change is stored together with what it publishes,
-and a condition that no longer holds (another instance or person got there
-first) changes nothing.
+Besides the case itself a document holds top-level copies that make the hot
+paths equality lookups (`adapters/queries.py`), written in the same update as
+what they copy: `consultant_id` (of `consultant`), `referral_ids` (of
+`referrals`), `overdue_watch` (status assigned and not reported overdue) and
+`closed_month` (of `closed_at`, while closed). `consultant_id` and
+`referral_ids` are kept here, whatever the caller sets or pushes.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, OperationFailure
-from pymongo.results import UpdateResult
 
 from indgang_contracts.envelope import Record
+from indgang_routing.adapters import queries as q
 from indgang_routing.domain.lifecycle import OPEN_STATUSES
 from indgang_runtime import outbox
+from indgang_runtime.outbox import OutboxCollection
 
 CaseDoc = dict[str, Any]
-OPEN = [s.value for s in OPEN_STATUSES]
+OPEN = sorted(s.value for s in OPEN_STATUSES)
 # Kept in the document, never shown or returned by the API.
-INTERNAL_FIELDS = ("outbox", "outbox_pending", "outbox_lease_until", "applied_event_ids")
+INTERNAL_FIELDS = (
+    *outbox.INTERNAL_FIELDS,
+    "applied_event_ids",
+    "open_slot",
+    "consultant_id",
+    "referral_ids",
+    "overdue_watch",
+    "closed_month",
+)
+WITHOUT_OUTBOX = {"outbox": 0}
+# Lists show neither the timeline nor the notes.
+LISTED = {"outbox": 0, "timeline": 0, "notes": 0}
 
 
 def closed_slot(case_id: str) -> str:
     return f"closed:{case_id}"
 
 
-async def _update_one(
-    collection: AsyncCollection[CaseDoc],
-    query: Mapping[str, Any],
-    ops: Mapping[str, Any],
-    *,
-    upsert: bool = False,
-) -> UpdateResult:
-    """`update_one` that reports a unique-index violation as DuplicateKeyError on both stores
-    (FerretDB v1 answers an update that breaks a unique index with a generic InternalError)."""
-    try:
-        return await collection.update_one(dict(query), dict(ops), upsert=upsert)
-    except OperationFailure as exc:
-        if exc.code != 11000 and "UNIQUE constraint failed" not in str(exc):
-            raise
-        raise DuplicateKeyError(str(exc), 11000, exc.details) from exc
+def newest_first(cases: Sequence[CaseDoc], key: str = "created_at") -> list[CaseDoc]:
+    """Sorted in Python: the store sorts nothing on a hot path (FerretDB v1 would scan)."""
+    return sorted(cases, key=lambda c: (c[key], c["_id"]), reverse=True)
 
 
 class CaseRepository:
     def __init__(self, db: AsyncDatabase[CaseDoc]) -> None:
-        self.collection: AsyncCollection[CaseDoc] = db["cases"]
+        self.outbox = OutboxCollection(db[q.CASES])
+        self.collection: AsyncCollection[CaseDoc] = self.outbox.collection
 
     async def ensure_indexes(self) -> None:
-        await self._give_old_cases_a_slot()
+        """The indexes the hot paths need (README: "Indexes"); the relay adds `outbox_due`."""
         await self.collection.create_index("open_slot", unique=True)
-        await self.collection.create_index("organisation_key")
         await self.collection.create_index("inquiry_ids")
-        await self.collection.create_index("referrals.id")
-        await self.collection.create_index([("consultant.id", 1), ("status", 1)])
-        await self.collection.create_index([("status", 1), ("first_contact_due", 1)])
+        await self.collection.create_index("referral_ids")
+        await self.collection.create_index("organisation_key")
+        await self.collection.create_index("status")
+        await self.collection.create_index([("consultant_id", 1), ("status", 1)])
+        await self.collection.create_index([("consultant_id", 1), ("closed_month", 1)])
+        await self.collection.create_index("overdue_watch")
 
-    async def _give_old_cases_a_slot(self) -> None:
-        """Cases stored before one-open-case-per-organisation get their slot, newest first:
-        the newest open case of an organisation becomes its open case; an older open one
-        keeps its status but not the slot (`legacy:<id>`). Runs before the unique index
-        exists, so it checks for a holder itself."""
-        cursor = self.collection.find(
-            {"open_slot": {"$exists": False}}, {"status": 1, "organisation_key": 1}
-        ).sort("created_at", -1)
-        async for doc in cursor:
-            slot = closed_slot(doc["_id"])
-            if doc["status"] in OPEN:
-                taken = await self.collection.find_one(
-                    {"open_slot": doc["organisation_key"]}, {"_id": 1}
-                )
-                slot = f"legacy:{doc['_id']}" if taken else doc["organisation_key"]
-            await self.collection.update_one({"_id": doc["_id"]}, {"$set": {"open_slot": slot}})
-
-    # --- reading ----------------------------------------------------------------
+    # --- reading: one case -----------------------------------------------------------
 
     async def get(self, case_id: str) -> CaseDoc | None:
-        return await self.collection.find_one({"_id": case_id}, {"outbox": 0})
+        return await self.collection.find_one(q.CASE.filter(_id=case_id), WITHOUT_OUTBOX)
 
     async def with_inquiry(self, inquiry_id: str) -> CaseDoc | None:
-        return await self.collection.find_one({"inquiry_ids": inquiry_id}, {"outbox": 0})
+        query = q.CASE_OF_INQUIRY.filter(inquiry_ids=inquiry_id)
+        return await self.collection.find_one(query, WITHOUT_OUTBOX)
 
     async def open_case_of(self, organisation_key: str) -> CaseDoc | None:
-        return await self.collection.find_one({"open_slot": organisation_key}, {"outbox": 0})
+        query = q.OPEN_CASE_OF_ORGANISATION.filter(open_slot=organisation_key)
+        return await self.collection.find_one(query, WITHOUT_OUTBOX)
 
     async def with_referral(self, referral_id: str) -> CaseDoc | None:
-        return await self.collection.find_one({"referrals.id": referral_id}, {"outbox": 0})
+        query = q.CASE_OF_REFERRAL.filter(referral_ids=referral_id)
+        return await self.collection.find_one(query, WITHOUT_OUTBOX)
 
-    async def last_consultant_of(self, organisation_key: str) -> str | None:
-        cursor = (
-            self.collection.find({"organisation_key": organisation_key}, {"consultant.id": 1})
-            .sort("created_at", -1)
-            .limit(1)
-        )
-        async for doc in cursor:
-            return str(doc["consultant"]["id"])
-        return None
+    # --- reading: lists (bounded by current work; sorted by the caller) ---------------
 
-    async def open_loads(self) -> dict[str, int]:
-        """Open cases per consultant."""
-        pipeline: list[dict[str, Any]] = [
-            {"$match": {"status": {"$in": OPEN}}},
-            {"$group": {"_id": "$consultant.id", "n": {"$sum": 1}}},
-        ]
-        cursor = await self.collection.aggregate(pipeline)
-        return {str(row["_id"]): int(row["n"]) async for row in cursor}
-
-    async def find(
-        self, query: Mapping[str, Any], *, sort: Sequence[tuple[str, int]], limit: int = 200
+    async def _list(
+        self, query: Mapping[str, Any], projection: Mapping[str, Any] | None = None
     ) -> list[CaseDoc]:
-        projection = {"outbox": 0, "timeline": 0, "notes": 0}
-        cursor = self.collection.find(dict(query), projection).sort(list(sort)).limit(limit)
-        return [doc async for doc in cursor]
+        return await self.collection.find(dict(query), dict(projection or LISTED)).to_list()
 
-    async def overdue(self, today_iso: str, limit: int = 100) -> list[CaseDoc]:
-        """Assigned cases whose first-contact date has passed and that were not reported."""
-        query = {
-            "status": "assigned",
-            "first_contact_due": {"$lt": today_iso},
-            "overdue_reported_at": None,
-        }
-        return await self.find(query, sort=[("first_contact_due", 1)], limit=limit)
+    async def open_cases(
+        self, consultant_id: str | None = None, projection: Mapping[str, Any] | None = None
+    ) -> list[CaseDoc]:
+        """Every open case (of one consultant): one equality query per open status."""
+        queries = [
+            q.CASES_IN_STATUS.filter(status=status)
+            if consultant_id is None
+            else q.CONSULTANT_CASES_IN_STATUS.filter(consultant_id=consultant_id, status=status)
+            for status in OPEN
+        ]
+        found = await asyncio.gather(*(self._list(query, projection) for query in queries))
+        return [case for cases in found for case in cases]
 
-    # --- writing -----------------------------------------------------------------
+    async def closed_in(self, consultant_id: str, months: Sequence[str]) -> list[CaseDoc]:
+        """A consultant's cases closed in these months ("2026-11")."""
+        queries = [
+            q.CONSULTANT_CLOSED_IN_MONTH.filter(consultant_id=consultant_id, closed_month=month)
+            for month in months
+        ]
+        found = await asyncio.gather(*(self._list(query) for query in queries))
+        return [case for cases in found for case in cases]
+
+    async def of_organisation(self, organisation_key: str) -> list[CaseDoc]:
+        query = q.CASES_OF_ORGANISATION.filter(organisation_key=organisation_key)
+        return await self._list(query, WITHOUT_OUTBOX)
+
+    async def awaiting_first_contact(self) -> list[CaseDoc]:
+        """Cases the overdue job watches (assigned, not yet reported)."""
+        return await self._list(q.AWAITING_FIRST_CONTACT.filter(overdue_watch=True))
+
+    # --- writing -----------------------------------------------------------------------
 
     async def create(self, case: CaseDoc, events: Sequence[Record]) -> bool:
         """Store a new case with its events; False when it already exists (redelivery).
 
         Raises DuplicateKeyError when its organisation already has an open case.
         """
-        result = await _update_one(
-            self.collection,
-            {"_id": case["_id"]},
-            {"$setOnInsert": {**case, **outbox.new_outbox(events)}},
-            upsert=True,
-        )
-        return result.upserted_id is not None
+        fields = {k: v for k, v in case.items() if k != "_id"}
+        fields["consultant_id"] = case["consultant"]["id"]
+        fields["referral_ids"] = [r["id"] for r in case.get("referrals", [])]
+        return await self.outbox.create(case["_id"], fields, events)
 
     async def change(
         self,
@@ -167,12 +156,18 @@ class CaseRepository:
         `push` appends one value per field (or `{"$each": [...]}`); the events go to
         the outbox in the same write.
         """
-        ops: dict[str, Any] = outbox.append(events) if events else {"$push": {}}
-        ops["$push"].update(push or {})
-        if not ops["$push"]:
-            del ops["$push"]
+        fields = {**(set_ or {}), "updated_at": now}
+        if "consultant" in fields:
+            fields["consultant_id"] = fields["consultant"]["id"]
+        appended = dict(push or {})
+        if "referrals" in appended:
+            referral = appended["referrals"]
+            added = referral.get("$each", [referral])
+            appended["referral_ids"] = {"$each": [r["id"] for r in added]}
+        ops: dict[str, Any] = {"$set": fields}
+        if appended:
+            ops["$push"] = appended
         if add_to_set:
             ops["$addToSet"] = dict(add_to_set)
-        ops["$set"] = {**(set_ or {}), "updated_at": now}
-        result = await _update_one(self.collection, {"_id": case_id, **expect}, ops)
+        result = await self.outbox.update({**q.CASE.filter(_id=case_id), **expect}, ops, events)
         return result.matched_count == 1

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import holidays
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+
+
+def local_day(moment: datetime) -> date:
+    """The date in Denmark (deadlines, absences and months are Danish dates)."""
+    return moment.astimezone(COPENHAGEN).date()
 
 
 def add_working_days(start: date, days: int) -> date:
@@ -17,3 +25,14 @@ def add_working_days(start: date, days: int) -> date:
         if current.weekday() < 5 and current not in danish:
             remaining -= 1
     return current
+
+
+def month_of(day: date) -> str:
+    """The month a day falls in, as stored on closed cases ("2026-11")."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def this_and_last_month(today: date) -> tuple[str, str]:
+    """The months whose closed cases count as recently closed."""
+    last = today.replace(day=1) - timedelta(days=1)
+    return month_of(today), month_of(last)

@@ -12,6 +12,7 @@ can be closed with an outcome; a closed case can be reopened, back to
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 from indgang_contracts.events import CaseStatus
@@ -66,6 +67,18 @@ def next_status(
     if status is not CaseStatus.WAITING:
         raise InvalidTransition("Sagen afventer ikke, så den kan ikke genoptages.")
     return CaseStatus.IN_PROGRESS
+
+
+def first_contact_late(status: CaseStatus, first_contact_due: date, today: date) -> bool:
+    """First contact not made and its date passed (the overdue reminder's rule)."""
+    return status is CaseStatus.ASSIGNED and first_contact_due < today
+
+
+def watched_for_overdue(status: CaseStatus, overdue_reported: bool) -> bool:
+    """Whether the overdue-first-contact job must look at a case: it awaits first contact
+    and was not reported yet. Stored on the case (`overdue_watch`) in every write that
+    changes either, so the job reads a set bounded by current work by equality."""
+    return status is CaseStatus.ASSIGNED and not overdue_reported
 
 
 def require_outcome(outcome: str | None) -> str:

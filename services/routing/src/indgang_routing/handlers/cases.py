@@ -1,5 +1,5 @@
-"""Routing's core use cases: place an inquiry on its organisation's one open case (or open
-one and assign its consultant), and move cases between consultants.
+"""Routing's core use cases: place inquiries on their organisation's one open case (or
+open one and assign its consultant), and move cases between consultants.
 
 Concurrency (two or more instances in one consumer group; a rebalance can let
 two of them handle the same organisation, even the same inquiry, at once):
@@ -12,16 +12,24 @@ two of them handle the same organisation, even the same inquiry, at once):
   index refuses a second; the instance that loses the race attaches its
   inquiry to the winner's case instead;
 - a case always has exactly one consultant: it is created with one, and every
-  reassignment replaces it in one conditional update (`consultant.id` = the
+  reassignment replaces it in one conditional update (`consultant_id` = the
   owner the decision was made for).
 
 Every loop below retries only after another writer changed something, so it
 ends; the attempt limit only guards against a bug.
+
+A batch of inquiries (what one poll returned) is placed one by one, in order,
+so one organisation's inquiries keep theirs and each placement sees the loads
+the earlier ones left; the team and the loads are read once per batch, and the
+bookkeeping (loads, each organisation's latest consultant) is written once at
+the end. Placing them concurrently across organisations was not done: every
+concurrent placement would see the same loads and pick the same consultant.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -46,7 +54,7 @@ from indgang_routing.domain.policy import (
     plan_reassignment,
 )
 from indgang_routing.domain.team import Team
-from indgang_routing.handlers.context import Context, event_id
+from indgang_routing.handlers.context import Bookkeeping, Context, event_id
 
 log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 20
@@ -76,6 +84,22 @@ def routing_info(
     }
 
 
+@dataclass
+class _Batch:
+    """The team and its loads, read when the batch first opens a case, then counted on."""
+
+    team: Team | None = None
+    loads: dict[str, int] = field(default_factory=dict)
+
+    async def roster(self, ctx: Context) -> tuple[Team, dict[str, int]]:
+        if self.team is None:
+            self.team, self.loads = await ctx.team.load_with_loads()
+        return self.team, self.loads
+
+    def opened_for(self, consultant_id: str) -> None:
+        self.loads[consultant_id] = self.loads.get(consultant_id, 0) + 1
+
+
 class CaseRouting:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -84,15 +108,32 @@ class CaseRouting:
     # --- inquiries ---------------------------------------------------------------
 
     async def route_inquiry(self, inquiry: InquiryReceived) -> str:
-        """Place the inquiry on its organisation's open case, or open and assign one.
+        """Place the inquiry on its organisation's open case, or open and assign one."""
+        (case_id,) = await self.route_inquiries([inquiry])
+        return case_id
+
+    async def route_inquiries(self, inquiries: Sequence[InquiryReceived]) -> list[str]:
+        """Place each inquiry, in order; returns their case ids.
 
         A redelivered inquiry (or the same inquiry handled twice during a rebalance)
-        finds its case and changes nothing.
+        finds its case and changes nothing on it; the bookkeeping of that case is
+        applied again, in case the first attempt stopped between the two writes.
         """
+        books = Bookkeeping()
+        batch = _Batch()
+        placed = [await self._place(inquiry, books, batch) for inquiry in inquiries]
+        await self.ctx.settle(books)
+        return placed
+
+    async def _place(self, inquiry: InquiryReceived, books: Bookkeeping, batch: _Batch) -> str:
         for _ in range(MAX_ATTEMPTS):
             placed = await self.cases.with_inquiry(inquiry.inquiry_id)
             if placed is not None:
                 log.info("inquiry_already_routed", case_id=placed["_id"])
+                if placed["status"] in OPEN:
+                    books.owned(
+                        placed["_id"], placed["organisation_key"], placed["consultant"]["id"]
+                    )
                 return str(placed["_id"])
             open_case = await self.cases.open_case_of(inquiry.organisation_key)
             if open_case is not None:
@@ -100,7 +141,7 @@ class CaseRouting:
                     return str(open_case["_id"])
                 continue  # closed meanwhile, or a twin attached the inquiry: look again
             try:
-                return await self._open(inquiry)
+                return await self._open(inquiry, books, batch)
             except DuplicateKeyError:
                 continue  # another instance opened the organisation's case first
         raise Conflict(f"inquiry {inquiry.inquiry_id} could not be placed on a case")
@@ -125,29 +166,28 @@ class CaseRouting:
             events=[record],
         )
         if attached:
-            self.ctx.relay.kick(event.case_id)  # publish this case by _id, no scan
             log.info("inquiry_attached", case_id=case["_id"], consultant=case["consultant"]["id"])
         return attached
 
     async def _previous_consultant(self, inquiry: InquiryReceived) -> str | None:
-        previous = await self.cases.last_consultant_of(inquiry.organisation_key)
+        previous = await self.ctx.organisations.latest_consultant(inquiry.organisation_key)
         if previous is None and inquiry.follow_up_of:
             earlier = await self.cases.with_inquiry(inquiry.follow_up_of)
             previous = earlier["consultant"]["id"] if earlier else None
         return previous
 
-    async def _open(self, inquiry: InquiryReceived) -> str:
+    async def _open(self, inquiry: InquiryReceived, books: Bookkeeping, batch: _Batch) -> str:
         """Open the organisation's case; DuplicateKeyError if it got one meanwhile."""
         case_id = case_id_for(inquiry.inquiry_id)
         now = self.ctx.now()
         today = self.ctx.local_day(now)
-        team = await self.ctx.team.load()
+        team, loads = await batch.roster(self.ctx)
         previous = await self._previous_consultant(inquiry)
-        loads = await self.cases.open_loads()
         assignment = assign_consultant(team, inquiry.needs, loads, today, previous)
         due = add_working_days(today, self.ctx.settings.first_contact_working_days)
         event = case_routed(inquiry, case_id, assignment, due, now)
         record = self.ctx.record(event)
+        consultant_id = assignment.consultant.id
         case: CaseDoc = {
             "_id": case_id,
             "open_slot": inquiry.organisation_key,
@@ -168,8 +208,10 @@ class CaseRouting:
             "first_contact_due": due.isoformat(),
             "first_contact": None,
             "overdue_reported_at": None,
+            "overdue_watch": True,
             "outcome": None,
             "closed_at": None,
+            "closed_month": None,
             "referrals": [],
             "notes": [],
             "applied_event_ids": [],
@@ -178,11 +220,12 @@ class CaseRouting:
             "updated_at": now,
         }
         if await self.cases.create(case, [record]):
-            self.ctx.relay.kick(event.case_id)  # publish this case by _id, no scan
+            batch.opened_for(consultant_id)
+            books.owned(case_id, inquiry.organisation_key, consultant_id)
             log.info(
                 "case_routed",
                 case_id=case_id,
-                consultant=assignment.consultant.id,
+                consultant=consultant_id,
                 reason=assignment.reason.value,
             )
         return case_id
@@ -190,7 +233,12 @@ class CaseRouting:
     # --- reassignment ------------------------------------------------------------
 
     async def _move(
-        self, case: CaseDoc, assignment: Assignment, actor: Actor, previous_name: str
+        self,
+        case: CaseDoc,
+        assignment: Assignment,
+        actor: Actor,
+        previous_name: str,
+        books: Bookkeeping,
     ) -> bool:
         """Give `case` to the assignment's consultant if its owner is still the same."""
         now = self.ctx.now()
@@ -199,7 +247,7 @@ class CaseRouting:
         previous_id = case["consultant"]["id"]
         moved = await self.cases.change(
             case["_id"],
-            expect={"consultant.id": previous_id, "status": {"$in": OPEN}},
+            expect={"consultant_id": previous_id, "status": {"$in": OPEN}},
             now=now,
             set_={
                 "consultant": event.consultant.model_dump(mode="json"),
@@ -211,7 +259,9 @@ class CaseRouting:
             events=[record],
         )
         if moved:
-            self.ctx.relay.kick(event.case_id)  # publish this case by _id, no scan
+            books.moved(
+                case["_id"], case["organisation_key"], previous_id, assignment.consultant.id
+            )
             log.info(
                 "case_reassigned",
                 case_id=case["_id"],
@@ -228,7 +278,9 @@ class CaseRouting:
                 raise Conflict("Sagen er lukket. Genåbn den, før den flyttes.")
             team = await self.ctx.team.load()
             assignment = manual_assignment(team, consultant_id, case["consultant"]["id"])
-            if await self._move(case, assignment, actor, case["consultant"]["name"]):
+            books = Bookkeeping()
+            if await self._move(case, assignment, actor, case["consultant"]["name"], books):
+                await self.ctx.settle(books)
                 return assignment
         raise Conflict("Sagen blev ændret samtidig. Prøv igen.")
 
@@ -237,12 +289,11 @@ class CaseRouting:
     ) -> int:
         """Move all open cases of `from_id` (who may have left) to `to_id`, or spread them
         by the policy when `to_id` is None. Returns how many moved."""
-        team = team_after or await self.ctx.team.load()
+        team, loads = await self.ctx.team.load_with_loads()
+        team = team_after or team
         if team.get(from_id) is not None:
             team = team.without(from_id)
-        open_cases = await self.cases.find(
-            {"consultant.id": from_id, "status": {"$in": OPEN}}, sort=[("_id", 1)], limit=10_000
-        )
+        open_cases = sorted(await self.cases.open_cases(from_id), key=lambda c: c["_id"])
         if not open_cases:
             return 0
         previous_name = open_cases[0]["consultant"]["name"]
@@ -250,7 +301,6 @@ class CaseRouting:
             target = team.require(to_id)
             plan = [(c["_id"], manual_assignment(team, target.id, from_id)) for c in open_cases]
         else:
-            loads = await self.cases.open_loads()
             needs: Sequence[tuple[str, list[Need]]] = [
                 (c["_id"], [Need(n) for n in c["needs"]]) for c in open_cases
             ]
@@ -258,8 +308,10 @@ class CaseRouting:
                 team, needs, loads, self.ctx.local_day(self.ctx.now()), previous_name
             )
         by_id = {c["_id"]: c for c in open_cases}
+        books = Bookkeeping()
         moved = 0
         for case_id, assignment in plan:
-            moved += await self._move(by_id[case_id], assignment, actor, previous_name)
+            moved += await self._move(by_id[case_id], assignment, actor, previous_name, books)
+        await self.ctx.settle(books)
         log.info("cases_reassigned", previous=from_id, moved=moved, of=len(plan))
         return moved

@@ -23,6 +23,7 @@ from indgang_routing.adapters.cases import closed_slot
 from indgang_routing.adapters.guide import GuideClient
 from indgang_routing.domain import timeline
 from indgang_routing.domain.actors import Actor
+from indgang_routing.domain.calendar import month_of
 from indgang_routing.domain.case import (
     case_reassigned,
     first_contact_overdue,
@@ -30,10 +31,16 @@ from indgang_routing.domain.case import (
     status_changed,
 )
 from indgang_routing.domain.errors import Conflict, InvalidInput
-from indgang_routing.domain.lifecycle import CaseAction, next_status, require_outcome
+from indgang_routing.domain.lifecycle import (
+    CaseAction,
+    first_contact_late,
+    next_status,
+    require_outcome,
+    watched_for_overdue,
+)
 from indgang_routing.domain.policy import owner_after_reopen
 from indgang_routing.handlers.cases import routing_info
-from indgang_routing.handlers.context import COPENHAGEN, Context, event_id
+from indgang_routing.handlers.context import COPENHAGEN, Bookkeeping, Context, event_id
 from indgang_runtime.service import repeat
 
 log = structlog.get_logger(__name__)
@@ -68,19 +75,30 @@ class Casework:
             record = self.ctx.record(event)
             events: list[Record] = [record]
             entries = [timeline.status_changed(event, event_id(record))]
-            fields: dict[str, Any] = {"status": new.value}
+            reported = bool(case.get("overdue_reported_at"))
+            fields: dict[str, Any] = {
+                "status": new.value,
+                "overdue_watch": watched_for_overdue(new, reported),
+            }
             if first_contact is not None:
                 channel, at = first_contact
                 fields["first_contact"] = {"channel": channel.value, "at": at, "by": actor.id}
             if action is CaseAction.CLOSE:
-                fields.update(open_slot=closed_slot(case_id), outcome=outcome, closed_at=now)
+                fields.update(
+                    open_slot=closed_slot(case_id),
+                    outcome=outcome,
+                    closed_at=now,
+                    closed_month=month_of(self.ctx.local_day(now)),
+                )
             if action is CaseAction.REOPEN:
-                fields.update(open_slot=case["organisation_key"], closed_at=None)
+                fields.update(open_slot=case["organisation_key"], closed_at=None, closed_month=None)
                 await self._new_owner_if_gone(case, now, actor, fields, events, entries)
+            owner = case["consultant"]["id"]
             try:
                 changed = await self.cases.change(
                     case_id,
-                    expect={"status": current.value},
+                    # The owner too: the load to change below is that consultant's.
+                    expect={"status": current.value, "consultant_id": owner},
                     now=now,
                     set_=fields,
                     push={"timeline": {"$each": entries}},
@@ -94,7 +112,13 @@ class Casework:
                     "kun én åben sag ad gangen; brug den åbne sag."
                 ) from None
             if changed:
-                self.ctx.relay.kick(event.case_id)  # publish this case by _id, no scan
+                books = Bookkeeping()
+                if action is CaseAction.CLOSE:
+                    books.closed(case_id, owner)
+                elif action is CaseAction.REOPEN:
+                    new_owner = fields["consultant"]["id"] if "consultant" in fields else owner
+                    books.owned(case_id, case["organisation_key"], new_owner)
+                await self.ctx.settle(books)
                 log.info("case_status_changed", case_id=case_id, status=new.value)
                 return new
         raise Conflict("Sagen blev ændret samtidig. Prøv igen.")
@@ -109,8 +133,7 @@ class Casework:
         entries: list[dict[str, Any]],
     ) -> None:
         """A case reopened after its consultant left the team gets a new one by the policy."""
-        team = await self.ctx.team.load()
-        loads = await self.cases.open_loads()
+        team, loads = await self.ctx.team.load_with_loads()
         needs = [Need(n) for n in case["needs"]]
         assignment = owner_after_reopen(
             team, case["consultant"]["id"], needs, loads, self.ctx.local_day(now)
@@ -198,18 +221,24 @@ class Casework:
             push={"timeline": timeline.guide_shared(event, event_id(record), actor.id)},
             events=[record],
         )
-        self.ctx.relay.kick(event.case_id)  # publish this case by _id, no scan
         log.info("guide_entries_shared", case_id=case_id, entries=len(entries))
         return len(entries)
 
     # --- overdue first contact ---------------------------------------------------
 
     async def report_overdue(self) -> int:
-        """Publish first-contact-overdue once per overdue case; returns how many now."""
+        """Publish first-contact-overdue once per overdue case; returns how many now.
+
+        Reads only the cases awaiting first contact (`overdue_watch`, by equality) and
+        compares the dates here."""
         now = self.ctx.now()
-        today = self.ctx.local_day(now).isoformat()
+        today = self.ctx.local_day(now)
         reported = 0
-        for case in await self.cases.overdue(today):
+        for case in await self.cases.awaiting_first_contact():
+            due = date.fromisoformat(case["first_contact_due"])
+            late = first_contact_late(CaseStatus(case["status"]), due, today)
+            if not late or case.get("overdue_reported_at"):
+                continue
             event = first_contact_overdue(case, self.ctx.team.team_lead_email, now)
             record = self.ctx.record(event)
             # The flag is set in the same write that appends the event: exactly once,
@@ -217,17 +246,16 @@ class Casework:
             reported += await self.cases.change(
                 case["_id"],
                 expect={
-                    "status": "assigned",
-                    "overdue_reported_at": None,
+                    "status": CaseStatus.ASSIGNED.value,
+                    "overdue_watch": True,
                     "first_contact_due": case["first_contact_due"],
                 },
                 now=now,
-                set_={"overdue_reported_at": now},
+                set_={"overdue_reported_at": now, "overdue_watch": False},
                 push={"timeline": timeline.overdue(event, event_id(record))},
                 events=[record],
             )
         if reported:
-            self.ctx.relay.kick(event.case_id)  # publish this case by _id, no scan
             log.info("first_contact_overdue", cases=reported)
         return reported
 

@@ -1,21 +1,24 @@
-"""What every routing use case needs: the stores, the outbox relay, the clock."""
+"""What every routing use case needs: the stores, the clock, and the bookkeeping that
+follows a case write."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from indgang_contracts.envelope import Record, encode
 from indgang_contracts.events import Event
 from indgang_routing.adapters.cases import CaseDoc, CaseRepository
-from indgang_routing.adapters.team import ProviderStore, TeamStore
+from indgang_routing.adapters.organisations import OrganisationStore, Owner
+from indgang_routing.adapters.team import LoadChange, ProviderStore, TeamStore
+from indgang_routing.domain import calendar
+from indgang_routing.domain.calendar import COPENHAGEN
 from indgang_routing.domain.errors import CaseNotFound
 from indgang_routing.settings import RoutingSettings
-from indgang_runtime.outbox import OutboxRelay
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+__all__ = ["COPENHAGEN", "Bookkeeping", "Context", "event_id"]
 
 
 def utc_now() -> datetime:
@@ -23,11 +26,40 @@ def utc_now() -> datetime:
 
 
 @dataclass
+class Bookkeeping:
+    """What follows from case writes outside the case documents: each consultant's open
+    cases (their load) and each organisation's latest consultant.
+
+    Collected while cases are written, applied afterwards in one round trip per
+    collection (`Context.settle`). Every change is idempotent (set operations,
+    "latest = X"), so applying it again after a redelivery or a retry is harmless.
+    """
+
+    loads: list[LoadChange] = field(default_factory=list)
+    owners: dict[str, Owner] = field(default_factory=dict)
+
+    def owned(self, case_id: str, organisation_key: str, consultant_id: str) -> None:
+        """An open case has (or got) this consultant."""
+        self.loads.append(LoadChange(consultant_id, case_id, opened=True))
+        self.owners[organisation_key] = Owner(consultant_id, case_id)
+
+    def moved(self, case_id: str, organisation_key: str, from_id: str, to_id: str) -> None:
+        self.loads.append(LoadChange(from_id, case_id, opened=False))
+        self.owned(case_id, organisation_key, to_id)
+
+    def closed(self, case_id: str, consultant_id: str) -> None:
+        self.loads.append(LoadChange(consultant_id, case_id, opened=False))
+
+    def __bool__(self) -> bool:
+        return bool(self.loads or self.owners)
+
+
+@dataclass
 class Context:
     cases: CaseRepository
     team: TeamStore
     providers: ProviderStore
-    relay: OutboxRelay
+    organisations: OrganisationStore
     settings: RoutingSettings
     clock: Callable[[], datetime] = field(default=utc_now)
 
@@ -37,7 +69,7 @@ class Context:
     @staticmethod
     def local_day(moment: datetime) -> date:
         """The date in Denmark (deadlines and absences are Danish dates)."""
-        return moment.astimezone(COPENHAGEN).date()
+        return calendar.local_day(moment)
 
     def record(self, event: Event) -> Record:
         return encode(event, source=self.settings.event_source)
@@ -47,6 +79,14 @@ class Context:
         if case is None:
             raise CaseNotFound(f"Sagen {case_id} findes ikke.")
         return case
+
+    async def settle(self, books: Bookkeeping) -> None:
+        """Apply what the case writes imply (after them: the case is the truth)."""
+        if books:
+            await asyncio.gather(
+                self.team.change_loads(books.loads),
+                self.organisations.record(books.owners, self.now()),
+            )
 
 
 def event_id(record: Record) -> str:

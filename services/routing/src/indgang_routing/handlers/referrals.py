@@ -89,7 +89,6 @@ class Referrals:
         )
         if not made:
             raise Conflict("Sagen blev lukket samtidig. Genåbn den for at henvise.")
-        self.ctx.relay.kick(event.case_id)  # publish this case by _id, no scan
         log.info("referral_made", case_id=case_id, referral_id=referral_id)
         return referral_id
 
@@ -184,8 +183,6 @@ class Referrals:
                 events=events,
             )
             if applied:
-                if events:
-                    self.ctx.relay.kick(case["_id"])  # publish this case by _id, no scan
                 log.info(
                     "referral_answered", referral_id=update.referral_id, status=update.status.value
                 )

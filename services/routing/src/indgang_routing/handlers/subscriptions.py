@@ -30,11 +30,15 @@ def build_router(
         settings.topic(topic_for(InquiryReceived)),
         title="routing/on_inquiry_received",
         description="Puts the inquiry on its organisation's open case, or opens a case and "
-        "assigns its one consultant.",
-        **subscriber_options(settings),
+        "assigns its one consultant. Takes what one poll returned, in order.",
+        **subscriber_options(settings, batch=True),
     )
     async def on_inquiry_received(message: KafkaMessage) -> None:
-        await consumer.handle(message, InquiryReceived, lambda e: routing.route_inquiry(e.data))
+        await consumer.handle_batch(
+            message,
+            InquiryReceived,
+            lambda envelopes: routing.route_inquiries([e.data for e in envelopes]),
+        )
 
     @router.subscriber(
         settings.topic(topic_for(ReferralUpdated)),

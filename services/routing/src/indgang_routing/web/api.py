@@ -21,7 +21,7 @@ from indgang_contracts.events import (
     ReferralStatus,
     ReferralTarget,
 )
-from indgang_routing.adapters.cases import INTERNAL_FIELDS, CaseDoc
+from indgang_routing.adapters.cases import INTERNAL_FIELDS, WITHOUT_OUTBOX, CaseDoc, newest_first
 from indgang_routing.domain.errors import RoutingError
 from indgang_routing.domain.referrals import ReferralRequest
 from indgang_routing.handlers.context import Context
@@ -77,7 +77,7 @@ class AnswerOut(BaseModel):
 def public(case: CaseDoc) -> dict[str, Any]:
     case = dict(case)
     case["id"] = case.pop("_id")
-    for key in (*INTERNAL_FIELDS, "open_slot"):
+    for key in INTERNAL_FIELDS:
         case.pop(key, None)
     return case
 
@@ -103,8 +103,10 @@ def api_router(ctx: Context, referrals: Referrals, keys: DepartmentKeys) -> APIR
     @router.get(
         "/cases",
         tags=["cases"],
-        summary="Cases, optionally of one inquiry or organisation (staff: consultants see "
-        "their own)",
+        summary="Cases of one inquiry or organisation; without either, the open cases "
+        "(staff: consultants see their own)",
+        description="Newest first. Without a filter only open cases are listed: closed "
+        "cases are history, found through their inquiry or organisation.",
     )
     async def list_cases(
         inquiry_id: str | None = None,
@@ -113,19 +115,22 @@ def api_router(ctx: Context, referrals: Referrals, keys: DepartmentKeys) -> APIR
         user: StaffUser = Depends(staff),
     ) -> list[dict[str, Any]]:
         actor = await actor_for(ctx.team, user)
-        query: dict[str, Any] = {}
+        mine = None if actor.team_lead else actor.consultant_id or ""
+        cases: list[CaseDoc]
         if inquiry_id:
-            query["inquiry_ids"] = inquiry_id
-        if organisation_key:
-            query["organisation_key"] = organisation_key
-        if not actor.team_lead:
-            query["consultant.id"] = actor.consultant_id or ""
-        cursor = (
-            ctx.cases.collection.find(query, {"outbox": 0})
-            .sort("created_at", -1)
-            .limit(max(1, min(limit, 200)))
-        )
-        return [public(doc) async for doc in cursor]
+            found = await ctx.cases.with_inquiry(inquiry_id)
+            cases = [found] if found else []
+        elif organisation_key:
+            cases = await ctx.cases.of_organisation(organisation_key)
+        else:
+            cases = await ctx.cases.open_cases(mine, projection=WITHOUT_OUTBOX)
+        shown = [
+            case
+            for case in cases
+            if (not organisation_key or case["organisation_key"] == organisation_key)
+            and (mine is None or case["consultant"]["id"] == mine)
+        ]
+        return [public(case) for case in newest_first(shown)[: max(1, min(limit, 200))]]
 
     @router.post(
         "/cases/{case_id}/referrals",

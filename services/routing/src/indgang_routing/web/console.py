@@ -25,10 +25,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indgang_contracts.events import ContactChannel, Department, Need
-from indgang_routing.adapters.cases import OPEN, CaseDoc
+from indgang_routing.adapters.cases import OPEN, CaseDoc, newest_first
 from indgang_routing.domain import labels
 from indgang_routing.domain.actors import Actor
-from indgang_routing.domain.calendar import add_working_days
+from indgang_routing.domain.calendar import add_working_days, this_and_last_month
 from indgang_routing.domain.errors import CaseNotFound, NotAllowed, NotFound, RoutingError
 from indgang_routing.handlers.cases import CaseRouting
 from indgang_routing.handlers.casework import Casework
@@ -43,6 +43,7 @@ from indgang_runtime.pages import Translations, mount_assets, page_templates
 
 _HERE = Path(__file__).resolve().parents[1]
 REFERRAL_DAYS = 10  # default answer deadline, in working days
+RECENTLY_CLOSED = 10  # closed this month or last, newest first
 
 
 def _date(value: date | datetime | str | None) -> str:
@@ -203,15 +204,9 @@ def _router(
         mine: list[CaseDoc] = []
         closed: list[CaseDoc] = []
         if actor.consultant_id:
-            mine = await ctx.cases.find(
-                {"consultant.id": actor.consultant_id, "status": {"$in": OPEN}},
-                sort=[("created_at", -1)],
-            )
-            closed = await ctx.cases.find(
-                {"consultant.id": actor.consultant_id, "status": "closed"},
-                sort=[("closed_at", -1)],
-                limit=10,
-            )
+            mine = await ctx.cases.open_cases(actor.consultant_id)
+            recent = await ctx.cases.closed_in(actor.consultant_id, this_and_last_month(today))
+            closed = newest_first(recent, "closed_at")[:RECENTLY_CLOSED]
         return render(
             request,
             "console/my_cases.html",
@@ -390,10 +385,9 @@ def _router(
 
     lead = APIRouter(prefix="/teamleder", dependencies=[Depends(team_lead)])
 
-    async def open_cases(query: dict[str, Any] | None = None) -> list[CaseDoc]:
-        return await ctx.cases.find(
-            {"status": {"$in": OPEN}, **(query or {})}, sort=[("created_at", -1)], limit=2000
-        )
+    async def open_cases(consultant_id: str | None = None) -> list[CaseDoc]:
+        """Open cases, newest first (lists sort them by urgency)."""
+        return newest_first(await ctx.cases.open_cases(consultant_id or None))
 
     @lead.get("/sager")
     async def all_cases(
@@ -401,14 +395,13 @@ def _router(
     ) -> Response:
         actor, team = await who(user)
         today = ctx.local_day(ctx.now())
-        query = {"consultant.id": konsulent} if konsulent else {}
         return render(
             request,
             "console/all_cases.html",
             user,
             actor,
             nav="all",
-            cases=views.by_urgency(await open_cases(query), today),
+            cases=views.by_urgency(await open_cases(konsulent), today),
             team=team,
             chosen=konsulent,
         )
@@ -431,9 +424,6 @@ def _router(
         actor, team = await who(user)
         today = ctx.local_day(ctx.now())
         cases = await open_cases()
-        with_referrals = await ctx.cases.find(
-            {"referrals.0.id": {"$exists": True}}, sort=[("_id", 1)], limit=10_000
-        )
         return render(
             request,
             "console/team.html",
@@ -442,7 +432,7 @@ def _router(
             nav="team",
             team=team,
             workloads=views.workloads(team, cases, today),
-            totals=views.referral_totals(with_referrals),
+            totals=views.referral_totals(cases),  # of open cases: closed ones are history
             open_total=len(cases),
         )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from indgang_contracts.events import CaseStatus, ReferralStatus
 from indgang_routing.domain.errors import InvalidTransition
-from indgang_routing.domain.lifecycle import CaseAction, next_status
+from indgang_routing.domain.lifecycle import CaseAction, first_contact_late, next_status
 from indgang_routing.domain.team import Absence, Consultant, Team
 
 Case = Mapping[str, Any]
@@ -17,8 +17,8 @@ Case = Mapping[str, Any]
 
 def is_overdue(case: Case, today: date) -> bool:
     """First contact not made and its date passed (the overdue reminder's rule)."""
-    due: str = case["first_contact_due"]
-    return case["status"] == CaseStatus.ASSIGNED.value and due < today.isoformat()
+    due = date.fromisoformat(case["first_contact_due"])
+    return first_contact_late(CaseStatus(case["status"]), due, today)
 
 
 def urgency(case: Case, today: date) -> tuple[int, str, str]:

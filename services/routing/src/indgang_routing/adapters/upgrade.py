@@ -1,0 +1,162 @@
+"""Startup migrations of a store written by an earlier routing: each runs once.
+
+Each step is recorded in `migrations` (`_id` = its name) when it has run, so a
+restart costs one lookup per step instead of a scan of every case (finding
+documents that lack a field cannot use an index). Every step is idempotent:
+several instances starting at once may both run it.
+
+Steps, in order:
+- `cases-open-slot`: cases from before one-open-case-per-organisation get their
+  `open_slot` (before the unique index is built);
+- `cases-equality-fields`: the top-level fields the hot paths query by equality
+  (`consultant_id`, `referral_ids`, `overdue_watch`, `closed_month`);
+- `active-flags`: team members and providers get `active` (from `removed_at`);
+- `organisations-latest-consultant`: each organisation's latest consultant
+  (its open case's, else its newest case's), never over a newer write.
+
+The consultants' open cases (loads) need no step: they are reconciled from the
+open cases at every start (`handlers/loads.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from pymongo import UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from indgang_contracts.events import CaseStatus
+from indgang_routing.adapters import queries as q
+from indgang_routing.adapters.cases import OPEN, closed_slot
+from indgang_routing.adapters.organisations import OrganisationStore, Owner
+from indgang_routing.domain.calendar import local_day, month_of
+from indgang_routing.domain.lifecycle import watched_for_overdue
+
+log = structlog.get_logger(__name__)
+Doc = dict[str, Any]
+CHUNK = 500
+
+
+async def _in_chunks(collection: AsyncCollection[Doc], updates: Iterable[UpdateOne]) -> int:
+    pending: list[UpdateOne] = []
+    done = 0
+    for update in updates:
+        pending.append(update)
+        if len(pending) == CHUNK:
+            await collection.bulk_write(pending, ordered=False)
+            done, pending = done + len(pending), []
+    if pending:
+        await collection.bulk_write(pending, ordered=False)
+        done += len(pending)
+    return done
+
+
+async def give_old_cases_a_slot(cases: AsyncCollection[Doc]) -> int:
+    """The newest open case of an organisation becomes its open case; an older open one
+    keeps its status but not the slot (`legacy:<id>`). Runs before the unique index
+    exists, so it checks for a holder itself."""
+    cursor = cases.find(
+        {"open_slot": {"$exists": False}}, {"status": 1, "organisation_key": 1, "created_at": 1}
+    )
+    docs = sorted(await cursor.to_list(), key=lambda d: d["created_at"], reverse=True)
+    for doc in docs:
+        slot = closed_slot(doc["_id"])
+        if doc["status"] in OPEN:
+            taken = await cases.find_one(
+                q.OPEN_CASE_OF_ORGANISATION.filter(open_slot=doc["organisation_key"]), {"_id": 1}
+            )
+            slot = f"legacy:{doc['_id']}" if taken else doc["organisation_key"]
+        await cases.update_one({"_id": doc["_id"]}, {"$set": {"open_slot": slot}})
+    return len(docs)
+
+
+def _equality_fields(case: Doc) -> Doc:
+    closed_at = case.get("closed_at")
+    month = None
+    if case["status"] == CaseStatus.CLOSED.value and isinstance(closed_at, datetime):
+        month = month_of(local_day(closed_at))
+    return {
+        "consultant_id": case["consultant"]["id"],
+        "referral_ids": [r["id"] for r in case.get("referrals") or []],
+        "overdue_watch": watched_for_overdue(
+            CaseStatus(case["status"]), bool(case.get("overdue_reported_at"))
+        ),
+        "closed_month": month,
+    }
+
+
+async def add_equality_fields(cases: AsyncCollection[Doc]) -> int:
+    projection = {
+        "consultant": 1,
+        "referrals": 1,
+        "status": 1,
+        "overdue_reported_at": 1,
+        "closed_at": 1,
+    }
+    docs = await cases.find({"overdue_watch": {"$exists": False}}, projection).to_list()
+    return await _in_chunks(
+        cases, (UpdateOne({"_id": d["_id"]}, {"$set": _equality_fields(d)}) for d in docs)
+    )
+
+
+async def add_active_flags(collection: AsyncCollection[Doc]) -> int:
+    docs = await collection.find({"active": {"$exists": False}}, {"removed_at": 1}).to_list()
+    return await _in_chunks(
+        collection,
+        (
+            UpdateOne({"_id": d["_id"]}, {"$set": {"active": d.get("removed_at") is None}})
+            for d in docs
+        ),
+    )
+
+
+async def record_latest_consultants(
+    cases: AsyncCollection[Doc], organisations: OrganisationStore
+) -> int:
+    latest: dict[str, tuple[tuple[bool, datetime], Owner]] = {}
+    projection = {"organisation_key": 1, "consultant": 1, "status": 1, "created_at": 1}
+    async for case in cases.find({}, projection):
+        rank = (case["status"] in OPEN, case["created_at"])
+        key = case["organisation_key"]
+        if key not in latest or rank > latest[key][0]:
+            latest[key] = (rank, Owner(case["consultant"]["id"], case["_id"]))
+    owners = {key: owner for key, (_, owner) in latest.items()}
+    await organisations.record_if_missing(owners, datetime.now(UTC))
+    return len(owners)
+
+
+class StoreUpgrade:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.db = db
+        self.done: AsyncCollection[Doc] = db[q.MIGRATIONS]
+
+    async def once(self, name: str, step: Callable[[], Awaitable[int]]) -> None:
+        if await self.done.find_one(q.MIGRATION.filter(_id=name)) is not None:
+            return
+        changed = await step()
+        await self.done.update_one(
+            q.MIGRATION.filter(_id=name),
+            {"$setOnInsert": {"at": datetime.now(UTC), "documents": changed}},
+            upsert=True,
+        )
+        log.info("store_migrated", step=name, documents=changed)
+
+    async def run(self) -> None:
+        cases = self.db[q.CASES]
+
+        async def active_flags() -> int:
+            return await add_active_flags(self.db[q.CONSULTANTS]) + await add_active_flags(
+                self.db[q.PROVIDERS]
+            )
+
+        await self.once("cases-open-slot", lambda: give_old_cases_a_slot(cases))
+        await self.once("cases-equality-fields", lambda: add_equality_fields(cases))
+        await self.once("active-flags", active_flags)
+        await self.once(
+            "organisations-latest-consultant",
+            lambda: record_latest_consultants(cases, OrganisationStore(self.db)),
+        )
