@@ -16,10 +16,12 @@ every step, read back from the store:
   case, or, with none open, the one it named when its last case was closed
   (nothing but an open case can get a new owner).
 
-Settings: 12 examples of up to 25 steps (deadline off: each step is several
-store round trips, and each example builds a database with its indexes; on the
-PostgreSQL-backed store 30 x 30 ran past the 300 s timeout), default seed,
-example database on. Each example has a database of its own and its own event loop.
+Settings: 20 examples of up to 30 steps (deadline off: each step is several
+store round trips, and each example builds a database with its indexes). On an
+idle PostgreSQL-backed store 30 x 30 takes about 20 s, but it ran past the
+300 s timeout on the shared store during a whole `make test`; 20 x 30 keeps
+the depth of a run and leaves room. Default seed, example database on. Each
+example has a database of its own and its own event loop.
 """
 
 from __future__ import annotations
@@ -199,9 +201,9 @@ class StoreMachine(RuleBasedStateMachine):
             outbox_ids = [e["id"] for e in doc["outbox"]]
             assert [e["event_id"] for e in doc["timeline"]] == outbox_ids
             assert doc["consultant_id"] == owner["id"]
-            awaiting = doc["status"] == "assigned" and doc["overdue_reported_at"] is None
+            awaiting = doc["status"] == "assigned" and doc.get("overdue_reported_at") is None
             assert doc["overdue_watch"] is awaiting
-            assert (doc["closed_month"] is not None) is (doc["status"] == "closed")
+            assert (doc.get("closed_month") is not None) is (doc["status"] == "closed")
         open_per_organisation = Counter(d["organisation_key"] for d in docs if d["status"] in OPEN)
         assert all(n == 1 for n in open_per_organisation.values())
         placed = Counter(i for d in docs for i in d["inquiry_ids"])
@@ -235,5 +237,5 @@ class StoreMachine(RuleBasedStateMachine):
         assert stored == self.latest
 
 
-StoreMachine.TestCase.settings = settings(max_examples=12, stateful_step_count=25, deadline=None)
+StoreMachine.TestCase.settings = settings(max_examples=20, stateful_step_count=30, deadline=None)
 TestStoreMachine = StoreMachine.TestCase
