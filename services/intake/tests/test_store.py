@@ -6,16 +6,13 @@ says its own time, as the deletion job's clock would."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from faststream.kafka import TestKafkaBroker
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from store_helpers import DAY, MONGODB_URI, T0, add, close, job, submission
 
 from indgang_contracts.envelope import encode
 from indgang_contracts.events import CaseStatusChanged, Department
@@ -23,90 +20,18 @@ from indgang_contracts.examples import CASE_STATUS_CHANGED
 from indgang_intake.adapters.idempotency import IdempotencyStore
 from indgang_intake.adapters.inquiries import InquiryRepository
 from indgang_intake.app import create_app
-from indgang_intake.domain.inquiry import Door, Inquiry, InquirySubmission
-from indgang_intake.domain.retention import ANONYMISED, RetentionPolicy
+from indgang_intake.domain.inquiry import Door
+from indgang_intake.domain.retention import ANONYMISED
 from indgang_intake.handlers.idempotent import (
     IdempotencyInProgress,
     IdempotencyKeyReused,
     fingerprint,
     submit_once,
 )
-from indgang_intake.handlers.retention import RetentionJob
 from indgang_intake.handlers.submit import Receipt, submit_inquiry
 from indgang_intake.settings import IntakeSettings
 
 pytestmark = pytest.mark.infra
-
-MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017")
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-DAY = timedelta(days=1)
-POLICY = RetentionPolicy.of(days_after_close=365, days_max=3 * 365, idempotency_hours=24)
-
-
-@pytest.fixture
-async def db(infra: None) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    name = f"t_store_{uuid.uuid4().hex[:8]}_intake"
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI, tz_aware=True)
-    yield client[name]
-    await client.drop_database(name)
-    await client.close()
-
-
-@pytest.fixture
-async def repo(db: AsyncDatabase[dict[str, Any]]) -> InquiryRepository:
-    repository = InquiryRepository(db, POLICY, clock=lambda: T0)
-    await repository.prepare()
-    return repository
-
-
-def submission(email: str, cvr: str | None = None, name: str = "Grøn Gård") -> InquirySubmission:
-    return InquirySubmission.model_validate(
-        {
-            "organisation": {"name": name, "cvr": cvr, "stage": "start_up"},
-            "contact": {"name": "Søren Æbelø", "email": email, "phone": "20304050"},
-            "needs": ["rsv_registration"],
-            "description": "Vi vil gerne registreres som RSV.",
-            "privacy_notice_accepted": True,
-        }
-    )
-
-
-async def add(
-    repo: InquiryRepository,
-    at: datetime,
-    *,
-    email: str = "soren@example.dk",
-    cvr: str | None = None,
-    follow_up_of: str | None = None,
-    published: bool = True,
-) -> Inquiry:
-    inquiry = Inquiry.receive(
-        submission(email, cvr),
-        municipality_code="756",
-        privacy_notice_version="test",
-        received_at=at,
-        follow_up_of=follow_up_of,
-    )
-    await repo.add(inquiry, [encode(inquiry.received_event(), source="/test")])
-    if published:  # as the outbox relay does once Kafka has it
-        await repo.collection.update_one({"_id": inquiry.id}, {"$set": {"outbox_pending": 0}})
-    return inquiry
-
-
-async def close(
-    repo: InquiryRepository, inquiry: Inquiry, at: datetime, closed: bool = True
-) -> int:
-    return await repo.record_case_status(
-        reference=inquiry.reference,
-        case_id=f"case-of-{inquiry.id}",
-        status="closed" if closed else "in_progress",
-        closed=closed,
-        at=at,
-    )
-
-
-def job(repo: InquiryRepository, db: AsyncDatabase[dict[str, Any]]) -> RetentionJob:
-    return RetentionJob(repo, IdempotencyStore(db), interval_seconds=3600)
 
 
 async def test_contact_data_is_anonymised_a_year_after_close_and_at_most_after_three_years(
