@@ -53,11 +53,12 @@ class Past:
     case_id: str
     reference: str
     email: str
+    organisation_key: str
     needs: tuple[str, ...]
     stage: str
     received_at: datetime
     status_at: datetime  # when its case last changed: closed then, or assigned then
-    closed: bool  # most of a year's cases are closed; the rest are still open
+    closed: bool  # all but the last few days' cases are closed
 
 
 def _reference(i: int) -> str:
@@ -83,7 +84,9 @@ class History:
         for i in range(self.n):
             ids = [str(uuid.uuid5(_NAMESPACE, f"{kind}-{i}")) for kind in ("inquiry", "case")]
             received = self.until - timedelta(seconds=rng.uniform(86400, 365 * 86400))
-            closed = rng.random() < 0.9
+            # Only the last few days' cases are still open: a team's current work, not a
+            # tenth of the year's (that would make every open-case list huge).
+            closed = self.until - received > timedelta(days=3)
             later = timedelta(days=rng.uniform(1, 60)) if closed else timedelta(hours=1)
             yield Past(
                 number=i,
@@ -91,6 +94,7 @@ class History:
                 case_id=ids[1],
                 reference=_reference(i),
                 email=f"history-{i}@example.dk",
+                organisation_key=f"email:history-{i}@example.dk",  # as intake derives it
                 needs=tuple(rng.sample(NEEDS, rng.choice((1, 1, 2, 3)))),
                 stage=rng.choice(STAGES),
                 received_at=received,
@@ -112,14 +116,8 @@ class History:
 
 async def each(history: History, work: Callable[[Past], Awaitable[None]], at_once: int) -> None:
     """work(past) for every inquiry, `at_once` at a time: writers whose repository has no
-    bulk call keep the store busy without a task per inquiry. The first inquiry goes
-    alone, so the collections it creates exist before the others write: FerretDB v1 on
-    PostgreSQL creates a collection under a registry-wide lock, using its connection
-    pool, and under concurrent writes that has been seen to deadlock the store."""
+    bulk call keep the store busy without a task per inquiry."""
     items = iter(history)
-    for past in items:
-        await work(past)
-        break
 
     async def worker() -> None:
         for past in items:  # one shared iterator: each inquiry goes to one worker
@@ -165,9 +163,90 @@ async def intake(db: Database, history: History) -> None:
 
 
 async def routing(db: Database, history: History) -> None:
-    """Cases (mostly closed) with their consultants, and the keyed documents routing keeps
-    beside them (per-consultant loads, the last consultant of each organisation)."""
-    raise NotWritten("routing")
+    """Each inquiry's case through `CaseRepository.create` (no events), shaped as routing
+    opens one and, unless it is recent, already closed; each organisation's latest
+    consultant through `OrganisationStore.record` (a bulk write per slice). The
+    consultants are the packaged team's, in turn. Per-consultant loads are not written:
+    routing reconciles them from the open cases at every start. `StoreUpgrade` first, on
+    the empty store, so the service's start finds every migration done."""
+    from indgang_routing.adapters.cases import CaseRepository, closed_slot
+    from indgang_routing.adapters.organisations import OrganisationStore, Owner
+    from indgang_routing.adapters.upgrade import StoreUpgrade
+    from indgang_routing.domain.calendar import add_working_days, local_day, month_of
+    from indgang_routing.domain.team import Team
+    from indgang_routing.settings import RoutingSettings
+
+    await StoreUpgrade(db).run()
+    cases = CaseRepository(db)
+    await cases.ensure_indexes()
+    organisations = OrganisationStore(db)
+    team = Team.load(RoutingSettings.model_fields["team_file"].default)
+    consultants = [c.reference().model_dump(mode="json") for c in team.consultants]
+
+    def case(p: Past) -> dict[str, Any]:
+        consultant = consultants[p.number % len(consultants)]
+        opened, closed_day = local_day(p.received_at), local_day(p.status_at)
+        contact = {"name": "Historic Person", "email": p.email, "phone": None,
+                   "preferred_language": "da"}  # fmt: skip
+        return {
+            "_id": p.case_id,
+            # Closed: the organisation's slot is free again, as routing leaves it.
+            "open_slot": closed_slot(p.case_id) if p.closed else p.organisation_key,
+            "inquiry_ids": [p.inquiry_id],
+            "inquiries": [  # as routing's _inquiry_summary
+                {
+                    "id": p.inquiry_id,
+                    "reference": p.reference,
+                    "received_at": p.received_at,
+                    "channel": "web",
+                    "forwarded_by": None,
+                    "needs": list(p.needs),
+                    "description": "An inquiry from the year before the bench.",
+                    "contact": contact,
+                    "follow_up_of": None,
+                }
+            ],
+            "reference": p.reference,
+            "municipality_code": MUNICIPALITY,
+            "organisation_key": p.organisation_key,
+            "organisation": {"name": f"Historic {p.number} ApS", "cvr": None, "stage": p.stage},
+            "contact": contact,
+            "channel": "web",
+            "forwarded_by": None,
+            "needs": list(p.needs),
+            "description": "An inquiry from the year before the bench.",
+            "consultant": consultant,
+            "status": "closed" if p.closed else "assigned",
+            "routing": {
+                "reason": "least_loaded",
+                "explanation": "History written by the bench.",
+                "previous_consultant_id": None,
+            },
+            "first_contact_due": add_working_days(opened, 3).isoformat(),
+            "first_contact": None,
+            "overdue_reported_at": None,
+            "overdue_watch": not p.closed,
+            "outcome": "Historic case, closed." if p.closed else None,
+            "closed_at": p.status_at if p.closed else None,
+            "closed_month": month_of(closed_day) if p.closed else None,
+            "referrals": [],
+            "notes": [],
+            "applied_event_ids": [],
+            "timeline": [],
+            "created_at": p.received_at,
+            "updated_at": p.status_at,
+        }
+
+    async def one(p: Past) -> None:
+        await cases.create(case(p), [])
+
+    await each(history, one, at_once=8)
+    for batch in history.batches():
+        owners = {
+            p.organisation_key: Owner(consultants[p.number % len(consultants)]["id"], p.case_id)
+            for p in batch
+        }
+        await organisations.record(owners, history.until)
 
 
 async def notifications(db: Database, history: History) -> None:
@@ -213,7 +292,12 @@ async def notifications(db: Database, history: History) -> None:
             fields = {"status": "sent", "attempts": 1, "sent_at": at, "created_at": at,
                       "created_hour": created_hour(at), "updated_at": at}  # fmt: skip
             sent.append(UpdateOne({"_id": plan.message.delivery_id}, {"$set": fields}))
-        await repository.collection.bulk_write(sent, ordered=False)
+        # Few statements per command: FerretDB v1.24.2 (unpatched) holds a pool connection
+        # for every statement of an update command that matches a document until the
+        # command ends; at 50 (its pool, shared by every client) it waits on itself for
+        # ever, and so does every other client (bench/README.md, "The store").
+        for start in range(0, len(sent), 25):
+            await repository.collection.bulk_write(sent[start : start + 25], ordered=False)
 
 
 async def guide(db: Database, history: History) -> None:
@@ -250,9 +334,8 @@ WRITERS: dict[str, Callable[[Database, History], Awaitable[None]]] = {
 
 
 async def preload(mongodb_uri: str, databases: dict[str, str], n: int) -> dict[str, float]:
-    """Run every writer on its service's database, one after the other (so one writer's
-    collection and index creation never meets another's concurrent writes; see `each`);
-    seconds each took. Raises NotWritten naming every writer not filled in yet."""
+    """Run every writer on its service's database at once; seconds each took.
+    Raises NotWritten naming every writer that is not filled in yet."""
     history = History(n, until=datetime.now(UTC))
     client = connect(mongodb_uri)  # the services' client: time-zone aware, as they read
     missing: list[str] = []
@@ -267,8 +350,7 @@ async def preload(mongodb_uri: str, databases: dict[str, str], n: int) -> dict[s
         took[service] = time.monotonic() - t0
 
     try:
-        for service in WRITERS:
-            await one(service)
+        await asyncio.gather(*(one(s) for s in WRITERS))
     finally:
         await client.close()
     if missing:

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
-ROOT = Path(__file__).resolve().parents[1]
-RUN = ROOT / "var" / "run"  # where deploy/infra.sh writes its pid files
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -101,39 +99,61 @@ def _field_kb(path: str, label: str) -> int:
     return 0
 
 
-def _pidfile(name: str, marker: str) -> int | None:
-    """The pid in var/run/NAME.pid if that process is alive and its command names marker."""
-    try:
-        pid = int((RUN / f"{name}.pid").read_text().strip())
-    except (OSError, ValueError):
+def listener(port: int) -> int | None:
+    """The pid of the process listening on TCP `port` (from /proc/net/tcp*: the socket's
+    inode, then the process holding it)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local_address is HEXIP:HEXPORT; state 0A is LISTEN.
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    if not inodes:
         return None
-    return pid if marker in _cmdline(pid) else None
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    for pid in _all_pids():
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in wanted:
+                    return pid
+            except OSError:
+                continue
+    return None
 
 
-def _by_command(marker: str) -> list[int]:
-    return [p for p in _all_pids() if marker in _cmdline(p).split(" ", 1)[0]]
+def _postmaster(ferretdb: int) -> int | None:
+    """The PostgreSQL server behind a FerretDB: the postgres process (not a backend) whose
+    command names the socket directory in FerretDB's --postgresql-url (host=…)."""
+    url = next((a for a in _cmdline(ferretdb).split() if a.startswith("--postgresql-url=")), "")
+    host = next((p[5:] for p in url.replace("?", "&").split("&") if p.startswith("host=")), "")
+    if not host:
+        return None
+    for pid in _all_pids():
+        command = _cmdline(pid)
+        if command.split(" ", 1)[0].endswith("/postgres") and host in command:
+            return pid
+    return None
 
 
-def infrastructure() -> list[Part]:
-    """The store and Kafka as deploy/infra.sh started them; found by command if its pid
-    files are missing (a store or broker started another way on this machine)."""
+def infrastructure(store_port: int, kafka_port: int) -> list[Part]:
+    """The store (the process listening on its port, plus its PostgreSQL when it is
+    FerretDB on PostgreSQL) and Kafka (the process listening on its port)."""
     parts: list[Part] = []
-    store = [
-        pid
-        for pid in (_pidfile("store", "ferretdb") or _pidfile("store", "mongod"),)
-        if pid is not None
-    ] or _by_command("ferretdb") + _by_command("mongod")
-    postgres = _pidfile("postgres", "postgres")
-    if postgres is None:
-        # The postmaster: a postgres process whose parent is not postgres.
-        candidates = _by_command("postgres")
-        postgres = next((p for p in candidates if _parent(p) not in candidates), None)
-    roots = tuple(store) + ((postgres,) if postgres is not None else ())
-    if roots:
+    store = listener(store_port)
+    if store is not None:
+        postgres = _postmaster(store) if "ferretdb" in _cmdline(store) else None
+        roots = (store,) if postgres is None else (store, postgres)
         parts.append(Part("store", roots, with_children=True))
-    kafka = _pidfile("kafka", "kafka.Kafka") or next(
-        (p for p in _all_pids() if "kafka.Kafka" in _cmdline(p)), None
-    )
+    kafka = listener(kafka_port)
     if kafka is not None:
         parts.append(Part("kafka", (kafka,)))
     return parts

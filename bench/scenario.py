@@ -124,7 +124,7 @@ async def run_stack(plan: Plan, label: str, preload_n: int) -> StackResult:
             await watch.start(partitions[watch.topic])
         inquirers = Inquirers(stack.services["intake"].url, plan.concurrency)
         services = stack.parts()
-        infra = infrastructure()
+        infra = infrastructure(_port(plan.mongodb_uri, 27017), _port(plan.bootstrap, 9092))
         observers = Observers(
             inquirers.send, received, routed, receipts, stack.sink,
             stack.services["guide"].url, CpuWindow(infra + services),
@@ -233,6 +233,13 @@ def _recording(plan: Plan, stack: Stack, result: StackResult) -> Recording | Non
         return None
     raw = plan.run_dir / f"{result.label}-profile-{busiest}.txt"
     return Recording(busiest, process.pid, plan.sustain_seconds, raw)
+
+
+def _port(address: str, default: int) -> int:
+    """The port of the first host in a MongoDB URI or a bootstrap list."""
+    host = address.split("//")[-1].split("/")[0].split(",")[0].split("@")[-1]
+    _, colon, port = host.rpartition(":")
+    return int(port) if colon and port.isdigit() else default
 
 
 def _sink_part(stack: Stack) -> Part | None:
