@@ -121,6 +121,7 @@ class InquiryRepository:
         await self.collection.create_index("reference", unique=True)
         await self.collection.create_index("follow_up_of")
         await self.collection.create_index("anonymise_on")
+        await self.organisations.ensure_collection()
 
     # --- Receiving ------------------------------------------------------------------
 

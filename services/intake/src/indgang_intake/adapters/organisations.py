@@ -11,13 +11,14 @@ data of the inquiry it names.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
 from pymongo import DeleteOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure
+from pymongo.errors import CollectionInvalid, OperationFailure
 
 from indgang_intake.adapters.queries import ORGANISATION, ORGANISATIONS
 from indgang_runtime.mongo import as_duplicate_key
@@ -26,6 +27,12 @@ from indgang_runtime.mongo import as_duplicate_key
 class Organisations:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.collection: AsyncCollection[dict[str, Any]] = db[ORGANISATIONS]
+
+    async def ensure_collection(self) -> None:
+        """Create the collection at start-up, not on the first inquiry (a table to create
+        in the store is no work for a request)."""
+        with suppress(CollectionInvalid, OperationFailure):  # it exists
+            await self.collection.database.create_collection(self.collection.name)
 
     async def latest(self, organisation_key: str) -> dict[str, Any] | None:
         """`{_id, inquiry_id, received_at}` of the organisation's latest inquiry, if any."""
