@@ -122,7 +122,7 @@ def main(args: argparse.Namespace) -> int:
         Path(args.json).write_text(json.dumps(_json_safe(document), indent=1))
         print(f"json: {args.json}")
 
-    if any(r.problem and not r.problem.startswith("not run:") for r in results):
+    if any(r.problem for r in results):
         print("\nbench: a stack could not be run (see above)", file=sys.stderr)
         return 2
     lost, duplicated = sum(r.lost for r in results), sum(r.duplicated for r in results)
