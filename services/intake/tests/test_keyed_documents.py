@@ -11,8 +11,9 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 from store_helpers import DAY, POLICY, T0, add, close, job, submission
 
+from indgang_intake.adapters.deletion_schedule import ANONYMISATION_JOB
 from indgang_intake.adapters.idempotency import PURGE_JOB, IdempotencyStore
-from indgang_intake.adapters.inquiries import ANONYMISATION_JOB, InquiryRepository
+from indgang_intake.adapters.inquiries import InquiryRepository
 from indgang_intake.domain.inquiry import Door
 from indgang_intake.domain.retention import RetentionPolicy
 from indgang_intake.handlers.submit import submit_inquiry

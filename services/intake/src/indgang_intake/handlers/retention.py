@@ -52,7 +52,7 @@ class RetentionJob:
 
     async def run_once(self, now: datetime | None = None) -> RetentionRun:
         now = now or self._clock()
-        anonymised = await self._inquiries.anonymise_due(now)
+        anonymised = await self._inquiries.schedule.anonymise_due(now)
         deleted = await self._idempotency.purge_before(self._policy.idempotency_before(now))
         ANONYMISED.inc(anonymised)
         PURGED.inc(deleted)
