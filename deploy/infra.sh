@@ -186,6 +186,12 @@ go_module_src() {
 # them as read-modify-write without a transaction and loses concurrent updates to
 # one document, which MongoDB never does and our outbox relies on.
 #
+# It makes an `update` command release each statement's query when that statement is
+# done: v1.24.2 defers it to the end of the command, so each statement that matches a
+# document holds one of the 50 pooled PostgreSQL connections, and a bulk write of 50
+# or more updates waits forever for a connection it holds itself (the whole store
+# hangs). The outbox relay and batch consumers send such bulks.
+#
 # And it fixes the SQLite backend's `_id` lookups: v1.24.2 queries `_id` as
 # `_ferretdb_sjson->'$._id'` but indexes `_ferretdb_sjson->"_id"`, and SQLite matches
 # index expressions literally, so every find/update/delete by `_id` scanned the table.
@@ -194,7 +200,7 @@ install_ferretdb() {
     local bin="$BIN/ferretdb" src="$SRC/ferretdb-$FERRETDB_VERSION"
     local stamp="$bin.patch" want
     # Bump "serialize-3" when the patching below changes.
-    want="serialize-3-sqlite-id-$(sha256sum "$FERRETDB_PATCH" | cut -c1-16)"
+    want="serialize-3-sqlite-id-update-close-$(sha256sum "$FERRETDB_PATCH" | cut -c1-16)"
     if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION" &&
         [[ "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
         return 0
@@ -211,6 +217,11 @@ install_ferretdb() {
         grep -A2 "^func (h \*Handler) $cmd(" "$src"/internal/handler/msg_*.go | grep -q lockNamespace ||
             die "patching FerretDB's $cmd failed"
     done
+    local update="$src/internal/handler/msg_update.go"
+    sed -i 's|^\t\tdefer closer.Close()$|\t\t// closed after this statement (below), not at the end of the command|' "$update"
+    sed -i 's|^\t\tresult, err := common.UpdateDocument(ctx, c, "update", iter, \&u)$|&\n\t\tcloser.Close()|' "$update"
+    grep -q '^		closer.Close()$' "$update" && ! grep -q '^		defer closer.Close()$' "$update" ||
+        die "patching FerretDB's update command (release each statement's query) failed"
     local meta="$src/internal/backends/sqlite/metadata/metadata.go"
     sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \"->'_id'\"|" "$meta"
     grep -qF "IDColumn = DefaultColumn + \"->'_id'\"" "$meta" || die "patching FerretDB's SQLite _id column failed"

@@ -252,3 +252,14 @@ async def test_a_unique_index_refusal_is_a_duplicate_key_on_every_store(db: Any)
     with pytest.raises(DuplicateKeyError):
         await things.update({"_id": "b"}, {"$set": {"slot": "x"}}, [record(1)])
     assert (await stored(things, "b"))[outbox.PENDING] == 0
+
+
+async def test_a_full_batch_is_leased_and_cleared_in_one_bulk_each(db: Any) -> None:
+    # FerretDB v1.24.2 held a pooled connection per matching statement until the end of
+    # an `update` command, so a bulk of 50+ updates hung the whole store; infra.sh's
+    # build releases each statement's query as it finishes.
+    things, relay, broker = await setup(db, batch_size=300)
+    for n in range(300):
+        await things.insert({"_id": f"d{n:03}"}, [record(n, key=f"org-{n}")])
+    assert await asyncio.wait_for(relay.drain(), timeout=120) == 300
+    assert len(set(broker.ids())) == 300
