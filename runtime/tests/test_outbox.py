@@ -263,3 +263,20 @@ async def test_a_full_batch_is_leased_and_cleared_in_one_bulk_each(db: Any) -> N
         await things.insert({"_id": f"d{n:03}"}, [record(n, key=f"org-{n}")])
     assert await asyncio.wait_for(relay.drain(), timeout=120) == 300
     assert len(set(broker.ids())) == 300
+
+
+async def test_create_keeps_fields_that_are_none(db: Any) -> None:
+    # FerretDB v1 drops None fields from an upsert's $setOnInsert; create must not.
+    things, _, _ = await setup(db)
+    assert await things.create("a", {"closed_at": None, "state": 1}, [record(1)])
+    assert (await stored(things, "a"))["closed_at"] is None
+    assert "closed_at" in await stored(things, "a")
+
+
+async def test_create_refused_by_another_unique_index_raises(db: Any) -> None:
+    things, _, _ = await setup(db)
+    await things.collection.create_index("slot", unique=True)
+    assert await things.create("a", {"slot": "x"})
+    with pytest.raises(DuplicateKeyError):
+        await things.create("b", {"slot": "x"}, [record(1)])
+    assert await things.collection.find_one({"_id": "b"}) is None

@@ -142,5 +142,5 @@ async def explain_all(
 
 
 def _other(name: str, i: int) -> Any:
-    # Values of every scalar kind would do; strings never equal to an example.
-    return f"filler-{name}-{i % 97}"
+    # Strings never equal to an example, and distinct (a queried field may be unique).
+    return f"filler-{name}-{i}"

@@ -31,7 +31,7 @@ import structlog
 from prometheus_client import Counter, Histogram
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import OperationFailure
+from pymongo.errors import DuplicateKeyError, OperationFailure
 from pymongo.results import UpdateResult
 
 from indgang_contracts.envelope import Record
@@ -146,22 +146,26 @@ class OutboxCollection:
 
     async def insert(self, doc: Mapping[str, Any], events: Sequence[Record] = ()) -> None:
         """Insert a new document with its events (DuplicateKeyError if the `_id` is taken)."""
-        await self.collection.insert_one({**doc, **new_outbox(events)})
+        try:
+            await self.collection.insert_one({**doc, **new_outbox(events)})
+        except OperationFailure as exc:
+            raise (as_duplicate_key(exc) or exc) from None
         self._written(events)
 
     async def create(
         self, doc_id: Any, fields: Mapping[str, Any], events: Sequence[Record] = ()
     ) -> bool:
-        """Create the document unless it exists (`$setOnInsert`); True if this call did.
+        """Create the document unless one with this `_id` exists; True if this call did.
 
-        DuplicateKeyError when another unique index refuses it."""
-        result = await self._update_one(
-            {"_id": doc_id}, {"$setOnInsert": {**fields, **new_outbox(events)}}, upsert=True
-        )
-        created = result.upserted_id is not None
-        if created:
-            self._written(events)
-        return created
+        DuplicateKeyError when another unique index refuses it. (An insert, not an
+        upsert with `$setOnInsert`: FerretDB v1 drops `None` fields from the latter.)"""
+        try:
+            await self.insert({**fields, "_id": doc_id}, events)
+        except DuplicateKeyError:
+            if await self.collection.find_one({"_id": doc_id}, {"_id": 1}) is not None:
+                return False
+            raise
+        return True
 
     async def update(
         self,
