@@ -597,3 +597,18 @@ async def test_a_redelivered_inquiry_repairs_the_bookkeeping_of_its_open_case(
     assert (await use.ctx.team.load_with_loads())[1]["ane-kjaer"] == 1
     assert await use.ctx.organisations.latest_consultant("cvr:35954716") == "ane-kjaer"
     assert len(await routing.events(case_id)) == 1  # nothing published again
+
+
+async def test_a_batch_larger_than_one_bulk_command_is_booked_in_full(routing: Any) -> None:
+    """45 new organisations in one poll: their loads and latest consultants go out in
+    several small bulk commands (adapters/bulk.py), all of them applied."""
+    use = routing.use
+    inquiries = [
+        routing.inquiry(n, organisation_key=f"email:many{n}@example.dk", needs=["other"])
+        for n in range(1, 46)
+    ]
+    case_ids = await use.routing.route_inquiries(inquiries)
+    recorded = await use.ctx.team.open_case_ids()
+    assert sorted(c for ids in recorded.values() for c in ids) == sorted(case_ids)
+    assert await routing.db["organisations"].count_documents({}) == 45
+    assert await Loads(use.ctx).reconcile() == 0

@@ -20,6 +20,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from indgang_routing.adapters import queries as q
+from indgang_routing.adapters.bulk import bulk_update
 
 Doc = dict[str, Any]
 
@@ -38,11 +39,10 @@ class OrganisationStore:
         return str(doc["consultant_id"]) if doc else None
 
     async def record(self, owners: Mapping[str, Owner], now: datetime) -> None:
-        """Organisation key → who now owns which of its cases; one round trip."""
-        if not owners:
-            return
-        await self.collection.bulk_write(
-            [
+        """Organisation key → who now owns which of its cases (one round trip per 20)."""
+        await bulk_update(
+            self.collection,
+            (
                 UpdateOne(
                     q.ORGANISATION.filter(_id=key),
                     {
@@ -55,16 +55,15 @@ class OrganisationStore:
                     upsert=True,
                 )
                 for key, owner in owners.items()
-            ],
+            ),
             ordered=False,
         )
 
     async def record_if_missing(self, owners: Mapping[str, Owner], now: datetime) -> None:
         """Like `record`, but never over a newer write (the startup migration)."""
-        if not owners:
-            return
-        await self.collection.bulk_write(
-            [
+        await bulk_update(
+            self.collection,
+            (
                 UpdateOne(
                     q.ORGANISATION.filter(_id=key),
                     {
@@ -77,6 +76,6 @@ class OrganisationStore:
                     upsert=True,
                 )
                 for key, owner in owners.items()
-            ],
+            ),
             ordered=False,
         )

@@ -27,6 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from indgang_routing.adapters import queries as q
+from indgang_routing.adapters.bulk import bulk_update
 from indgang_routing.domain.providers import Provider
 from indgang_routing.domain.team import Consultant, Team
 
@@ -119,17 +120,16 @@ class TeamStore:
     # --- loads -------------------------------------------------------------------------
 
     async def change_loads(self, changes: Sequence[LoadChange]) -> None:
-        """Apply the changes in order, in one round trip."""
-        if not changes:
-            return
-        await self.collection.bulk_write(
-            [
+        """Apply the changes in order (one round trip per 20)."""
+        await bulk_update(
+            self.collection,
+            (
                 UpdateOne(
                     q.CONSULTANT.filter(_id=c.consultant_id),
                     {"$addToSet" if c.opened else "$pull": {OPEN_CASE_IDS: c.case_id}},
                 )
                 for c in changes
-            ],
+            ),
             ordered=True,
         )
 

@@ -20,7 +20,7 @@ open cases at every start (`handlers/loads.py`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from indgang_contracts.events import CaseStatus
 from indgang_routing.adapters import queries as q
+from indgang_routing.adapters.bulk import bulk_update
 from indgang_routing.adapters.cases import OPEN, closed_slot
 from indgang_routing.adapters.organisations import OrganisationStore, Owner
 from indgang_routing.domain.calendar import local_day, month_of
@@ -38,21 +39,6 @@ from indgang_routing.domain.lifecycle import watched_for_overdue
 
 log = structlog.get_logger(__name__)
 Doc = dict[str, Any]
-CHUNK = 500
-
-
-async def _in_chunks(collection: AsyncCollection[Doc], updates: Iterable[UpdateOne]) -> int:
-    pending: list[UpdateOne] = []
-    done = 0
-    for update in updates:
-        pending.append(update)
-        if len(pending) == CHUNK:
-            await collection.bulk_write(pending, ordered=False)
-            done, pending = done + len(pending), []
-    if pending:
-        await collection.bulk_write(pending, ordered=False)
-        done += len(pending)
-    return done
 
 
 async def give_old_cases_a_slot(cases: AsyncCollection[Doc]) -> int:
@@ -98,19 +84,22 @@ async def add_equality_fields(cases: AsyncCollection[Doc]) -> int:
         "closed_at": 1,
     }
     docs = await cases.find({"overdue_watch": {"$exists": False}}, projection).to_list()
-    return await _in_chunks(
-        cases, (UpdateOne({"_id": d["_id"]}, {"$set": _equality_fields(d)}) for d in docs)
+    return await bulk_update(
+        cases,
+        (UpdateOne({"_id": d["_id"]}, {"$set": _equality_fields(d)}) for d in docs),
+        ordered=False,
     )
 
 
 async def add_active_flags(collection: AsyncCollection[Doc]) -> int:
     docs = await collection.find({"active": {"$exists": False}}, {"removed_at": 1}).to_list()
-    return await _in_chunks(
+    return await bulk_update(
         collection,
         (
             UpdateOne({"_id": d["_id"]}, {"$set": {"active": d.get("removed_at") is None}})
             for d in docs
         ),
+        ordered=False,
     )
 
 

@@ -3,7 +3,6 @@ follows a case write."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -30,8 +29,8 @@ class Bookkeeping:
     """What follows from case writes outside the case documents: each consultant's open
     cases (their load) and each organisation's latest consultant.
 
-    Collected while cases are written, applied afterwards in one round trip per
-    collection (`Context.settle`). Every change is idempotent (set operations,
+    Collected while cases are written, applied afterwards with bulk writes
+    (`Context.settle`). Every change is idempotent (set operations,
     "latest = X"), so applying it again after a redelivery or a retry is harmless.
     """
 
@@ -81,12 +80,14 @@ class Context:
         return case
 
     async def settle(self, books: Bookkeeping) -> None:
-        """Apply what the case writes imply (after them: the case is the truth)."""
-        if books:
-            await asyncio.gather(
-                self.team.change_loads(books.loads),
-                self.organisations.record(books.owners, self.now()),
-            )
+        """Apply what the case writes imply (after them: the case is the truth).
+
+        One collection after the other: FerretDB on PostgreSQL can hold a pooled
+        connection per statement of a bulk command (`adapters/bulk.py`)."""
+        if books.loads:
+            await self.team.change_loads(books.loads)
+        if books.owners:
+            await self.organisations.record(books.owners, self.now())
 
 
 def event_id(record: Record) -> str:
