@@ -12,10 +12,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from indgang_contracts.envelope import encode
 from indgang_contracts.events import Consultant, ContactPerson
-from indgang_contracts.examples import CASE_ROUTED, INQUIRY_RECEIVED
+from indgang_contracts.examples import INQUIRY_RECEIVED
 from indgang_notifications.adapters.case_parties import CaseParticipants
 from indgang_notifications.adapters.deliveries import (
     FREE,
+    Claim,
     DeliveryRepository,
     PlannedDelivery,
     claimable_at,
@@ -58,14 +59,48 @@ async def stored(db: Db, *deliveries: PlannedDelivery) -> DeliveryRepository:
 async def test_deliveries_are_stored_once_in_one_bulk_write(fresh_db: Db) -> None:
     repository = await stored(fresh_db)
     batch = [planned(), planned(recipient="other@example.dk")]
-    assert await repository.store_all(batch) == 2
-    assert await repository.store_all(batch) == 0  # a redelivered batch stores nothing new
-    assert await repository.store_all([*batch, planned(event_id="evt-2")]) == 1
+    assert len(await repository.store_all(batch)) == 2
+    assert await repository.store_all(batch) == []  # a redelivered batch stores nothing new
+    assert len(await repository.store_all([*batch, planned(event_id="evt-2")])) == 1
     doc = await repository.get(batch[0].message.delivery_id)
     assert doc is not None
     assert doc["status"] == "pending"
     assert doc["claim"] == FREE
     assert doc[outbox.DUE] is False  # nothing for the relay until an outcome is written
+
+
+async def test_new_deliveries_can_be_stored_claimed_with_their_first_attempt_counted(
+    fresh_db: Db,
+) -> None:
+    repository = await stored(fresh_db)
+    until = datetime.now(UTC) + timedelta(seconds=60)
+    batch = [planned(), planned(recipient="b@example.dk"), planned(recipient="c@example.dk")]
+    new = await repository.store_all(batch, Claim("sender-a", until, count=2))
+    assert [(d["claim"], d["attempts"]) for d in new] == [
+        ("sender-a", 1),
+        ("sender-a", 1),
+        (FREE, 0),
+    ]
+    # What the planner hands over is what is stored (FerretDB v1 leaves out the empty
+    # arrays of a `$setOnInsert`; every reader treats a missing list as empty).
+    for doc in new:
+        assert _lists_filled(await repository.get(doc["_id"])) == doc
+    # Redelivered: nothing new, so nothing is handed over twice.
+    assert await repository.store_all(batch, Claim("sender-b", until, count=3)) == []
+    # Only the third is due for a sweep; the claimed ones are not claimable until `until`.
+    ready, later = await repository.due(datetime.now(UTC), limit=10)
+    assert [d["_id"] for d in ready] == [new[2]["_id"]]
+    assert later is not None
+    assert abs((later - until).total_seconds()) < 0.01
+    renewed = await repository.renew(new[0], lease_seconds=120)
+    assert renewed is not None
+    assert renewed["claim_until"] > until
+    assert renewed["attempts"] == 1  # renewing is not another attempt
+
+
+def _lists_filled(doc: dict[str, Any] | None) -> dict[str, Any]:
+    assert doc is not None
+    return {"errors": [], outbox.OUTBOX: [], **doc}
 
 
 async def test_of_many_concurrent_claims_exactly_one_wins_and_counts_the_attempt(
@@ -305,7 +340,9 @@ async def test_a_store_of_the_earlier_version_is_migrated_once(fresh_db: Db) -> 
     claimed = await deliveries.find_one({"_id": "claimed"})
     free = await deliveries.find_one({"_id": "free"})
     unpublished = await deliveries.find_one({"_id": "unpublished"})
-    assert claimed is not None and free is not None and unpublished is not None
+    assert claimed is not None
+    assert free is not None
+    assert unpublished is not None
     assert claimed["claim"] == "migrated:claimed/1"
     assert free["claim"] == FREE
     assert free["search_terms"] == ["case-9", "h-9", "someone@example.dk"]

@@ -67,7 +67,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         subscriptions,
         templates,
         load_departments(settings.departments_file),
-        sender.kick,
+        sender,
     )
     broker.include_router(build_router(settings, planner, EventConsumer(broker, settings)))
 

@@ -56,7 +56,12 @@ class NotificationSettings(ServiceSettings):
     sender_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often the sender looks for due deliveries."
     )
-    sender_concurrency: int = Field(default=4, ge=1, description="Deliveries sent at once.")
+    sender_concurrency: int = Field(
+        default=8,
+        ge=1,
+        description="Deliveries sent at once, each worker on an SMTP connection of its own "
+        "(8 measured best on 2 cores: ~1.2-1.3x the throughput of 4, 16 no better).",
+    )
     delivery_lease_seconds: float = Field(
         default=120.0,
         gt=0,

@@ -63,6 +63,17 @@ SCHEDULING_FIELDS = ("status", "claim", "claim_until", "attempts", "cycle", "nex
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A sender's claim on the first `count` new deliveries, taken in the write that
+    stores them (the sender in this process sends them at once, without looking for
+    them or claiming them in a write of their own; the attempt is counted there too)."""
+
+    token: str
+    until: datetime
+    count: int
+
+
+@dataclass(frozen=True)
 class PlannedDelivery:
     """A rendered message, ready to be stored as a pending delivery."""
 
@@ -84,25 +95,32 @@ class DeliveryRepository:
         for field in ("status", "search_terms", "created_hour"):
             await self.collection.create_index(field)
 
-    async def store_all(self, planned: Sequence[PlannedDelivery]) -> int:
+    async def store_all(
+        self, planned: Sequence[PlannedDelivery], claim: Claim | None = None
+    ) -> list[Document]:
         """Store each delivery as pending unless it exists (one bulk write of `$setOnInsert`
-        upserts by its id, derived from event, kind, channel and recipient); returns how
-        many are new. A redelivered event stores nothing new."""
+        upserts by its id, derived from event, kind, channel and recipient); returns the
+        new ones as stored. A redelivered event stores nothing new. With `claim`, the first
+        `claim.count` are stored claimed by it, their first attempt counted."""
         if not planned:
-            return 0
+            return []
         now = _now()
+        docs = [
+            _new_delivery(p, now, claim if claim and i < claim.count else None)
+            for i, p in enumerate(planned)
+        ]
         result = await self.collection.bulk_write(
             [
                 UpdateOne(
-                    DELIVERY.filter(_id=p.message.delivery_id),
-                    {"$setOnInsert": _new_delivery(p, now)},
+                    DELIVERY.filter(_id=doc["_id"]),
+                    {"$setOnInsert": {k: v for k, v in doc.items() if k != "_id"}},
                     upsert=True,
                 )
-                for p in planned
+                for doc in docs
             ],
             ordered=False,
         )
-        return result.upserted_count
+        return [docs[i] for i in sorted(result.upserted_ids or {})]
 
     async def store(
         self,
@@ -115,7 +133,7 @@ class DeliveryRepository:
     ) -> bool:
         """Store one delivery as pending unless it exists; True if it is new."""
         planned = PlannedDelivery(message, event_type, municipality_code, subject, content)
-        return await self.store_all([planned]) == 1
+        return len(await self.store_all([planned])) == 1
 
     async def due(self, now: datetime, limit: int) -> tuple[list[Document], datetime | None]:
         """Pending deliveries a sender may claim now, oldest due first (at most `limit`),
@@ -158,6 +176,20 @@ class DeliveryRepository:
                 },
                 "$inc": {"attempts": 1},
             },
+        )
+
+    async def renew(self, doc: Mapping[str, Any], lease_seconds: float) -> Document | None:
+        """Extend a claim this sender holds (a delivery that waited in its queue); None if
+        it was lost meanwhile."""
+        return await self.outbox.find_one_and_update(
+            {
+                **DELIVERY.filter(_id=doc["_id"]),
+                "status": "pending",
+                "claim": doc["claim"],
+                "attempts": doc["attempts"],
+                "cycle": doc["cycle"],
+            },
+            {"$set": {"claim_until": _now() + timedelta(seconds=lease_seconds)}},
         )
 
     async def sent(self, doc: Document, outcome: Record) -> bool:
@@ -247,12 +279,16 @@ def claimable_at(doc: Mapping[str, Any]) -> datetime:
 
 
 def public(doc: Mapping[str, Any]) -> Document:
-    return {"id": doc["_id"], **{name: doc.get(name) for name in PUBLIC_FIELDS}}
+    shown = {"id": doc["_id"], **{name: doc.get(name) for name in PUBLIC_FIELDS}}
+    # FerretDB v1 does not store the empty list of a new delivery (`$setOnInsert`).
+    shown["errors"] = shown["errors"] or []
+    return shown
 
 
-def _new_delivery(p: PlannedDelivery, now: datetime) -> Document:
+def _new_delivery(p: PlannedDelivery, now: datetime, claim: Claim | None) -> Document:
     m = p.message
     return {
+        "_id": m.delivery_id,
         "key": m.key,
         "event_id": m.event_id,
         "event_type": p.event_type,
@@ -270,12 +306,12 @@ def _new_delivery(p: PlannedDelivery, now: datetime) -> Document:
         "subject": p.subject,
         "content": p.content,
         "status": "pending",
-        "attempts": 0,
+        "attempts": 1 if claim else 0,
         "cycle": 1,
         "errors": [],
         "next_attempt_at": now,
-        "claim": FREE,
-        "claim_until": EPOCH,
+        "claim": claim.token if claim else FREE,
+        "claim_until": _stored_time(claim.until) if claim else EPOCH,
         "created_at": now,
         "created_hour": created_hour(now),
         "updated_at": now,
@@ -290,4 +326,10 @@ def _error(doc: Mapping[str, Any], error: str, now: datetime) -> Document:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return _stored_time(datetime.now(UTC))
+
+
+def _stored_time(at: datetime) -> datetime:
+    # As the store keeps it (BSON dates hold milliseconds), so a delivery handed over in
+    # memory equals the stored one.
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)

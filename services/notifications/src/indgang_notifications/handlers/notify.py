@@ -3,17 +3,18 @@
 The consumer only plans, for what one poll returned at a time: it renders every
 message (an event that cannot be rendered is poison and goes to the dead-letter
 topic) and stores one pending delivery per message with `$setOnInsert`, all in
-one bulk write, so a redelivered event adds nothing. The sender
-(`handlers.sending`) does the sending.
+one bulk write, so a redelivered event adds nothing. The new deliveries are
+stored claimed by this process's sender (as many as its queue has room for)
+and handed to it; the sender (`handlers.sending`) does the sending.
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -26,7 +27,7 @@ from indgang_contracts.events import (
     ReferralMade,
 )
 from indgang_notifications.adapters.case_parties import CaseParticipants
-from indgang_notifications.adapters.deliveries import DeliveryRepository, PlannedDelivery
+from indgang_notifications.adapters.deliveries import Claim, DeliveryRepository, PlannedDelivery
 from indgang_notifications.adapters.subscriptions import SubscriptionRepository
 from indgang_notifications.adapters.templates import MessageTemplates
 from indgang_notifications.domain import cloudevent
@@ -63,6 +64,16 @@ class PartiesUnknown(LookupError):
     """Waited long enough for the case's case-routed: poison, to the dead-letter topic."""
 
 
+class Handover(Protocol):
+    """The sender in this process, which takes new deliveries straight from the planner."""
+
+    def claim_for(self, count: int) -> Claim | None: ...
+
+    def take(self, deliveries: Sequence[dict[str, Any]]) -> None: ...
+
+    def kick(self) -> None: ...
+
+
 class Planner:
     def __init__(
         self,
@@ -72,7 +83,7 @@ class Planner:
         subscriptions: SubscriptionRepository,
         templates: MessageTemplates,
         departments: dict[str, Department],
-        wake_sender: Callable[[], None],
+        sender: Handover,
     ) -> None:
         self.settings = settings
         self.deliveries = deliveries
@@ -80,7 +91,7 @@ class Planner:
         self.subscriptions = subscriptions
         self.templates = templates
         self.departments = departments
-        self.wake_sender = wake_sender
+        self.sender = sender
 
     async def on_event(self, envelope: Envelope[Event]) -> None:
         await self.on_events([envelope])
@@ -111,12 +122,14 @@ class Planner:
                 known[event.case_id] = _latest(parties, event)
             if messages.waiting_for:
                 waiting.append((event, messages.waiting_for))
-        new = await self.deliveries.store_all(planned)
+        claim = self.sender.claim_for(len(planned))
+        new = await self.deliveries.store_all(planned, claim)
+        self.sender.take([d for d in new if claim is not None and d["claim"] == claim.token])
+        if claim is None or len(planned) > claim.count:
+            self.sender.kick()  # some were stored unclaimed: the sender sweeps them up
         # After the deliveries: a crash in between replays with the same parties.
         await self.remember([e.data for e in envelopes])
-        if new:
-            self.wake_sender()
-        log.info("deliveries_planned", events=len(envelopes), planned=len(planned), new=new)
+        log.info("deliveries_planned", events=len(envelopes), planned=len(planned), new=len(new))
         for event, waiting_for in waiting:
             self.wait_or_give_up(event, waiting_for)
 

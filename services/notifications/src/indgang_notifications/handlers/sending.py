@@ -1,24 +1,31 @@
-"""The sender: claims due deliveries, sends them, records the outcome.
+"""The sender: sends claimed deliveries and records the outcome.
 
 Runs as `SENDER_CONCURRENCY` background workers beside the consumer, each with
-its own SMTP connection. One worker at a time looks for work (the pending
-deliveries, one indexed query) and shares what it found; each worker then
-claims a delivery with one compare-and-set that also counts the attempt
-(`DeliveryRepository.claim`), sends it, and records the outcome in one write:
-sent with `notification-delivered` in its outbox; or, on failure, the next
-attempt after exponential backoff with jitter; or, after the last attempt (or a
-permanent refusal), dead with `notification-failed`. A process killed mid-send
-leaves its claim to expire; then any sender takes it over and sends again, with
-the same Message-ID.
+its own SMTP connection. Work reaches them two ways:
+- handed over by the planner in this process: deliveries stored already claimed
+  by this sender, their first attempt counted in that same write (`take`), so
+  the usual case costs no query and no claim of its own;
+- found by a sweep, at most every `SENDER_POLL_SECONDS` (sooner when kicked):
+  one indexed query for the pending deliveries, then a compare-and-set claim of
+  each due one that also counts the attempt (`DeliveryRepository.claim`). This
+  picks up retries, resends, deliveries stored while the queue was full and the
+  claims of a crashed sender once they have expired.
+Each outcome is one write: sent with `notification-delivered` in its outbox; or
+the next attempt after exponential backoff with jitter; or, after the last
+attempt (or a permanent refusal), dead with `notification-failed`. A process
+killed mid-send leaves its claims to expire; then any sender takes them over
+and sends again, with the same Message-ID.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections import deque
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -26,7 +33,7 @@ import structlog
 from indgang_contracts.envelope import Record, encode
 from indgang_contracts.events import DeliveryChannel, NotificationDelivered, NotificationFailed
 from indgang_notifications.adapters.channels import SendFailed
-from indgang_notifications.adapters.deliveries import DeliveryRepository
+from indgang_notifications.adapters.deliveries import Claim, DeliveryRepository
 from indgang_notifications.adapters.smtp import SmtpConnection, SmtpSender
 from indgang_notifications.adapters.subscriptions import SubscriptionRepository
 from indgang_notifications.adapters.webhooks import WebhookSender
@@ -35,6 +42,12 @@ from indgang_notifications.settings import NotificationSettings
 
 log = structlog.get_logger(__name__)
 Document = dict[str, Any]
+
+# Deliveries a worker may have waiting in this process's queue: far less than a
+# lease's worth of sending, so a handed-over claim rarely needs renewing.
+QUEUE_PER_WORKER = 50
+# Most due deliveries one sweep takes (its one query reads every pending one anyway).
+SWEEP_LIMIT = 500
 
 
 class Sender:
@@ -55,15 +68,40 @@ class Sender:
             settings.retry_base_seconds, settings.retry_max_seconds, settings.max_attempts
         )
         self._instance = uuid.uuid4().hex[:12]
+        self._lease = settings.delivery_lease_seconds
         self._wake = asyncio.Event()
-        # Found due but not yet claimed, and what this process is working on.
+        # Claimed by this sender and waiting for a worker; seen due by a sweep but not
+        # claimed yet; and every delivery this process holds in either or is sending.
+        self._claimed: deque[Document] = deque()
         self._candidates: deque[Document] = deque()
         self._in_hand: set[str] = set()
         self._looking = asyncio.Lock()
+        self._sweep_wanted = True
+        self._next_sweep = 0.0
 
     def kick(self) -> None:
-        """New deliveries were stored: look now instead of at the next poll."""
+        """Deliveries became due that nobody holds (a resend, deliveries stored unclaimed):
+        sweep now instead of at the next poll."""
+        self._sweep_wanted = True
         self._wake.set()
+
+    def claim_for(self, count: int) -> Claim | None:
+        """A claim on up to `count` deliveries about to be stored, as many as the queue
+        has room for (None if it is full: they are stored unclaimed and swept up)."""
+        room = QUEUE_PER_WORKER * self.settings.sender_concurrency - len(self._claimed)
+        if room <= 0 or count <= 0:
+            return None
+        until = datetime.now(UTC) + timedelta(seconds=self._lease)
+        return Claim(self._claim_token(), until, min(count, room))
+
+    def take(self, deliveries: Sequence[Document]) -> None:
+        """Deliveries just stored claimed by this sender: send them."""
+        for doc in deliveries:
+            if doc["_id"] not in self._in_hand:
+                self._in_hand.add(doc["_id"])
+                self._claimed.append(doc)
+        if deliveries:
+            self._wake.set()
 
     async def run(self) -> None:
         workers = [
@@ -102,39 +140,61 @@ class Sender:
             await mail.close()
 
     async def _next(self) -> Document | None:
-        """A claimed delivery; None after waiting for work to appear."""
-        while self._candidates:
-            candidate = self._candidates.popleft()
-            try:
-                doc = await self.deliveries.claim(
-                    candidate, self._claim_token(), self.settings.delivery_lease_seconds
-                )
-            except BaseException:
-                self._in_hand.discard(candidate["_id"])
-                raise
-            if doc is not None:
-                return doc
-            self._in_hand.discard(candidate["_id"])  # another sender got there first
+        """A delivery this sender holds a claim on; None after waiting for work."""
+        if self._claimed:
+            doc = self._claimed.popleft()
+            return await self._holding(doc, lambda: self._renewed(doc))
+        if self._candidates:
+            seen = self._candidates.popleft()
+            return await self._holding(
+                seen, lambda: self.deliveries.claim(seen, self._claim_token(), self._lease)
+            )
         async with self._looking:
-            if self._candidates:  # another worker found some while this one waited
-                return None
             # Cleared before looking, so a wake that arrives meanwhile is not lost.
             self._wake.clear()
-            now = datetime.now(UTC)
-            ready, later = await self.deliveries.due(
-                now, limit=4 * self.settings.sender_concurrency
-            )
-            fresh = [d for d in ready if d["_id"] not in self._in_hand]
-            if fresh:
-                self._in_hand.update(d["_id"] for d in fresh)
-                self._candidates.extend(fresh)
+            if self._claimed or self._candidates:
                 return None
-            wait = self.settings.sender_poll_seconds
-            if later is not None:
-                wait = min(wait, max(0.0, (later - now).total_seconds()))
+            if self._sweep_wanted or time.monotonic() >= self._next_sweep:
+                await self._sweep()
+                if self._candidates:
+                    return None
+            wait = max(0.0, self._next_sweep - time.monotonic())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
             return None
+
+    async def _holding(
+        self, doc: Document, claimed: Callable[[], Awaitable[Document | None]]
+    ) -> Document | None:
+        """`claimed()`'s delivery, letting go of `doc` if it comes back None or fails."""
+        try:
+            held = await claimed()
+        except BaseException:
+            self._in_hand.discard(doc["_id"])
+            raise
+        if held is None:  # another sender has it now
+            self._in_hand.discard(doc["_id"])
+        return held
+
+    async def _renewed(self, doc: Document) -> Document | None:
+        # A claim that has used up half its lease waiting is extended before sending,
+        # so it cannot expire mid-send and be taken over.
+        left = (doc["claim_until"] - datetime.now(UTC)).total_seconds()
+        if left > self._lease / 2:
+            return doc
+        return await self.deliveries.renew(doc, self._lease)
+
+    async def _sweep(self) -> None:
+        self._sweep_wanted = False
+        self._next_sweep = time.monotonic() + self.settings.sender_poll_seconds
+        now = datetime.now(UTC)
+        ready, later = await self.deliveries.due(now, limit=SWEEP_LIMIT)
+        fresh = [d for d in ready if d["_id"] not in self._in_hand]
+        self._in_hand.update(d["_id"] for d in fresh)
+        self._candidates.extend(fresh)
+        if later is not None:  # a retry or an expired claim due before the next poll
+            soon = time.monotonic() + max(0.0, (later - now).total_seconds())
+            self._next_sweep = min(self._next_sweep, soon)
 
     def _claim_token(self) -> str:
         return f"{self._instance}:{uuid.uuid4().hex[:12]}"
