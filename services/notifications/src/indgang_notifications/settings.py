@@ -60,7 +60,7 @@ class NotificationSettings(ServiceSettings):
         default=8,
         ge=1,
         description="Deliveries sent at once, each worker on an SMTP connection of its own "
-        "(8 measured best on 2 cores: ~1.2-1.3x the throughput of 4, 16 no better).",
+        "(measured on 2 cores: 8 sent ~1.3x as much as 4; 16 no more than 8).",
     )
     delivery_lease_seconds: float = Field(
         default=120.0,

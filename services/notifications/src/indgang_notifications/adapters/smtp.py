@@ -9,8 +9,13 @@ after a pause, before a server's idle timeout would close it under us.
 from __future__ import annotations
 
 import time
-from email.message import EmailMessage
-from email.utils import formatdate
+from dataclasses import dataclass
+from email.charset import QP, Charset
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.utils import formataddr, formatdate, parseaddr
+from typing import cast
 
 import aiosmtplib
 
@@ -20,29 +25,47 @@ from indgang_notifications.settings import NotificationSettings
 # Servers close idle connections after a few minutes (RFC 5321 suggests 5);
 # a connection unused this long is opened again instead of trusted.
 IDLE_SECONDS = 30.0
+# UTF-8 bodies as quoted-printable: readable in the raw mail, safe on any server.
+UTF8_QP = Charset("utf-8")
+UTF8_QP.body_encoding = QP
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A message ready for the wire: envelope sender and recipient, and its bytes."""
+
+    sender: str
+    recipient: str
+    data: bytes
 
 
 class SmtpSender:
     def __init__(self, settings: NotificationSettings) -> None:
         self._s = settings
+        name, address = parseaddr(settings.mail_from)
+        self._from_address = address
+        self._from = formataddr((name, address), charset="utf-8")
 
     def build(
         self, recipient: str, message_id: str, subject: str, text: str, html: str, language: str
-    ) -> EmailMessage:
-        msg = EmailMessage()
-        msg["From"] = self._s.mail_from
+    ) -> Mail:
+        # The `email` package's older (compat32) classes: the same message as
+        # EmailMessage would make, in well under half the time, which counts when
+        # hundreds of mails a second leave one process.
+        msg = MIMEMultipart("alternative")
+        msg["From"] = self._from
         msg["To"] = recipient
-        msg["Subject"] = subject
+        # A Header (not its text), so the generator folds the encoded words itself.
+        msg["Subject"] = subject if subject.isascii() else cast("str", Header(subject, "utf-8"))
         # The same Message-ID on every attempt: a duplicate after a crash between
         # the server's "250 OK" and our bookkeeping can be recognised and dropped.
         msg["Message-ID"] = message_id
         msg["Date"] = formatdate(localtime=False, usegmt=True)
         msg["Auto-Submitted"] = "auto-generated"
-        msg.set_content(text)
-        msg.add_alternative(html, subtype="html")
-        # After the body: set_content() drops Content-* headers set before it.
         msg["Content-Language"] = language
-        return msg
+        msg.attach(_text_part(text, "plain"))
+        msg.attach(_text_part(html, "html"))
+        return Mail(self._from_address, recipient, msg.as_bytes())
 
     def connection(self) -> SmtpConnection:
         """A connection for one worker, opened when first used."""
@@ -57,10 +80,10 @@ class SmtpConnection:
         self._client: aiosmtplib.SMTP | None = None
         self._last_used = 0.0
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, mail: Mail) -> None:
         try:
             client = await self._open()
-            await client.send_message(message)
+            await client.sendmail(mail.sender, [mail.recipient], mail.data)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             # The server refused the address and reset the envelope: the connection is fine.
             permanent = all(r.code >= 500 for r in exc.recipients)
@@ -102,3 +125,9 @@ class SmtpConnection:
             await client.quit()
         except (aiosmtplib.SMTPException, OSError):
             client.close()
+
+
+def _text_part(body: str, subtype: str) -> MIMENonMultipart:
+    part = MIMENonMultipart("text", subtype)
+    part.set_payload(body, UTF8_QP)
+    return part
