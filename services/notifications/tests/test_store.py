@@ -98,6 +98,22 @@ async def test_new_deliveries_can_be_stored_claimed_with_their_first_attempt_cou
     assert renewed["attempts"] == 1  # renewing is not another attempt
 
 
+async def test_claims_given_back_on_stopping_are_due_at_once_and_uncounted(
+    fresh_db: Db,
+) -> None:
+    repository = await stored(fresh_db)
+    until = datetime.now(UTC) + timedelta(seconds=60)
+    new = await repository.store_all(
+        [planned(), planned(recipient="b@example.dk")], Claim("stopping", until, count=2)
+    )
+    assert await repository.release(new) == 2
+    ready, _ = await repository.due(datetime.now(UTC), limit=10)
+    assert sorted((d["_id"], d["claim"], d["attempts"]) for d in ready) == sorted(
+        (d["_id"], FREE, 0) for d in new
+    )
+    assert await repository.release(new) == 0  # no longer this sender's
+
+
 def _lists_filled(doc: dict[str, Any] | None) -> dict[str, Any]:
     assert doc is not None
     return {"errors": [], outbox.OUTBOX: [], **doc}

@@ -192,6 +192,27 @@ class DeliveryRepository:
             {"$set": {"claim_until": _now() + timedelta(seconds=lease_seconds)}},
         )
 
+    async def release(self, docs: Sequence[Mapping[str, Any]]) -> int:
+        """Give back claims on deliveries this sender will not attempt after all (it is
+        stopping), uncounting the attempt, so another sender need not wait for the lease."""
+        if not docs:
+            return 0
+        result = await self.collection.bulk_write(
+            [
+                UpdateOne(
+                    {
+                        **DELIVERY.filter(_id=doc["_id"]),
+                        "claim": doc["claim"],
+                        "attempts": doc["attempts"],
+                    },
+                    {"$set": {"claim": FREE, "claim_until": EPOCH}, "$inc": {"attempts": -1}},
+                )
+                for doc in docs
+            ],
+            ordered=False,
+        )
+        return result.modified_count
+
     async def sent(self, doc: Document, outcome: Record) -> bool:
         """Sent: status, outcome event and dropping the body, in one write. False if the
         claim was lost (taken over after it expired): that sender records the outcome."""

@@ -114,7 +114,20 @@ class Sender:
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            await self._release_queue()
             await self.webhooks.close()
+
+    async def _release_queue(self) -> None:
+        """Stopping: give back the claims on handed-over deliveries not yet attempted, so
+        another instance sends them now rather than when their lease runs out."""
+        waiting, self._claimed = list(self._claimed), deque()
+        try:
+            released = await self.deliveries.release(waiting)
+        except Exception as exc:  # the store is down: the leases will run out instead
+            log.warning("sender_release_failed", error=type(exc).__name__)
+            return
+        if released:
+            log.info("sender_released", deliveries=released)
 
     async def _work(self, number: int) -> None:
         mail = self.smtp.connection()
