@@ -124,9 +124,10 @@ class Planner:
                 waiting.append((event, messages.waiting_for))
         claim = self.sender.claim_for(len(planned))
         new = await self.deliveries.store_all(planned, claim)
-        self.sender.take([d for d in new if claim is not None and d["claim"] == claim.token])
-        if claim is None or len(planned) > claim.count:
-            self.sender.kick()  # some were stored unclaimed: the sender sweeps them up
+        handed = [d for d in new if claim is not None and d["claim"] == claim.token]
+        self.sender.take(handed)
+        if len(new) > len(handed):
+            self.sender.kick()  # some were stored unclaimed (the queue was full): sweep
         # After the deliveries: a crash in between replays with the same parties.
         await self.remember([e.data for e in envelopes])
         log.info("deliveries_planned", events=len(envelopes), planned=len(planned), new=len(new))
