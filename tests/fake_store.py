@@ -4,7 +4,7 @@ For the runtime's outbox and relay tests (and handler tests that want no store):
 the same test suite runs against this fake and against the real store, so the
 fake is held to the real thing's behaviour. It implements what the code uses
 and no more: top-level and dotted equality (an array field matches an element),
-`$ne`, `$in`, `$exists`; `$set`, `$unset`, `$inc`, `$push` (with `$each`),
+`$ne`, `$in`, `$exists`, `$gt`; `$set`, `$unset`, `$inc`, `$push` (with `$each`),
 `$addToSet`, `$pull` (exact value), `$setOnInsert`; unique indexes; bulk writes
 of `UpdateOne`/`InsertOne`/`ReplaceOne`. Every operation is atomic (one event loop).
 It counts the commands it was sent, so a test can say how many round trips a
@@ -63,7 +63,9 @@ def matches(doc: Mapping[str, Any], query: Mapping[str, Any]) -> bool:
                     return False
                 if op == "$exists" and (value is not _MISSING) != bool(arg):
                     return False
-                if op not in ("$ne", "$in", "$exists"):
+                if op == "$gt" and (value is _MISSING or value is None or not value > arg):
+                    return False
+                if op not in ("$ne", "$in", "$exists", "$gt"):
                     raise NotImplementedError(f"fake store: {op}")
         elif not _equal(value, condition):
             return False
@@ -189,8 +191,9 @@ def _project(doc: Doc, projection: Mapping[str, Any] | None) -> Doc:
 
 
 class FakeCollection:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, database: FakeDatabase | None = None) -> None:
         self.name = name
+        self.database = database
         self.docs: dict[Any, Doc] = {}
         self.unique: list[str] = []
         self.commands: Counter[str] = Counter()
@@ -363,7 +366,9 @@ class FakeDatabase:
         self.collections: dict[str, FakeCollection] = {}
 
     def __getitem__(self, name: str) -> FakeCollection:
-        return self.collections.setdefault(name, FakeCollection(name))
+        if name not in self.collections:
+            self.collections[name] = FakeCollection(name, self)
+        return self.collections[name]
 
     def commands(self) -> Counter[str]:
         total: Counter[str] = Counter()

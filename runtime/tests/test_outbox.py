@@ -280,3 +280,24 @@ async def test_create_refused_by_another_unique_index_raises(db: Any) -> None:
     with pytest.raises(DuplicateKeyError):
         await things.create("b", {"slot": "x"}, [record(1)])
     assert await things.collection.find_one({"_id": "b"}) is None
+
+
+async def test_documents_stored_before_the_due_flag_are_published_after_an_upgrade(
+    db: Any,
+) -> None:
+    things = OutboxCollection(db["things"])
+    old = record(1)
+    # As the previous outbox stored it: a counter and a lease date, no flag, no token.
+    await things.collection.insert_one(
+        {
+            "_id": "old",
+            outbox.OUTBOX: [outbox.entry(old)],
+            outbox.PENDING: 1,
+            "outbox_lease_until": None,
+        }
+    )
+    await things.collection.insert_one({"_id": "done", outbox.OUTBOX: [], outbox.PENDING: 0})
+    _, relay, broker = await setup(db)  # start-up: indexes and the one-off upgrade
+    assert await relay.drain() == 1
+    assert broker.ids() == ids([old])
+    assert not (await stored(things, "done")).get(outbox.DUE)  # nothing waits: not due

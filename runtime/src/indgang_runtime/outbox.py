@@ -45,6 +45,8 @@ LEASE = "outbox_lease"
 LEASE_UNTIL = "outbox_lease_until"
 FREE = ""  # the lease token of a document nobody has leased
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Where each collection's one-off outbox upgrade is remembered.
+UPGRADES = "outbox_upgrades"
 # Never shown or returned by an API.
 INTERNAL_FIELDS = (OUTBOX, PENDING, DUE, LEASE, LEASE_UNTIL)
 
@@ -143,6 +145,25 @@ class OutboxCollection:
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index(DUE)
+        await self._upgrade_old_documents()
+
+    async def _upgrade_old_documents(self) -> None:
+        """Documents stored before the due flag existed get it (and a free lease), or the
+        relay, which finds work only by `{outbox_due: true}`, would never publish them.
+
+        A one-off scan at start-up (not a hot path), remembered in `outbox_upgrades`
+        so later starts cost one lookup by `_id`."""
+        db = self.collection.database
+        marker = {"_id": f"{self.collection.name}:due-flag"}
+        if await db[UPGRADES].find_one(marker) is not None:
+            return
+        await self.collection.update_many(
+            {PENDING: {"$gt": 0}, DUE: {"$exists": False}},
+            {"$set": {DUE: True, LEASE: FREE, LEASE_UNTIL: EPOCH}},
+        )
+        await db[UPGRADES].update_one(
+            marker, {"$setOnInsert": {"at": datetime.now(UTC)}}, upsert=True
+        )
 
     async def insert(self, doc: Mapping[str, Any], events: Sequence[Record] = ()) -> None:
         """Insert a new document with its events (DuplicateKeyError if the `_id` is taken)."""
@@ -333,7 +354,8 @@ class OutboxRelay:
         result = await collection.bulk_write(
             [
                 UpdateOne(
-                    {"_id": d["_id"], LEASE: d.get(LEASE, FREE)},
+                    # None also matches a document that has no lease field yet.
+                    {"_id": d["_id"], LEASE: d.get(LEASE)},
                     {"$set": {LEASE: token, LEASE_UNTIL: until}},
                 )
                 for d in free
