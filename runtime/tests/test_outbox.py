@@ -301,3 +301,45 @@ async def test_documents_stored_before_the_due_flag_are_published_after_an_upgra
     assert await relay.drain() == 1
     assert broker.ids() == ids([old])
     assert not (await stored(things, "done")).get(outbox.DUE)  # nothing waits: not due
+
+
+class StaleReads:
+    """A relay's view of the collection whose next `find` answers with an old snapshot:
+    the relay read the document, then others changed it before its compare-and-set."""
+
+    def __init__(self, collection: Any, snapshot: list[Doc]) -> None:
+        self._collection = collection
+        self._snapshot: list[Doc] | None = snapshot
+
+    def find(self, *args: Any, **kwargs: Any) -> Any:
+        if self._snapshot is None:
+            return self._collection.find(*args, **kwargs)
+        snapshot, self._snapshot = self._snapshot, None
+
+        class Cursor:
+            async def to_list(self, length: int | None = None) -> list[Doc]:
+                return snapshot
+
+        return Cursor()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._collection, name)
+
+
+async def test_a_relay_never_leases_on_a_stale_view(db: Any) -> None:
+    """Relay B reads X (e1 pending); relay A publishes and clears X; e2 is appended to X;
+    only then does B try to lease X. Taking X on its old view (pending 1, e1) would publish
+    e1 again and, worse, clear e2 unpublished; B must leave X for a fresh read."""
+    things, relay_a, broker = await setup(db)
+    first, second = record(1), record(2)
+    await things.insert({"_id": "x"}, [first])
+    snapshot = await things.collection.find({outbox.DUE: True}).to_list(None)
+    assert await relay_a.drain() == 1
+    await things.update({"_id": "x"}, {"$set": {"n": 2}}, [second])
+    relay_b = OutboxRelay(
+        "test", [OutboxCollection(StaleReads(things.collection, snapshot))], broker.enqueue
+    )
+    await relay_b.drain()
+    assert broker.ids() == ids([first, second])
+    doc = await stored(things, "x")
+    assert (doc[outbox.PENDING], doc[outbox.DUE]) == (0, False)

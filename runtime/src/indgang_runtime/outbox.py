@@ -40,6 +40,9 @@ from indgang_runtime.mongo import as_duplicate_key
 
 OUTBOX = "outbox"
 PENDING = "outbox_pending"
+# How many events the document has ever had: only ever raised (by an append), so a
+# relay's compare-and-set can tell the document it read from the same one later.
+SEQ = "outbox_seq"
 DUE = "outbox_due"
 LEASE = "outbox_lease"
 LEASE_UNTIL = "outbox_lease_until"
@@ -48,7 +51,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Where each collection's one-off outbox upgrade is remembered.
 UPGRADES = "outbox_upgrades"
 # Never shown or returned by an API.
-INTERNAL_FIELDS = (OUTBOX, PENDING, DUE, LEASE, LEASE_UNTIL)
+INTERNAL_FIELDS = (OUTBOX, PENDING, SEQ, DUE, LEASE, LEASE_UNTIL)
 
 # The relay's one query, per collection with an outbox.
 DUE_DOCUMENTS = HotQuery("*", "outbox relay: documents with unpublished events", outbox_due=True)
@@ -99,6 +102,7 @@ def new_outbox(records: Sequence[Record]) -> Doc:
     return {
         OUTBOX: [entry(r) for r in records],
         PENDING: len(records),
+        SEQ: len(records),
         DUE: bool(records),
         LEASE: FREE,
         LEASE_UNTIL: EPOCH,
@@ -110,11 +114,11 @@ def with_events(ops: Mapping[str, Any], records: Sequence[Record]) -> Doc:
     merged: Doc = {op: dict(fields) for op, fields in ops.items()}
     if not records:
         return merged
-    for op, field in (("$push", OUTBOX), ("$inc", PENDING), ("$set", DUE)):
+    for op, field in (("$push", OUTBOX), ("$inc", PENDING), ("$inc", SEQ), ("$set", DUE)):
         if field in merged.get(op, {}):
             raise ValueError(f"{op} {field} is the outbox's own field")
     merged.setdefault("$push", {})[OUTBOX] = {"$each": [entry(r) for r in records]}
-    merged.setdefault("$inc", {})[PENDING] = len(records)
+    merged.setdefault("$inc", {}).update({PENDING: len(records), SEQ: len(records)})
     merged.setdefault("$set", {})[DUE] = True
     return merged
 
@@ -267,6 +271,7 @@ class OutboxRelay:
         self._clock = clock
         self._instance = uuid.uuid4().hex[:12]
         self._wake = asyncio.Event()
+        self._lost_race = False
         for collection in collections:
             collection.on_write(self.wake)
 
@@ -304,12 +309,16 @@ class OutboxRelay:
     async def drain(self) -> int:
         """Publish everything due now; returns how many events went out."""
         total = 0
+        lost_races = 0
         while True:
             sent = 0
+            self._lost_race = False
             for collection in self._collections:
                 sent += await self.publish_due(collection)
             total += sent
-            if not sent:
+            # A lease lost to a change since the read deserves a fresh read at once.
+            lost_races += self._lost_race
+            if not sent and (not self._lost_race or lost_races > 3):
                 return total
 
     async def publish_due(self, collection: OutboxCollection) -> int:
@@ -339,7 +348,7 @@ class OutboxRelay:
                 await collection.bulk_write(
                     [
                         UpdateOne(
-                            {"_id": d["_id"], PENDING: 0, LEASE: d.get(LEASE, FREE)},
+                            {"_id": d["_id"], PENDING: 0, SEQ: d.get(SEQ), LEASE: d.get(LEASE)},
                             {"$set": {DUE: False}},
                         )
                         for d in stale
@@ -349,13 +358,20 @@ class OutboxRelay:
             return FREE, []
         token = f"{self._instance}:{uuid.uuid4().hex[:8]}"
         until = now + self._lease_for
-        # Compare-and-set on the lease each document had when it was read: of
-        # several relays that read it, exactly one takes it.
+        # Compare-and-set on the document as it was read (its lease, what is pending and
+        # how many events it ever had): of several relays that read it, exactly one takes
+        # it, and none takes it on a stale view (another relay published and cleared it,
+        # and new events arrived, since this one read it). None also matches a document
+        # stored before these fields existed.
         result = await collection.bulk_write(
             [
                 UpdateOne(
-                    # None also matches a document that has no lease field yet.
-                    {"_id": d["_id"], LEASE: d.get(LEASE)},
+                    {
+                        "_id": d["_id"],
+                        LEASE: d.get(LEASE),
+                        PENDING: d[PENDING],
+                        SEQ: d.get(SEQ),
+                    },
                     {"$set": {LEASE: token, LEASE_UNTIL: until}},
                 )
                 for d in free
@@ -364,10 +380,18 @@ class OutboxRelay:
         )
         if result.modified_count == len(free):
             return token, free
-        # Another relay took some: keep those that now carry our token.
-        again = await collection.find(DUE_DOCUMENTS.filter(outbox_due=True)).to_list(self._batch)
-        ours = {d["_id"] for d in again if d.get(LEASE) == token}
-        return token, [d for d in free if d["_id"] in ours]
+        # Another relay took some, or they changed since the read: keep those that now
+        # carry our token (their state is the one read); the rest wait for a fresh read.
+        # Each is looked up by `_id` (contention needs several relays: rare).
+        self._lost_race = True
+        now_stored = await asyncio.gather(
+            *(collection.find_one({"_id": d["_id"]}, {LEASE: 1}) for d in free)
+        )
+        return token, [
+            d
+            for d, current in zip(free, now_stored, strict=True)
+            if current is not None and current.get(LEASE) == token
+        ]
 
     async def _publish(self, docs: Sequence[Doc]) -> dict[Any, int]:
         """Queue every pending event, then await all acknowledgements together.
@@ -421,7 +445,7 @@ class OutboxRelay:
             result = await collection.bulk_write(
                 [
                     UpdateOne(
-                        {"_id": d["_id"], LEASE: token, PENDING: d[PENDING]},
+                        {"_id": d["_id"], LEASE: token, PENDING: d[PENDING], SEQ: d.get(SEQ)},
                         {
                             "$set": {
                                 OUTBOX: [],
