@@ -2,9 +2,9 @@
 
 What must hold: a write and its events are one document write; the relay
 publishes every event once and in order, clears what it published, keeps what
-was appended meanwhile, retries what the broker did not acknowledge, shares
-the work with other relays without publishing anything twice, and takes over
-what a crashed relay left leased.
+was appended meanwhile, retries what the broker did not acknowledge, leaves
+other instances' documents to them while they live, takes over what a crashed
+instance left, and never loses an event when two relays publish one document.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ def ids(records: list[Record]) -> list[str]:
 async def setup(db: Any, **relay_options: Any) -> tuple[OutboxCollection, OutboxRelay, Broker]:
     things = OutboxCollection(db["things"])
     broker = Broker()
+    relay_options.setdefault("instance", "test-relay")
     relay = OutboxRelay("test", [things], broker.enqueue, **relay_options)
     await relay.ensure_indexes()
     return things, relay, broker
@@ -88,6 +89,7 @@ async def test_a_write_and_its_events_are_one_document(db: Any) -> None:
     assert [e["id"] for e in doc[outbox.OUTBOX]] == ids([first, second])
     assert doc[outbox.PENDING] == 2
     assert doc[outbox.DUE] is True
+    assert doc[outbox.OWNER] == "test-relay"  # the writing instance's relay publishes it
 
 
 async def test_create_is_idempotent_and_only_the_first_carries_events(db: Any) -> None:
@@ -119,7 +121,6 @@ async def test_drain_publishes_every_event_once_in_order_and_clears_the_outbox(d
     assert ids(events) == [i for i in broker.ids() if i in ids(events)]
     doc = await stored(things, "a")
     assert (doc[outbox.PENDING], doc[outbox.DUE], doc[outbox.OUTBOX]) == (0, False, [])
-    assert doc[outbox.LEASE] == outbox.FREE
     assert await relay.drain() == 0
     assert len(broker.published) == 6
 
@@ -179,9 +180,20 @@ async def test_broker_down_loses_nothing(db: Any) -> None:
     assert await relay.drain() == 2
 
 
-async def test_two_relays_publish_each_event_once(db: Any) -> None:
-    things, relay_one, broker = await setup(db, batch_size=7)
-    relay_two = OutboxRelay("test", [things], broker.enqueue, batch_size=7)
+async def instance(
+    db: Any, name: str, broker: Broker, **options: Any
+) -> tuple[OutboxCollection, OutboxRelay]:
+    """One more instance of the service: its own view of the collection and its relay."""
+    things = OutboxCollection(db["things"])
+    relay = OutboxRelay("test", [things], broker.enqueue, instance=name, **options)
+    await relay.ensure_indexes()
+    return things, relay
+
+
+async def test_two_instances_each_publish_their_own_once(db: Any) -> None:
+    broker = Broker()
+    one, relay_one = await instance(db, "one", broker, batch_size=7)
+    two, relay_two = await instance(db, "two", broker, batch_size=7)
 
     async def slow(r: Record) -> None:
         await asyncio.sleep(0)  # let the other relay run between queueing calls
@@ -189,29 +201,47 @@ async def test_two_relays_publish_each_event_once(db: Any) -> None:
     broker.on_queue = slow
     events = [record(n, key=f"org-{n}") for n in range(40)]
     for n, r in enumerate(events):
-        await things.insert({"_id": f"d{n:02}"}, [r])
+        await (one if n % 2 else two).insert({"_id": f"d{n:02}"}, [r])
     await asyncio.gather(relay_one.drain(), relay_two.drain())
-    assert sorted(broker.ids()) == sorted(ids(events))
+    assert sorted(broker.ids()) == sorted(ids(events))  # each exactly once
 
 
-async def test_a_crashed_relays_lease_is_taken_over_when_it_expires(db: Any) -> None:
-    things, relay, broker = await setup(db)
-    await things.insert({"_id": "a"}, [record(1)])
-    await things.insert({"_id": "b"}, [record(2)])
-    now = datetime.now(UTC)
-    # "a" leased by a relay that died; "b" leased by one that is still at work.
-    await things.collection.update_one(
-        {"_id": "a"},
-        {"$set": {outbox.LEASE: "dead:1", outbox.LEASE_UNTIL: now - timedelta(seconds=1)}},
-    )
-    await things.collection.update_one(
-        {"_id": "b"},
-        {"$set": {outbox.LEASE: "busy:1", outbox.LEASE_UNTIL: now + timedelta(minutes=5)}},
+async def test_racing_relays_lose_nothing_and_keep_counts_right(db: Any) -> None:
+    # Both take over from each other at once (takeover after 0 s): a document may be
+    # published by both, never lost, and its counter never drops below what waits.
+    broker = Broker()
+    one, relay_one = await instance(db, "one", broker, batch_size=7, takeover_seconds=0)
+    two, relay_two = await instance(db, "two", broker, batch_size=7, takeover_seconds=0)
+
+    async def slow(r: Record) -> None:
+        await asyncio.sleep(0)
+
+    broker.on_queue = slow
+    events = [record(n, key=f"org-{n}") for n in range(40)]
+    for n, r in enumerate(events):
+        await (one if n % 2 else two).insert({"_id": f"d{n:02}"}, [r])
+    for _ in range(3):
+        await asyncio.gather(relay_one.drain(), relay_two.drain())
+    assert set(broker.ids()) == set(ids(events))
+    docs = await one.collection.find({}).to_list(None)
+    assert {(d[outbox.PENDING], d[outbox.DUE]) for d in docs} == {(0, False)}
+
+
+async def test_what_a_crashed_instance_left_is_taken_over_after_a_while(db: Any) -> None:
+    broker = Broker()
+    crashed, _ = await instance(db, "crashed", broker)
+    busy, _ = await instance(db, "busy", broker)
+    survivor, relay = await instance(db, "survivor", broker, takeover_seconds=60)
+    await crashed.insert({"_id": "a"}, [record(1)])
+    await busy.insert({"_id": "b"}, [record(2)])
+    # "a" has waited two minutes (its owner died); "b" was written a moment ago.
+    await crashed.collection.update_one(
+        {"_id": "a"}, {"$set": {"outbox.0.created_at": datetime.now(UTC) - timedelta(minutes=2)}}
     )
     assert await relay.drain() == 1
     assert len(broker.published) == 1
-    assert (await stored(things, "a"))[outbox.DUE] is False
-    assert (await stored(things, "b"))[outbox.PENDING] == 1
+    assert (await stored(survivor, "a"))[outbox.DUE] is False
+    assert (await stored(survivor, "b"))[outbox.PENDING] == 1  # its owner lives: its to publish
 
 
 async def test_a_write_wakes_the_running_relay(db: Any) -> None:
@@ -239,6 +269,7 @@ async def test_an_idle_relay_costs_one_lookup_per_collection(db: Any) -> None:
     things, relay, _ = await setup(db)
     for n in range(50):
         await things.insert({"_id": f"d{n}"}, [])
+    await relay.drain()  # the first also sweeps for other instances' leftovers
     before = db.commands()
     await relay.drain()
     assert db.commands() - before == {"find": 1}
@@ -254,10 +285,10 @@ async def test_a_unique_index_refusal_is_a_duplicate_key_on_every_store(db: Any)
     assert (await stored(things, "b"))[outbox.PENDING] == 0
 
 
-async def test_a_full_batch_is_leased_and_cleared_in_one_bulk_each(db: Any) -> None:
+async def test_a_full_batch_is_published_and_cleared_in_one_bulk(db: Any) -> None:
     # FerretDB v1.24.2 held a pooled connection per matching statement until the end of
-    # an `update` command, so a bulk of 50+ updates hung the whole store; infra.sh's
-    # build releases each statement's query as it finishes.
+    # an `update` command, so a bulk of 50+ updates (the relay's clear) hung the whole
+    # store; infra.sh's build releases each statement's query as it finishes.
     things, relay, broker = await setup(db, batch_size=300)
     for n in range(300):
         await things.insert({"_id": f"d{n:03}"}, [record(n, key=f"org-{n}")])
@@ -297,15 +328,18 @@ async def test_documents_stored_before_the_due_flag_are_published_after_an_upgra
         }
     )
     await things.collection.insert_one({"_id": "done", outbox.OUTBOX: [], outbox.PENDING: 0})
-    _, relay, broker = await setup(db)  # start-up: indexes and the one-off upgrade
+    # Start-up: indexes and the one-off upgrade; the old document has no owner, so the
+    # takeover sweep publishes it.
+    _, relay, broker = await setup(db, takeover_seconds=0)
     assert await relay.drain() == 1
     assert broker.ids() == ids([old])
     assert not (await stored(things, "done")).get(outbox.DUE)  # nothing waits: not due
+    assert "outbox_lease_until" not in await stored(things, "old")  # the first relay's lease
 
 
 class StaleReads:
     """A relay's view of the collection whose next `find` answers with an old snapshot:
-    the relay read the document, then others changed it before its compare-and-set."""
+    the relay read the document, then others changed it before it went on."""
 
     def __init__(self, collection: Any, snapshot: list[Doc]) -> None:
         self._collection = collection
@@ -326,20 +360,26 @@ class StaleReads:
         return getattr(self._collection, name)
 
 
-async def test_a_relay_never_leases_on_a_stale_view(db: Any) -> None:
-    """Relay B reads X (e1 pending); relay A publishes and clears X; e2 is appended to X;
-    only then does B try to lease X. Taking X on its old view (pending 1, e1) would publish
-    e1 again and, worse, clear e2 unpublished; B must leave X for a fresh read."""
-    things, relay_a, broker = await setup(db)
+async def test_a_relay_working_on_a_stale_view_loses_nothing(db: Any) -> None:
+    """Relay A reads X (e1 pending); relay B takes X over, publishes and clears it; e2 is
+    appended to X by A's instance; only then does A go on with what it read. A publishes
+    e1 again (allowed: consumers de-duplicate) but must not clear e2 with it."""
+    broker = Broker()
+    things_a, _ = await instance(db, "a", broker)
+    _, relay_b = await instance(db, "b", broker, takeover_seconds=0)
     first, second = record(1), record(2)
-    await things.insert({"_id": "x"}, [first])
-    snapshot = await things.collection.find({outbox.DUE: True}).to_list(None)
-    assert await relay_a.drain() == 1
-    await things.update({"_id": "x"}, {"$set": {"n": 2}}, [second])
-    relay_b = OutboxRelay(
-        "test", [OutboxCollection(StaleReads(things.collection, snapshot))], broker.enqueue
+    await things_a.insert({"_id": "x"}, [first])
+    snapshot = await things_a.collection.find({outbox.DUE: True}).to_list(None)
+    assert await relay_b.drain() == 1
+    await things_a.update({"_id": "x"}, {"$set": {"n": 2}}, [second])
+    stale_a = OutboxRelay(
+        "test",
+        [OutboxCollection(StaleReads(things_a.collection, snapshot))],
+        broker.enqueue,
+        instance="a",
     )
-    await relay_b.drain()
-    assert broker.ids() == ids([first, second])
-    doc = await stored(things, "x")
+    await stale_a.drain()
+    assert set(broker.ids()) == set(ids([first, second]))
+    assert broker.ids().count(second.headers["ce_id"]) == 1
+    doc = await stored(things_a, "x")
     assert (doc[outbox.PENDING], doc[outbox.DUE]) == (0, False)

@@ -30,7 +30,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from indgang_contracts.envelope import Envelope, InvalidEvent, Record, decode
 from indgang_contracts.events import Event
 from indgang_contracts.topics import DEAD_LETTER_TOPIC
-from indgang_runtime.outbox import OutboxCollection, OutboxRelay
+from indgang_runtime.outbox import OutboxCollection, OutboxRelay, default_instance
 from indgang_runtime.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -110,7 +110,9 @@ def outbox_relay(
         settings.service_name,
         collections,
         partial(enqueue_record, broker, settings.kafka_topic_prefix),
+        instance=settings.instance_id or default_instance(settings.http_port),
         poll_seconds=settings.outbox_poll_seconds,
+        takeover_seconds=settings.outbox_takeover_seconds,
         batch_size=settings.outbox_batch_size,
     )
 

@@ -2,27 +2,34 @@
 
 A state change and the events it causes are written in ONE document update:
 the events are appended to the document's `outbox` array, its `outbox_pending`
-counter is raised and its `outbox_due` flag is set, all in the same atomic
-write (`OutboxCollection` does this for every write that carries events, and
-wakes the relay). The relay's only query is `{outbox_due: true}`, an indexed
-equality, so an idle relay costs one index lookup whatever the data size; it
-leases what is due, publishes it as one batch (idempotent producer, acks=all),
-awaits the acknowledgements together and then clears what it published, the
-flag included, in one conditional update per document.
+counter and `outbox_seq` (events ever appended) are raised, its `outbox_due`
+flag is set and `outbox_owner` names the writing instance's relay, all in the
+same atomic write (`OutboxCollection` does this for every write that carries
+events, and wakes the relay).
 
-A crash between publish and clear republishes at most those events; consumers
-are idempotent on the CloudEvent id, so nothing is applied twice and nothing is
-lost. Several relay instances (several instances of a service) share the work
-through leases taken with a compare-and-set on the lease token. This works on
-a standalone MongoDB and on FerretDB v1: only `_id` and top-level equality
-filters, single-document atomic updates.
+The relay publishes what its own instance wrote: its query is `{outbox_due: true,
+outbox_owner: <me>}`, an indexed equality, so an idle relay costs one index
+lookup whatever the data size, and a document costs one write after it is
+published (no lease to take first). It publishes a batch, awaits the broker's
+acknowledgements together, then lowers each counter by what went out with a
+compare-and-set on the counters it read (clearing the flag and the published
+events when nothing else is pending). What another instance left behind (it
+crashed, or was stopped) is taken over by a slower sweep once its oldest
+pending event is `takeover_seconds` old.
+
+A crash between publish and clear republishes at most those events, and two
+relays that both publish a document (a takeover while its owner was only
+slow) publish the same events twice: consumers are idempotent on the
+CloudEvent id, so nothing is applied twice, and the counters never drop below
+what is really pending, so nothing is lost. Only `_id` and top-level equality
+filters and single-document atomic updates: MongoDB and FerretDB v1 alike.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
+import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,17 +51,25 @@ PENDING = "outbox_pending"
 # relay's compare-and-set can tell the document it read from the same one later.
 SEQ = "outbox_seq"
 DUE = "outbox_due"
-LEASE = "outbox_lease"
-LEASE_UNTIL = "outbox_lease_until"
-FREE = ""  # the lease token of a document nobody has leased
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+OWNER = "outbox_owner"
 # Where each collection's one-off outbox upgrade is remembered.
 UPGRADES = "outbox_upgrades"
+# Fields of the relay's first version (leases), dropped by the upgrade.
+_LEGACY = ("outbox_lease", "outbox_lease_until")
 # Never shown or returned by an API.
-INTERNAL_FIELDS = (OUTBOX, PENDING, SEQ, DUE, LEASE, LEASE_UNTIL)
+INTERNAL_FIELDS = (OUTBOX, PENDING, SEQ, DUE, OWNER, *_LEGACY)
 
-# The relay's one query, per collection with an outbox.
-DUE_DOCUMENTS = HotQuery("*", "outbox relay: documents with unpublished events", outbox_due=True)
+# The relay's queries, on every collection with an outbox ("*").
+OWN_DUE_DOCUMENTS = HotQuery(
+    "*",
+    "outbox relay: this instance's documents with unpublished events",
+    outbox_due=True,
+    outbox_owner="host:8001",
+)
+DUE_DOCUMENTS = HotQuery(
+    "*", "outbox relay's takeover sweep: documents with unpublished events", outbox_due=True
+)
+RELAY_QUERIES = (OWN_DUE_DOCUMENTS, DUE_DOCUMENTS)
 
 log = structlog.get_logger(__name__)
 
@@ -62,6 +77,11 @@ PUBLISHED = Counter(
     "indgang_outbox_published_total", "Events published from the outbox", ["service", "topic"]
 )
 FAILURES = Counter("indgang_outbox_publish_failures_total", "Failed relay attempts", ["service"])
+TAKEN_OVER = Counter(
+    "indgang_outbox_taken_over_total",
+    "Documents whose events another instance left unpublished, taken over",
+    ["service"],
+)
 BATCH = Histogram(
     "indgang_outbox_batch_events",
     "Events published per relay batch",
@@ -73,6 +93,12 @@ Doc = dict[str, Any]
 # Hands a record to the producer and returns once it is queued; the awaitable it
 # returns resolves when the broker has acknowledged the record.
 Enqueue = Callable[[Record], Awaitable[Awaitable[Any]]]
+
+
+def default_instance(port: int | str = "") -> str:
+    """This process's relay name: stable across restarts of the same instance (host and
+    port), so a restarted instance publishes what it left at once."""
+    return f"{socket.gethostname()}:{port}"
 
 
 def entry(record: Record) -> Doc:
@@ -97,19 +123,18 @@ def record_of(stored: Mapping[str, Any]) -> Record:
     )
 
 
-def new_outbox(records: Sequence[Record]) -> Doc:
+def new_outbox(records: Sequence[Record], owner: str = "") -> Doc:
     """Fields for a new document that carries these events."""
     return {
         OUTBOX: [entry(r) for r in records],
         PENDING: len(records),
         SEQ: len(records),
         DUE: bool(records),
-        LEASE: FREE,
-        LEASE_UNTIL: EPOCH,
+        OWNER: owner,
     }
 
 
-def with_events(ops: Mapping[str, Any], records: Sequence[Record]) -> Doc:
+def with_events(ops: Mapping[str, Any], records: Sequence[Record], owner: str = "") -> Doc:
     """`ops` (update operators) plus what appends `records` to the document's outbox."""
     merged: Doc = {op: dict(fields) for op, fields in ops.items()}
     if not records:
@@ -119,7 +144,7 @@ def with_events(ops: Mapping[str, Any], records: Sequence[Record]) -> Doc:
             raise ValueError(f"{op} {field} is the outbox's own field")
     merged.setdefault("$push", {})[OUTBOX] = {"$each": [entry(r) for r in records]}
     merged.setdefault("$inc", {}).update({PENDING: len(records), SEQ: len(records)})
-    merged.setdefault("$set", {})[DUE] = True
+    merged.setdefault("$set", {}).update({DUE: True, OWNER: owner})
     return merged
 
 
@@ -134,14 +159,16 @@ class OutboxCollection:
     def __init__(self, collection: AsyncCollection[Doc]) -> None:
         self.collection = collection
         self._wake: Callable[[], None] = lambda: None
+        self._owner = ""
 
     @property
     def name(self) -> str:
         return self.collection.name
 
-    def on_write(self, wake: Callable[[], None]) -> None:
-        """Called by the relay that publishes this collection's events."""
+    def on_write(self, wake: Callable[[], None], owner: str) -> None:
+        """Called by the relay that publishes what this instance writes."""
         self._wake = wake
+        self._owner = owner
 
     def _written(self, records: Sequence[Record]) -> None:
         if records:
@@ -152,18 +179,22 @@ class OutboxCollection:
         await self._upgrade_old_documents()
 
     async def _upgrade_old_documents(self) -> None:
-        """Documents stored before the due flag existed get it (and a free lease), or the
-        relay, which finds work only by `{outbox_due: true}`, would never publish them.
+        """Documents stored before the due flag existed get it, or the relay, which finds
+        work only by `outbox_due`, would never publish them (they have no owner, so the
+        takeover sweep publishes them); the first relay's lease fields go.
 
         A one-off scan at start-up (not a hot path), remembered in `outbox_upgrades`
         so later starts cost one lookup by `_id`."""
         db = self.collection.database
-        marker = {"_id": f"{self.collection.name}:due-flag"}
+        marker = {"_id": f"{self.collection.name}:owner"}
         if await db[UPGRADES].find_one(marker) is not None:
             return
         await self.collection.update_many(
-            {PENDING: {"$gt": 0}, DUE: {"$exists": False}},
-            {"$set": {DUE: True, LEASE: FREE, LEASE_UNTIL: EPOCH}},
+            {PENDING: {"$gt": 0}, DUE: {"$exists": False}}, {"$set": {DUE: True}}
+        )
+        await self.collection.update_many(
+            {"$or": [{field: {"$exists": True}} for field in _LEGACY]},
+            {"$unset": dict.fromkeys(_LEGACY, "")},
         )
         await db[UPGRADES].update_one(
             marker, {"$setOnInsert": {"at": datetime.now(UTC)}}, upsert=True
@@ -172,7 +203,7 @@ class OutboxCollection:
     async def insert(self, doc: Mapping[str, Any], events: Sequence[Record] = ()) -> None:
         """Insert a new document with its events (DuplicateKeyError if the `_id` is taken)."""
         try:
-            await self.collection.insert_one({**doc, **new_outbox(events)})
+            await self.collection.insert_one({**doc, **new_outbox(events, self._owner)})
         except OperationFailure as exc:
             raise (as_duplicate_key(exc) or exc) from None
         self._written(events)
@@ -203,7 +234,7 @@ class OutboxCollection:
         """One single-document update with its events appended in the same write.
 
         DuplicateKeyError when a unique index refuses the change (on every store)."""
-        result = await self._update_one(query, with_events(ops, events), upsert=upsert)
+        result = await self._update_one(query, with_events(ops, events, self._owner), upsert=upsert)
         if result.matched_count or result.upserted_id is not None:
             self._written(events)
         return result
@@ -221,7 +252,7 @@ class OutboxCollection:
             # No projection: FerretDB v1 does not implement `fields` in findAndModify.
             found = await self.collection.find_one_and_update(
                 dict(query),
-                with_events(ops, events),
+                with_events(ops, events, self._owner),
                 upsert=upsert,
                 return_document=ReturnDocument.AFTER,
             )
@@ -244,11 +275,12 @@ class OutboxRelay:
     """Publishes the due outbox events of one or more collections, in batches.
 
     A write through an `OutboxCollection` wakes the relay at once; a poll every
-    `poll_seconds` picks up what other instances or a crash left due. Each round
-    leases up to `batch_size` due documents per collection, publishes their
-    pending events (each document's in order; documents oldest first, so events
-    with one key keep their order), awaits the broker's acknowledgements
-    together, then clears each document's outbox in one conditional update.
+    `poll_seconds` picks up the rest. Each round reads up to `batch_size` of its
+    own due documents per collection, publishes their pending events (each
+    document's in order; documents oldest first, so events with one key keep
+    their order), awaits the acknowledgements together and clears each document
+    with one conditional update. Every `takeover_seconds / 2` a sweep makes the
+    documents that another instance left due for `takeover_seconds` its own.
     """
 
     def __init__(
@@ -257,23 +289,24 @@ class OutboxRelay:
         collections: Sequence[OutboxCollection],
         enqueue: Enqueue,
         *,
+        instance: str | None = None,
         poll_seconds: float = 2.0,
-        lease_seconds: float = 30.0,
+        takeover_seconds: float = 10.0,
         batch_size: int = 200,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._service = service
         self._collections = collections
         self._enqueue = enqueue
+        self.instance = instance or default_instance()
         self._poll = poll_seconds
-        self._lease_for = timedelta(seconds=lease_seconds)
+        self._takeover = timedelta(seconds=takeover_seconds)
         self._batch = batch_size
         self._clock = clock
-        self._instance = uuid.uuid4().hex[:12]
         self._wake = asyncio.Event()
-        self._lost_race = False
+        self._next_sweep = datetime.min.replace(tzinfo=UTC)
         for collection in collections:
-            collection.on_write(self.wake)
+            collection.on_write(self.wake, self.instance)
 
     @property
     def collections(self) -> Sequence[OutboxCollection]:
@@ -307,91 +340,80 @@ class OutboxRelay:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
 
     async def drain(self) -> int:
-        """Publish everything due now; returns how many events went out."""
+        """Publish everything of this instance's that is due now (and, when the sweep is
+        due, what other instances left behind); returns how many events went out."""
+        if self._clock() >= self._next_sweep:
+            self._next_sweep = self._clock() + self._takeover / 2
+            for collection in self._collections:
+                await self.take_over(collection)
         total = 0
-        lost_races = 0
         while True:
             sent = 0
-            self._lost_race = False
             for collection in self._collections:
                 sent += await self.publish_due(collection)
             total += sent
-            # A lease lost to a change since the read deserves a fresh read at once.
-            lost_races += self._lost_race
-            if not sent and (not self._lost_race or lost_races > 3):
+            if not sent:
                 return total
 
     async def publish_due(self, collection: OutboxCollection) -> int:
-        """One round for one collection: lease, publish, clear. Returns the events sent."""
-        token, leased = await self._lease(collection.collection)
-        if not leased:
+        """One round for one collection: read own due documents, publish, clear."""
+        raw = collection.collection
+        due = await raw.find(
+            OWN_DUE_DOCUMENTS.filter(outbox_due=True, outbox_owner=self.instance)
+        ).to_list(self._batch)
+        docs = [d for d in due if d.get(PENDING, 0) > 0]
+        if len(docs) < len(due):
+            await self._unflag(raw, [d for d in due if d.get(PENDING, 0) <= 0])
+        if not docs:
             return 0
         # Oldest pending event first: events with one key (one organisation's
         # inquiries, say) stored in different documents keep their order.
-        leased.sort(key=lambda d: d[OUTBOX][-d[PENDING]]["created_at"])
-        sent = await self._publish(leased)
-        await self._clear(collection.collection, token, leased, sent)
+        docs.sort(key=_oldest_pending)
+        sent = await self._publish(docs)
+        await self._clear(raw, docs, sent)
         total = sum(sent.values())
         BATCH.labels(self._service).observe(total)
         return total
 
-    async def _lease(self, collection: AsyncCollection[Doc]) -> tuple[str, list[Doc]]:
-        """Lease up to `batch_size` due documents; returns the lease token and them."""
+    async def take_over(self, collection: OutboxCollection) -> int:
+        """Make this relay the owner of documents other instances left due for longer than
+        `takeover_seconds` (compare-and-set on the owner and counters read)."""
+        raw = collection.collection
         now = self._clock()
-        due = await collection.find(DUE_DOCUMENTS.filter(outbox_due=True)).to_list(self._batch)
-        free = [d for d in due if d.get(PENDING, 0) > 0 and _leasable(d, now)]
-        if not free:
-            # Documents due with nothing pending (a clear that lost a race) just
-            # get their flag cleared, conditionally, by `_id`.
-            stale = [d for d in due if d.get(PENDING, 0) <= 0 and _leasable(d, now)]
-            if stale:
-                await collection.bulk_write(
-                    [
-                        UpdateOne(
-                            {"_id": d["_id"], PENDING: 0, SEQ: d.get(SEQ), LEASE: d.get(LEASE)},
-                            {"$set": {DUE: False}},
-                        )
-                        for d in stale
-                    ],
-                    ordered=False,
-                )
-            return FREE, []
-        token = f"{self._instance}:{uuid.uuid4().hex[:8]}"
-        until = now + self._lease_for
-        # Compare-and-set on the document as it was read (its lease, what is pending and
-        # how many events it ever had): of several relays that read it, exactly one takes
-        # it, and none takes it on a stale view (another relay published and cleared it,
-        # and new events arrived, since this one read it). None also matches a document
-        # stored before these fields existed.
-        result = await collection.bulk_write(
+        due = await raw.find(DUE_DOCUMENTS.filter(outbox_due=True)).to_list(self._batch)
+        orphans = [
+            d
+            for d in due
+            if d.get(OWNER) != self.instance
+            and d.get(PENDING, 0) > 0
+            and _oldest_pending(d) < now - self._takeover
+        ]
+        if not orphans:
+            return 0
+        result = await raw.bulk_write(
             [
                 UpdateOne(
-                    {
-                        "_id": d["_id"],
-                        LEASE: d.get(LEASE),
-                        PENDING: d[PENDING],
-                        SEQ: d.get(SEQ),
-                    },
-                    {"$set": {LEASE: token, LEASE_UNTIL: until}},
+                    # None also matches a document stored before these fields existed.
+                    {"_id": d["_id"], OWNER: d.get(OWNER), SEQ: d.get(SEQ)},
+                    {"$set": {OWNER: self.instance}},
                 )
-                for d in free
+                for d in orphans
             ],
             ordered=False,
         )
-        if result.modified_count == len(free):
-            return token, free
-        # Another relay took some, or they changed since the read: keep those that now
-        # carry our token (their state is the one read); the rest wait for a fresh read.
-        # Each is looked up by `_id` (contention needs several relays: rare).
-        self._lost_race = True
-        now_stored = await asyncio.gather(
-            *(collection.find_one({"_id": d["_id"]}, {LEASE: 1}) for d in free)
+        TAKEN_OVER.labels(self._service).inc(result.modified_count)
+        log.info("outbox_taken_over", documents=result.modified_count)
+        return result.modified_count
+
+    async def _unflag(self, collection: AsyncCollection[Doc], docs: Sequence[Doc]) -> None:
+        """Due with nothing pending (a clear that lost a race): drop the flag, conditionally."""
+        await collection.bulk_write(
+            [
+                UpdateOne({"_id": d["_id"], PENDING: 0, SEQ: d.get(SEQ)}, {"$set": {DUE: False}})
+                for d in docs
+            ],
+            ordered=False,
         )
-        return token, [
-            d
-            for d, current in zip(free, now_stored, strict=True)
-            if current is not None and current.get(LEASE) == token
-        ]
 
     async def _publish(self, docs: Sequence[Doc]) -> dict[Any, int]:
         """Queue every pending event, then await all acknowledgements together.
@@ -427,52 +449,59 @@ class OutboxRelay:
         return sent
 
     async def _clear(
-        self,
-        collection: AsyncCollection[Doc],
-        token: str,
-        docs: Sequence[Doc],
-        sent: Mapping[Any, int],
+        self, collection: AsyncCollection[Doc], docs: Sequence[Doc], sent: Mapping[Any, int]
     ) -> None:
-        """Give up the leases; lower each counter by what went out.
+        """Lower each counter by what went out.
 
-        A document nobody appended to since it was read loses its published
-        events and its due flag in one conditional update (`outbox_pending` still
-        equal to what was read); one that got new events keeps them and stays due.
+        The usual case is one conditional update per document, all in one bulk
+        write: the counters are still as read, so the document loses its published
+        events (and, when that was all, its flag). A document that changed since it
+        was read (new events, or another relay published some of the same ones) is
+        cleared from a fresh read, by what is still counted of what went out.
         """
-        everything = [d for d in docs if sent[d["_id"]] == d[PENDING]]
-        partly = [d for d in docs if sent[d["_id"]] != d[PENDING]]
-        if everything:
-            result = await collection.bulk_write(
-                [
-                    UpdateOne(
-                        {"_id": d["_id"], LEASE: token, PENDING: d[PENDING], SEQ: d.get(SEQ)},
-                        {
-                            "$set": {
-                                OUTBOX: [],
-                                PENDING: 0,
-                                DUE: False,
-                                LEASE: FREE,
-                                LEASE_UNTIL: EPOCH,
-                            }
-                        },
-                    )
-                    for d in everything
-                ],
-                ordered=False,
+        done = [d for d in docs if sent[d["_id"]]]
+        if not done:
+            return
+        result = await collection.bulk_write(
+            [UpdateOne(*_clear_op(d, d[PENDING], d.get(SEQ), sent[d["_id"]])) for d in done],
+            ordered=False,
+        )
+        if result.modified_count == len(done):
+            return
+        for doc in done:
+            await self._clear_fresh(collection, doc, sent[doc["_id"]])
+
+    async def _clear_fresh(self, collection: AsyncCollection[Doc], read: Doc, sent: int) -> None:
+        for _ in range(10):
+            fresh = await collection.find_one({"_id": read["_id"]}, {PENDING: 1, SEQ: 1})
+            if fresh is None:
+                return
+            appended = (fresh.get(SEQ) or 0) - (read.get(SEQ) or 0)
+            # Of the events read as pending, how many are still counted as pending;
+            # what someone else cleared is not cleared twice.
+            still_counted = fresh.get(PENDING, 0) - appended
+            already_cleared = read[PENDING] - still_counted
+            lower = min(sent - already_cleared, fresh.get(PENDING, 0))
+            if lower <= 0:
+                return
+            result = await collection.update_one(
+                *_clear_op(fresh, fresh.get(PENDING, 0), fresh.get(SEQ), lower)
             )
-            if result.modified_count < len(everything):
-                partly += everything  # the conditional `$inc` below is a no-op for cleared ones
-        for d in partly:
-            await collection.update_one(
-                {"_id": d["_id"], LEASE: token},
-                {"$inc": {PENDING: -sent[d["_id"]]}, "$set": {LEASE: FREE, LEASE_UNTIL: EPOCH}},
-            )
+            if result.modified_count:
+                return
+        log.warning("outbox_clear_gave_up", document=str(read["_id"]))
 
 
-def _leasable(doc: Mapping[str, Any], now: datetime) -> bool:
-    if doc.get(LEASE, FREE) == FREE:
-        return True
-    until = doc.get(LEASE_UNTIL) or EPOCH
-    if until.tzinfo is None:
-        until = until.replace(tzinfo=UTC)
-    return bool(until < now)
+def _clear_op(doc: Mapping[str, Any], pending: int, seq: Any, lower: int) -> tuple[Doc, Doc]:
+    """The conditional update (filter, update) that lowers `pending` by `lower`, provided
+    the counters are still `pending` and `seq`."""
+    query = {"_id": doc["_id"], PENDING: pending, SEQ: seq}
+    if lower >= pending:
+        # Everything pending went out: the published events and the flag go too.
+        return query, {"$set": {OUTBOX: [], PENDING: 0, DUE: False}}
+    return query, {"$inc": {PENDING: -lower}}
+
+
+def _oldest_pending(doc: Mapping[str, Any]) -> datetime:
+    created: datetime = doc[OUTBOX][-doc[PENDING]]["created_at"]
+    return created if created.tzinfo else created.replace(tzinfo=UTC)

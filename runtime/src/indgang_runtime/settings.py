@@ -37,6 +37,17 @@ class ServiceSettings(BaseSettings):
         "told about (local writes are published at once). One indexed lookup per "
         "collection, whatever the data size.",
     )
+    outbox_takeover_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long events another instance left unpublished (it crashed or "
+        "stopped) wait before this instance's relay publishes them.",
+    )
+    instance_id: str | None = Field(
+        default=None,
+        description="This instance's name for the outbox relay; defaults to host:port, "
+        "stable across restarts. Must differ between instances that run at once.",
+    )
     outbox_batch_size: int = Field(
         default=200, ge=1, description="Most documents the outbox relay publishes per batch."
     )

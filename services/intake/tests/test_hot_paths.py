@@ -18,7 +18,7 @@ from indgang_intake.adapters.queries import HOT_PATHS, INQUIRIES
 from indgang_intake.app import create_app
 from indgang_intake.settings import IntakeSettings
 from indgang_runtime.hot_paths import HotQuery, explain_all
-from indgang_runtime.outbox import DUE_DOCUMENTS
+from indgang_runtime.outbox import RELAY_QUERIES
 
 pytestmark = pytest.mark.infra
 
@@ -48,7 +48,7 @@ async def test_every_hot_path_query_is_answered_through_an_index(infra: None) ->
     name = f"t_hot_{uuid.uuid4().hex[:8]}_intake"
     app = create_app(IntakeSettings(mongodb_uri=MONGODB_URI, mongodb_database=name))
     runtime = app.state.runtime
-    queries = [*HOT_PATHS, DUE_DOCUMENTS]
+    queries = [*HOT_PATHS, *RELAY_QUERIES]
     try:
         # What the app's lifespan does before serving (without starting Kafka).
         for hook in runtime.on_startup:

@@ -15,7 +15,7 @@ from indgang_notifications.adapters.migrations import migrate
 from indgang_notifications.adapters.queries import HOT_PATHS, OUTBOX_COLLECTIONS
 from indgang_notifications.adapters.subscriptions import SubscriptionRepository
 from indgang_runtime.hot_paths import explain_all
-from indgang_runtime.outbox import DUE_DOCUMENTS
+from indgang_runtime.outbox import DUE_DOCUMENTS, OWN_DUE_DOCUMENTS
 
 pytestmark = pytest.mark.infra
 
@@ -37,6 +37,7 @@ async def test_every_hot_path_query_is_answered_through_an_index(
     assert scans == [], "\n".join(scans)
     assert len(results) == len(HOT_PATHS)
     assert [r.collection for r in results if r.query is DUE_DOCUMENTS] == ["deliveries"]
+    assert [r.collection for r in results if r.query is OWN_DUE_DOCUMENTS] == ["deliveries"]
     assert {r.collection for r in results} == {
         "deliveries",
         "case_contacts",

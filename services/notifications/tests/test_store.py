@@ -352,6 +352,8 @@ async def test_a_store_of_the_earlier_version_is_migrated_once(fresh_db: Db) -> 
     )
 
     await migrate(fresh_db)
+    # What start-up does next: the runtime gives unpublished outcome events the due flag.
+    await DeliveryRepository(fresh_db).outbox.ensure_indexes()
 
     claimed = await deliveries.find_one({"_id": "claimed"})
     free = await deliveries.find_one({"_id": "free"})
@@ -363,8 +365,8 @@ async def test_a_store_of_the_earlier_version_is_migrated_once(fresh_db: Db) -> 
     assert free["claim"] == FREE
     assert free["search_terms"] == ["case-9", "h-9", "someone@example.dk"]
     assert free["created_hour"] == created_hour(now)
-    assert (unpublished[outbox.DUE], free[outbox.DUE]) == (True, False)
-    assert free[outbox.LEASE] == outbox.FREE
+    assert (unpublished[outbox.DUE], bool(free.get(outbox.DUE))) == (True, False)
+    assert "outbox_lease_until" not in free  # the first relay's lease field
     contact = await fresh_db["case_contacts"].find_one({"_id": "case-9"})
     assert contact is not None
     assert contact["delete_on"] == now.date().isoformat()  # past due: deleted on the next purge

@@ -15,7 +15,7 @@ catalogue, not the store.
 from __future__ import annotations
 
 from indgang_runtime.hot_paths import HotQuery
-from indgang_runtime.outbox import DUE_DOCUMENTS
+from indgang_runtime.outbox import DUE_DOCUMENTS, OWN_DUE_DOCUMENTS
 
 # The id of the one document in `catalogue`.
 CATALOGUE_ID = "catalogue"
@@ -45,7 +45,8 @@ HOT_PATHS: tuple[HotQuery, ...] = (
     ENTRY_AT_VERSION,
     CATALOGUE_GENERATION,
     CASE_RECOMMENDATIONS,
-    DUE_DOCUMENTS,  # the outbox relay's query, on `entries`
+    OWN_DUE_DOCUMENTS,  # the outbox relay's queries, on `entries`
+    DUE_DOCUMENTS,
 )
-# The collections whose documents carry an outbox (where DUE_DOCUMENTS runs).
+# The collections whose documents carry an outbox (where the relay's queries run).
 OUTBOX_COLLECTIONS = ("entries",)

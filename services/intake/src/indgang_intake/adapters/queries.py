@@ -7,7 +7,7 @@ grow with the data (FerretDB v1 pushes nothing else down). Updates and deletes
 by `_id` may add conditions on that one document (compare-and-set); they cost
 nothing more. `tests/test_hot_paths.py` explains each on the real store and
 fails when one is not answered through an index. The outbox relay's own query
-is `indgang_runtime.outbox.DUE_DOCUMENTS` on `inquiries`.
+are `indgang_runtime.outbox.RELAY_QUERIES` on `inquiries`.
 """
 
 from __future__ import annotations

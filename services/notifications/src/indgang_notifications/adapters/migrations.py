@@ -28,7 +28,6 @@ from indgang_notifications.adapters.deliveries import EPOCH, FREE
 from indgang_notifications.adapters.queries import STATE
 from indgang_notifications.domain.delivery_log import created_hour, search_terms
 from indgang_notifications.domain.retention import deletion_day
-from indgang_runtime import outbox
 
 log = structlog.get_logger(__name__)
 Document = dict[str, Any]
@@ -58,9 +57,8 @@ async def migrate(db: AsyncDatabase[Document], now: datetime | None = None) -> N
     deliveries = await _update_all(
         db["deliveries"], {"search_terms": {"$exists": False}}, lambda d: _delivery(d, claims)
     )
-    relayed = await _update_all(
-        db["deliveries"], {outbox.LEASE: {"$exists": False}}, _outbox_fields
-    )
+    # Deliveries whose outcome events were stored before the due flag get it from the
+    # runtime's own start-up upgrade (OutboxCollection.ensure_indexes).
     contacts = await _update_all(
         db["case_contacts"],
         {"delete_after": {"$ne": None}, "delete_on": {"$exists": False}},
@@ -77,7 +75,6 @@ async def migrate(db: AsyncDatabase[Document], now: datetime | None = None) -> N
         "store_migrated",
         version=VERSION,
         deliveries=deliveries,
-        outboxes=relayed,
         case_contacts=contacts,
     )
 
@@ -105,15 +102,6 @@ def _delivery(doc: Mapping[str, Any], claims: Mapping[str, Document]) -> Documen
     if claim is not None and doc.get("status") == "pending":
         fields.update(claim=f"migrated:{claim['_id']}", claim_until=claim["lease_until"])
     return fields
-
-
-def _outbox_fields(doc: Mapping[str, Any]) -> Document:
-    # The runtime's fields for a document it has not leased, due if events wait.
-    return {
-        outbox.LEASE: outbox.FREE,
-        outbox.LEASE_UNTIL: outbox.EPOCH,
-        outbox.DUE: doc.get(outbox.PENDING, 0) > 0,
-    }
 
 
 async def _update_all(

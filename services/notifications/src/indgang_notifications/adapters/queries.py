@@ -5,7 +5,7 @@ Hot path: per consumed event (the planner), per sender round, per HTTP request
 `_id` lookup or a top-level equality on an indexed field whose result does not
 grow with history; `tests/test_hot_paths.py` proves with `explain` on the real
 store that each is answered through an index. The outbox relay's own query
-(`indgang_runtime.outbox.DUE_DOCUMENTS`) runs on `deliveries`.
+(`indgang_runtime.outbox.OWN_DUE_DOCUMENTS` and `DUE_DOCUMENTS`) run on `deliveries`.
 
 Not here, because they are not hot: the start-up migration and the loading of
 `subscriptions.toml`, and the admin's list of subscriptions (`find({})` on a
@@ -15,7 +15,7 @@ collection of a handful of configuration documents).
 from __future__ import annotations
 
 from indgang_runtime.hot_paths import HotQuery
-from indgang_runtime.outbox import DUE_DOCUMENTS
+from indgang_runtime.outbox import DUE_DOCUMENTS, OWN_DUE_DOCUMENTS
 
 # The collections with an outbox (the relay's `DUE_DOCUMENTS` runs on each).
 OUTBOX_COLLECTIONS = ("deliveries",)
@@ -66,5 +66,6 @@ HOT_PATHS: tuple[HotQuery, ...] = (
     SUBSCRIPTION,
     ACTIVE_SUBSCRIPTIONS,
     STATE,
+    OWN_DUE_DOCUMENTS,
     DUE_DOCUMENTS,
 )
