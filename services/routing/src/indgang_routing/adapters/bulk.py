@@ -25,15 +25,17 @@ STATEMENTS_PER_COMMAND = 20
 async def bulk_update(
     collection: AsyncCollection[Any], updates: Iterable[UpdateOne], *, ordered: bool
 ) -> int:
-    """Send the updates, at most `STATEMENTS_PER_COMMAND` per command; returns how many."""
+    """Send the updates, at most `STATEMENTS_PER_COMMAND` per command; returns how many
+    matched a document or inserted one."""
     pending: list[UpdateOne] = []
-    sent = 0
+    applied = 0
     for update in updates:
         pending.append(update)
         if len(pending) == STATEMENTS_PER_COMMAND:
-            await collection.bulk_write(pending, ordered=ordered)
-            sent, pending = sent + len(pending), []
+            result = await collection.bulk_write(pending, ordered=ordered)
+            applied += result.matched_count + result.upserted_count
+            pending = []
     if pending:
-        await collection.bulk_write(pending, ordered=ordered)
-        sent += len(pending)
-    return sent
+        result = await collection.bulk_write(pending, ordered=ordered)
+        applied += result.matched_count + result.upserted_count
+    return applied

@@ -10,7 +10,8 @@ whole collection. The adapters build their filters from these constants, and
 one is not answered through an index.
 
 A compare-and-set update by `_id` adds conditions on that one document (status
-still as decided, `$ne`, `$in`, dotted referral paths); they cost nothing more.
+still as decided, `$ne`, `$in`, dotted referral paths, a counter still as read);
+they cost nothing more.
 Startup migrations and the load reconciliation's first run are not hot.
 """
 
@@ -65,7 +66,8 @@ AWAITING_FIRST_CONTACT = HotQuery(
 
 TEAM = HotQuery(
     CONSULTANTS,
-    "the team with each member's open cases (per new case; every page: who is signed in)",
+    "the team with each member's number of open cases (per inquiry batch that opens a "
+    "case; every page: who is signed in)",
     active=True,
 )
 CONSULTANT = HotQuery(CONSULTANTS, "one member (edit, remove, their open cases)", _id="ane-kjaer")

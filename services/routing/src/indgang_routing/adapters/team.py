@@ -1,5 +1,5 @@
-"""The team (with each member's open cases) and the outside-provider list in the store,
-seeded from their files.
+"""The team (with each member's number of open cases) and the outside-provider list in
+the store, seeded from their files.
 
 Seeding inserts what is missing and never overwrites: once the team lead has
 edited a consultant or a provider, a restart keeps the edit. Removal leaves a
@@ -7,17 +7,21 @@ tombstone (`active: false`, `removed_at`), so a removed member does not come bac
 from the seed file at the next start. `active` is a boolean, not "no
 `removed_at`", because only equality is answered through an index.
 
-Each consultant document also holds `open_case_ids`, the set of their open
-cases: the policy's loads, read with the team in one query instead of counting
-cases. It is changed right after the case write that opens, moves, closes or
-reopens a case (`$addToSet`/`$pull`, so repeating a change is harmless) and
-recomputed from the open cases at startup and periodically
-(`handlers/loads.py`). The case document stays the truth about its owner.
+Each consultant document also holds `open_cases`, how many open cases they
+own: the policy's loads, read with the team in one query instead of counting
+cases. A counter, not the set of case ids, so the team read on every inquiry
+batch costs the same at ten open cases or ten thousand (a set grew by ~45 bytes
+per open case, and FerretDB decodes whole documents). It is raised or lowered
+(`$inc`) right after the case write that opens, moves, closes or reopens a case,
+and recomputed from the open cases at startup and periodically
+(`handlers/loads.py`). An increment is not idempotent, so it is applied once,
+by the writer of the case change, never again on a redelivery. The case
+document stays the truth about its owner; a counter is a heuristic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -32,15 +36,14 @@ from indgang_routing.domain.providers import Provider
 from indgang_routing.domain.team import Consultant, Team
 
 Doc = dict[str, Any]
-OPEN_CASE_IDS = "open_case_ids"
+OPEN_CASES = "open_cases"
 
 
-class LoadChange(NamedTuple):
-    """A case became (`opened`) or stopped being one of the consultant's open cases."""
+class LoadCorrection(NamedTuple):
+    """A recorded load (None: no counter yet) and the open cases the member really has."""
 
-    consultant_id: str
-    case_id: str
-    opened: bool
+    recorded: int | None
+    actual: int
 
 
 async def _seed(collection: AsyncCollection[Doc], docs: Sequence[Doc], now: datetime) -> int:
@@ -49,7 +52,15 @@ async def _seed(collection: AsyncCollection[Doc], docs: Sequence[Doc], now: date
         try:
             result = await collection.update_one(
                 {"_id": doc["_id"]},
-                {"$setOnInsert": {**doc, "active": True, "removed_at": None, "created_at": now}},
+                {
+                    "$setOnInsert": {
+                        **doc,
+                        "active": True,
+                        "removed_at": None,
+                        "created_at": now,
+                        OPEN_CASES: 0,
+                    }
+                },
                 upsert=True,
             )
         except DuplicateKeyError:  # another instance seeded it at the same moment
@@ -75,13 +86,14 @@ class TeamStore:
         return Team(tuple(members), self.team_lead_email)
 
     async def load(self) -> Team:
-        docs = await self.collection.find(q.TEAM.filter(active=True), {OPEN_CASE_IDS: 0}).to_list()
-        return self._team(docs)
+        return (await self.load_with_loads())[0]
 
     async def load_with_loads(self) -> tuple[Team, dict[str, int]]:
         """The team and how many open cases each member has (one query)."""
         docs = await self.collection.find(q.TEAM.filter(active=True)).to_list()
-        loads = {str(d["_id"]): len(d.get(OPEN_CASE_IDS) or []) for d in docs}
+        # Never below zero: a decrement whose increment was lost reads as no case
+        # until the reconciliation puts the counter right.
+        loads = {str(d["_id"]): max(0, int(d.get(OPEN_CASES) or 0)) for d in docs}
         return self._team(docs), loads
 
     async def save(self, consultant: Consultant, now: datetime, *, new: bool) -> bool:
@@ -92,7 +104,7 @@ class TeamStore:
         if new:
             try:
                 await self.collection.insert_one(
-                    {**doc, "active": True, "removed_at": None, "created_at": now}
+                    {**doc, "active": True, "removed_at": None, "created_at": now, OPEN_CASES: 0}
                 )
             except DuplicateKeyError:
                 # Someone who left and comes back: revive the tombstone.
@@ -119,27 +131,46 @@ class TeamStore:
 
     # --- loads -------------------------------------------------------------------------
 
-    async def change_loads(self, changes: Sequence[LoadChange]) -> None:
-        """Apply the changes in order (one round trip per 20)."""
+    async def change_loads(self, changes: Mapping[str, int]) -> None:
+        """Raise or lower each member's counter by the change (one round trip per 20
+        members; increments commute, so in any order). Not idempotent: apply once."""
         await bulk_update(
             self.collection,
             (
-                UpdateOne(
-                    q.CONSULTANT.filter(_id=c.consultant_id),
-                    {"$addToSet" if c.opened else "$pull": {OPEN_CASE_IDS: c.case_id}},
-                )
-                for c in changes
+                UpdateOne(q.CONSULTANT.filter(_id=consultant_id), {"$inc": {OPEN_CASES: change}})
+                for consultant_id, change in sorted(changes.items())
+                if change
             ),
-            ordered=True,
+            ordered=False,
         )
 
-    async def open_case_ids(self) -> dict[str, set[str]]:
-        """Every member's (and former member's) recorded open cases."""
-        found: dict[str, set[str]] = {}
+    async def recorded_loads(self) -> dict[str, int | None]:
+        """Every member's (and former member's) counter; None where there is none yet."""
+        found: dict[str, int | None] = {}
         for query in (q.TEAM.filter(active=True), q.FORMER_MEMBERS.filter(active=False)):
-            async for doc in self.collection.find(query, {OPEN_CASE_IDS: 1}):
-                found[str(doc["_id"])] = set(doc.get(OPEN_CASE_IDS) or [])
+            async for doc in self.collection.find(query, {OPEN_CASES: 1}):
+                value = doc.get(OPEN_CASES)
+                found[str(doc["_id"])] = None if value is None else int(value)
         return found
+
+    async def correct_loads(self, corrections: Mapping[str, LoadCorrection]) -> int:
+        """Set each counter to the actual number if it still holds what was read
+        (compare-and-set: an increment that landed meanwhile is not overwritten);
+        returns how many were set."""
+        return await bulk_update(
+            self.collection,
+            (
+                UpdateOne(
+                    {
+                        **q.CONSULTANT.filter(_id=consultant_id),
+                        OPEN_CASES: ({"$exists": False} if c.recorded is None else c.recorded),
+                    },
+                    {"$set": {OPEN_CASES: c.actual}},
+                )
+                for consultant_id, c in sorted(corrections.items())
+            ),
+            ordered=False,
+        )
 
 
 class ProviderStore:

@@ -12,10 +12,12 @@ Steps, in order:
   (`consultant_id`, `referral_ids`, `overdue_watch`, `closed_month`);
 - `active-flags`: team members and providers get `active` (from `removed_at`);
 - `organisations-latest-consultant`: each organisation's latest consultant
-  (its open case's, else its newest case's), never over a newer write.
+  (its open case's, else its newest case's), never over a newer write;
+- `consultants-load-counters`: the sets of open case ids the members held
+  (`open_case_ids`) become counters (`open_cases`), and the sets go.
 
-The consultants' open cases (loads) need no step: they are reconciled from the
-open cases at every start (`handlers/loads.py`).
+The counters are then reconciled with the open cases, as at every start
+(`handlers/loads.py`).
 """
 
 from __future__ import annotations
@@ -118,6 +120,27 @@ async def record_latest_consultants(
     return len(owners)
 
 
+async def count_open_case_ids(consultants: AsyncCollection[Doc]) -> int:
+    """`open_case_ids` (a set that grew with every open case) → `open_cases` (a count).
+
+    A member that already has a counter (an increment got there first) keeps it;
+    the reconciliation that follows at startup sets the true counts either way."""
+    legacy = {"open_case_ids": {"$exists": True}}
+    docs = await consultants.find(legacy, {"open_case_ids": 1}).to_list()
+    updates: list[UpdateOne] = []
+    for doc in docs:
+        count = len(doc.get("open_case_ids") or [])
+        updates += [
+            UpdateOne(
+                {"_id": doc["_id"], "open_cases": {"$exists": False}},
+                {"$set": {"open_cases": count}},
+            ),
+            UpdateOne({"_id": doc["_id"]}, {"$unset": {"open_case_ids": ""}}),
+        ]
+    await bulk_update(consultants, updates, ordered=True)
+    return len(docs)
+
+
 class StoreUpgrade:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
@@ -148,4 +171,7 @@ class StoreUpgrade:
         await self.once(
             "organisations-latest-consultant",
             lambda: record_latest_consultants(cases, OrganisationStore(self.db)),
+        )
+        await self.once(
+            "consultants-load-counters", lambda: count_open_case_ids(self.db[q.CONSULTANTS])
         )

@@ -24,6 +24,17 @@ the earlier ones left; the team and the loads are read once per batch, and the
 bookkeeping (loads, each organisation's latest consultant) is written once at
 the end. Placing them concurrently across organisations was not done: every
 concurrent placement would see the same loads and pick the same consultant.
+
+What one inquiry reads, each by `_id` or indexed equality, and none of it
+growing with the number of open cases or with history (only with its own
+organisation's current case):
+- the case holding the inquiry (`inquiry_ids`): none, or its case on a redelivery;
+- the organisation's open case (`open_slot`): none, or that one case, which it
+  then joins;
+- for a new case: the organisation's latest consultant (`organisations` by `_id`;
+  a follow-up without one: the case of the inquiry it follows up, once), and,
+  once per batch, the team with each member's load counter (`consultants`,
+  `active`: documents of constant size).
 """
 
 from __future__ import annotations
@@ -116,8 +127,10 @@ class CaseRouting:
         """Place each inquiry, in order; returns their case ids.
 
         A redelivered inquiry (or the same inquiry handled twice during a rebalance)
-        finds its case and changes nothing on it; the bookkeeping of that case is
-        applied again, in case the first attempt stopped between the two writes.
+        finds its case and changes nothing on it; the organisation's latest consultant
+        is recorded again, in case the first attempt stopped between the two writes.
+        Its load is not: a counter is not idempotent, and the attempt that opened the
+        case counted it (a lost count is put right by the reconciliation).
         """
         books = Bookkeeping()
         batch = _Batch()
@@ -131,7 +144,7 @@ class CaseRouting:
             if placed is not None:
                 log.info("inquiry_already_routed", case_id=placed["_id"])
                 if placed["status"] in OPEN:
-                    books.owned(
+                    books.owner_again(
                         placed["_id"], placed["organisation_key"], placed["consultant"]["id"]
                     )
                 return str(placed["_id"])
@@ -221,7 +234,7 @@ class CaseRouting:
         }
         if await self.cases.create(case, [record]):
             batch.opened_for(consultant_id)
-            books.owned(case_id, inquiry.organisation_key, consultant_id)
+            books.opened(case_id, inquiry.organisation_key, consultant_id)
             log.info(
                 "case_routed",
                 case_id=case_id,

@@ -114,10 +114,10 @@ class Casework:
             if changed:
                 books = Bookkeeping()
                 if action is CaseAction.CLOSE:
-                    books.closed(case_id, owner)
+                    books.closed(owner)
                 elif action is CaseAction.REOPEN:
                     new_owner = fields["consultant"]["id"] if "consultant" in fields else owner
-                    books.owned(case_id, case["organisation_key"], new_owner)
+                    books.opened(case_id, case["organisation_key"], new_owner)
                 await self.ctx.settle(books)
                 log.info("case_status_changed", case_id=case_id, status=new.value)
                 return new

@@ -3,6 +3,7 @@ follows a case write."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -11,7 +12,7 @@ from indgang_contracts.envelope import Record, encode
 from indgang_contracts.events import Event
 from indgang_routing.adapters.cases import CaseDoc, CaseRepository
 from indgang_routing.adapters.organisations import OrganisationStore, Owner
-from indgang_routing.adapters.team import LoadChange, ProviderStore, TeamStore
+from indgang_routing.adapters.team import ProviderStore, TeamStore
 from indgang_routing.domain import calendar
 from indgang_routing.domain.calendar import COPENHAGEN
 from indgang_routing.domain.errors import CaseNotFound
@@ -26,31 +27,40 @@ def utc_now() -> datetime:
 
 @dataclass
 class Bookkeeping:
-    """What follows from case writes outside the case documents: each consultant's open
-    cases (their load) and each organisation's latest consultant.
+    """What follows from case writes outside the case documents: each consultant's
+    number of open cases (their load) and each organisation's latest consultant.
 
     Collected while cases are written, applied afterwards with bulk writes
-    (`Context.settle`). Every change is idempotent (set operations,
-    "latest = X"), so applying it again after a redelivery or a retry is harmless.
+    (`Context.settle`): one `$inc` per consultant with the net change, one
+    "latest = X" per organisation. Only the writer of a case change records its load
+    change (a counter is not idempotent); the organisation's document is idempotent
+    and may be recorded again (`owner_again`) after a redelivery.
     """
 
-    loads: list[LoadChange] = field(default_factory=list)
+    loads: Counter[str] = field(default_factory=Counter)
     owners: dict[str, Owner] = field(default_factory=dict)
 
-    def owned(self, case_id: str, organisation_key: str, consultant_id: str) -> None:
-        """An open case has (or got) this consultant."""
-        self.loads.append(LoadChange(consultant_id, case_id, opened=True))
+    def opened(self, case_id: str, organisation_key: str, consultant_id: str) -> None:
+        """This write opened (or reopened) a case with this consultant."""
+        self.loads[consultant_id] += 1
+        self.owner_again(case_id, organisation_key, consultant_id)
+
+    def owner_again(self, case_id: str, organisation_key: str, consultant_id: str) -> None:
+        """An open case has this consultant (its load was counted by whoever wrote it)."""
         self.owners[organisation_key] = Owner(consultant_id, case_id)
 
     def moved(self, case_id: str, organisation_key: str, from_id: str, to_id: str) -> None:
-        self.loads.append(LoadChange(from_id, case_id, opened=False))
-        self.owned(case_id, organisation_key, to_id)
+        self.loads[from_id] -= 1
+        self.opened(case_id, organisation_key, to_id)
 
-    def closed(self, case_id: str, consultant_id: str) -> None:
-        self.loads.append(LoadChange(consultant_id, case_id, opened=False))
+    def closed(self, consultant_id: str) -> None:
+        self.loads[consultant_id] -= 1
+
+    def load_changes(self) -> dict[str, int]:
+        return {consultant_id: n for consultant_id, n in self.loads.items() if n}
 
     def __bool__(self) -> bool:
-        return bool(self.loads or self.owners)
+        return bool(self.load_changes() or self.owners)
 
 
 @dataclass
@@ -84,8 +94,8 @@ class Context:
 
         One collection after the other: FerretDB on PostgreSQL can hold a pooled
         connection per statement of a bulk command (`adapters/bulk.py`)."""
-        if books.loads:
-            await self.team.change_loads(books.loads)
+        if changes := books.load_changes():
+            await self.team.change_loads(changes)
         if books.owners:
             await self.organisations.record(books.owners, self.now())
 
