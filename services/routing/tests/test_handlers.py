@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -30,6 +30,7 @@ from indgang_contracts.events import (
 )
 from indgang_contracts.examples import INQUIRY_RECEIVED
 from indgang_routing.domain.actors import Actor
+from indgang_routing.domain.calendar import COPENHAGEN
 from indgang_routing.domain.case import case_id_for
 from indgang_routing.domain.errors import (
     Conflict,
@@ -198,26 +199,112 @@ async def test_lifecycle_is_stored_published_and_on_the_timeline(routing: Any) -
     assert texts[5] == "Sagen er genåbnet."
 
 
+def noon_on(day: date) -> datetime:
+    """A moment on that Danish day (the clock the overdue job runs on in these tests)."""
+    return datetime.combine(day, time(12), COPENHAGEN)
+
+
+async def finished_through(routing: Any) -> str:
+    state = await routing.db["jobs"].find_one({"_id": "first-contact-overdue"})
+    assert state is not None
+    return str(state["finished_through"])
+
+
 async def test_overdue_first_contact_is_published_once(routing: Any) -> None:
+    """A case due yesterday and not contacted is reported once, also by three instances
+    at once; a case contacted in time is not; one whose due day was moved later is
+    reported after that day."""
     use = routing.use
+    overdue = use.casework.overdue
+    today = use.ctx.local_day(use.ctx.now())
     late = await use.routing.route_inquiry(routing.inquiry(1))
     on_time = await use.routing.route_inquiry(routing.inquiry(2, organisation_key="cvr:12345674"))
-    await routing.cases.update_one({"_id": late}, {"$set": {"first_contact_due": "2026-01-05"}})
-    results = await asyncio.gather(*(use.casework.report_overdue() for _ in range(3)))
-    assert sum(results) == 1  # three concurrent runs (as of several instances): one event
-    assert await use.casework.report_overdue() == 0
-    (overdue,) = await routing.events(late, FirstContactOverdue)
-    assert overdue.data.first_contact_due == date(2026, 1, 5)
-    assert overdue.data.team_lead_email == "teamleder@kommune.example"
-    assert overdue.data.consultant.id == "ane-kjaer"
-    assert (await routing.case(late))["timeline"][-1]["kind"] == "overdue"
-    assert await routing.events(on_time, FirstContactOverdue) == []
-    # The job reads only the cases it watches: reported ones and contacted ones leave.
-    assert (await routing.case(late))["overdue_watch"] is False
-    assert (await routing.case(on_time))["overdue_watch"] is True
-    today = use.ctx.local_day(use.ctx.now())
+    moved = await use.routing.route_inquiry(routing.inquiry(3, organisation_key="cvr:87654321"))
+    due = date.fromisoformat((await routing.case(late))["first_contact_due"])
     await use.casework.log_first_contact(on_time, ANE, ContactChannel.PHONE, today)
     assert (await routing.case(on_time))["overdue_watch"] is False
+    later = (due + timedelta(days=1)).isoformat()
+    await routing.cases.update_one({"_id": moved}, {"$set": {"first_contact_due": later}})
+    assert await overdue.report() == 0  # nothing due yet
+    assert await finished_through(routing) == (today - timedelta(days=2)).isoformat()
+
+    use.ctx.clock = lambda: noon_on(due + timedelta(days=1))
+    results = await asyncio.gather(*(overdue.report() for _ in range(3)))
+    assert sum(results) == 1  # three concurrent runs (as of several instances): one event
+    assert await overdue.report() == 0
+    (event,) = await routing.events(late, FirstContactOverdue)
+    assert event.data.first_contact_due == due
+    assert event.data.team_lead_email == "teamleder@kommune.example"
+    assert event.data.consultant.id == "ane-kjaer"
+    assert (await routing.case(late))["timeline"][-1]["kind"] == "overdue"
+    assert (await routing.case(late))["overdue_watch"] is False
+    assert await routing.events(on_time, FirstContactOverdue) == []
+    assert await routing.events(moved, FirstContactOverdue) == []
+    # Every day up to the day before yesterday is finished; yesterday is read again.
+    assert await finished_through(routing) == (due - timedelta(days=1)).isoformat()
+
+    use.ctx.clock = lambda: noon_on(due + timedelta(days=2))
+    assert await overdue.report() == 1
+    assert len(await routing.events(moved, FirstContactOverdue)) == 1
+    assert await overdue.report() == 0
+
+
+async def test_a_case_reopened_after_its_due_day_is_reported_in_the_reopening(
+    routing: Any,
+) -> None:
+    """The overdue job has finished its due day, so the reopening reports it, once."""
+    use = routing.use
+    case_id = await use.routing.route_inquiry(routing.inquiry(1))
+    await use.casework.close(case_id, ANE, "Ingen kontakt.")
+    due = date.fromisoformat((await routing.case(case_id))["first_contact_due"])
+    use.ctx.clock = lambda: noon_on(due + timedelta(days=5))
+    assert await use.casework.overdue.report() == 0  # closed: nothing to report
+    assert await use.casework.reopen(case_id, ANE) is CaseStatus.ASSIGNED
+    case = await routing.case(case_id)
+    assert [e["kind"] for e in case["timeline"]][-1] == "overdue"
+    assert case["overdue_watch"] is False
+    assert case["overdue_reported_at"] is not None
+    (event,) = await routing.events(case_id, FirstContactOverdue)
+    assert event.data.first_contact_due == due
+    assert await use.casework.overdue.report() == 0
+    # Closed and reopened again: reported already, so never again.
+    await use.casework.close(case_id, ANE, "Ingen kontakt.")
+    await use.casework.reopen(case_id, ANE)
+    assert len(await routing.events(case_id, FirstContactOverdue)) == 1
+
+
+async def test_the_overdue_job_starts_from_the_earliest_watched_due_day(routing: Any) -> None:
+    """On a store without the job's progress: startup finds the earliest due day among
+    the watched cases; a tick reads at most a month of days, the next goes on. A store
+    that lost its progress document looks back a month."""
+    use = routing.use
+    overdue = use.casework.overdue
+    today = use.ctx.local_day(use.ctx.now())
+    old = await use.routing.route_inquiry(routing.inquiry(1))
+    recent = await use.routing.route_inquiry(routing.inquiry(2, organisation_key="cvr:12345674"))
+    long_ago = today - timedelta(days=40)
+    for case_id, due in ((old, long_ago), (recent, today - timedelta(days=5))):
+        await routing.cases.update_one(
+            {"_id": case_id}, {"$set": {"first_contact_due": due.isoformat()}}
+        )
+    await routing.db["jobs"].delete_many({})
+    await overdue.prepare()
+    assert await finished_through(routing) == (long_ago - timedelta(days=1)).isoformat()
+    await overdue.prepare()  # started already: unchanged
+    assert await finished_through(routing) == (long_ago - timedelta(days=1)).isoformat()
+    assert await overdue.report() == 1  # the oldest month
+    assert await finished_through(routing) == (long_ago + timedelta(days=30)).isoformat()
+    assert await overdue.report() == 1
+    assert await finished_through(routing) == (today - timedelta(days=2)).isoformat()
+    assert len(await routing.events(old, FirstContactOverdue)) == 1
+    assert len(await routing.events(recent, FirstContactOverdue)) == 1
+
+    lost = await use.routing.route_inquiry(routing.inquiry(3, organisation_key="cvr:87654321"))
+    due = (today - timedelta(days=20)).isoformat()
+    await routing.cases.update_one({"_id": lost}, {"$set": {"first_contact_due": due}})
+    await routing.db["jobs"].delete_many({})
+    assert await overdue.report() == 1
+    assert await finished_through(routing) == (today - timedelta(days=2)).isoformat()
 
 
 async def test_referral_answers_from_kafka_are_applied_once(
@@ -447,7 +534,8 @@ async def test_a_store_from_before_is_upgraded_at_startup(routing: Any) -> None:
     of an organisation becomes its open case (an older open one keeps its status, not the
     slot); cases get the top-level fields the hot paths query; members and providers get
     `active`; organisations their latest consultant; consultants' sets of open case ids
-    become counters, reconciled with the open cases."""
+    become counters, reconciled with the open cases; the overdue job starts from the
+    earliest due day among the watched cases."""
     first = await routing.case(await routing.use.routing.route_inquiry(routing.inquiry(1)))
     await routing.cases.drop_indexes()
     await routing.cases.delete_many({})
@@ -465,7 +553,8 @@ async def test_a_store_from_before_is_upgraded_at_startup(routing: Any) -> None:
         )
         await routing.cases.insert_one(doc)
 
-    await legacy("older", "assigned", 1, "ane-kjaer")
+    long_ago = routing.use.ctx.local_day(routing.use.ctx.now()) - timedelta(days=10)
+    await legacy("older", "assigned", 1, "ane-kjaer", first_contact_due=long_ago.isoformat())
     await legacy("newer", "in_progress", 2, "bjarne-holm", referrals=[{"id": "r-1"}])
     # Closed at 01.30 on 1 April in Denmark: an April closure.
     closed_at = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
@@ -485,7 +574,7 @@ async def test_a_store_from_before_is_upgraded_at_startup(routing: Any) -> None:
         {"_id": "camilla-dahl"}, {"$set": {"removed_at": closed_at, "open_case_ids": ["x", "y"]}}
     )
     await routing.db["providers"].update_many({}, {"$unset": {"active": ""}})
-    for name in ("organisations", "migrations"):
+    for name in ("organisations", "migrations", "jobs"):
         await routing.db[name].delete_many({})
 
     for hook in routing.app.state.runtime.on_startup:
@@ -517,6 +606,8 @@ async def test_a_store_from_before_is_upgraded_at_startup(routing: Any) -> None:
         "camilla-dahl": 0,
     }
     assert await consultants.count_documents({"open_case_ids": {"$exists": True}}) == 0
+    assert await finished_through(routing) == (long_ago - timedelta(days=1)).isoformat()
+    assert await routing.use.casework.overdue.report() == 1  # "older"; "other" was reported
     assert "mentorhuset" in await routing.use.ctx.providers.all()
     organisations = routing.use.ctx.organisations
     assert await organisations.latest_consultant("cvr:35954716") == "bjarne-holm"  # open case

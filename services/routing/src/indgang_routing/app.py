@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from indgang_routing.adapters.cases import CaseRepository
 from indgang_routing.adapters.guide import GuideClient
+from indgang_routing.adapters.jobs import JobState
 from indgang_routing.adapters.organisations import OrganisationStore
 from indgang_routing.adapters.team import ProviderStore, TeamStore
 from indgang_routing.adapters.upgrade import StoreUpgrade
@@ -41,6 +42,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         team=TeamStore(db, seed_team.team_lead_email),
         providers=ProviderStore(db),
         organisations=OrganisationStore(db),
+        jobs=JobState(db),
         settings=settings,
     )
     routing = CaseRouting(ctx)
@@ -67,8 +69,11 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     async def reconcile_loads() -> None:
         await loads.reconcile()
 
+    async def prepare_overdue_job() -> None:
+        await casework.overdue.prepare()
+
     async def first_contact_overdue() -> None:
-        await casework.overdue_job()
+        await casework.overdue.job()
 
     async def loads_reconciliation() -> None:
         await loads.reconcile_job()
@@ -81,7 +86,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         relay=relay,
         # In this order: a legacy store is upgraded before the unique index is built,
         # and loads are reconciled once the team exists.
-        on_startup=[upgrade_store, ensure_indexes, seed, reconcile_loads],
+        on_startup=[upgrade_store, ensure_indexes, seed, reconcile_loads, prepare_overdue_job],
         background=[first_contact_overdue, loads_reconciliation],
     )
     console = Console(ctx, routing, casework, referrals, team_admin)

@@ -70,7 +70,8 @@ class CaseRepository:
         await self.collection.create_index("status")
         await self.collection.create_index([("consultant_id", 1), ("status", 1)])
         await self.collection.create_index([("consultant_id", 1), ("closed_month", 1)])
-        await self.collection.create_index("overdue_watch")
+        # The overdue job's cases of one due day (with `overdue_watch` as a residual).
+        await self.collection.create_index("first_contact_due")
 
     # --- reading: one case -----------------------------------------------------------
 
@@ -122,9 +123,17 @@ class CaseRepository:
         query = q.CASES_OF_ORGANISATION.filter(organisation_key=organisation_key)
         return await self._list(query, WITHOUT_OUTBOX)
 
-    async def awaiting_first_contact(self) -> list[CaseDoc]:
-        """Cases the overdue job watches (assigned, not yet reported)."""
-        return await self._list(q.AWAITING_FIRST_CONTACT.filter(overdue_watch=True))
+    async def awaiting_first_contact(self, due_day: str) -> list[CaseDoc]:
+        """Cases due on `due_day` ("2026-11-30") the overdue job watches (assigned, not
+        yet reported)."""
+        query = q.AWAITING_FIRST_CONTACT.filter(first_contact_due=due_day, overdue_watch=True)
+        return await self._list(query)
+
+    async def earliest_watched_due(self) -> str | None:
+        """The earliest due day among the watched cases: the overdue job's first day on a
+        store. Reads every watched case, so startup only, once per store."""
+        docs = self.collection.find({"overdue_watch": True}, {"first_contact_due": 1})
+        return min([str(d["first_contact_due"]) async for d in docs], default=None)
 
     # --- writing -----------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ one is not answered through an index.
 
 A compare-and-set update by `_id` adds conditions on that one document (status
 still as decided, `$ne`, `$in`, dotted referral paths, a counter still as read);
-they cost nothing more.
-Startup migrations and the load reconciliation's first run are not hot.
+they cost nothing more. Startup migrations, the load reconciliation's first run
+and the overdue job's first-day lookup at startup are not hot.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ CONSULTANTS = "consultants"
 PROVIDERS = "providers"
 ORGANISATIONS = "organisations"
 MIGRATIONS = "migrations"
+JOBS = "jobs"
 
 # --- cases ---------------------------------------------------------------------------
 
@@ -59,7 +60,11 @@ CONSULTANT_CLOSED_IN_MONTH = HotQuery(
     closed_month="2026-11",
 )
 AWAITING_FIRST_CONTACT = HotQuery(
-    CASES, "cases watched for an overdue first contact (periodic job)", overdue_watch=True
+    CASES,
+    "cases due on one day, still awaiting first contact and not reported (overdue job: "
+    "one query per day not yet finished)",
+    first_contact_due="2026-11-30",
+    overdue_watch=True,
 )
 
 # --- the team, its loads, the providers, the organisations ---------------------------
@@ -81,6 +86,11 @@ ORGANISATION = HotQuery(
     ORGANISATIONS, "an organisation's latest consultant (per new case)", _id="cvr:12345678"
 )
 MIGRATION = HotQuery(MIGRATIONS, "whether a startup migration ran", _id="cases-open-slot")
+JOB = HotQuery(
+    JOBS,
+    "a periodic job's progress (overdue job: the last finished day)",
+    _id="first-contact-overdue",
+)
 
 HOT_PATHS: tuple[HotQuery, ...] = (
     CASE,
@@ -100,6 +110,7 @@ HOT_PATHS: tuple[HotQuery, ...] = (
     PROVIDER,
     ORGANISATION,
     MIGRATION,
+    JOB,
 )
 # The outbox relay's query (`{outbox_due: true}`), on every collection with an outbox.
 OUTBOX_COLLECTIONS: tuple[str, ...] = (CASES,)

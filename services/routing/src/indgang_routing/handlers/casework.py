@@ -1,5 +1,6 @@
 """The consultant's work on a case: first contact, waiting, closing, reopening, notes,
-guide entries for the inquirer, and the overdue-first-contact reminder.
+guide entries for the inquirer; and the overdue-first-contact reminder
+(`handlers/overdue.py`).
 
 Each status change is checked by the pure rules in `domain.lifecycle`, then
 stored with its `case-status-changed` event and timeline entry in one
@@ -26,7 +27,6 @@ from indgang_routing.domain.actors import Actor
 from indgang_routing.domain.calendar import month_of
 from indgang_routing.domain.case import (
     case_reassigned,
-    first_contact_overdue,
     guide_entries_shared,
     status_changed,
 )
@@ -41,7 +41,7 @@ from indgang_routing.domain.lifecycle import (
 from indgang_routing.domain.policy import owner_after_reopen
 from indgang_routing.handlers.cases import routing_info
 from indgang_routing.handlers.context import COPENHAGEN, Bookkeeping, Context, event_id
-from indgang_runtime.service import repeat
+from indgang_routing.handlers.overdue import OverdueFirstContacts, overdue_report
 
 log = structlog.get_logger(__name__)
 MAX_NOTE = 5000
@@ -53,6 +53,7 @@ class Casework:
         self.ctx = ctx
         self.cases = ctx.cases
         self.guide = guide
+        self.overdue = OverdueFirstContacts(ctx)
 
     async def _change_status(
         self,
@@ -93,6 +94,14 @@ class Casework:
             if action is CaseAction.REOPEN:
                 fields.update(open_slot=case["organisation_key"], closed_at=None, closed_month=None)
                 await self._new_owner_if_gone(case, now, actor, fields, events, entries)
+            due = date.fromisoformat(case["first_contact_due"])
+            if fields["overdue_watch"] and first_contact_late(new, due, self.ctx.local_day(now)):
+                # Watched again after its due day (reopened without first contact): the
+                # overdue job has finished that day, so the report goes in this write.
+                record, entry = overdue_report(self.ctx, {**case, **fields}, now)
+                events.append(record)
+                entries.append(entry)
+                fields.update(overdue_reported_at=now, overdue_watch=False)
             owner = case["consultant"]["id"]
             try:
                 changed = await self.cases.change(
@@ -223,42 +232,3 @@ class Casework:
         )
         log.info("guide_entries_shared", case_id=case_id, entries=len(entries))
         return len(entries)
-
-    # --- overdue first contact ---------------------------------------------------
-
-    async def report_overdue(self) -> int:
-        """Publish first-contact-overdue once per overdue case; returns how many now.
-
-        Reads only the cases awaiting first contact (`overdue_watch`, by equality) and
-        compares the dates here."""
-        now = self.ctx.now()
-        today = self.ctx.local_day(now)
-        reported = 0
-        for case in await self.cases.awaiting_first_contact():
-            due = date.fromisoformat(case["first_contact_due"])
-            late = first_contact_late(CaseStatus(case["status"]), due, today)
-            if not late or case.get("overdue_reported_at"):
-                continue
-            event = first_contact_overdue(case, self.ctx.team.team_lead_email, now)
-            record = self.ctx.record(event)
-            # The flag is set in the same write that appends the event: exactly once,
-            # also with several instances running this job.
-            reported += await self.cases.change(
-                case["_id"],
-                expect={
-                    "status": CaseStatus.ASSIGNED.value,
-                    "overdue_watch": True,
-                    "first_contact_due": case["first_contact_due"],
-                },
-                now=now,
-                set_={"overdue_reported_at": now, "overdue_watch": False},
-                push={"timeline": timeline.overdue(event, event_id(record))},
-                events=[record],
-            )
-        if reported:
-            log.info("first_contact_overdue", cases=reported)
-        return reported
-
-    async def overdue_job(self) -> None:
-        """Runs for the service's lifetime (Runtime.background)."""
-        await repeat(self.report_overdue, self.ctx.settings.overdue_check_seconds, "overdue_check")

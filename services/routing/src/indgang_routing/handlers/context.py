@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from indgang_contracts.envelope import Record, encode
 from indgang_contracts.events import Event
 from indgang_routing.adapters.cases import CaseDoc, CaseRepository
+from indgang_routing.adapters.jobs import JobState
 from indgang_routing.adapters.organisations import OrganisationStore, Owner
 from indgang_routing.adapters.team import ProviderStore, TeamStore
 from indgang_routing.domain import calendar
@@ -69,6 +70,7 @@ class Context:
     team: TeamStore
     providers: ProviderStore
     organisations: OrganisationStore
+    jobs: JobState
     settings: RoutingSettings
     clock: Callable[[], datetime] = field(default=utc_now)
 

@@ -1,0 +1,122 @@
+"""The overdue-first-contact reminder: `first-contact-overdue`, once, for every case whose
+first contact was not made by its due day.
+
+A tick reads only the cases due on the days that passed since the last finished
+one, by equality (`{first_contact_due: day, overdue_watch: true}`, one query per
+day), never every case awaiting first contact (with thousands of open cases that
+was thousands of documents every `OVERDUE_CHECK_SECONDS`). The last finished day
+is kept in the `jobs` document `first-contact-overdue` (`finished_through`) and
+moved forward only from the value the tick read. Yesterday stays open: each tick
+reads it again (an empty index lookup once its cases are reported), so a write
+on an instance whose clock is a little behind midnight is not missed. An idle
+tick: one lookup by `_id` and one for yesterday.
+
+Every watched case is seen:
+- a new case is due at least one working day after it is opened, so after any
+  finished day;
+- a status change that watches a case again (reopened without first contact)
+  reports it in the same write when its due day has passed
+  (`Casework._change_status`), and otherwise leaves it to that day; a write that
+  ever moves a due date must do the same;
+- the first tick on a store: startup found the earliest due day among the
+  watched cases (one query, once, not on a hot path) and starts from it; a store
+  that lost its progress document looks back `LOOK_BACK_DAYS`;
+- after a long stop: a tick reads at most `MAX_DAYS_PER_TICK` days, the next
+  tick goes on from there.
+
+Exactly once: the flag is cleared in the same write that appends the event, a
+compare-and-set on status, flag and due day, so several instances running the
+job (or the job and a reopening) never report a case twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from indgang_contracts.envelope import Record
+from indgang_contracts.events import CaseStatus
+from indgang_routing.domain import timeline
+from indgang_routing.domain.case import first_contact_overdue
+from indgang_routing.domain.lifecycle import first_contact_late
+from indgang_routing.handlers.context import Context, event_id
+from indgang_runtime.service import repeat
+
+log = structlog.get_logger(__name__)
+JOB = "first-contact-overdue"
+FINISHED = "finished_through"
+MAX_DAYS_PER_TICK = 31
+LOOK_BACK_DAYS = 31
+DAY = timedelta(days=1)
+
+
+def overdue_report(
+    ctx: Context, case: dict[str, Any], now: datetime
+) -> tuple[Record, dict[str, Any]]:
+    """The first-contact-overdue event of `case` and its timeline entry."""
+    event = first_contact_overdue(case, ctx.team.team_lead_email, now)
+    record = ctx.record(event)
+    return record, timeline.overdue(event, event_id(record))
+
+
+class OverdueFirstContacts:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def prepare(self) -> None:
+        """At startup, if the job has no progress yet: start from the earliest due day
+        among the watched cases (yesterday if that is later)."""
+        if await self.ctx.jobs.get(JOB, FINISHED) is not None:
+            return
+        first = self.ctx.local_day(self.ctx.now()) - DAY
+        earliest = await self.ctx.cases.earliest_watched_due()
+        if earliest is not None:
+            first = min(first, date.fromisoformat(earliest))
+        await self.ctx.jobs.start(JOB, FINISHED, (first - DAY).isoformat())
+
+    async def report(self) -> int:
+        """One tick: report the overdue cases of the days not yet finished; returns how
+        many were reported now."""
+        now = self.ctx.now()
+        today = self.ctx.local_day(now)
+        read = await self.ctx.jobs.get(JOB, FINISHED)
+        finished = date.fromisoformat(read) if read else today - DAY * (LOOK_BACK_DAYS + 1)
+        last = min(today - DAY, finished + DAY * MAX_DAYS_PER_TICK)
+        reported = 0
+        day = finished + DAY
+        while day <= last:
+            for case in await self.ctx.cases.awaiting_first_contact(day.isoformat()):
+                reported += await self._report(case, now, today)
+            day += DAY
+        done = min(last, today - 2 * DAY)  # yesterday stays open
+        if read is None or done > finished:
+            await self.ctx.jobs.advance(JOB, FINISHED, read, done.isoformat())
+        if reported:
+            log.info("first_contact_overdue", cases=reported)
+        return reported
+
+    async def _report(self, case: dict[str, Any], now: datetime, today: date) -> bool:
+        due = date.fromisoformat(case["first_contact_due"])
+        if not first_contact_late(CaseStatus(case["status"]), due, today):
+            return False
+        record, entry = overdue_report(self.ctx, case, now)
+        # The flag is cleared in the same write that appends the event: exactly once,
+        # also with several instances running this job.
+        return await self.ctx.cases.change(
+            case["_id"],
+            expect={
+                "status": CaseStatus.ASSIGNED.value,
+                "overdue_watch": True,
+                "first_contact_due": case["first_contact_due"],
+            },
+            now=now,
+            set_={"overdue_reported_at": now, "overdue_watch": False},
+            push={"timeline": entry},
+            events=[record],
+        )
+
+    async def job(self) -> None:
+        """Runs for the service's lifetime (Runtime.background)."""
+        await repeat(self.report, self.ctx.settings.overdue_check_seconds, "overdue_check")
