@@ -475,18 +475,38 @@ async def test_seeding_never_overwrites_the_team_leads_edits(routing: Any) -> No
     use = routing.use
     ane = (await use.ctx.team.load()).require("ane-kjaer")
     await use.team_admin.save(replace(ane, capacity=3), new=False)
-    await use.team_admin.add_absence("ane-kjaer", date(2026, 12, 21), date(2027, 1, 1))
+    today = use.ctx.local_day(use.ctx.now())
+    await use.team_admin.add_absence("ane-kjaer", today, today + timedelta(days=10))
     for hook in routing.app.state.runtime.on_startup:
         await hook()
     again = (await use.ctx.team.load()).require("ane-kjaer")
     assert again.capacity == 3
-    assert again.is_absent(date(2026, 12, 24))
+    assert again.is_absent(today + timedelta(days=3))
     providers = await use.ctx.providers.all()
     assert "mentorhuset" in providers
     await use.team_admin.remove_provider("mentorhuset")
     for hook in routing.app.state.runtime.on_startup:
         await hook()
     assert "mentorhuset" not in await use.ctx.providers.all()
+
+
+async def test_absences_that_ended_over_a_month_ago_go_when_one_is_added(
+    routing: Any,
+) -> None:
+    """The team is read for every inquiry batch: its documents must not grow with every
+    absence ever registered."""
+    use = routing.use
+    today = use.ctx.local_day(use.ctx.now())
+    days = [today + timedelta(days=n) for n in (-90, -80, -40, -31, -30, -29, 5, 9)]
+    old, recent, coming = (days[0], days[1]), (days[4], days[5]), (days[6], days[7])
+    for start, end in (old, recent, (days[2], days[3])):
+        await use.team_admin.add_absence("ane-kjaer", start, end)  # in the past: allowed
+    ane = (await use.ctx.team.load()).require("ane-kjaer")
+    assert [(a.start, a.end) for a in ane.absences] == [(days[2], days[3]), recent]
+    await use.team_admin.add_absence("ane-kjaer", *coming)
+    await use.team_admin.add_absence("ane-kjaer", *coming)  # twice: once
+    ane = (await use.ctx.team.load()).require("ane-kjaer")
+    assert [(a.start, a.end) for a in ane.absences] == [recent, coming]
 
 
 async def test_concurrent_inquiries_of_one_organisation_make_one_case(routing: Any) -> None:

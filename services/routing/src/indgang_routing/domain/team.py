@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from indgang_routing.domain.errors import Conflict, InvalidInput, NotFound
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 MAX_CAPACITY = 500
+# How long an absence is kept after it ended (see `Consultant.with_absence`).
+ENDED_ABSENCE_KEPT = timedelta(days=30)
 
 
 def check_identity(id_: str, name: str, email: str, *, noun: str, genitive: str) -> None:
@@ -70,6 +72,16 @@ class Consultant:
 
     def is_absent(self, day: date) -> bool:
         return any(a.covers(day) for a in self.absences)
+
+    def with_absence(self, absence: Absence, today: date) -> Consultant:
+        """With `absence` added, and without those that ended over a month ago: they
+        decide nothing any more, and the member's document, read with the team for
+        every inquiry batch, would otherwise grow with every absence ever registered
+        (it is personal data, too)."""
+        kept = [a for a in self.absences if a.end >= today - ENDED_ABSENCE_KEPT]
+        if absence not in kept:
+            kept.append(absence)
+        return replace(self, absences=tuple(sorted(kept, key=lambda a: (a.start, a.end))))
 
     def reference(self) -> ConsultantRef:
         return ConsultantRef(id=self.id, name=self.name, email=self.email, phone=self.phone)

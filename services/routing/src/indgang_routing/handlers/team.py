@@ -37,12 +37,10 @@ class TeamAdmin:
     async def add_absence(self, consultant_id: str, start: date, end: date) -> None:
         team = await self.ctx.team.load()
         consultant = team.require(consultant_id)
-        absence = Absence(start, end)
-        if absence in consultant.absences:
-            return
-        absences = tuple(sorted((*consultant.absences, absence), key=lambda a: a.start))
-        updated = replace(consultant, absences=absences)
-        await self.ctx.team.save(updated, self.ctx.now(), new=False)
+        now = self.ctx.now()
+        updated = consultant.with_absence(Absence(start, end), self.ctx.local_day(now))
+        if updated != consultant:
+            await self.ctx.team.save(updated, now, new=False)
 
     async def remove_absence(self, consultant_id: str, start: date, end: date) -> None:
         team = await self.ctx.team.load()
