@@ -61,3 +61,24 @@ async def test_moving_window_per_client_with_retry_after() -> None:
     # Another client and the department bucket are counted apart.
     assert (await limits.hit("public", "10.0.0.2")).allowed
     assert (await limits.hit("department", "10.0.0.1")).allowed
+
+
+async def test_the_window_slides_and_forgets() -> None:
+    now = [1000.0 * 60]  # the start of a minute
+    limits = RateLimits("2/minute", "5/minute", clock=lambda: now[0])
+    assert (await limits.hit("public", "a")).allowed
+    assert (await limits.hit("public", "a")).allowed
+    assert not (await limits.hit("public", "a")).allowed
+    now[0] += 60 + 30  # half way into the next minute: half of the last one still counts
+    assert (await limits.hit("public", "a")).allowed  # 2 * 0.5 + 1 = 2
+    assert not (await limits.hit("public", "a")).allowed
+    now[0] += 120  # two minutes on: nothing of before counts
+    assert (await limits.hit("public", "a")).allowed
+    assert (await limits.hit("public", "a")).allowed
+
+
+async def test_many_clients_are_each_counted_on_their_own() -> None:
+    limits = RateLimits("1/minute", "5/minute")
+    clients = [f"10.1.{n // 250}.{n % 250}" for n in range(5000)]
+    assert all([(await limits.hit("public", c)).allowed for c in clients])
+    assert not any([(await limits.hit("public", c)).allowed for c in clients[:100]])
