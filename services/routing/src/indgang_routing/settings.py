@@ -32,8 +32,8 @@ class RoutingSettings(ServiceSettings):
     loads_reconcile_seconds: float = Field(
         default=3600.0,
         gt=0,
-        description="How often the consultants' recorded open cases are checked against the "
-        "open cases (also at every start).",
+        description="How often the consultants' load counters are set to their numbers of "
+        "open cases where they differ (also at every start).",
     )
     guide_url: str = Field(
         default="http://127.0.0.1:8004", description="The guide service, for recommendations."
