@@ -204,6 +204,14 @@ def noon_on(day: date) -> datetime:
     return datetime.combine(day, time(12), COPENHAGEN)
 
 
+async def move_due_day(routing: Any, case_id: str, day: date) -> None:
+    """As a write that moves a watched case's due day must: the watch moves with it."""
+    await routing.cases.update_one(
+        {"_id": case_id},
+        {"$set": {"first_contact_due": day.isoformat(), "overdue_watch": day.isoformat()}},
+    )
+
+
 async def finished_through(routing: Any) -> str:
     state = await routing.db["jobs"].find_one({"_id": "first-contact-overdue"})
     assert state is not None
@@ -223,8 +231,7 @@ async def test_overdue_first_contact_is_published_once(routing: Any) -> None:
     due = date.fromisoformat((await routing.case(late))["first_contact_due"])
     await use.casework.log_first_contact(on_time, ANE, ContactChannel.PHONE, today)
     assert (await routing.case(on_time))["overdue_watch"] is False
-    later = (due + timedelta(days=1)).isoformat()
-    await routing.cases.update_one({"_id": moved}, {"$set": {"first_contact_due": later}})
+    await move_due_day(routing, moved, due + timedelta(days=1))
     assert await overdue.report() == 0  # nothing due yet
     assert await finished_through(routing) == (today - timedelta(days=2)).isoformat()
 
@@ -283,10 +290,8 @@ async def test_the_overdue_job_starts_from_the_earliest_watched_due_day(routing:
     old = await use.routing.route_inquiry(routing.inquiry(1))
     recent = await use.routing.route_inquiry(routing.inquiry(2, organisation_key="cvr:12345674"))
     long_ago = today - timedelta(days=40)
-    for case_id, due in ((old, long_ago), (recent, today - timedelta(days=5))):
-        await routing.cases.update_one(
-            {"_id": case_id}, {"$set": {"first_contact_due": due.isoformat()}}
-        )
+    await move_due_day(routing, old, long_ago)
+    await move_due_day(routing, recent, today - timedelta(days=5))
     await routing.db["jobs"].delete_many({})
     await overdue.prepare()
     assert await finished_through(routing) == (long_ago - timedelta(days=1)).isoformat()
@@ -300,8 +305,7 @@ async def test_the_overdue_job_starts_from_the_earliest_watched_due_day(routing:
     assert len(await routing.events(recent, FirstContactOverdue)) == 1
 
     lost = await use.routing.route_inquiry(routing.inquiry(3, organisation_key="cvr:87654321"))
-    due = (today - timedelta(days=20)).isoformat()
-    await routing.cases.update_one({"_id": lost}, {"$set": {"first_contact_due": due}})
+    await move_due_day(routing, lost, today - timedelta(days=20))
     await routing.db["jobs"].delete_many({})
     assert await overdue.report() == 1
     assert await finished_through(routing) == (today - timedelta(days=2)).isoformat()
@@ -610,7 +614,7 @@ async def test_a_store_from_before_is_upgraded_at_startup(routing: Any) -> None:
     assert cases["newer"]["consultant_id"] == "bjarne-holm"
     assert cases["newer"]["referral_ids"] == ["r-1"]
     assert [cases[k]["overdue_watch"] for k in ("older", "newer", "done", "other")] == [
-        True,
+        long_ago.isoformat(),  # its due day
         False,
         False,
         False,  # already reported
@@ -632,9 +636,31 @@ async def test_a_store_from_before_is_upgraded_at_startup(routing: Any) -> None:
     organisations = routing.use.ctx.organisations
     assert await organisations.latest_consultant("cvr:35954716") == "bjarne-holm"  # open case
     assert await organisations.latest_consultant("cvr:12345674") == "ane-kjaer"
-    assert await routing.db["migrations"].count_documents({}) == 5
+    assert await routing.db["migrations"].count_documents({}) == 6
     case_id = await routing.use.routing.route_inquiry(routing.inquiry(9))
     assert case_id == "newer"  # the organisation's open case takes the new inquiry
+
+
+async def test_a_watch_flag_of_the_previous_version_becomes_the_due_day(routing: Any) -> None:
+    """The previous version stored `overdue_watch: true`; the overdue job looks cases up by
+    their due day, so startup turns the flag into it (and leaves false as it is)."""
+    use = routing.use
+    watched = await use.routing.route_inquiry(routing.inquiry(1))
+    contacted = await use.routing.route_inquiry(routing.inquiry(2, organisation_key="cvr:12345674"))
+    today = use.ctx.local_day(use.ctx.now())
+    await use.casework.log_first_contact(contacted, ANE, ContactChannel.PHONE, today)
+    due = (today - timedelta(days=3)).isoformat()
+    await routing.cases.update_one(
+        {"_id": watched}, {"$set": {"overdue_watch": True, "first_contact_due": due}}
+    )
+    await routing.db["migrations"].delete_one({"_id": "cases-overdue-watch-day"})
+    await routing.db["jobs"].delete_many({})
+    for hook in routing.app.state.runtime.on_startup:
+        await hook()
+    assert (await routing.case(watched))["overdue_watch"] == due
+    assert (await routing.case(contacted))["overdue_watch"] is False
+    assert await finished_through(routing) == (today - timedelta(days=4)).isoformat()
+    assert await use.casework.overdue.report() == 1
 
 
 async def test_a_batch_is_placed_in_order_and_spread_by_the_loads_it_leaves(

@@ -217,7 +217,7 @@ class StoreMachine(RuleBasedStateMachine):
             assert [e["event_id"] for e in doc["timeline"]] == outbox_ids
             assert doc["consultant_id"] == owner["id"]
             awaiting = doc["status"] == "assigned" and doc.get("overdue_reported_at") is None
-            assert doc["overdue_watch"] is awaiting
+            assert doc["overdue_watch"] == (doc["first_contact_due"] if awaiting else False)
             assert (doc.get("closed_month") is not None) is (doc["status"] == "closed")
         open_per_organisation = Counter(d["organisation_key"] for d in docs if d["status"] in OPEN)
         assert all(n == 1 for n in open_per_organisation.values())

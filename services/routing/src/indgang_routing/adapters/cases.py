@@ -9,7 +9,8 @@ a second open case raises DuplicateKeyError on every store.
 Besides the case itself a document holds top-level copies that make the hot
 paths equality lookups (`adapters/queries.py`), written in the same update as
 what they copy: `consultant_id` (of `consultant`), `referral_ids` (of
-`referrals`), `overdue_watch` (status assigned and not reported overdue) and
+`referrals`), `overdue_watch` (the due day while assigned and not reported
+overdue, else false) and
 `closed_month` (of `closed_at`, while closed). `consultant_id` and
 `referral_ids` are kept here, whatever the caller sets or pushes.
 """
@@ -70,8 +71,7 @@ class CaseRepository:
         await self.collection.create_index("status")
         await self.collection.create_index([("consultant_id", 1), ("status", 1)])
         await self.collection.create_index([("consultant_id", 1), ("closed_month", 1)])
-        # The overdue job's cases of one due day (with `overdue_watch` as a residual).
-        await self.collection.create_index("first_contact_due")
+        await self.collection.create_index("overdue_watch")
 
     # --- reading: one case -----------------------------------------------------------
 
@@ -126,14 +126,13 @@ class CaseRepository:
     async def awaiting_first_contact(self, due_day: str) -> list[CaseDoc]:
         """Cases due on `due_day` ("2026-11-30") the overdue job watches (assigned, not
         yet reported)."""
-        query = q.AWAITING_FIRST_CONTACT.filter(first_contact_due=due_day, overdue_watch=True)
-        return await self._list(query)
+        return await self._list(q.AWAITING_FIRST_CONTACT.filter(overdue_watch=due_day))
 
     async def earliest_watched_due(self) -> str | None:
         """The earliest due day among the watched cases: the overdue job's first day on a
         store. Reads every watched case, so startup only, once per store."""
-        docs = self.collection.find({"overdue_watch": True}, {"first_contact_due": 1})
-        return min([str(d["first_contact_due"]) async for d in docs], default=None)
+        docs = self.collection.find({"overdue_watch": {"$type": "string"}}, {"overdue_watch": 1})
+        return min([str(d["overdue_watch"]) async for d in docs], default=None)
 
     # --- writing -----------------------------------------------------------------------
 

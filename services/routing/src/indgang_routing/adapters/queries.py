@@ -63,8 +63,7 @@ AWAITING_FIRST_CONTACT = HotQuery(
     CASES,
     "cases due on one day, still awaiting first contact and not reported (overdue job: "
     "one query per day not yet finished)",
-    first_contact_due="2026-11-30",
-    overdue_watch=True,
+    overdue_watch="2026-11-30",
 )
 
 # --- the team, its loads, the providers, the organisations ---------------------------

@@ -10,6 +10,8 @@ Steps, in order:
   `open_slot` (before the unique index is built);
 - `cases-equality-fields`: the top-level fields the hot paths query by equality
   (`consultant_id`, `referral_ids`, `overdue_watch`, `closed_month`);
+- `cases-overdue-watch-day`: a watched case's `overdue_watch` was `true`; it
+  becomes its due day, which the overdue job looks it up by;
 - `active-flags`: team members and providers get `active` (from `removed_at`);
 - `organisations-latest-consultant`: each organisation's latest consultant
   (its open case's, else its newest case's), never over a newer write;
@@ -37,7 +39,7 @@ from indgang_routing.adapters.bulk import bulk_update
 from indgang_routing.adapters.cases import OPEN, closed_slot
 from indgang_routing.adapters.organisations import OrganisationStore, Owner
 from indgang_routing.domain.calendar import local_day, month_of
-from indgang_routing.domain.lifecycle import watched_for_overdue
+from indgang_routing.domain.lifecycle import overdue_watch
 
 log = structlog.get_logger(__name__)
 Doc = dict[str, Any]
@@ -70,8 +72,10 @@ def _equality_fields(case: Doc) -> Doc:
     return {
         "consultant_id": case["consultant"]["id"],
         "referral_ids": [r["id"] for r in case.get("referrals") or []],
-        "overdue_watch": watched_for_overdue(
-            CaseStatus(case["status"]), bool(case.get("overdue_reported_at"))
+        "overdue_watch": overdue_watch(
+            CaseStatus(case["status"]),
+            bool(case.get("overdue_reported_at")),
+            case["first_contact_due"],
         ),
         "closed_month": month,
     }
@@ -83,12 +87,29 @@ async def add_equality_fields(cases: AsyncCollection[Doc]) -> int:
         "referrals": 1,
         "status": 1,
         "overdue_reported_at": 1,
+        "first_contact_due": 1,
         "closed_at": 1,
     }
     docs = await cases.find({"overdue_watch": {"$exists": False}}, projection).to_list()
     return await bulk_update(
         cases,
         (UpdateOne({"_id": d["_id"]}, {"$set": _equality_fields(d)}) for d in docs),
+        ordered=False,
+    )
+
+
+async def watch_by_due_day(cases: AsyncCollection[Doc]) -> int:
+    """`overdue_watch: true` → the case's due day (only where it is still true)."""
+    docs = await cases.find({"overdue_watch": True}, {"first_contact_due": 1}).to_list()
+    return await bulk_update(
+        cases,
+        (
+            UpdateOne(
+                {"_id": d["_id"], "overdue_watch": True},
+                {"$set": {"overdue_watch": d["first_contact_due"]}},
+            )
+            for d in docs
+        ),
         ordered=False,
     )
 
@@ -167,6 +188,7 @@ class StoreUpgrade:
 
         await self.once("cases-open-slot", lambda: give_old_cases_a_slot(cases))
         await self.once("cases-equality-fields", lambda: add_equality_fields(cases))
+        await self.once("cases-overdue-watch-day", lambda: watch_by_due_day(cases))
         await self.once("active-flags", active_flags)
         await self.once(
             "organisations-latest-consultant",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Literal
 
 from indgang_contracts.events import CaseStatus
 from indgang_routing.domain.errors import InvalidInput, InvalidTransition
@@ -74,11 +75,15 @@ def first_contact_late(status: CaseStatus, first_contact_due: date, today: date)
     return status is CaseStatus.ASSIGNED and first_contact_due < today
 
 
-def watched_for_overdue(status: CaseStatus, overdue_reported: bool) -> bool:
-    """Whether the overdue-first-contact job must look at a case: it awaits first contact
-    and was not reported yet. Stored on the case (`overdue_watch`) in every write that
-    changes either, so the job reads a set bounded by current work by equality."""
-    return status is CaseStatus.ASSIGNED and not overdue_reported
+def overdue_watch(
+    status: CaseStatus, overdue_reported: bool, first_contact_due: str
+) -> str | Literal[False]:
+    """When the overdue-first-contact job must look at a case: on its due day
+    ("2026-11-30") while it awaits first contact and was not reported yet; never
+    (False) otherwise. Stored on the case (`overdue_watch`) in every write that changes
+    any of these, so the job finds one day's cases by equality on one field."""
+    watched = status is CaseStatus.ASSIGNED and not overdue_reported
+    return first_contact_due if watched else False
 
 
 def require_outcome(outcome: str | None) -> str:

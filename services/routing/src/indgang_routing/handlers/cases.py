@@ -221,7 +221,7 @@ class CaseRouting:
             "first_contact_due": due.isoformat(),
             "first_contact": None,
             "overdue_reported_at": None,
-            "overdue_watch": True,
+            "overdue_watch": due.isoformat(),
             "outcome": None,
             "closed_at": None,
             "closed_month": None,

@@ -35,8 +35,8 @@ from indgang_routing.domain.lifecycle import (
     CaseAction,
     first_contact_late,
     next_status,
+    overdue_watch,
     require_outcome,
-    watched_for_overdue,
 )
 from indgang_routing.domain.policy import owner_after_reopen
 from indgang_routing.handlers.cases import routing_info
@@ -79,7 +79,7 @@ class Casework:
             reported = bool(case.get("overdue_reported_at"))
             fields: dict[str, Any] = {
                 "status": new.value,
-                "overdue_watch": watched_for_overdue(new, reported),
+                "overdue_watch": overdue_watch(new, reported, case["first_contact_due"]),
             }
             if first_contact is not None:
                 channel, at = first_contact

@@ -2,9 +2,12 @@
 first contact was not made by its due day.
 
 A tick reads only the cases due on the days that passed since the last finished
-one, by equality (`{first_contact_due: day, overdue_watch: true}`, one query per
-day), never every case awaiting first contact (with thousands of open cases that
-was thousands of documents every `OVERDUE_CHECK_SECONDS`). The last finished day
+one, by equality (`{overdue_watch: day}`, one query per day: a watched case holds
+its due day there, any other case false), never every case awaiting first
+contact (with thousands of open cases that was thousands of documents every
+`OVERDUE_CHECK_SECONDS`). One field, not the due day and a flag: with an index
+on each, PostgreSQL under FerretDB chose the flag's and filtered every watched
+case (19 ms at 1,000, growing; 1.4 ms by the day alone). The last finished day
 is kept in the `jobs` document `first-contact-overdue` (`finished_through`) and
 moved forward only from the value the tick read. Yesterday stays open: each tick
 reads it again (an empty index lookup once its cases are reported), so a write
@@ -24,9 +27,9 @@ Every watched case is seen:
 - after a long stop: a tick reads at most `MAX_DAYS_PER_TICK` days, the next
   tick goes on from there.
 
-Exactly once: the flag is cleared in the same write that appends the event, a
-compare-and-set on status, flag and due day, so several instances running the
-job (or the job and a reopening) never report a case twice.
+Exactly once: the watch is cleared in the same write that appends the event, a
+compare-and-set on status and watch, so several instances running the job (or
+the job and a reopening) never report a case twice.
 """
 
 from __future__ import annotations
@@ -102,15 +105,11 @@ class OverdueFirstContacts:
         if not first_contact_late(CaseStatus(case["status"]), due, today):
             return False
         record, entry = overdue_report(self.ctx, case, now)
-        # The flag is cleared in the same write that appends the event: exactly once,
+        # The watch is cleared in the same write that appends the event: exactly once,
         # also with several instances running this job.
         return await self.ctx.cases.change(
             case["_id"],
-            expect={
-                "status": CaseStatus.ASSIGNED.value,
-                "overdue_watch": True,
-                "first_contact_due": case["first_contact_due"],
-            },
+            expect={"status": CaseStatus.ASSIGNED.value, "overdue_watch": case["overdue_watch"]},
             now=now,
             set_={"overdue_reported_at": now, "overdue_watch": False},
             push={"timeline": entry},
