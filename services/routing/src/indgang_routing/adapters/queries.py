@@ -18,7 +18,7 @@ and the overdue job's first-day lookup at startup are not hot.
 from __future__ import annotations
 
 from indgang_runtime.hot_paths import HotQuery
-from indgang_runtime.outbox import DUE_DOCUMENTS
+from indgang_runtime.outbox import RELAY_QUERIES
 
 CASES = "cases"
 CONSULTANTS = "consultants"
@@ -111,6 +111,7 @@ HOT_PATHS: tuple[HotQuery, ...] = (
     MIGRATION,
     JOB,
 )
-# The outbox relay's query (`{outbox_due: true}`), on every collection with an outbox.
+# The outbox relay's queries (its own due documents; the takeover sweep's all due
+# documents), on every collection with an outbox.
 OUTBOX_COLLECTIONS: tuple[str, ...] = (CASES,)
-RELAY = DUE_DOCUMENTS
+RELAY = RELAY_QUERIES
