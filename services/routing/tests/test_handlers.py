@@ -663,11 +663,12 @@ async def test_a_watch_flag_of_the_previous_version_becomes_the_due_day(routing:
     assert await use.casework.overdue.report() == 1
 
 
-async def test_a_batch_is_placed_in_order_and_spread_by_the_loads_it_leaves(
+async def test_a_batch_is_spread_by_the_loads_it_leaves_and_keeps_each_organisations_order(
     routing: Any,
 ) -> None:
-    """One poll's inquiries: each placement counts the cases opened before it in the batch
-    (read once), one organisation's inquiries land on its one case in order."""
+    """One poll's inquiries, placed concurrently across organisations: each placement
+    counts the cases opened before it in the batch (read once), so they spread; one
+    organisation's inquiries land on its one case in order."""
     use = routing.use
     inquiries = [
         routing.inquiry(n, organisation_key=f"email:rsv{n}@example.dk", needs=["rsv_registration"])
@@ -678,8 +679,9 @@ async def test_a_batch_is_placed_in_order_and_spread_by_the_loads_it_leaves(
     )
     case_ids = await use.routing.route_inquiries([*inquiries, follow_up])
     owners = [(await routing.case(c))["consultant"]["id"] for c in case_ids[:4]]
-    # Ane and Bjarne both know RSV registration: the least loaded, then by id.
-    assert owners == ["ane-kjaer", "bjarne-holm", "ane-kjaer", "bjarne-holm"]
+    # Ane and Bjarne both know RSV registration: each gets half (which organisation
+    # comes first among concurrent placements is not fixed).
+    assert sorted(owners) == ["ane-kjaer", "ane-kjaer", "bjarne-holm", "bjarne-holm"]
     assert case_ids[4] == case_ids[0]
     assert (await routing.case(case_ids[0]))["inquiry_ids"] == [
         inquiries[0].inquiry_id,
@@ -688,7 +690,7 @@ async def test_a_batch_is_placed_in_order_and_spread_by_the_loads_it_leaves(
     _, loads = await use.ctx.team.load_with_loads()
     assert loads == {"ane-kjaer": 2, "bjarne-holm": 2, "camilla-dahl": 0}
     organisations = use.ctx.organisations
-    assert await organisations.latest_consultant("email:rsv2@example.dk") == "bjarne-holm"
+    assert await organisations.latest_consultant("email:rsv2@example.dk") == owners[1]
     # The whole batch redelivered: nothing new, the same answers.
     assert await use.routing.route_inquiries([*inquiries, follow_up]) == case_ids
     assert await routing.cases.count_documents({}) == 4

@@ -18,12 +18,15 @@ two of them handle the same organisation, even the same inquiry, at once):
 Every loop below retries only after another writer changed something, so it
 ends; the attempt limit only guards against a bug.
 
-A batch of inquiries (what one poll returned) is placed one by one, in order,
-so one organisation's inquiries keep theirs and each placement sees the loads
-the earlier ones left; the team and the loads are read once per batch, and the
+A batch of inquiries (what one poll returned) is placed organisation by
+organisation concurrently, each organisation's inquiries one by one in order.
+The team and the loads are read once per batch and kept in memory: a
+placement decides its consultant and counts the new case in the same step,
+with no wait in between, so every later decision in the batch sees it
+(concurrent placements do not all pick the least-loaded consultant). The
 bookkeeping (loads, each organisation's latest consultant) is written once at
-the end. Placing them concurrently across organisations was not done: every
-concurrent placement would see the same loads and pick the same consultant.
+the end. Concurrency matters because every placement waits for the store
+several times; one after the other, the last of a large batch waited for all.
 
 What one inquiry reads, each by `_id` or indexed equality, and none of it
 growing with the number of open cases or with history (only with its own
@@ -39,6 +42,7 @@ organisation's current case):
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,14 +105,21 @@ class _Batch:
 
     team: Team | None = None
     loads: dict[str, int] = field(default_factory=dict)
+    _reading: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def roster(self, ctx: Context) -> tuple[Team, dict[str, int]]:
-        if self.team is None:
-            self.team, self.loads = await ctx.team.load_with_loads()
+        # One read per batch, also when several placements ask at once (a second read
+        # would replace loads the first ones have already counted on).
+        async with self._reading:
+            if self.team is None:
+                self.team, self.loads = await ctx.team.load_with_loads()
         return self.team, self.loads
 
     def opened_for(self, consultant_id: str) -> None:
         self.loads[consultant_id] = self.loads.get(consultant_id, 0) + 1
+
+    def closed_for(self, consultant_id: str) -> None:
+        self.loads[consultant_id] = self.loads.get(consultant_id, 0) - 1
 
 
 class CaseRouting:
@@ -134,9 +145,27 @@ class CaseRouting:
         """
         books = Bookkeeping()
         batch = _Batch()
-        placed = [await self._place(inquiry, books, batch) for inquiry in inquiries]
+        placed: dict[int, str] = {}
+        by_organisation: dict[str, list[int]] = {}
+        for n, inquiry in enumerate(inquiries):
+            by_organisation.setdefault(inquiry.organisation_key, []).append(n)
+
+        async def place_in_order(numbers: list[int]) -> None:
+            for n in numbers:
+                placed[n] = await self._place(inquiries[n], books, batch)
+
+        # return_exceptions: every placement finishes (its writes stand) before a failure
+        # is raised and the batch retried; the bookkeeping of what did go through is
+        # settled first.
+        results = await asyncio.gather(
+            *(place_in_order(numbers) for numbers in by_organisation.values()),
+            return_exceptions=True,
+        )
         await self.ctx.settle(books)
-        return placed
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [placed[n] for n in range(len(inquiries))]
 
     async def _place(self, inquiry: InquiryReceived, books: Bookkeeping, batch: _Batch) -> str:
         for _ in range(MAX_ATTEMPTS):
@@ -194,13 +223,16 @@ class CaseRouting:
         case_id = case_id_for(inquiry.inquiry_id)
         now = self.ctx.now()
         today = self.ctx.local_day(now)
-        team, loads = await batch.roster(self.ctx)
         previous = await self._previous_consultant(inquiry)
+        team, loads = await batch.roster(self.ctx)
+        # Decide and count in one step (no await between): concurrent placements in the
+        # batch see this case in the loads.
         assignment = assign_consultant(team, inquiry.needs, loads, today, previous)
+        consultant_id = assignment.consultant.id
+        batch.opened_for(consultant_id)
         due = add_working_days(today, self.ctx.settings.first_contact_working_days)
         event = case_routed(inquiry, case_id, assignment, due, now)
         record = self.ctx.record(event)
-        consultant_id = assignment.consultant.id
         case: CaseDoc = {
             "_id": case_id,
             "open_slot": inquiry.organisation_key,
@@ -232,8 +264,14 @@ class CaseRouting:
             "created_at": now,
             "updated_at": now,
         }
-        if await self.cases.create(case, [record]):
-            batch.opened_for(consultant_id)
+        try:
+            created = await self.cases.create(case, [record])
+        except BaseException:
+            batch.closed_for(consultant_id)  # not opened after all
+            raise
+        if not created:
+            batch.closed_for(consultant_id)  # a redelivery: counted when it was opened
+        else:
             books.opened(case_id, inquiry.organisation_key, consultant_id)
             log.info(
                 "case_routed",
