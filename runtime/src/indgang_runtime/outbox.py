@@ -323,8 +323,6 @@ class OutboxRelay:
     async def run(self) -> None:
         backoff = self._poll
         while True:
-            # Cleared before the work, so a wake that arrives during it is not lost.
-            self._wake.clear()
             try:
                 await self.drain()
                 backoff = self._poll
@@ -342,30 +340,40 @@ class OutboxRelay:
     async def drain(self) -> int:
         """Publish everything of this instance's that is due now (and, when the sweep is
         due, what other instances left behind); returns how many events went out."""
-        if self._clock() >= self._next_sweep:
-            self._next_sweep = self._clock() + self._takeover / 2
-            for collection in self._collections:
-                await self.take_over(collection)
         total = 0
-        while True:
-            sent = 0
+        full = True
+        while full or self._wake.is_set():
+            # Another round only after a full batch or a write during this one: an
+            # empty extra read per wake would be one more query per event at low rates.
+            # Cleared before the round, so a wake that arrives during it is not lost.
+            self._wake.clear()
+            full = False
+            if self._clock() >= self._next_sweep:  # also under continuous load
+                self._next_sweep = self._clock() + self._takeover / 2
+                for collection in self._collections:
+                    await self.take_over(collection)
             for collection in self._collections:
-                sent += await self.publish_due(collection)
-            total += sent
-            if not sent:
-                return total
+                sent, was_full = await self._publish_round(collection)
+                total += sent
+                full = full or was_full
+        return total
 
     async def publish_due(self, collection: OutboxCollection) -> int:
         """One round for one collection: read own due documents, publish, clear."""
+        sent, _ = await self._publish_round(collection)
+        return sent
+
+    async def _publish_round(self, collection: OutboxCollection) -> tuple[int, bool]:
         raw = collection.collection
         due = await raw.find(
             OWN_DUE_DOCUMENTS.filter(outbox_due=True, outbox_owner=self.instance)
         ).to_list(self._batch)
+        full = len(due) >= self._batch
         docs = [d for d in due if d.get(PENDING, 0) > 0]
         if len(docs) < len(due):
             await self._unflag(raw, [d for d in due if d.get(PENDING, 0) <= 0])
         if not docs:
-            return 0
+            return 0, full
         # Oldest pending event first: events with one key (one organisation's
         # inquiries, say) stored in different documents keep their order.
         docs.sort(key=_oldest_pending)
@@ -373,7 +381,9 @@ class OutboxRelay:
         await self._clear(raw, docs, sent)
         total = sum(sent.values())
         BATCH.labels(self._service).observe(total)
-        return total
+        # A document whose events did not all go out stays due: another round at once
+        # would only hit the same broker trouble; the next wake or poll retries it.
+        return total, full
 
     async def take_over(self, collection: OutboxCollection) -> int:
         """Make this relay the owner of documents other instances left due for longer than
