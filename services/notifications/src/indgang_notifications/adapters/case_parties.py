@@ -54,8 +54,9 @@ class CaseParticipants:
         routings = [r for r in routings if r.routed_at is not None]
         if not routings:
             return
-        # First make sure each case has a record, then let the newest routing win.
-        await self.collection.bulk_write(
+        # First make sure each case has a record; then, only for the cases that had one
+        # already (a re-routing or a redelivery: rare), let the newest routing win.
+        created = await self.collection.bulk_write(
             [
                 UpdateOne(
                     CASE_CONTACTS.filter(_id=r.case_id),
@@ -66,13 +67,17 @@ class CaseParticipants:
             ],
             ordered=False,
         )
+        upserted = created.upserted_ids or {}
+        existing = [r for n, r in enumerate(routings) if n not in upserted]
+        if not existing:
+            return
         await self.collection.bulk_write(
             [
                 UpdateOne(
                     {**CASE_CONTACTS.filter(_id=r.case_id), "routed_at": {"$lt": r.routed_at}},
                     {"$set": _fields(r, with_contact=r.contact is not None)},
                 )
-                for r in routings
+                for r in existing
             ],
             ordered=False,
         )

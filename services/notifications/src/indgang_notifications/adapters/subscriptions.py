@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,13 +49,20 @@ def read_file(path: Path) -> list[tuple[Subscription, str]]:
 
 
 class SubscriptionRepository:
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+    """Subscriptions in the store. The planner asks for the active ones per batch of
+    events, so they are kept in memory for `cache_seconds` (a change made through this
+    instance shows at once, one made through another instance within that time)."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], cache_seconds: float = 2.0) -> None:
         self.collection: AsyncCollection[dict[str, Any]] = db["subscriptions"]
+        self._cache_seconds = cache_seconds
+        self._active: tuple[float, list[Subscription]] | None = None
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("active")
 
     async def load_file(self, path: Path) -> None:
+        self._active = None
         entries = read_file(path)
         # Entries removed from the file go too, unless they were edited through the API since.
         await self.collection.delete_many(
@@ -76,8 +84,13 @@ class SubscriptionRepository:
 
     async def active(self) -> list[Subscription]:
         """The subscriptions that get anything: what the planner matches events against."""
+        now = time.monotonic()
+        if self._active is not None and now - self._active[0] < self._cache_seconds:
+            return self._active[1]
         found = self.collection.find(ACTIVE_SUBSCRIPTIONS.filter(active=True))
-        return _by_id([_subscription(doc) async for doc in found])
+        active = _by_id([_subscription(doc) async for doc in found])
+        self._active = (now, active)
+        return active
 
     async def get(self, subscription_id: str) -> Subscription | None:
         doc = await self.collection.find_one(SUBSCRIPTION.filter(_id=subscription_id))
@@ -85,6 +98,7 @@ class SubscriptionRepository:
 
     async def put(self, subscription: Subscription) -> bool:
         """Create or replace (keeping the file digest); True if it was created."""
+        self._active = None
         current = await self.collection.find_one(SUBSCRIPTION.filter(_id=subscription.id))
         result = await self.collection.replace_one(
             SUBSCRIPTION.filter(_id=subscription.id),
@@ -98,6 +112,7 @@ class SubscriptionRepository:
         return result.upserted_id is not None
 
     async def delete(self, subscription_id: str) -> bool:
+        self._active = None
         result = await self.collection.delete_one(SUBSCRIPTION.filter(_id=subscription_id))
         return result.deleted_count == 1
 
