@@ -68,7 +68,10 @@ class Inquirers:
     """POST /api/v1/inquiries as many inquirers would: the clock starts at the 202."""
 
     def __init__(self, intake_url: str, concurrency: int) -> None:
-        limits = httpx.Limits(max_connections=concurrency)
+        # Idle connections are dropped before uvicorn's keep-alive timeout (5 s) would
+        # close them under a request in flight (a ReadError that is the client's race,
+        # not the system's answer).
+        limits = httpx.Limits(max_connections=concurrency, keepalive_expiry=2.0)
         self.http = httpx.AsyncClient(base_url=intake_url, timeout=10, limits=limits)
 
     async def send(self, n: int, sample: Sample) -> None:
