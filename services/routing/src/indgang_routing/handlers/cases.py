@@ -168,8 +168,28 @@ class CaseRouting:
         return [placed[n] for n in range(len(inquiries))]
 
     async def _place(self, inquiry: InquiryReceived, books: Bookkeeping, batch: _Batch) -> str:
+        # The three reads a placement may need, at once: one wait for the store instead of
+        # three (they do not depend on each other; a retry below reads again).
+        first: tuple[CaseDoc | None, CaseDoc | None, str | None] | None = await asyncio.gather(
+            self.cases.with_inquiry(inquiry.inquiry_id),
+            self.cases.open_case_of(inquiry.organisation_key),
+            self.ctx.organisations.latest_consultant(inquiry.organisation_key),
+        )
         for _ in range(MAX_ATTEMPTS):
-            placed = await self.cases.with_inquiry(inquiry.inquiry_id)
+            if first is not None:
+                placed, open_case, latest = first
+                first = None
+            else:
+                placed, open_case, latest = (
+                    await self.cases.with_inquiry(inquiry.inquiry_id),
+                    None,
+                    None,
+                )
+                if placed is None:
+                    open_case = await self.cases.open_case_of(inquiry.organisation_key)
+                    latest = await self.ctx.organisations.latest_consultant(
+                        inquiry.organisation_key
+                    )
             if placed is not None:
                 log.info("inquiry_already_routed", case_id=placed["_id"])
                 if placed["status"] in OPEN:
@@ -177,13 +197,12 @@ class CaseRouting:
                         placed["_id"], placed["organisation_key"], placed["consultant"]["id"]
                     )
                 return str(placed["_id"])
-            open_case = await self.cases.open_case_of(inquiry.organisation_key)
             if open_case is not None:
                 if await self._attach(open_case, inquiry):
                     return str(open_case["_id"])
                 continue  # closed meanwhile, or a twin attached the inquiry: look again
             try:
-                return await self._open(inquiry, books, batch)
+                return await self._open(inquiry, books, batch, latest)
             except DuplicateKeyError:
                 continue  # another instance opened the organisation's case first
         raise Conflict(f"inquiry {inquiry.inquiry_id} could not be placed on a case")
@@ -211,19 +230,25 @@ class CaseRouting:
             log.info("inquiry_attached", case_id=case["_id"], consultant=case["consultant"]["id"])
         return attached
 
-    async def _previous_consultant(self, inquiry: InquiryReceived) -> str | None:
-        previous = await self.ctx.organisations.latest_consultant(inquiry.organisation_key)
+    async def _previous_consultant(
+        self, inquiry: InquiryReceived, latest: str | None
+    ) -> str | None:
+        """The organisation's latest consultant (`latest`, read with the placement), else,
+        for a follow-up, the consultant of the case it follows up."""
+        previous = latest
         if previous is None and inquiry.follow_up_of:
             earlier = await self.cases.with_inquiry(inquiry.follow_up_of)
             previous = earlier["consultant"]["id"] if earlier else None
         return previous
 
-    async def _open(self, inquiry: InquiryReceived, books: Bookkeeping, batch: _Batch) -> str:
+    async def _open(
+        self, inquiry: InquiryReceived, books: Bookkeeping, batch: _Batch, latest: str | None
+    ) -> str:
         """Open the organisation's case; DuplicateKeyError if it got one meanwhile."""
         case_id = case_id_for(inquiry.inquiry_id)
         now = self.ctx.now()
         today = self.ctx.local_day(now)
-        previous = await self._previous_consultant(inquiry)
+        previous = await self._previous_consultant(inquiry, latest)
         team, loads = await batch.roster(self.ctx)
         # Decide and count in one step (no await between): concurrent placements in the
         # batch see this case in the loads.

@@ -3,6 +3,7 @@ follows a case write."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -92,14 +93,14 @@ class Context:
         return case
 
     async def settle(self, books: Bookkeeping) -> None:
-        """Apply what the case writes imply (after them: the case is the truth).
-
-        One collection after the other: FerretDB on PostgreSQL can hold a pooled
-        connection per statement of a bulk command (`adapters/bulk.py`)."""
+        """Apply what the case writes imply (after them: the case is the truth); the two
+        collections at once (one wait for the store)."""
+        writes = []
         if changes := books.load_changes():
-            await self.team.change_loads(changes)
+            writes.append(self.team.change_loads(changes))
         if books.owners:
-            await self.organisations.record(books.owners, self.now())
+            writes.append(self.organisations.record(books.owners, self.now()))
+        await asyncio.gather(*writes)
 
 
 def event_id(record: Record) -> str:
