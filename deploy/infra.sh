@@ -182,9 +182,9 @@ go_module_src() {
 # file content") because build/version/version.txt is generated at release time
 # and is not part of the module.
 #
-# The build also serialises FerretDB's write commands per collection (deploy/ferretdb/): v1 runs
-# them as read-modify-write without a transaction and loses concurrent updates to
-# one document, which MongoDB never does and our outbox relies on.
+# The build also serialises FerretDB's update, findAndModify and delete per collection
+# (deploy/ferretdb/): v1 runs them as read-modify-write without a transaction and loses
+# concurrent updates to one document, which MongoDB never does and our outbox relies on.
 #
 # It makes an `update` command release each statement's query when that statement is
 # done: v1.24.2 defers it to the end of the command, so each statement that matches a
@@ -201,8 +201,8 @@ FERRETDB_PATCH="$ROOT/deploy/ferretdb/serialized_writes.go"
 install_ferretdb() {
     local bin="$BIN/ferretdb" src="$SRC/ferretdb-$FERRETDB_VERSION"
     local stamp="$bin.patch" want
-    # Bump "serialize-3" when the patching below changes.
-    want="serialize-3-sqlite-id-update-close-notrack-$(sha256sum "$FERRETDB_PATCH" | cut -c1-16)"
+    # Bump "serialize-4" when the patching below changes.
+    want="serialize-4-sqlite-id-update-close-notrack-$(sha256sum "$FERRETDB_PATCH" | cut -c1-16)"
     if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION" &&
         [[ "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
         return 0
@@ -212,7 +212,9 @@ install_ferretdb() {
     echo "$FERRETDB_VERSION" >"$src/build/version/version.txt"
     cp "$FERRETDB_PATCH" "$src/internal/handler/zz_indgang_serialized_writes.go"
     local cmd
-    for cmd in MsgUpdate MsgFindAndModify MsgDelete MsgInsert; do
+    # Inserts are not read-modify-write (a taken `_id` or unique key is refused by the
+    # backend's unique index), so they run beside the serialised commands.
+    for cmd in MsgUpdate MsgFindAndModify MsgDelete; do
         grep -l "^func (h \*Handler) $cmd(" "$src"/internal/handler/msg_*.go | while read -r file; do
             sed -i "/^func (h \\*Handler) $cmd(/a\\\tdefer lockNamespace(msg)()" "$file"
         done

@@ -4,9 +4,11 @@
 // apply the change in Go, write them back" without a transaction, so two clients
 // updating the same document at once lose one update (measured here: 400
 // concurrent $inc on one document left 122). indgang relies on single-document
-// atomicity, as MongoDB guarantees it; serialising FerretDB's write commands per
+// atomicity, as MongoDB guarantees it; serialising those three commands per
 // collection in its one process restores that guarantee for development and CI,
-// while writes to different collections (other services) still run in parallel.
+// while writes to different collections (other services) still run in parallel,
+// and so do inserts (not read-modify-write: the backend's unique indexes refuse a
+// second document with a taken key).
 
 package handler
 

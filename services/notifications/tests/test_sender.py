@@ -36,7 +36,7 @@ def mail_to(address: str) -> PlannedDelivery:
     return PlannedDelivery(message, "dk.indgang.inquiry-received.v1", "756", "Kvittering", content)
 
 
-def sender(db: Db, smtp: SmtpServer, **settings: Any) -> Sender:
+def sender(db: Db, smtp: SmtpServer, publish: Any = None, **settings: Any) -> Sender:
     s = NotificationSettings(
         smtp_port=smtp.port,
         sender_poll_seconds=0.1,
@@ -50,6 +50,7 @@ def sender(db: Db, smtp: SmtpServer, **settings: Any) -> Sender:
         SubscriptionRepository(db),
         SmtpSender(s),
         WebhookSender(5, True, "test"),
+        publish=publish,
     )
 
 
@@ -124,3 +125,38 @@ async def test_a_handed_over_delivery_near_the_end_of_its_claim_is_renewed_first
     assert sent["attempts"] == 1
     assert len(renewals) == 1
     assert renewals[0] > claim.until + timedelta(seconds=20)
+
+
+@pytest.mark.parametrize("broker_answers", [True, False])
+async def test_the_outcome_is_published_at_once_or_kept_in_the_outbox(
+    fresh_db: Db, smtp: SmtpServer, broker_answers: bool
+) -> None:
+    """A sent mail's `notification-delivered` goes straight to the broker, and the delivery
+    is marked sent with nothing in its outbox; when the broker does not acknowledge, the
+    delivery is marked sent with the event in its outbox, for the relay."""
+    published: list[Any] = []
+
+    async def publish(record: Any) -> None:
+        if not broker_answers:
+            raise ConnectionError("broker down")
+        published.append(record)
+
+    tag = uuid.uuid4().hex[:6]
+    address = f"outcome-{tag}@example.dk"
+    repository = DeliveryRepository(fresh_db)
+    await repository.outbox.ensure_indexes()
+    await repository.store_all([mail_to(address)])
+    a = sender(fresh_db, smtp, publish=publish)
+    async with running(a):
+        [doc] = await eventually(lambda: all_sent(fresh_db, 1), timeout=30)
+    assert len(smtp.to(address)) == 1
+    if broker_answers:
+        [record] = published
+        assert record.headers["ce_type"].endswith("notification-delivered.v1")
+        assert doc.get("outbox_pending", 0) == 0
+        assert not doc.get("outbox_due")
+    else:
+        assert published == []
+        assert doc["outbox_pending"] == 1
+        assert doc["outbox_due"] is True
+        assert doc["outbox"][-1]["topic"].endswith("notification-delivered.v1")

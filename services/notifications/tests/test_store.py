@@ -170,8 +170,8 @@ async def test_an_expired_claim_is_taken_over_and_only_the_new_holder_records(
     taken = await repository.claim(expired, "successor", lease_seconds=60)
     assert taken is not None
     assert taken["attempts"] == 2  # the crashed attempt counts
-    assert not await repository.sent(crashed, outcome())  # its claim is gone
-    assert await repository.sent(taken, outcome())
+    assert not await repository.sent(crashed, [outcome()])  # its claim is gone
+    assert await repository.sent(taken, [outcome()])
     doc = await repository.get(taken["_id"])
     assert doc is not None
     assert doc["status"] == "sent"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import structlog
@@ -24,7 +25,7 @@ from indgang_notifications.web.api import api_router
 from indgang_notifications.web.pages import TRANSLATIONS, delivery_page_templates, page_router
 from indgang_runtime import mongo
 from indgang_runtime.auth import install_auth
-from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay
+from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay, publish_record
 from indgang_runtime.pages import mount_assets
 from indgang_runtime.service import Runtime, build_app, repeat, serve
 
@@ -59,6 +60,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             settings.webhook_allow_plain_http,
             user_agent="indgang-notifications/1",
         ),
+        publish=partial(publish_record, broker, settings.kafka_topic_prefix),
     )
     planner = Planner(
         settings,

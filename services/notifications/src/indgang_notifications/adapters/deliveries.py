@@ -20,6 +20,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 from pymongo.results import UpdateResult
 
 from indgang_contracts.envelope import Record
@@ -98,10 +99,15 @@ class DeliveryRepository:
     async def store_all(
         self, planned: Sequence[PlannedDelivery], claim: Claim | None = None
     ) -> list[Document]:
-        """Store each delivery as pending unless it exists (one bulk write of `$setOnInsert`
-        upserts by its id, derived from event, kind, channel and recipient); returns the
-        new ones as stored. A redelivered event stores nothing new. With `claim`, the first
-        `claim.count` are stored claimed by it, their first attempt counted."""
+        """Store each delivery as pending unless it exists (one unordered insert of all,
+        by its id, derived from event, kind, channel and recipient); returns the new ones
+        as stored. A redelivered event stores nothing new: its inserts are refused as
+        duplicates. With `claim`, the first `claim.count` are stored claimed by it, their
+        first attempt counted.
+
+        An insert rather than upserts: the store serialises its read-modify-write
+        commands per collection, and a delivery is written three times in its life, so
+        the one write that needs no read runs beside the others."""
         if not planned:
             return []
         now = _now()
@@ -109,18 +115,15 @@ class DeliveryRepository:
             _new_delivery(p, now, claim if claim and i < claim.count else None)
             for i, p in enumerate(planned)
         ]
-        result = await self.collection.bulk_write(
-            [
-                UpdateOne(
-                    DELIVERY.filter(_id=doc["_id"]),
-                    {"$setOnInsert": {k: v for k, v in doc.items() if k != "_id"}},
-                    upsert=True,
-                )
-                for doc in docs
-            ],
-            ordered=False,
-        )
-        return [docs[i] for i in sorted(result.upserted_ids or {})]
+        try:
+            await self.collection.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            existing = {e["index"] for e in errors}
+            return [doc for i, doc in enumerate(docs) if i not in existing]
+        return docs
 
     async def store(
         self,
@@ -213,9 +216,10 @@ class DeliveryRepository:
         )
         return result.modified_count
 
-    async def sent(self, doc: Document, outcome: Record) -> bool:
-        """Sent: status, outcome event and dropping the body, in one write. False if the
-        claim was lost (taken over after it expired): that sender records the outcome."""
+    async def sent(self, doc: Document, outcome: Sequence[Record]) -> bool:
+        """Sent: status, dropping the body and, unless it was published already, the
+        outcome event, in one write. False if the claim was lost (taken over after it
+        expired): that sender records the outcome."""
         now = _now()
         return await self._finish(
             doc,
@@ -224,7 +228,7 @@ class DeliveryRepository:
                 # The message body is personal data we no longer need once it is delivered.
                 "$unset": {"content": ""},
             },
-            [outcome],
+            outcome,
         )
 
     async def retry_later(self, doc: Document, error: str, delay_seconds: float) -> bool:
@@ -337,7 +341,7 @@ def _new_delivery(p: PlannedDelivery, now: datetime, claim: Claim | None) -> Doc
         "created_hour": created_hour(now),
         "updated_at": now,
         # The relay's bookkeeping for a document with no events yet, from the runtime
-        # (a bulk of upserts has no OutboxCollection call of its own).
+        # (a bulk insert has no OutboxCollection call of its own).
         **outbox.new_outbox(()),
     }
 

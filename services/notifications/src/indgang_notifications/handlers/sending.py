@@ -46,6 +46,11 @@ Document = dict[str, Any]
 # Deliveries a worker may have waiting in this process's queue: far less than a
 # lease's worth of sending, so a handed-over claim rarely needs renewing.
 QUEUE_PER_WORKER = 50
+# How long an outcome event may wait for the broker's acknowledgement before it goes to
+# the delivery's outbox instead.
+PUBLISH_TIMEOUT_SECONDS = 5.0
+# Publishes a record and returns once the broker acknowledged it.
+Publish = Callable[[Record], Awaitable[None]]
 # Most due deliveries one sweep takes (its one query reads every pending one anyway).
 SWEEP_LIMIT = 500
 
@@ -58,8 +63,10 @@ class Sender:
         subscriptions: SubscriptionRepository,
         smtp: SmtpSender,
         webhooks: WebhookSender,
+        publish: Publish | None = None,
     ) -> None:
         self.settings = settings
+        self.publish = publish
         self.deliveries = deliveries
         self.subscriptions = subscriptions
         self.smtp = smtp
@@ -231,11 +238,33 @@ class Sender:
                     in_seconds=round(delay, 2),
                 )
         else:
-            recorded = await self.deliveries.sent(doc, self._delivered(doc))
+            outcome = self._delivered(doc)
+            published = await self._publish_now(outcome)
+            # Published: only the status is written. Not (the broker is away): the event
+            # goes to the delivery's outbox in the same write, and the relay publishes it.
+            recorded = await self.deliveries.sent(doc, [] if published else [outcome])
             log.info("delivery_sent", delivery=doc["_id"], kind=doc["kind"], channel=doc["channel"])
         if not recorded:
             # The claim expired and another sender took the delivery over; it records.
             log.warning("delivery_claim_lost", delivery=doc["_id"])
+
+    async def _publish_now(self, outcome: Record) -> bool:
+        """Publish `notification-delivered` at once, before the delivery is marked sent,
+        so the common case costs no outbox write and no relay round; False when the broker
+        did not acknowledge it in time (then the outbox takes it).
+
+        Nothing is lost: the delivery is marked sent only after the event was
+        acknowledged or stored in its outbox. A crash in between sends the mail again
+        (the same Message-ID, as for a crash between sending and recording) and publishes
+        the event again under the same id, which consumers de-duplicate."""
+        if self.publish is None:
+            return False
+        try:
+            await asyncio.wait_for(self.publish(outcome), timeout=PUBLISH_TIMEOUT_SECONDS)
+        except Exception as exc:
+            log.info("outcome_to_outbox", error=type(exc).__name__)
+            return False
+        return True
 
     async def _send(self, doc: Document, mail: SmtpConnection) -> None:
         content = doc.get("content") or {}
