@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pymongo import InsertOne, ReplaceOne, ReturnDocument, UpdateOne
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 Doc = dict[str, Any]
 _MISSING = object()
@@ -142,6 +142,7 @@ class FakeBulkResult:
     modified_count: int
     inserted_count: int
     upserted_count: int
+    upserted_ids: dict[int, Any]
 
 
 class FakeCursor:
@@ -231,10 +232,22 @@ class FakeCollection:
         self.docs[new["_id"]] = new
         return FakeInsertResult(new["_id"])
 
-    async def insert_many(self, docs: Iterable[Mapping[str, Any]], **_: Any) -> None:
+    async def insert_many(
+        self, docs: Iterable[Mapping[str, Any]], ordered: bool = True, **_: Any
+    ) -> None:
         self.commands["insert"] += 1
-        for doc in docs:
-            self._insert(doc)
+        errors: list[Doc] = []
+        inserted = 0
+        for index, doc in enumerate(docs):
+            try:
+                self._insert(doc)
+                inserted += 1
+            except DuplicateKeyError as exc:
+                errors.append({"index": index, "code": 11000, "errmsg": str(exc)})
+                if ordered:
+                    break
+        if errors:
+            raise BulkWriteError({"writeErrors": errors, "nInserted": inserted})
 
     def find(
         self, query: Mapping[str, Any] | None = None, projection: Mapping[str, Any] | None = None
@@ -340,24 +353,25 @@ class FakeCollection:
     async def bulk_write(self, requests: Sequence[Any], ordered: bool = True) -> FakeBulkResult:
         self.commands["bulk"] += 1  # one round trip
         matched = modified = inserted = upserted = 0
-        for request in requests:
+        upserted_ids: dict[int, Any] = {}
+        for index, request in enumerate(requests):
             spec = request._doc if isinstance(request, InsertOne) else None
             if isinstance(request, InsertOne):
                 self._insert(spec)
                 inserted += 1
             elif isinstance(request, UpdateOne):
                 result, _ = self._update(request._filter, request._doc, bool(request._upsert))
-                matched += result.matched_count
-                modified += result.modified_count
-                upserted += result.upserted_id is not None
             elif isinstance(request, ReplaceOne):
                 result = self._replace(request._filter, request._doc, bool(request._upsert))
-                matched += result.matched_count
-                modified += result.modified_count
-                upserted += result.upserted_id is not None
             else:
                 raise NotImplementedError(f"fake store: {type(request).__name__}")
-        return FakeBulkResult(matched, modified, inserted, upserted)
+            if isinstance(request, (UpdateOne, ReplaceOne)):
+                matched += result.matched_count
+                modified += result.modified_count
+                if result.upserted_id is not None:
+                    upserted += 1
+                    upserted_ids[index] = result.upserted_id
+        return FakeBulkResult(matched, modified, inserted, upserted, upserted_ids)
 
 
 class FakeDatabase:
