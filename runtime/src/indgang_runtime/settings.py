@@ -30,6 +30,10 @@ class ServiceSettings(BaseSettings):
     municipality_code: str = Field(
         default="756", pattern=r"^\d{3}$", description="Kommunekode served (756 Ikast-Brande)."
     )
+    municipality_name: str = Field(
+        default="Ikast-Brande Kommune",
+        description="The municipality's name on every page and in every mail.",
+    )
     log_level: str = Field(default="INFO", description="Log level.")
     outbox_poll_seconds: float = Field(
         default=2.0,

@@ -18,9 +18,6 @@ class GuideSettings(ServiceSettings):
     mongodb_database: str = "indgang_guide"
     content_dir: Path = Field(default=_CONTENT, description="Guide content files (TOML).")
     recommendations_per_case: int = Field(default=5, ge=1, le=20)
-    municipality_name: str = Field(
-        default="Ikast-Brande Kommune", description="Shown on the pages."
-    )
     catalogue_refresh_seconds: float = Field(
         default=10.0,
         gt=0,

@@ -22,9 +22,6 @@ class IntakeSettings(ServiceSettings):
     )
 
     # What the pages say.
-    municipality_name: str = Field(
-        default="Ikast-Brande Kommune", description="The municipality's name on every page."
-    )
     guide_public_url: str = Field(
         default="http://127.0.0.1:8004/hjaelp",
         description="The guide's public page 'Hvad kan kommunen hjælpe med?'.",

@@ -25,7 +25,6 @@ class NotificationSettings(ServiceSettings):
     mail_from: str = Field(
         default="Én indgang <en-indgang@kommune.example>", description="Sender address."
     )
-    municipality_name: str = Field(default="Ikast-Brande Kommune")
     routing_public_url: str = Field(
         default="http://127.0.0.1:8002", description="Where staff open cases (links in mails)."
     )

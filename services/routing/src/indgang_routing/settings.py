@@ -41,6 +41,3 @@ class RoutingSettings(ServiceSettings):
     guide_timeout_seconds: float = Field(
         default=2.0, gt=0, description="Timeout of calls to the guide; the case page waits no more."
     )
-    municipality_name: str = Field(
-        default="Ikast-Brande Kommune", description="Shown on the console's pages."
-    )
