@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +28,6 @@ from indgang_runtime.pages import Translations, language
 from indgang_runtime.settings import ServiceSettings
 
 ROLES = ("consultant", "team_lead", "guide_editor", "admin")
-_PBKDF2_ROUNDS = 600_000
 
 
 class StaffUser(BaseModel):
@@ -41,13 +39,6 @@ class StaffUser(BaseModel):
 
     def has_any(self, *roles: str) -> bool:
         return "admin" in self.roles or bool(self.roles.intersection(roles))
-
-
-def hash_password(password: str, salt: str | None = None) -> str:
-    """`pbkdf2_sha256$rounds$salt$hex`, for the local users file."""
-    salt = salt or secrets.token_hex(8)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), _PBKDF2_ROUNDS)
-    return f"pbkdf2_sha256${_PBKDF2_ROUNDS}${salt}${digest.hex()}"
 
 
 def verify_password(password: str, stored: str) -> bool:
