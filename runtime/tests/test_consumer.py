@@ -1,25 +1,30 @@
 """The consumer's contract, with FastStream's TestKafkaBroker: poison and failing events
 are dead-lettered with the reason and the consumer goes on; transient faults are
 retried; a batch stores its valid events together and narrows a failure down to
-the one event that causes it."""
+the one event that causes it. Every test runs twice: on subscribers wired by hand with
+`EventConsumer.handle`/`handle_batch`, and on those wired by `wiring.subscribe`."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.specification import AsyncAPI
 from pymongo.errors import AutoReconnect
 
 from indgang_contracts.envelope import Envelope, encode
-from indgang_contracts.events import CaseRouted, InquiryReceived
+from indgang_contracts.events import CaseRouted, CaseStatusChanged, InquiryReceived
 from indgang_contracts.examples import CASE_ROUTED, INQUIRY_RECEIVED
 from indgang_contracts.topics import DEAD_LETTER_TOPIC, topic_for
 from indgang_runtime.messaging import EventConsumer, make_broker, subscriber_options
 from indgang_runtime.settings import ServiceSettings
+from indgang_runtime.wiring import declare_publishers, subscribe
 
 SETTINGS = ServiceSettings(service_name="t", mongodb_database="t", http_port=1)
 SINGLE = topic_for(InquiryReceived)
@@ -35,7 +40,7 @@ class Handled:
     dead: list[KafkaMessage] = field(default_factory=list)
 
 
-def build(handled: Handled) -> KafkaBroker:
+def build(handled: Handled, wiring: str = "subscribe") -> KafkaBroker:
     broker = make_broker(SETTINGS)
     consumer = EventConsumer(broker, SETTINGS)
     router = KafkaRouter()
@@ -53,13 +58,19 @@ def build(handled: Handled) -> KafkaBroker:
             raise ValueError("cannot handle this one")
         handled.batches.append([e.data.reference for e in envelopes])
 
-    @router.subscriber(SINGLE, **subscriber_options(SETTINGS))
-    async def on_inquiry_received(message: KafkaMessage) -> None:
-        await consumer.handle(message, InquiryReceived, one)
+    if wiring == "subscribe":
+        subscribe(router, SETTINGS, consumer, InquiryReceived, one, description="One by one.")
+        subscribe(router, SETTINGS, consumer, CaseRouted, many, description="Batch.", batch=True)
+        declare_publishers(router, SETTINGS, [CaseStatusChanged])
+    else:
 
-    @router.subscriber(BATCH, **subscriber_options(SETTINGS, batch=True))
-    async def on_case_routed(message: KafkaMessage) -> None:
-        await consumer.handle_batch(message, CaseRouted, many)
+        @router.subscriber(SINGLE, **subscriber_options(SETTINGS))
+        async def on_inquiry_received(message: KafkaMessage) -> None:
+            await consumer.handle(message, InquiryReceived, one)
+
+        @router.subscriber(BATCH, **subscriber_options(SETTINGS, batch=True))
+        async def on_case_routed(message: KafkaMessage) -> None:
+            await consumer.handle_batch(message, CaseRouted, many)
 
     @router.subscriber(DEAD_LETTER_TOPIC)
     async def capture(message: KafkaMessage) -> None:
@@ -69,10 +80,10 @@ def build(handled: Handled) -> KafkaBroker:
     return broker
 
 
-@pytest.fixture
-async def kafka() -> AsyncIterator[tuple[Any, Handled]]:
+@pytest.fixture(params=["subscribe", "by hand"])
+async def kafka(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Any, Handled]]:
     handled = Handled()
-    async with TestKafkaBroker(build(handled)) as broker:
+    async with TestKafkaBroker(build(handled, request.param)) as broker:
         yield broker, handled
 
 
@@ -166,3 +177,43 @@ async def test_a_failing_event_in_a_batch_is_narrowed_down(kafka: tuple[Any, Han
     assert [r for batch in handled.batches for r in batch] == ["H-20", "H-22"]
     [dead] = handled.dead
     assert "cannot handle this one" in reason(dead)
+
+
+async def test_a_batch_of_nothing_but_poison_is_dead_lettered_and_the_consumer_goes_on(
+    kafka: tuple[Any, Handled],
+) -> None:
+    broker, handled = kafka
+    await broker.publish_batch(b"junk", b"more junk", topic=BATCH, headers={"ce_type": "x"})
+    await send(broker, routed("H-30"))
+    assert handled.batches == [["H-30"]]
+    assert len(handled.dead) == 2
+
+
+def test_subscribe_and_declare_publishers_document_every_channel_with_its_event() -> None:
+    document = json.loads(
+        AsyncAPI(build(Handled()), schema_version="3.0.0").to_specification().to_json()
+    )
+    payloads = {
+        document["channels"][name]["address"]: message["payload"]["$ref"].rsplit("/", 1)[-1]
+        for name, channel in document["channels"].items()
+        for ref in channel["messages"].values()
+        for message in [document["components"]["messages"][ref["$ref"].rsplit("/", 1)[-1]]]
+    }
+    del payloads[DEAD_LETTER_TOPIC]  # the test's own capture
+    assert payloads == {
+        SINGLE: "InquiryReceived",
+        BATCH: "CaseRouted",  # one event per record, though it is consumed in batches
+        topic_for(CaseStatusChanged): "CaseStatusChanged",
+    }
+    operations = {o["action"] for o in document["operations"].values()}
+    assert operations == {"receive", "send"}
+    assert "t/on_case_routed" in document["operations"]
+
+
+def test_subscribe_uses_the_services_group_the_explicit_ack_policy_and_batches() -> None:
+    subscribers = {s.topics[0].name: s for s in build(Handled()).subscribers}
+    for topic in (SINGLE, BATCH):
+        assert subscribers[topic].group_id == SETTINGS.group_id
+        assert subscribers[topic].ack_policy is AckPolicy.NACK_ON_ERROR
+    assert subscribers[BATCH].max_records == SETTINGS.consumer_batch_size
+    assert not hasattr(subscribers[SINGLE], "max_records")

@@ -14,7 +14,7 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 import structlog
 from aiokafka.errors import KafkaError
@@ -62,6 +62,17 @@ def make_broker(settings: ServiceSettings) -> KafkaBroker:
 
 async def raw_body(message: StreamMessage[Any]) -> bytes:
     return message.body
+
+
+class Decoded(NamedTuple, Generic[E]):
+    """One valid event and the Kafka record it came in (for dead-lettering it)."""
+
+    raw: Any
+    envelope: Envelope[E]
+
+
+def _bind(envelope: Envelope[Any]) -> None:
+    structlog.contextvars.bind_contextvars(event_id=envelope.id, event_type=envelope.type)
 
 
 def subscriber_options(settings: ServiceSettings, *, batch: bool = False) -> dict[str, Any]:
@@ -118,7 +129,9 @@ def outbox_relay(
 
 
 class EventConsumer:
-    """Turns a raw Kafka record into an `Envelope`, dead-lettering what is not one."""
+    """Turns raw Kafka records into `Envelope`s, dead-lettering what is not one, and runs
+    the service's action on them: transient faults are retried, anything else is
+    dead-lettered with the reason."""
 
     def __init__(self, broker: KafkaBroker, settings: ServiceSettings) -> None:
         self._broker = broker
@@ -130,8 +143,25 @@ class EventConsumer:
         """The record as an `expected` event, or None after dead-lettering it."""
         envelope = await self._decode(message.raw_message, expected)
         if envelope is not None:
-            structlog.contextvars.bind_contextvars(event_id=envelope.id, event_type=envelope.type)
+            _bind(envelope)
         return envelope
+
+    async def decode_records(
+        self, message: StreamMessage[Any], expected: type[E]
+    ) -> list[Decoded[E]]:
+        """Every record of the message (one, or what one poll returned) that is an
+        `expected` event, with its raw record; the others are dead-lettered."""
+        raw_message: Any = message.raw_message
+        # A tuple from aiokafka, a list from TestKafkaBroker; one record if not a batch.
+        raws: Sequence[Any] = (
+            raw_message if isinstance(raw_message, (tuple, list)) else (raw_message,)
+        )
+        valid: list[Decoded[E]] = []
+        for raw in raws:
+            envelope = await self._decode(raw, expected)
+            if envelope is not None:
+                valid.append(Decoded(raw, envelope))
+        return valid
 
     async def handle(
         self,
@@ -139,19 +169,26 @@ class EventConsumer:
         expected: type[E],
         action: Callable[[Envelope[E]], Awaitable[object]],
     ) -> None:
-        """Decode, then run `action`: transient faults are retried (and in the end the
+        """Decode, then run `action` (see `process`)."""
+        envelope = await self.receive(message, expected)
+        if envelope is not None:
+            await self.process(Decoded(message.raw_message, envelope), action)
+
+    async def process(
+        self, decoded: Decoded[E], action: Callable[[Envelope[E]], Awaitable[object]]
+    ) -> None:
+        """Run `action` on one event: transient faults are retried (and in the end the
         record is redelivered); anything else is poison and is dead-lettered with the
         reason, so one bad record never blocks its partition."""
-        envelope = await self.receive(message, expected)
-        if envelope is None:
-            return
+        envelope = decoded.envelope
+        _bind(envelope)
         try:
             await retry_transient(lambda: action(envelope))
         except TRANSIENT:
             raise
         except Exception as exc:
             log.exception("handler_failed", error=type(exc).__name__)
-            await self.dead_letter(message, f"handler failed: {type(exc).__name__}: {exc}")
+            await self._dead_letter_raw(decoded.raw, f"handler failed: {type(exc).__name__}: {exc}")
 
     async def handle_batch(
         self,
@@ -160,33 +197,31 @@ class EventConsumer:
         action: Callable[[Sequence[Envelope[E]]], Awaitable[object]],
     ) -> None:
         """What one poll returned: decode every record (dead-lettering what is not an
-        `expected` event), then run `action` on the valid ones, in order, at once.
+        `expected` event), then run `action` on the valid ones (see `process_batch`)."""
+        await self.process_batch(await self.decode_records(message, expected), action)
+
+    async def process_batch(
+        self,
+        decoded: Sequence[Decoded[E]],
+        action: Callable[[Sequence[Envelope[E]]], Awaitable[object]],
+    ) -> None:
+        """Run `action` on the valid events of one poll, in order, at once.
 
         Transient faults are retried, and in the end the whole batch is redelivered
         (the handler is idempotent). A non-transient failure is narrowed down: each
         event is retried alone and only the one that fails again is dead-lettered.
         """
-        raw_message: Any = message.raw_message
-        # A tuple from aiokafka, a list from TestKafkaBroker; one record if not a batch.
-        raws: Sequence[Any] = (
-            raw_message if isinstance(raw_message, (tuple, list)) else (raw_message,)
-        )
-        valid: list[tuple[Any, Envelope[E]]] = []
-        for raw in raws:
-            envelope = await self._decode(raw, expected)
-            if envelope is not None:
-                valid.append((raw, envelope))
-        if not valid:
+        if not decoded:
             return
         try:
-            await retry_transient(lambda: action([e for _, e in valid]))
+            await retry_transient(lambda: action([d.envelope for d in decoded]))
             return
         except TRANSIENT:
             raise
         except Exception as exc:
             log.warning("batch_failed_retrying_one_by_one", error=type(exc).__name__)
-        for raw, envelope in valid:
-            structlog.contextvars.bind_contextvars(event_id=envelope.id, event_type=envelope.type)
+        for raw, envelope in decoded:
+            _bind(envelope)
             try:
                 await retry_transient(lambda e=envelope: action([e]))  # type: ignore[misc]
             except TRANSIENT:

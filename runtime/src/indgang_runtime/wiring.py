@@ -1,0 +1,137 @@
+"""How every service wires Kafka: one call per subscription, one per publication.
+
+`subscribe` gives a handler the project's decoding, acking, batching and
+dead-lettering; `declare_publishers` documents what a service publishes (its
+outbox relay does the publishing). Both feed the AsyncAPI document, which names
+each channel's event model without any patching afterwards.
+
+How a record reaches the action: the subscriber's decoder turns the record (or
+what one poll returned) into CloudEvents envelopes, dead-letters what is not an
+event of the subscribed type with the reason, and hands FastStream the event
+data (the first event, for a batch: the handler takes the whole poll from the
+message). The handler's parameter is typed with the event model, so FastStream
+documents it — but FastStream never parses the body itself: a body it could not
+parse would raise before our code runs, and under the explicit ack policy
+(NACK_ON_ERROR) that record would be redelivered forever instead of being
+dead-lettered; in a batch, one such record would hold up the whole poll.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Literal, TypeVar, overload
+
+from faststream.exceptions import AckMessage
+from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+
+from indgang_contracts.envelope import Envelope
+from indgang_contracts.events import Event
+from indgang_contracts.topics import topic_for
+from indgang_runtime.messaging import Decoded, EventConsumer, subscriber_options
+from indgang_runtime.settings import ServiceSettings
+
+E = TypeVar("E", bound=Event)
+
+# Where the decoder leaves the decoded records for the handler, on FastStream's message.
+_DECODED = "indgang_decoded"
+
+
+def handler_name(event: type[Event]) -> str:
+    return "on_" + event.EVENT_NAME.replace("-", "_")
+
+
+@overload
+def subscribe(
+    router: KafkaRouter,
+    settings: ServiceSettings,
+    consumer: EventConsumer,
+    event: type[E],
+    action: Callable[[Envelope[E]], Awaitable[object]],
+    *,
+    description: str,
+    batch: Literal[False] = False,
+) -> None: ...
+
+
+@overload
+def subscribe(
+    router: KafkaRouter,
+    settings: ServiceSettings,
+    consumer: EventConsumer,
+    event: type[E],
+    action: Callable[[Sequence[Envelope[E]]], Awaitable[object]],
+    *,
+    description: str,
+    batch: Literal[True],
+) -> None: ...
+
+
+def subscribe(
+    router: KafkaRouter,
+    settings: ServiceSettings,
+    consumer: EventConsumer,
+    event: type[E],
+    action: Callable[[Any], Awaitable[object]],
+    *,
+    description: str,
+    batch: bool = False,
+) -> None:
+    """Subscribe the service's consumer group to `event`'s topic and run `action` on
+    each valid event (`batch=False`) or on the valid events of one poll, together
+    (`batch=True`; up to `consumer_batch_size`, committed after they are stored).
+
+    Acking is explicit (`AckPolicy.NACK_ON_ERROR`): the offset is committed after
+    `action` succeeded; a transient fault is retried, then the records are
+    redelivered; a record that is no `event`, or on which `action` fails, is
+    dead-lettered with the reason and committed. `action` must be idempotent.
+    """
+    name = handler_name(event)
+
+    async def decoder(message: StreamMessage[Any]) -> Event:
+        decoded = await consumer.decode_records(message, event)
+        if not decoded:
+            raise AckMessage()  # all dead-lettered already: commit, nothing left to do
+        setattr(message, _DECODED, decoded)
+        return decoded[0].envelope.data
+
+    async def handler(event: Any, message: KafkaMessage) -> None:
+        decoded: list[Decoded[E]] = getattr(message, _DECODED)
+        if batch:
+            await consumer.process_batch(decoded, action)
+        else:
+            await consumer.process(decoded[0], action)
+
+    handler.__name__ = handler.__qualname__ = name
+    # The body FastStream documents as the channel's payload, and checks (the decoder's
+    # model passes as it is). One record's event even for a batch: FastStream would
+    # document `list[...]` as an array, but on the wire every record is one event.
+    handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("event", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=event),
+            inspect.Parameter(
+                "message", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=KafkaMessage
+            ),
+        ],
+        return_annotation=None,
+    )
+    router.subscriber(
+        settings.topic(topic_for(event)),
+        title=f"{settings.service_name}/{name}",
+        description=description,
+        decoder=decoder,
+        **subscriber_options(settings, batch=batch),
+    )(handler)
+
+
+def declare_publishers(
+    router: KafkaRouter, settings: ServiceSettings, events: Iterable[type[Event]]
+) -> None:
+    """Document that the service publishes `events` (through its outbox relay, which
+    does the publishing), one publisher per event type, titled `<service>/<event>`."""
+    for event in events:
+        router.publisher(
+            topic_for(event), title=f"{settings.service_name}/{event.EVENT_NAME}", schema=event
+        )
