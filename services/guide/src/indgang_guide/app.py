@@ -8,16 +8,14 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 
-from indgang_contracts.events import GuideEntryPublished
-from indgang_contracts.topics import topic_for
 from indgang_guide.adapters.content_files import load_content
 from indgang_guide.adapters.store import GuideStore
 from indgang_guide.handlers.catalogue import Catalogue
 from indgang_guide.handlers.editing import Editing
 from indgang_guide.handlers.subscriptions import build_router
 from indgang_guide.settings import GuideSettings
-from indgang_guide.web.api import api_router
-from indgang_guide.web.pages import page_router
+from indgang_guide.web import api, pages
+from indgang_guide.web.dependencies import GuideWeb
 from indgang_guide.web.texts import TEXTS
 from indgang_runtime import mongo
 from indgang_runtime.auth import install_auth
@@ -37,12 +35,6 @@ def create_app(settings: GuideSettings | None = None) -> FastAPI:
     db = client[settings.mongodb_database]
     store = GuideStore(db)
     catalogue = Catalogue(store)
-    # Documents the publication for AsyncAPI; the outbox relay does the publishing.
-    broker.publisher(
-        topic_for(GuideEntryPublished),
-        title="guide/guide-entry-published",
-        schema=GuideEntryPublished,
-    )
     relay = outbox_relay(settings, broker, [store.outbox])
     editing = Editing(store, catalogue, settings.municipality_code, settings.event_source)
     broker.include_router(build_router(settings, store, catalogue, EventConsumer(broker, settings)))
@@ -71,10 +63,7 @@ def create_app(settings: GuideSettings | None = None) -> FastAPI:
         runtime,
         title="indgang guide",
         description="The internal guide: where help for social-economy enterprises can be found.",
-        routers=[
-            api_router(store, catalogue, editing),
-            page_router(settings, store, catalogue, editing, templates, translations),
-        ],
+        routers=[api.router, pages.router],
     )
 
     def page_context(request: Request) -> dict[str, Any]:
@@ -83,6 +72,9 @@ def create_app(settings: GuideSettings | None = None) -> FastAPI:
             "accessibility_statement_url": settings.accessibility_statement_url,
         }
 
+    app.state.guide = GuideWeb(
+        settings, store, catalogue, editing, templates, translations, page_context
+    )
     mount_assets(app)
     install_auth(app, settings, templates, translations, page_context)
     return app
