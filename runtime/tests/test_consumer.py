@@ -19,7 +19,12 @@ from faststream.specification import AsyncAPI
 from pymongo.errors import AutoReconnect
 
 from indgang_contracts.envelope import Envelope, encode
-from indgang_contracts.events import CaseRouted, CaseStatusChanged, InquiryReceived
+from indgang_contracts.events import (
+    CaseRouted,
+    CaseStatusChanged,
+    GuideEntriesShared,
+    InquiryReceived,
+)
 from indgang_contracts.examples import CASE_ROUTED, INQUIRY_RECEIVED
 from indgang_contracts.topics import DEAD_LETTER_TOPIC, topic_for
 from indgang_runtime.messaging import EventConsumer, make_broker, subscriber_options
@@ -62,6 +67,7 @@ def build(handled: Handled, wiring: str = "subscribe") -> KafkaBroker:
         subscribe(router, SETTINGS, consumer, InquiryReceived, one, description="One by one.")
         subscribe(router, SETTINGS, consumer, CaseRouted, many, description="Batch.", batch=True)
         declare_publishers(router, SETTINGS, [CaseStatusChanged])
+        subscribe(router, SETTINGS, consumer, GuideEntriesShared, one, description="Unused.")
     else:
 
         @router.subscriber(SINGLE, **subscriber_options(SETTINGS))
@@ -204,7 +210,11 @@ def test_subscribe_and_declare_publishers_document_every_channel_with_its_event(
         SINGLE: "InquiryReceived",
         BATCH: "CaseRouted",  # one event per record, though it is consumed in batches
         topic_for(CaseStatusChanged): "CaseStatusChanged",
+        topic_for(GuideEntriesShared): "GuideEntriesShared",
     }
+    # A field named like the handler's context parameter stays in the document.
+    schema = document["components"]["schemas"]["GuideEntriesShared"]
+    assert "message" in schema["properties"]
     operations = {o["action"] for o in document["operations"].values()}
     assert operations == {"receive", "send"}
     assert "t/on_case_routed" in document["operations"]

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, Literal, TypeVar, overload
+from typing import Annotated, Any, Literal, TypeVar, overload
 
+from faststream import Context
 from faststream.exceptions import AckMessage
 from faststream.kafka import KafkaRouter
-from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.message import KafkaMessage
 from faststream.message import StreamMessage
 
 from indgang_contracts.envelope import Envelope
@@ -97,8 +98,8 @@ def subscribe(
         setattr(message, _DECODED, decoded)
         return decoded[0].envelope.data
 
-    async def handler(event: Any, message: KafkaMessage) -> None:
-        decoded: list[Decoded[E]] = getattr(message, _DECODED)
+    async def handler(event: Any, indgang_record: KafkaMessage) -> None:
+        decoded: list[Decoded[E]] = getattr(indgang_record, _DECODED)
         if batch:
             await consumer.process_batch(decoded, action)
         else:
@@ -111,8 +112,12 @@ def subscribe(
     handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter("event", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=event),
+            # Not named `message`: FastStream drops the names of context parameters from
+            # the documented payload, and GuideEntriesShared has a field `message`.
             inspect.Parameter(
-                "message", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=KafkaMessage
+                "indgang_record",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                annotation=Annotated[KafkaMessage, Context("message")],
             ),
         ],
         return_annotation=None,
