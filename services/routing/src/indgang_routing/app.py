@@ -20,7 +20,7 @@ from indgang_routing.handlers.referrals import Referrals
 from indgang_routing.handlers.subscriptions import build_router
 from indgang_routing.handlers.team import TeamAdmin
 from indgang_routing.settings import RoutingSettings
-from indgang_routing.web.api import api_router
+from indgang_routing.web import api
 from indgang_routing.web.console import Console, install_console
 from indgang_runtime import mongo
 from indgang_runtime.auth import DepartmentKeys
@@ -95,10 +95,9 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         title="indgang routing",
         description="The single point of contact: cases, their one consultant, referrals, "
         "and the consultants' console.",
-        routers=[
-            api_router(ctx, referrals, DepartmentKeys(settings.api_keys_file)),
-        ],
+        routers=[api.router],
     )
+    app.state.department_keys = DepartmentKeys(settings.api_keys_file)  # what web/api.py reads
     install_console(app, settings, console)
     app.state.console = console  # the use cases, for tests and tools
     return app

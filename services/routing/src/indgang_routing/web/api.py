@@ -4,6 +4,9 @@ Staff (a session with role consultant or team_lead): read cases, refer a case.
 A consultant sees and refers their own cases; the team lead all of them.
 Department systems (API key in `X-API-Key`, one key per department): read and
 answer the referrals sent to their department.
+
+The router is module-level; its dependencies read what `create_app` put on
+`app.state`: the use cases (`console`) and the department keys (`department_keys`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from indgang_contracts.events import (
@@ -22,11 +25,10 @@ from indgang_contracts.events import (
     ReferralTarget,
 )
 from indgang_routing.adapters.cases import INTERNAL_FIELDS, WITHOUT_OUTBOX, CaseDoc, newest_first
+from indgang_routing.domain.actors import Actor
 from indgang_routing.domain.errors import RoutingError
 from indgang_routing.domain.referrals import ReferralRequest
-from indgang_routing.handlers.context import Context
-from indgang_routing.handlers.referrals import Referrals
-from indgang_routing.web.common import actor_for, http_error, staff
+from indgang_routing.web.common import Console, actor_for, http_error, staff, use_cases
 from indgang_runtime.auth import DepartmentKeys, StaffUser, require_department
 
 
@@ -82,127 +84,146 @@ def public(case: CaseDoc) -> dict[str, Any]:
     return case
 
 
-def api_router(ctx: Context, referrals: Referrals, keys: DepartmentKeys) -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
-    department = require_department(keys)
+def department(request: Request) -> Department:
+    """A dependency: the department whose API key was presented (`app.state.department_keys`)."""
+    keys: DepartmentKeys = request.app.state.department_keys
+    return require_department(keys)(request)
 
-    @router.get(
-        "/cases/{case_id}",
-        tags=["cases"],
-        summary="A case with its owner, referrals, timeline and notes (staff)",
-    )
-    async def get_case(case_id: str, user: StaffUser = Depends(staff)) -> dict[str, Any]:
-        actor = await actor_for(ctx.team, user)
-        try:
-            case = await ctx.case(case_id)
-            actor.check_may_work_on(case)
-        except RoutingError as exc:
-            raise http_error(exc) from None
-        return public(case)
 
-    @router.get(
-        "/cases",
-        tags=["cases"],
-        summary="Cases of one inquiry or organisation; without either, the open cases "
-        "(staff: consultants see their own)",
-        description="Newest first. Without a filter only open cases are listed: closed "
-        "cases are history, found through their inquiry or organisation.",
-    )
-    async def list_cases(
-        inquiry_id: str | None = None,
-        organisation_key: str | None = None,
-        limit: int = 50,
-        user: StaffUser = Depends(staff),
-    ) -> list[dict[str, Any]]:
-        actor = await actor_for(ctx.team, user)
-        mine = None if actor.team_lead else actor.consultant_id or ""
-        cases: list[CaseDoc]
-        if inquiry_id:
-            found = await ctx.cases.with_inquiry(inquiry_id)
-            cases = [found] if found else []
-        elif organisation_key:
-            cases = await ctx.cases.of_organisation(organisation_key)
-        else:
-            cases = await ctx.cases.open_cases(mine, projection=WITHOUT_OUTBOX)
-        shown = [
-            case
-            for case in cases
-            if (not organisation_key or case["organisation_key"] == organisation_key)
-            and (mine is None or case["consultant"]["id"] == mine)
-        ]
-        return [public(case) for case in newest_first(shown)[: max(1, min(limit, 200))]]
+async def actor_of(
+    user: StaffUser = Depends(staff), use: Console = Depends(use_cases)
+) -> tuple[Actor, Console]:
+    return await actor_for(use.ctx.team, user), use
 
-    @router.post(
-        "/cases/{case_id}/referrals",
-        tags=["cases"],
-        status_code=status.HTTP_201_CREATED,
-        response_model=ReferralCreated,
-        summary="Refer the case to a department or outside provider (staff)",
-        description="Stores the referral and publishes referral-made. The consultant stays the "
-        "owner. Contact details go with the referral only with the inquirer's consent; "
-        "without it the referral says so.",
+
+router = APIRouter(prefix="/api/v1")
+
+
+@router.get(
+    "/cases/{case_id}",
+    tags=["cases"],
+    summary="A case with its owner, referrals, timeline and notes (staff)",
+)
+async def get_case(case_id: str, who: tuple[Actor, Console] = Depends(actor_of)) -> dict[str, Any]:
+    actor, use = who
+    try:
+        case = await use.ctx.case(case_id)
+        actor.check_may_work_on(case)
+    except RoutingError as exc:
+        raise http_error(exc) from None
+    return public(case)
+
+
+@router.get(
+    "/cases",
+    tags=["cases"],
+    summary="Cases of one inquiry or organisation; without either, the open cases "
+    "(staff: consultants see their own)",
+    description="Newest first. Without a filter only open cases are listed: closed "
+    "cases are history, found through their inquiry or organisation.",
+)
+async def list_cases(
+    inquiry_id: str | None = None,
+    organisation_key: str | None = None,
+    limit: int = 50,
+    who: tuple[Actor, Console] = Depends(actor_of),
+) -> list[dict[str, Any]]:
+    actor, use = who
+    mine = None if actor.team_lead else actor.consultant_id or ""
+    cases: list[CaseDoc]
+    if inquiry_id:
+        found = await use.ctx.cases.with_inquiry(inquiry_id)
+        cases = [found] if found else []
+    elif organisation_key:
+        cases = await use.ctx.cases.of_organisation(organisation_key)
+    else:
+        cases = await use.ctx.cases.open_cases(mine, projection=WITHOUT_OUTBOX)
+    shown = [
+        case
+        for case in cases
+        if (not organisation_key or case["organisation_key"] == organisation_key)
+        and (mine is None or case["consultant"]["id"] == mine)
+    ]
+    return [public(case) for case in newest_first(shown)[: max(1, min(limit, 200))]]
+
+
+@router.post(
+    "/cases/{case_id}/referrals",
+    tags=["cases"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReferralCreated,
+    summary="Refer the case to a department or outside provider (staff)",
+    description="Stores the referral and publishes referral-made. The consultant stays the "
+    "owner. Contact details go with the referral only with the inquirer's consent; "
+    "without it the referral says so.",
+)
+async def post_referral(
+    case_id: str,
+    body: ReferralIn,
+    user: StaffUser = Depends(staff),
+    use: Console = Depends(use_cases),
+) -> ReferralCreated:
+    request = ReferralRequest(
+        target=ReferralTarget(department=body.department, provider_id=body.provider_id),
+        purpose=body.purpose,
+        needs=body.needs,
+        response_due=body.response_due,
+        consent_to_share_contact=body.consent_to_share_contact,
     )
-    async def post_referral(
-        case_id: str, body: ReferralIn, user: StaffUser = Depends(staff)
-    ) -> ReferralCreated:
-        request = ReferralRequest(
-            target=ReferralTarget(department=body.department, provider_id=body.provider_id),
-            purpose=body.purpose,
-            needs=body.needs,
-            response_due=body.response_due,
-            consent_to_share_contact=body.consent_to_share_contact,
+    try:
+        actor = await actor_for(use.ctx.team, user)
+        referral_id = await use.referrals.make(case_id, request, actor)
+    except RoutingError as exc:
+        raise http_error(exc) from None
+    return ReferralCreated(referral_id=referral_id, case_id=case_id)
+
+
+@router.get(
+    "/referrals/{referral_id}",
+    tags=["department systems"],
+    summary="A referral sent to your department (API key)",
+)
+async def get_referral(
+    referral_id: str,
+    dept: Department = Depends(department),
+    use: Console = Depends(use_cases),
+) -> dict[str, Any]:
+    try:
+        case, referral = await use.referrals.referral(referral_id, dept)
+    except RoutingError as exc:
+        raise http_error(exc) from None
+    consent = bool(referral.get("consent_to_share_contact"))
+    return {
+        **{k: v for k, v in referral.items() if k != "answers"},
+        "answers": [{k: v for k, v in a.items() if k != "event_id"} for a in referral["answers"]],
+        "case_id": case["_id"],
+        "reference": case["reference"],
+        "organisation": case["organisation"],
+        "contact": case["contact"] if consent else None,
+        "consultant": case["consultant"],
+    }
+
+
+@router.post(
+    "/referrals/{referral_id}/answer",
+    tags=["department systems"],
+    response_model=AnswerOut,
+    summary="Answer a referral sent to your department (API key)",
+    description="accepted, declined (with reason) or completed (with outcome, e.g. "
+    "wage_subsidy_hires). Stored on the case and published as referral-updated. Only the "
+    "department the referral was sent to may answer it (else 403). Repeating the same "
+    "answer changes nothing; an answer the referral's state does not allow gives 409.",
+)
+async def answer_referral(
+    referral_id: str,
+    body: AnswerIn,
+    dept: Department = Depends(department),
+    use: Console = Depends(use_cases),
+) -> AnswerOut:
+    try:
+        case_id = await use.referrals.answer(
+            referral_id, dept, ReferralStatus(body.status), body.reason, body.outcome
         )
-        try:
-            actor = await actor_for(ctx.team, user)
-            referral_id = await referrals.make(case_id, request, actor)
-        except RoutingError as exc:
-            raise http_error(exc) from None
-        return ReferralCreated(referral_id=referral_id, case_id=case_id)
-
-    @router.get(
-        "/referrals/{referral_id}",
-        tags=["department systems"],
-        summary="A referral sent to your department (API key)",
-    )
-    async def get_referral(
-        referral_id: str, dept: Department = Depends(department)
-    ) -> dict[str, Any]:
-        try:
-            case, referral = await referrals.referral(referral_id, dept)
-        except RoutingError as exc:
-            raise http_error(exc) from None
-        consent = bool(referral.get("consent_to_share_contact"))
-        return {
-            **{k: v for k, v in referral.items() if k != "answers"},
-            "answers": [
-                {k: v for k, v in a.items() if k != "event_id"} for a in referral["answers"]
-            ],
-            "case_id": case["_id"],
-            "reference": case["reference"],
-            "organisation": case["organisation"],
-            "contact": case["contact"] if consent else None,
-            "consultant": case["consultant"],
-        }
-
-    @router.post(
-        "/referrals/{referral_id}/answer",
-        tags=["department systems"],
-        response_model=AnswerOut,
-        summary="Answer a referral sent to your department (API key)",
-        description="accepted, declined (with reason) or completed (with outcome, e.g. "
-        "wage_subsidy_hires). Stored on the case and published as referral-updated. Only the "
-        "department the referral was sent to may answer it (else 403). Repeating the same "
-        "answer changes nothing; an answer the referral's state does not allow gives 409.",
-    )
-    async def answer_referral(
-        referral_id: str, body: AnswerIn, dept: Department = Depends(department)
-    ) -> AnswerOut:
-        try:
-            case_id = await referrals.answer(
-                referral_id, dept, ReferralStatus(body.status), body.reason, body.outcome
-            )
-        except RoutingError as exc:
-            raise http_error(exc) from None
-        return AnswerOut(referral_id=referral_id, case_id=case_id, status=body.status)
-
-    return router
+    except RoutingError as exc:
+        raise http_error(exc) from None
+    return AnswerOut(referral_id=referral_id, case_id=case_id, status=body.status)

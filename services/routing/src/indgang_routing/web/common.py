@@ -1,9 +1,11 @@
-"""What the API and the console share: who the signed-in user is on the team, and how
-routing's errors become HTTP answers."""
+"""What the API and the console share: the use cases `create_app` put on `app.state`, who
+the signed-in user is on the team, and how routing's errors become HTTP answers."""
 
 from __future__ import annotations
 
-from fastapi import HTTPException, status
+from dataclasses import dataclass
+
+from fastapi import HTTPException, Request, status
 
 from indgang_routing.adapters.guide import GuideUnavailable
 from indgang_routing.adapters.team import TeamStore
@@ -16,11 +18,33 @@ from indgang_routing.domain.errors import (
     RoutingError,
 )
 from indgang_routing.domain.team import Team
+from indgang_routing.handlers.cases import CaseRouting
+from indgang_routing.handlers.casework import Casework
+from indgang_routing.handlers.context import Context
+from indgang_routing.handlers.referrals import Referrals
+from indgang_routing.handlers.team import TeamAdmin
 from indgang_runtime.auth import StaffUser, require_roles
 
 # Every page and API of the console needs one of these roles (admin always passes).
 staff = require_roles("consultant", "team_lead")
 team_lead = require_roles("team_lead")
+
+
+@dataclass
+class Console:
+    """The use cases the web entrypoints call (`app.state.console`)."""
+
+    ctx: Context
+    routing: CaseRouting
+    casework: Casework
+    referrals: Referrals
+    team_admin: TeamAdmin
+
+
+def use_cases(request: Request) -> Console:
+    """A dependency: the use cases `create_app` put on `app.state`."""
+    console: Console = request.app.state.console
+    return console
 
 
 def actor_in(team: Team, user: StaffUser) -> Actor:

@@ -1,0 +1,105 @@
+"""The case pages: my cases, one case, and the team lead's lists of open cases and
+problems. What a case page's forms do is in `web/console/actions.py`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import RedirectResponse, Response
+
+from indgang_contracts.events import ContactChannel, Department, Need
+from indgang_routing.adapters.cases import OPEN, CaseDoc, newest_first
+from indgang_routing.domain.calendar import add_working_days, this_and_last_month
+from indgang_routing.domain.errors import RoutingError
+from indgang_routing.web import views
+from indgang_routing.web.common import staff, team_lead
+from indgang_routing.web.console.pages import Page, lead_page, staff_page
+from indgang_runtime.auth import StaffUser
+
+REFERRAL_DAYS = 10  # default answer deadline, in working days
+RECENTLY_CLOSED = 10  # closed this month or last, newest first
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(staff)])
+lead = APIRouter(
+    prefix="/teamleder",
+    include_in_schema=False,
+    dependencies=[Depends(staff), Depends(team_lead)],
+)
+
+
+@router.get("/")
+async def home(user: StaffUser = Depends(staff)) -> Response:
+    return RedirectResponse("/sager", status_code=303)
+
+
+@router.get("/sager")
+async def my_cases(page: Page = Depends(staff_page)) -> Response:
+    cases, today, consultant_id = page.ctx.cases, page.today(), page.actor.consultant_id
+    mine: list[CaseDoc] = []
+    closed: list[CaseDoc] = []
+    if consultant_id:
+        mine = await cases.open_cases(consultant_id)
+        recent = await cases.closed_in(consultant_id, this_and_last_month(today))
+        closed = newest_first(recent, "closed_at")[:RECENTLY_CLOSED]
+    return page.render(
+        "console/my_cases.html",
+        nav="mine",
+        cases=views.by_urgency(mine, today),
+        closed=closed,
+    )
+
+
+@router.get("/sager/{case_id}")
+async def case_page(case_id: str, page: Page = Depends(staff_page)) -> Response:
+    ctx, actor = page.ctx, page.actor
+    try:
+        case = await ctx.case(case_id)
+        actor.check_may_work_on(case)
+    except RoutingError as exc:
+        return page.error(exc)
+    today = page.today()
+    recommendations = await page.use.casework.guide.recommendations(case_id)
+    return page.render(
+        "console/case.html",
+        nav="mine" if actor.owns(case) else "all",
+        case=case,
+        team=page.team,
+        owner_on_team=page.team.get(case["consultant"]["id"]) is not None,
+        providers=list((await ctx.providers.all()).values()),
+        actions={a.value for a in views.allowed_actions(case)},
+        is_open=case["status"] in OPEN,
+        recommendations=recommendations,
+        default_due=add_working_days(today, REFERRAL_DAYS).isoformat(),
+        needs=list(Need),
+        departments=list(Department),
+        channels=list(ContactChannel),
+        notes=list(reversed(case.get("notes", []))),
+        timeline=list(reversed(case.get("timeline", []))),
+    )
+
+
+# --- the team lead's lists ---------------------------------------------------------------
+
+
+async def open_cases(page: Page, consultant_id: str | None = None) -> list[CaseDoc]:
+    """Open cases, newest first (lists sort them by urgency)."""
+    return newest_first(await page.ctx.cases.open_cases(consultant_id or None))
+
+
+@lead.get("/sager")
+async def all_cases(konsulent: str = "", page: Page = Depends(lead_page)) -> Response:
+    return page.render(
+        "console/all_cases.html",
+        nav="all",
+        cases=views.by_urgency(await open_cases(page, konsulent), page.today()),
+        team=page.team,
+        chosen=konsulent,
+    )
+
+
+@lead.get("/problemer")
+async def problem_cases(page: Page = Depends(lead_page)) -> Response:
+    return page.render(
+        "console/problems.html",
+        nav="problems",
+        problems=views.problems(page.team, await open_cases(page), page.today()),
+    )

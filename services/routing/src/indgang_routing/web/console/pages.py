@@ -1,0 +1,160 @@
+"""What every console page shares: the templates `install_console` put on `app.state`, the
+signed-in user as an actor, rendering a page, and running a form's action.
+
+A route asks for a `Page` (`Depends(staff_page)` or `Depends(lead_page)`): the
+request, the staff user, their actor and the team, the use cases and the
+templates. Forms answer with a 303 back to their page and a message (flash).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from indgang_routing.domain import labels
+from indgang_routing.domain.actors import Actor
+from indgang_routing.domain.errors import CaseNotFound, NotAllowed, RoutingError
+from indgang_routing.domain.team import Team
+from indgang_routing.handlers.context import COPENHAGEN, Context
+from indgang_routing.web import views
+from indgang_routing.web.common import Console, actor_in, staff, status_of, team_lead, use_cases
+from indgang_runtime.auth import StaffUser
+from indgang_runtime.pages import Translations
+
+
+def danish_date(value: date | datetime | str | None) -> str:
+    """The `dato` filter: a date, a moment or an ISO string as a Danish date."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = value.astimezone(COPENHAGEN).date()
+    return labels.danish_date(value)
+
+
+def danish_time(value: datetime | None) -> str:
+    """The `tid` filter: a moment as a Danish date and time of day."""
+    if value is None:
+        return ""
+    local = value.astimezone(COPENHAGEN)
+    return f"{labels.danish_date(local.date())} kl. {local:%H.%M}"
+
+
+@dataclass(frozen=True)
+class Templates:
+    """The console's templates and what every page gets (`app.state.console_pages`)."""
+
+    templates: Jinja2Templates
+    translations: Translations
+    page_context: Callable[[Request], dict[str, Any]]
+
+    def response(
+        self, request: Request, name: str, context: dict[str, Any], status_code: int = 200
+    ) -> Response:
+        return self.templates.TemplateResponse(
+            request,
+            name,
+            {
+                **self.page_context(request),
+                "lang": "da",
+                "t": self.translations.gettext("da"),
+                **context,
+            },
+            status_code=status_code,
+        )
+
+
+def templates_of(request: Request) -> Templates:
+    pages: Templates = request.app.state.console_pages
+    return pages
+
+
+@dataclass
+class Page:
+    """One request to the console by a signed-in staff user."""
+
+    request: Request
+    user: StaffUser
+    actor: Actor
+    team: Team
+    use: Console
+    templates: Templates
+
+    @property
+    def ctx(self) -> Context:
+        return self.use.ctx
+
+    def today(self) -> date:
+        return self.ctx.local_day(self.ctx.now())
+
+    def render(self, name: str, *, status_code: int = 200, **context: Any) -> Response:
+        today = self.today()
+        return self.templates.response(
+            self.request,
+            name,
+            {
+                "user": self.user,
+                "actor": self.actor,
+                "flash": self.request.session.pop("flash", None),
+                "labels": labels,
+                "today": today,
+                "is_overdue": lambda case: views.is_overdue(case, today),
+                **context,
+            },
+            status_code=status_code,
+        )
+
+    def error(self, error: RoutingError) -> Response:
+        return self.render(
+            "console/error.html", status_code=status_of(error), message=error.message
+        )
+
+    async def act(
+        self,
+        back: str,
+        action: Callable[[Actor], Awaitable[Any]],
+        done: str | Callable[[Any], str],
+    ) -> Response:
+        """Run a form's action; 303 back with what happened, or with what was wrong."""
+        try:
+            result = await action(self.actor)
+        except (NotAllowed, CaseNotFound) as exc:
+            return self.error(exc)
+        except RoutingError as exc:
+            self.request.session["flash"] = {"kind": "error", "text": exc.message}
+        else:
+            text = done(result) if callable(done) else done
+            self.request.session["flash"] = {"kind": "success", "text": text}
+        return RedirectResponse(back, status_code=303)
+
+
+async def _page(request: Request, user: StaffUser, use: Console, templates: Templates) -> Page:
+    team = await use.ctx.team.load()
+    return Page(request, user, actor_in(team, user), team, use, templates)
+
+
+async def staff_page(
+    request: Request,
+    user: StaffUser = Depends(staff),
+    use: Console = Depends(use_cases),
+    templates: Templates = Depends(templates_of),
+) -> Page:
+    """A dependency: the page of a consultant or the team lead."""
+    return await _page(request, user, use, templates)
+
+
+async def lead_page(
+    request: Request,
+    user: StaffUser = Depends(team_lead),
+    use: Console = Depends(use_cases),
+    templates: Templates = Depends(templates_of),
+) -> Page:
+    """A dependency: the page of the team lead."""
+    return await _page(request, user, use, templates)
