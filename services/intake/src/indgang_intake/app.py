@@ -10,23 +10,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.types import Scope
 
-from indgang_contracts.events import InquiryReceived
-from indgang_contracts.topics import topic_for
 from indgang_intake.adapters.idempotency import IdempotencyStore
 from indgang_intake.adapters.inquiries import InquiryRepository
 from indgang_intake.domain.retention import RetentionPolicy
 from indgang_intake.handlers.retention import RetentionJob
 from indgang_intake.handlers.subscriptions import build_router
 from indgang_intake.settings import IntakeSettings
+from indgang_intake.web import api, public_form, staff_form, statements
 from indgang_intake.web.api import (
     ApiError,
     api_error_handler,
-    api_router,
     too_large_json,
     validation_error_handler,
 )
 from indgang_intake.web.guards import BodySizeLimit, BodyTooLarge, RateLimits, wants_html
-from indgang_intake.web.pages import PageDeps, page_context, pages_router, too_large_page
+from indgang_intake.web.pages import page_context, too_large_page
 from indgang_intake.web.texts import TRANSLATIONS
 from indgang_runtime import mongo
 from indgang_runtime.auth import DepartmentKeys, install_auth
@@ -58,10 +56,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     repository = InquiryRepository(db, policy)
     idempotency = IdempotencyStore(db)
-    # Documents the publication for AsyncAPI; the outbox relay does the publishing.
-    broker.publisher(
-        topic_for(InquiryReceived), title="intake/inquiry-received", schema=InquiryReceived
-    )
     broker.include_router(build_router(settings, repository, EventConsumer(broker, settings)))
 
     relay = outbox_relay(settings, broker, [repository.outbox])
@@ -84,25 +78,15 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         title="indgang intake",
         description="Every inquiry to the municipality's one entrance, whichever door it used. "
         "The public form is at `/`; this document describes the JSON API.",
-        routers=[
-            api_router(
-                repository=repository,
-                idempotency=idempotency,
-                settings=settings,
-                limits=limits,
-                keys=DepartmentKeys(settings.api_keys_file),
-            ),
-            pages_router(
-                PageDeps(
-                    templates=templates,
-                    settings=settings,
-                    repository=repository,
-                    idempotency=idempotency,
-                    limits=limits,
-                )
-            ),
-        ],
+        routers=[api.router, public_form.router, statements.router, staff_form.router],
     )
+    # What the routers' dependencies read (web/state.py).
+    app.state.settings = settings
+    app.state.templates = templates
+    app.state.repository = repository
+    app.state.idempotency = idempotency
+    app.state.limits = limits
+    app.state.department_keys = DepartmentKeys(settings.api_keys_file)
     app.state.retention = retention
     mount_assets(app)
     install_auth(app, settings, templates, TRANSLATIONS, page_context(settings))

@@ -10,6 +10,8 @@ else Danish), and always carry both:
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, Security, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -24,14 +26,15 @@ from indgang_intake.domain.inquiry import Door, InquirySubmission
 from indgang_intake.handlers.idempotent import (
     IdempotencyInProgress,
     IdempotencyKeyReused,
+    Outcome,
     fingerprint,
     submit_once,
 )
-from indgang_intake.handlers.submit import Receipt, submit_inquiry
-from indgang_intake.settings import IntakeSettings
-from indgang_intake.web.guards import RateLimits, client_ip
+from indgang_intake.web.guards import client_ip
 from indgang_intake.web.messages import api_language, localised_detail
-from indgang_runtime.auth import DepartmentKeys, require_department
+from indgang_intake.web.state import Idempotency, Keys, Limits, Repository, Settings
+from indgang_intake.web.submitting import Submit, submitter
+from indgang_runtime.auth import require_department
 from indgang_runtime.pages import Language
 
 
@@ -123,160 +126,165 @@ _api_key = APIKeyHeader(
 )
 
 
-def api_router(
-    *,
-    repository: InquiryRepository,
+router = APIRouter(prefix="/api/v1", tags=["inquiries"])
+
+
+def optional_department(
+    request: Request, keys: Keys, _key: str | None = Security(_api_key)
+) -> Department | None:
+    """The department whose key was presented, None for the public; 403 for an unknown key."""
+    has_key = request.headers.get("x-api-key") or request.headers.get(
+        "authorization", ""
+    ).lower().startswith("bearer ")
+    if not has_key:
+        return None
+    try:
+        return require_department(keys)(request)
+    except HTTPException as exc:
+        raise ApiError(
+            status.HTTP_403_FORBIDDEN,
+            "Ukendt API-nøgle.",
+            "Unknown API key.",
+        ) from exc
+
+
+async def rate_limited(
+    request: Request,
+    limits: Limits,
+    department: Department | None = Depends(optional_department),
+) -> Department | None:
+    if department is None:
+        verdict = await limits.hit("public", client_ip(request))
+    else:
+        verdict = await limits.hit("department", department.value)
+    if not verdict.allowed:
+        seconds = verdict.retry_after
+        raise ApiError(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"For mange henvendelser på kort tid. Prøv igen om {seconds} sekunder.",
+            f"Too many submissions in a short time. Try again in {seconds} seconds.",
+            headers={"Retry-After": str(seconds)},
+        )
+    return department
+
+
+POST_DESCRIPTION = (
+    "Stores the inquiry and publishes `inquiry-received` through the outbox; the "
+    "answer comes only once the inquiry is stored. Without an API key the inquiry "
+    "comes from the public (`channel=web`). With a department's `X-API-Key` it is "
+    "registered as forwarded by that department (`channel=forwarded`, "
+    "`forwarded_by=<department>`, `received_by=system:<department>`).\n\n"
+    "A repeat contact from the same organisation (same CVR, or same e-mail without "
+    "CVR) is accepted and marked as a follow-up (`follow_up: true`).\n\n"
+    "**Idempotency-Key**: send a unique key (e.g. a UUID) to make retries safe; a "
+    "retry with the same key and body gets the first answer again (with "
+    "`Idempotent-Replayed: true`) and no second inquiry. Keys are kept 24 hours per "
+    "client (department, else client IP). The same key with another body gets 422; a "
+    "retry while the first request is still being processed gets 409.\n\n"
+    "**Errors** are worded in Danish or English: `?lang=da|en`, else "
+    "`Accept-Language`, else Danish. 422 keeps FastAPI's shape "
+    '`{"detail": [{"loc", "msg", "type"}]}` and adds `msg_da` and `msg_en`; other '
+    'errors are `{"detail", "detail_da", "detail_en"}`. Nothing is stored on error.\n\n'
+    "**Limits**: per client IP (public) or per department key (429 with "
+    "`Retry-After`); request bodies up to 64 KiB by default (413)."
+)
+POST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"model": Problem, "description": "Unknown API key."},
+    409: {
+        "model": Problem,
+        "description": "The first request with this key is still being processed; retry shortly.",
+    },
+    413: {"model": Problem, "description": "The request body is too large."},
+    422: {
+        "model": ValidationFailed,
+        "description": "Invalid input, per field, in "
+        "Danish and English; or an Idempotency-Key reused with another body.",
+    },
+    429: {"model": Problem, "description": "Too many submissions; see Retry-After."},
+}
+
+
+@router.post(
+    "/inquiries",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=InquiryAccepted,
+    summary="Submit an inquiry",
+    description=POST_DESCRIPTION,
+    responses=POST_RESPONSES,
+)
+async def post_inquiry(
+    request: Request,
+    response: Response,
+    submission: InquirySubmission,
+    settings: Settings,
+    repository: Repository,
+    idempotency: Idempotency,
+    department: Department | None = Depends(rate_limited),
+    idempotency_key: str | None = Header(
+        default=None,
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Makes a retried POST return the first answer instead of a second inquiry.",
+    ),
+) -> InquiryAccepted:
+    door = Door.public() if department is None else Door.department_system(department)
+    submit = submitter(submission, door, repository, settings)
+    if idempotency_key is None:
+        receipt = await submit()
+    else:
+        client = f"department:{department.value}" if department else f"ip:{client_ip(request)}"
+        outcome = await _submit_once(
+            submit, idempotency, repository, client, idempotency_key, await request.json()
+        )
+        receipt = outcome.receipt
+        if outcome.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+    return InquiryAccepted(**receipt.as_json())
+
+
+async def _submit_once(
+    submit: Submit,
     idempotency: IdempotencyStore,
-    settings: IntakeSettings,
-    limits: RateLimits,
-    keys: DepartmentKeys,
-) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["inquiries"])
-    department_of = require_department(keys)
+    repository: InquiryRepository,
+    client: str,
+    key: str,
+    body: Any,
+) -> Outcome:
+    """`submit` at most once per client and Idempotency-Key, its refusals as API errors."""
+    try:
+        return await submit_once(
+            idempotency,
+            repository,
+            client=client,
+            key=key,
+            body_fingerprint=fingerprint(body),
+            submit=submit,
+        )
+    except IdempotencyKeyReused as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("header", "Idempotency-Key"),
+                    "type": "idempotency_key_reused",
+                    "msg": "Idempotency-Key reused with a different request body",
+                    "input": key,
+                }
+            ]
+        ) from exc
+    except IdempotencyInProgress as exc:
+        raise ApiError(
+            status.HTTP_409_CONFLICT,
+            "En henvendelse med samme Idempotency-Key er ved at blive behandlet. "
+            "Prøv igen om et øjeblik.",
+            "A request with the same Idempotency-Key is still being processed. Retry in a moment.",
+            headers={"Retry-After": "1"},
+        ) from exc
 
-    def optional_department(
-        request: Request, _key: str | None = Security(_api_key)
-    ) -> Department | None:
-        has_key = request.headers.get("x-api-key") or request.headers.get(
-            "authorization", ""
-        ).lower().startswith("bearer ")
-        if not has_key:
-            return None
-        try:
-            return department_of(request)
-        except HTTPException as exc:
-            raise ApiError(
-                status.HTTP_403_FORBIDDEN,
-                "Ukendt API-nøgle.",
-                "Unknown API key.",
-            ) from exc
 
-    async def rate_limited(
-        request: Request, department: Department | None = Depends(optional_department)
-    ) -> Department | None:
-        if department is None:
-            verdict = await limits.hit("public", client_ip(request))
-        else:
-            verdict = await limits.hit("department", department.value)
-        if not verdict.allowed:
-            seconds = verdict.retry_after
-            raise ApiError(
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                f"For mange henvendelser på kort tid. Prøv igen om {seconds} sekunder.",
-                f"Too many submissions in a short time. Try again in {seconds} seconds.",
-                headers={"Retry-After": str(seconds)},
-            )
-        return department
-
-    @router.post(
-        "/inquiries",
-        status_code=status.HTTP_202_ACCEPTED,
-        response_model=InquiryAccepted,
-        summary="Submit an inquiry",
-        description=(
-            "Stores the inquiry and publishes `inquiry-received` through the outbox; the "
-            "answer comes only once the inquiry is stored. Without an API key the inquiry "
-            "comes from the public (`channel=web`). With a department's `X-API-Key` it is "
-            "registered as forwarded by that department (`channel=forwarded`, "
-            "`forwarded_by=<department>`, `received_by=system:<department>`).\n\n"
-            "A repeat contact from the same organisation (same CVR, or same e-mail without "
-            "CVR) is accepted and marked as a follow-up (`follow_up: true`).\n\n"
-            "**Idempotency-Key**: send a unique key (e.g. a UUID) to make retries safe; a "
-            "retry with the same key and body gets the first answer again (with "
-            "`Idempotent-Replayed: true`) and no second inquiry. Keys are kept 24 hours per "
-            "client (department, else client IP). The same key with another body gets 422; a "
-            "retry while the first request is still being processed gets 409.\n\n"
-            "**Errors** are worded in Danish or English: `?lang=da|en`, else "
-            "`Accept-Language`, else Danish. 422 keeps FastAPI's shape "
-            '`{"detail": [{"loc", "msg", "type"}]}` and adds `msg_da` and `msg_en`; other '
-            'errors are `{"detail", "detail_da", "detail_en"}`. Nothing is stored on error.\n\n'
-            "**Limits**: per client IP (public) or per department key (429 with "
-            "`Retry-After`); request bodies up to 64 KiB by default (413)."
-        ),
-        responses={
-            403: {"model": Problem, "description": "Unknown API key."},
-            409: {
-                "model": Problem,
-                "description": "The first request with this key is "
-                "still being processed; retry shortly.",
-            },
-            413: {"model": Problem, "description": "The request body is too large."},
-            422: {
-                "model": ValidationFailed,
-                "description": "Invalid input, per field, in "
-                "Danish and English; or an Idempotency-Key reused with another body.",
-            },
-            429: {"model": Problem, "description": "Too many submissions; see Retry-After."},
-        },
-    )
-    async def post_inquiry(
-        request: Request,
-        response: Response,
-        submission: InquirySubmission,
-        department: Department | None = Depends(rate_limited),
-        idempotency_key: str | None = Header(
-            default=None,
-            alias="Idempotency-Key",
-            min_length=1,
-            max_length=255,
-            description="Makes a retried POST return the first answer instead of a second inquiry.",
-        ),
-    ) -> InquiryAccepted:
-        door = Door.public() if department is None else Door.department_system(department)
-
-        async def submit(inquiry_id: str | None = None, reference: str | None = None) -> Receipt:
-            return await submit_inquiry(
-                submission,
-                door=door,
-                repository=repository,
-                settings=settings,
-                inquiry_id=inquiry_id,
-                reference=reference,
-            )
-
-        if idempotency_key is None:
-            receipt = await submit()
-        else:
-            client = f"department:{department.value}" if department else f"ip:{client_ip(request)}"
-            try:
-                outcome = await submit_once(
-                    idempotency,
-                    repository,
-                    client=client,
-                    key=idempotency_key,
-                    body_fingerprint=fingerprint(await request.json()),
-                    submit=submit,
-                )
-            except IdempotencyKeyReused as exc:
-                raise RequestValidationError(
-                    [
-                        {
-                            "loc": ("header", "Idempotency-Key"),
-                            "type": "idempotency_key_reused",
-                            "msg": "Idempotency-Key reused with a different request body",
-                            "input": idempotency_key,
-                        }
-                    ]
-                ) from exc
-            except IdempotencyInProgress as exc:
-                raise ApiError(
-                    status.HTTP_409_CONFLICT,
-                    "En henvendelse med samme Idempotency-Key er ved at blive behandlet. "
-                    "Prøv igen om et øjeblik.",
-                    "A request with the same Idempotency-Key is still being processed. "
-                    "Retry in a moment.",
-                    headers={"Retry-After": "1"},
-                ) from exc
-            receipt = outcome.receipt
-            if outcome.replayed:
-                response.headers["Idempotent-Replayed"] = "true"
-        return InquiryAccepted(**receipt.as_json())
-
-    @router.get("/inquiries/{inquiry_id}/status", summary="Whether an inquiry was received")
-    async def inquiry_status(inquiry_id: str) -> dict[str, str]:
-        found = await repository.find(inquiry_id)
-        if found is None:
-            raise ApiError(status.HTTP_404_NOT_FOUND, "Ukendt henvendelse.", "No such inquiry.")
-        return {"inquiry_id": inquiry_id, "reference": found.reference, "status": "received"}
-
-    return router
+@router.get("/inquiries/{inquiry_id}/status", summary="Whether an inquiry was received")
+async def inquiry_status(inquiry_id: str, repository: Repository) -> dict[str, str]:
+    found = await repository.find(inquiry_id)
+    if found is None:
+        raise ApiError(status.HTTP_404_NOT_FOUND, "Ukendt henvendelse.", "No such inquiry.")
+    return {"inquiry_id": inquiry_id, "reference": found.reference, "status": "received"}

@@ -1,7 +1,7 @@
 """Abuse guards: per-client rate limits and a request body size limit.
 
 No third-party service is involved: no CAPTCHA, no tracking. The honeypot
-field lives with the form (`web/pages.py`).
+field lives with the form (`web/forms.py`, checked in `web/public_form.py`).
 """
 
 from __future__ import annotations
