@@ -1,6 +1,7 @@
 # indgang: everything runs on this machine, no Docker needed.
 #   make up      sync + infrastructure (Kafka, store, mail catcher) + the four services
 #   make test    sync + infrastructure + pytest
+#   make unit    the tests that need no broker, store or browser (seconds, nothing started)
 #   make down    stop services and infrastructure (data stays in var/)
 # See deploy/README.md.
 
@@ -13,10 +14,10 @@ UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export UV
 
 .PHONY: help ensure-uv sync browser infra-up infra-down infra-status services-up services-down \
-	up down status test lint bench contracts
+	up down status test unit lint bench contracts
 
 help:
-	@echo "make up | down | status | test | lint | bench | contracts | sync | infra-up | infra-down"
+	@echo "make up | down | status | test | unit | lint | bench | contracts | sync | infra-up | infra-down"
 
 ensure-uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || { \
@@ -79,6 +80,13 @@ status:
 
 test: sync browser infra-up
 	$(UV) run --frozen pytest
+
+# Tests that use the infrastructure are marked `infra` by the fixtures they use
+# (tests/pytest_indgang.py); the rest run without Kafka, the store or Chromium.
+unit: sync
+	@start=$$(date +%s); \
+	$(UV) run --frozen pytest -m "not infra"; \
+	echo "make unit took $$(( $$(date +%s) - start ))s"
 
 lint: sync
 	$(UV) run --frozen ruff check .

@@ -32,10 +32,60 @@ from harness import (
 
 SERVICES = ("intake", "routing", "notifications", "guide")
 
+# --- Markers by fixture ----------------------------------------------------------
+#
+# A test is marked `infra` when it uses, directly or through other fixtures, one of
+# these (pytest's `item.fixturenames` is the whole closure), so `make unit`
+# (`pytest -m "not infra"`) runs everything that needs no broker, store or browser.
+# A fixture that starts services, or opens the store or the broker, depends on
+# `infra`; the others here reach the infrastructure without it.
+INFRA_FIXTURES = frozenset(
+    {
+        "infra",  # the shared broker and store; every fixture that uses them asks for it
+        "system",  # the four services as processes
+        "private_kafka",  # a broker of the test's own, from the jars deploy/infra.sh installed
+        "routing",  # routing's app on the real store (services/routing/tests/conftest.py)
+        "kit",  # guide's helpers, whose `run` starts the guide app on the store and broker
+        "browser",  # headless Chromium
+    }
+)
+BROWSER_FIXTURES = frozenset({"browser"})
+# Parametrised fixtures whose named parameter is the real store (runtime/tests/conftest.py
+# runs every store test on the in-memory fake and on the store).
+INFRA_PARAMS = {"db": "store"}
+# Test modules that reach the store with no fixture to tell: Hypothesis state machines
+# (unittest-style test cases, which take no fixtures) that open their own client.
+INFRA_MODULES = frozenset({"services/routing/tests/test_store_machine.py"})
+
+
+def needs_infra(item: pytest.Item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    if names & INFRA_FIXTURES:
+        return True
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if any(params.get(name) == value for name, value in INFRA_PARAMS.items()):
+        return True
+    path = item.path.as_posix()
+    return any(path.endswith("/" + module) for module in INFRA_MODULES)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if needs_infra(item):
+            item.add_marker(pytest.mark.infra)
+        if set(getattr(item, "fixturenames", ())) & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+
+
+# Whether this session asked for the infrastructure: if not, it made nothing to drop.
+_infra_used = False
+
 
 @pytest.fixture(scope="session")
 def infra() -> None:
     """The shared broker and store must run (`make test` starts them)."""
+    global _infra_used
+    _infra_used = True
     problems = [
         f"{name} not reachable at {where}"
         for name, where in (
@@ -98,7 +148,9 @@ async def system(infra: None, run_id: str, smtp: SmtpServer) -> AsyncIterator[Sy
 
 
 async def drop_run(run_id: str) -> None:
-    """Remove the run's databases and topics."""
+    """Remove the run's databases and topics (none if no test used the infrastructure)."""
+    if not _infra_used:
+        return
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGODB_URI)
     try:
         for name in await client.list_database_names():
