@@ -13,6 +13,9 @@ what they copy: `consultant_id` (of `consultant`), `referral_ids` (of
 overdue, else false) and
 `closed_month` (of `closed_at`, while closed). `consultant_id` and
 `referral_ids` are kept here, whatever the caller sets or pushes.
+
+The documents are `domain.case.Case`s (a TypedDict: read and written as they
+are). A list read with a projection holds only the projected keys.
 """
 
 from __future__ import annotations
@@ -20,18 +23,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, cast
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from indgang_contracts.envelope import Record
 from indgang_routing.adapters import queries as q
+from indgang_routing.domain.case import Case
 from indgang_routing.domain.lifecycle import OPEN_STATUSES
 from indgang_runtime import outbox
 from indgang_runtime.outbox import OutboxCollection
 
-CaseDoc = dict[str, Any]
+Doc = dict[str, Any]
 OPEN = sorted(s.value for s in OPEN_STATUSES)
 # Kept in the document, never shown or returned by the API.
 INTERNAL_FIELDS = (
@@ -52,15 +56,17 @@ def closed_slot(case_id: str) -> str:
     return f"closed:{case_id}"
 
 
-def newest_first(cases: Sequence[CaseDoc], key: str = "created_at") -> list[CaseDoc]:
+def newest_first(
+    cases: Sequence[Case], key: Literal["created_at", "closed_at"] = "created_at"
+) -> list[Case]:
     """Sorted in Python: the store sorts nothing on a hot path (FerretDB v1 would scan)."""
     return sorted(cases, key=lambda c: (c[key], c["_id"]), reverse=True)
 
 
 class CaseRepository:
-    def __init__(self, db: AsyncDatabase[CaseDoc]) -> None:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.outbox = OutboxCollection(db[q.CASES])
-        self.collection: AsyncCollection[CaseDoc] = self.outbox.collection
+        self.collection: AsyncCollection[Doc] = self.outbox.collection
 
     async def ensure_indexes(self) -> None:
         """The indexes the hot paths need (README: "Indexes"); the relay adds `outbox_due`."""
@@ -75,31 +81,32 @@ class CaseRepository:
 
     # --- reading: one case -----------------------------------------------------------
 
-    async def get(self, case_id: str) -> CaseDoc | None:
-        return await self.collection.find_one(q.CASE.filter(_id=case_id), WITHOUT_OUTBOX)
+    async def _one(self, query: Mapping[str, Any]) -> Case | None:
+        return cast(Case | None, await self.collection.find_one(dict(query), WITHOUT_OUTBOX))
 
-    async def with_inquiry(self, inquiry_id: str) -> CaseDoc | None:
-        query = q.CASE_OF_INQUIRY.filter(inquiry_ids=inquiry_id)
-        return await self.collection.find_one(query, WITHOUT_OUTBOX)
+    async def get(self, case_id: str) -> Case | None:
+        return await self._one(q.CASE.filter(_id=case_id))
 
-    async def open_case_of(self, organisation_key: str) -> CaseDoc | None:
-        query = q.OPEN_CASE_OF_ORGANISATION.filter(open_slot=organisation_key)
-        return await self.collection.find_one(query, WITHOUT_OUTBOX)
+    async def with_inquiry(self, inquiry_id: str) -> Case | None:
+        return await self._one(q.CASE_OF_INQUIRY.filter(inquiry_ids=inquiry_id))
 
-    async def with_referral(self, referral_id: str) -> CaseDoc | None:
-        query = q.CASE_OF_REFERRAL.filter(referral_ids=referral_id)
-        return await self.collection.find_one(query, WITHOUT_OUTBOX)
+    async def open_case_of(self, organisation_key: str) -> Case | None:
+        return await self._one(q.OPEN_CASE_OF_ORGANISATION.filter(open_slot=organisation_key))
+
+    async def with_referral(self, referral_id: str) -> Case | None:
+        return await self._one(q.CASE_OF_REFERRAL.filter(referral_ids=referral_id))
 
     # --- reading: lists (bounded by current work; sorted by the caller) ---------------
 
     async def _list(
         self, query: Mapping[str, Any], projection: Mapping[str, Any] | None = None
-    ) -> list[CaseDoc]:
-        return await self.collection.find(dict(query), dict(projection or LISTED)).to_list()
+    ) -> list[Case]:
+        found = await self.collection.find(dict(query), dict(projection or LISTED)).to_list()
+        return cast(list[Case], found)
 
     async def open_cases(
         self, consultant_id: str | None = None, projection: Mapping[str, Any] | None = None
-    ) -> list[CaseDoc]:
+    ) -> list[Case]:
         """Every open case (of one consultant): one equality query per open status."""
         queries = [
             q.CASES_IN_STATUS.filter(status=status)
@@ -110,7 +117,7 @@ class CaseRepository:
         found = await asyncio.gather(*(self._list(query, projection) for query in queries))
         return [case for cases in found for case in cases]
 
-    async def closed_in(self, consultant_id: str, months: Sequence[str]) -> list[CaseDoc]:
+    async def closed_in(self, consultant_id: str, months: Sequence[str]) -> list[Case]:
         """A consultant's cases closed in these months ("2026-11")."""
         queries = [
             q.CONSULTANT_CLOSED_IN_MONTH.filter(consultant_id=consultant_id, closed_month=month)
@@ -119,11 +126,11 @@ class CaseRepository:
         found = await asyncio.gather(*(self._list(query) for query in queries))
         return [case for cases in found for case in cases]
 
-    async def of_organisation(self, organisation_key: str) -> list[CaseDoc]:
+    async def of_organisation(self, organisation_key: str) -> list[Case]:
         query = q.CASES_OF_ORGANISATION.filter(organisation_key=organisation_key)
         return await self._list(query, WITHOUT_OUTBOX)
 
-    async def awaiting_first_contact(self, due_day: str) -> list[CaseDoc]:
+    async def awaiting_first_contact(self, due_day: str) -> list[Case]:
         """Cases due on `due_day` ("2026-11-30") the overdue job watches (assigned, not
         yet reported)."""
         return await self._list(q.AWAITING_FIRST_CONTACT.filter(overdue_watch=due_day))
@@ -136,12 +143,12 @@ class CaseRepository:
 
     # --- writing -----------------------------------------------------------------------
 
-    async def create(self, case: CaseDoc, events: Sequence[Record]) -> bool:
+    async def create(self, case: Case, events: Sequence[Record]) -> bool:
         """Store a new case with its events; False when it already exists (redelivery).
 
         Raises DuplicateKeyError when its organisation already has an open case.
         """
-        fields = {k: v for k, v in case.items() if k != "_id"}
+        fields: Doc = {k: v for k, v in case.items() if k != "_id"}
         fields["consultant_id"] = case["consultant"]["id"]
         fields["referral_ids"] = [r["id"] for r in case.get("referrals", [])]
         return await self.outbox.create(case["_id"], fields, events)

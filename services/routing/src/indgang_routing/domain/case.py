@@ -1,18 +1,24 @@
 """Cases: exactly one owning consultant at every moment, one open case per organisation.
 
-The events a case publishes are built here from the stored case (a plain
-document: `_id`, `municipality_code`, `reference`, `organisation_key`,
-`organisation`, `contact`, `needs`, `consultant`, `status`, `first_contact_due`,
-...), so every state change and the event that tells the world about it come
-from the same values.
+`Case` is the case as stored: one document per case (MongoDB hands it over as
+a dict, so a TypedDict: the document *is* the model, nothing to convert), built
+by `new_case` when an inquiry opens it and changed afterwards only through
+`CaseRepository.change`. Its parts that routing builds (an inquiry's summary,
+the routing decision, first contact, referrals and their answers, notes) have
+their own types and builders here; what comes from the contracts (organisation,
+contact) is their JSON form. Reading a key that is not in the model is a type
+error, in handlers, adapters and views alike.
+
+The events a case publishes are built here from the stored case, so every state
+change and the event that tells the world about it come from the same values.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from indgang_contracts.events import (
     CaseRouted,
@@ -23,13 +29,233 @@ from indgang_contracts.events import (
     GuideEntriesShared,
     InquiryReceived,
     Need,
+    ReferralStatus,
+    ReferralUpdated,
     RoutingReason,
     SharedEntry,
 )
 from indgang_contracts.events import Consultant as ConsultantRef
 from indgang_routing.domain.policy import Assignment
+from indgang_routing.domain.referrals import ReferralRequest
 
-CaseDoc = Mapping[str, Any]
+
+class ConsultantDoc(TypedDict):
+    """The owner, as on the events (`Consultant` of the contracts, in JSON)."""
+
+    id: str
+    name: str
+    email: str
+    phone: str | None
+
+
+class InquirySummary(TypedDict):
+    """One inquiry on the case (the first, and each one that joined it)."""
+
+    id: str
+    reference: str
+    received_at: datetime
+    channel: str
+    forwarded_by: str | None
+    needs: list[str]
+    description: str
+    contact: dict[str, Any]
+    follow_up_of: str | None
+
+
+class RoutingInfo(TypedDict):
+    """Why the case has its consultant (the latest assignment)."""
+
+    reason: str
+    explanation: str
+    previous_consultant_id: str | None
+
+
+class FirstContact(TypedDict):
+    channel: str
+    at: datetime
+    by: str
+
+
+class ReferralAnswer(TypedDict):
+    event_id: str  # the referral-updated event that carried it (applied once)
+    status: str
+    reason: str | None
+    outcome: dict[str, Any] | None
+    answered_by: str
+    answered_by_provider_id: str | None
+    answered_at: datetime
+
+
+class Referral(TypedDict):
+    id: str
+    target: dict[str, Any]  # `ReferralTarget` of the contracts, in JSON
+    target_name: str
+    purpose: str
+    needs: list[str]
+    response_due: str | None  # ISO date
+    consent_to_share_contact: bool
+    status: str
+    made_at: datetime
+    made_by: str
+    answers: list[ReferralAnswer]
+
+
+class Note(TypedDict):
+    """An internal note: shown to staff, never published."""
+
+    id: str
+    at: datetime
+    by: str
+    by_name: str
+    text: str
+
+
+class Case(TypedDict):
+    """A case document, as stored (the runtime's outbox fields aside)."""
+
+    _id: str
+    open_slot: str  # the organisation key while open, `closed:<id>` when closed
+    inquiry_ids: list[str]
+    inquiries: list[InquirySummary]
+    reference: str  # of the inquiry that opened it
+    municipality_code: str
+    organisation_key: str
+    organisation: dict[str, Any]  # `Organisation` of the contracts, in JSON
+    contact: dict[str, Any]  # `ContactPerson` of the contracts, in JSON
+    channel: str
+    forwarded_by: str | None
+    needs: list[str]
+    description: str
+    consultant: ConsultantDoc
+    status: str  # a `CaseStatus` value
+    routing: RoutingInfo
+    first_contact_due: str  # ISO date
+    first_contact: FirstContact | None
+    overdue_reported_at: datetime | None
+    overdue_watch: str | bool  # the due day while watched, else False
+    outcome: str | None
+    closed_at: datetime | None
+    closed_month: str | None  # "2026-11", while closed
+    referrals: list[Referral]
+    notes: list[Note]
+    applied_event_ids: list[str]  # answers applied from referral-updated events
+    timeline: list[dict[str, Any]]  # `domain/timeline.py`
+    created_at: datetime
+    updated_at: datetime
+    # Top-level copies for the hot paths' equality lookups (kept by the adapter).
+    consultant_id: str
+    referral_ids: list[str]
+
+
+def consultant_doc(consultant: ConsultantRef) -> ConsultantDoc:
+    return cast(ConsultantDoc, consultant.model_dump(mode="json"))
+
+
+def inquiry_summary(inquiry: InquiryReceived) -> InquirySummary:
+    return {
+        "id": inquiry.inquiry_id,
+        "reference": inquiry.reference,
+        "received_at": inquiry.received_at,
+        "channel": inquiry.channel.value,
+        "forwarded_by": inquiry.forwarded_by.value if inquiry.forwarded_by else None,
+        "needs": [n.value for n in inquiry.needs],
+        "description": inquiry.description,
+        "contact": inquiry.contact.model_dump(mode="json"),
+        "follow_up_of": inquiry.follow_up_of,
+    }
+
+
+def routing_info(assignment: Assignment, previous_consultant_id: str | None = None) -> RoutingInfo:
+    return {
+        "reason": assignment.reason.value,
+        "explanation": assignment.explanation,
+        "previous_consultant_id": previous_consultant_id,
+    }
+
+
+def new_case(
+    inquiry: InquiryReceived,
+    case_id: str,
+    assignment: Assignment,
+    first_contact_due: date,
+    routed: dict[str, Any],
+    now: datetime,
+) -> Case:
+    """The case `inquiry` opens, assigned to the assignment's consultant; `routed` is its
+    first timeline entry (the case-routed event's)."""
+    consultant = consultant_doc(assignment.consultant.reference())
+    return {
+        "_id": case_id,
+        "open_slot": inquiry.organisation_key,
+        "inquiry_ids": [inquiry.inquiry_id],
+        "inquiries": [inquiry_summary(inquiry)],
+        "reference": inquiry.reference,
+        "municipality_code": inquiry.municipality_code,
+        "organisation_key": inquiry.organisation_key,
+        "organisation": inquiry.organisation.model_dump(mode="json"),
+        "contact": inquiry.contact.model_dump(mode="json"),
+        "channel": inquiry.channel.value,
+        "forwarded_by": inquiry.forwarded_by.value if inquiry.forwarded_by else None,
+        "needs": [n.value for n in inquiry.needs],
+        "description": inquiry.description,
+        "consultant": consultant,
+        "status": CaseStatus.ASSIGNED.value,
+        "routing": routing_info(assignment),
+        "first_contact_due": first_contact_due.isoformat(),
+        "first_contact": None,
+        "overdue_reported_at": None,
+        "overdue_watch": first_contact_due.isoformat(),
+        "outcome": None,
+        "closed_at": None,
+        "closed_month": None,
+        "referrals": [],
+        "notes": [],
+        "applied_event_ids": [],
+        "timeline": [routed],
+        "created_at": now,
+        "updated_at": now,
+        "consultant_id": consultant["id"],
+        "referral_ids": [],
+    }
+
+
+def new_referral(
+    referral_id: str,
+    request: ReferralRequest,
+    target_name: str,
+    made_by: str,
+    now: datetime,
+) -> Referral:
+    return {
+        "id": referral_id,
+        "target": request.target.model_dump(mode="json"),
+        "target_name": target_name,
+        "purpose": request.purpose.strip(),
+        "needs": [n.value for n in request.needs],
+        "response_due": request.response_due.isoformat() if request.response_due else None,
+        "consent_to_share_contact": request.consent_to_share_contact,
+        "status": ReferralStatus.SENT.value,
+        "made_at": now,
+        "made_by": made_by,
+        "answers": [],
+    }
+
+
+def referral_answer(update: ReferralUpdated, event_id: str) -> ReferralAnswer:
+    return {
+        "event_id": event_id,
+        "status": update.status.value,
+        "reason": update.reason,
+        "outcome": update.outcome.model_dump(mode="json") if update.outcome else None,
+        "answered_by": update.answered_by.value,
+        "answered_by_provider_id": update.answered_by_provider_id,
+        "answered_at": update.answered_at,
+    }
+
+
+def new_note(note_id: str, by: str, by_name: str, text: str, now: datetime) -> Note:
+    return {"id": note_id, "at": now, "by": by, "by_name": by_name, "text": text}
+
 
 # Case ids derive from the inquiry that opened the case, so a redelivered
 # inquiry maps onto the case it already opened instead of opening a second one.
@@ -74,7 +300,7 @@ def case_routed(
     )
 
 
-def inquiry_attached(case: CaseDoc, inquiry: InquiryReceived, now: datetime) -> CaseRouted:
+def inquiry_attached(case: Case, inquiry: InquiryReceived, now: datetime) -> CaseRouted:
     """Another inquiry of an organisation with an open case joins that case.
 
     Published again as case-routed (reason continuity, same consultant, no
@@ -106,7 +332,7 @@ def inquiry_attached(case: CaseDoc, inquiry: InquiryReceived, now: datetime) -> 
     )
 
 
-def case_reassigned(case: CaseDoc, assignment: Assignment, now: datetime) -> CaseRouted:
+def case_reassigned(case: Case, assignment: Assignment, now: datetime) -> CaseRouted:
     """The team lead moved the case to another consultant (reason manual)."""
     return CaseRouted(
         municipality_code=case["municipality_code"],
@@ -128,7 +354,7 @@ def case_reassigned(case: CaseDoc, assignment: Assignment, now: datetime) -> Cas
 
 
 def status_changed(
-    case: CaseDoc,
+    case: Case,
     status: CaseStatus,
     changed_by: str,
     now: datetime,
@@ -155,7 +381,7 @@ def status_changed(
 
 
 def first_contact_overdue(
-    case: CaseDoc, team_lead_email: str | None, now: datetime
+    case: Case, team_lead_email: str | None, now: datetime
 ) -> FirstContactOverdue:
     return FirstContactOverdue(
         municipality_code=case["municipality_code"],
@@ -170,7 +396,7 @@ def first_contact_overdue(
 
 
 def guide_entries_shared(
-    case: CaseDoc, entries: Sequence[SharedEntry], message: str | None, now: datetime
+    case: Case, entries: Sequence[SharedEntry], message: str | None, now: datetime
 ) -> GuideEntriesShared:
     return GuideEntriesShared(
         municipality_code=case["municipality_code"],

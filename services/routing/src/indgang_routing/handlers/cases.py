@@ -45,21 +45,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import structlog
 from pymongo.errors import DuplicateKeyError
 
 from indgang_contracts.events import InquiryReceived, Need
-from indgang_routing.adapters.cases import OPEN, CaseDoc
+from indgang_routing.adapters.cases import OPEN
 from indgang_routing.domain import timeline
 from indgang_routing.domain.actors import Actor
 from indgang_routing.domain.calendar import add_working_days
 from indgang_routing.domain.case import (
+    Case,
     case_id_for,
     case_reassigned,
     case_routed,
+    consultant_doc,
     inquiry_attached,
+    inquiry_summary,
+    new_case,
+    routing_info,
 )
 from indgang_routing.domain.errors import Conflict
 from indgang_routing.domain.policy import (
@@ -73,30 +77,6 @@ from indgang_routing.handlers.context import Bookkeeping, Context, event_id
 
 log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 20
-
-
-def _inquiry_summary(inquiry: InquiryReceived) -> dict[str, Any]:
-    return {
-        "id": inquiry.inquiry_id,
-        "reference": inquiry.reference,
-        "received_at": inquiry.received_at,
-        "channel": inquiry.channel.value,
-        "forwarded_by": inquiry.forwarded_by.value if inquiry.forwarded_by else None,
-        "needs": [n.value for n in inquiry.needs],
-        "description": inquiry.description,
-        "contact": inquiry.contact.model_dump(mode="json"),
-        "follow_up_of": inquiry.follow_up_of,
-    }
-
-
-def routing_info(
-    assignment: Assignment, previous_consultant_id: str | None = None
-) -> dict[str, Any]:
-    return {
-        "reason": assignment.reason.value,
-        "explanation": assignment.explanation,
-        "previous_consultant_id": previous_consultant_id,
-    }
 
 
 @dataclass
@@ -170,7 +150,7 @@ class CaseRouting:
     async def _place(self, inquiry: InquiryReceived, books: Bookkeeping, batch: _Batch) -> str:
         # The three reads a placement may need, at once: one wait for the store instead of
         # three (they do not depend on each other; a retry below reads again).
-        first: tuple[CaseDoc | None, CaseDoc | None, str | None] | None = await asyncio.gather(
+        first: tuple[Case | None, Case | None, str | None] | None = await asyncio.gather(
             self.cases.with_inquiry(inquiry.inquiry_id),
             self.cases.open_case_of(inquiry.organisation_key),
             self.ctx.organisations.latest_consultant(inquiry.organisation_key),
@@ -207,7 +187,7 @@ class CaseRouting:
                 continue  # another instance opened the organisation's case first
         raise Conflict(f"inquiry {inquiry.inquiry_id} could not be placed on a case")
 
-    async def _attach(self, case: CaseDoc, inquiry: InquiryReceived) -> bool:
+    async def _attach(self, case: Case, inquiry: InquiryReceived) -> bool:
         now = self.ctx.now()
         event = inquiry_attached(case, inquiry, now)
         record = self.ctx.record(event)
@@ -220,7 +200,7 @@ class CaseRouting:
             now=now,
             push={
                 "inquiry_ids": inquiry.inquiry_id,
-                "inquiries": _inquiry_summary(inquiry),
+                "inquiries": inquiry_summary(inquiry),
                 "timeline": timeline.inquiry_added(event, event_id(record)),
             },
             add_to_set={"needs": {"$each": [n.value for n in inquiry.needs]}},
@@ -258,37 +238,9 @@ class CaseRouting:
         due = add_working_days(today, self.ctx.settings.first_contact_working_days)
         event = case_routed(inquiry, case_id, assignment, due, now)
         record = self.ctx.record(event)
-        case: CaseDoc = {
-            "_id": case_id,
-            "open_slot": inquiry.organisation_key,
-            "inquiry_ids": [inquiry.inquiry_id],
-            "inquiries": [_inquiry_summary(inquiry)],
-            "reference": inquiry.reference,
-            "municipality_code": inquiry.municipality_code,
-            "organisation_key": inquiry.organisation_key,
-            "organisation": inquiry.organisation.model_dump(mode="json"),
-            "contact": inquiry.contact.model_dump(mode="json"),
-            "channel": inquiry.channel.value,
-            "forwarded_by": inquiry.forwarded_by.value if inquiry.forwarded_by else None,
-            "needs": [n.value for n in inquiry.needs],
-            "description": inquiry.description,
-            "consultant": assignment.consultant.reference().model_dump(mode="json"),
-            "status": "assigned",
-            "routing": routing_info(assignment),
-            "first_contact_due": due.isoformat(),
-            "first_contact": None,
-            "overdue_reported_at": None,
-            "overdue_watch": due.isoformat(),
-            "outcome": None,
-            "closed_at": None,
-            "closed_month": None,
-            "referrals": [],
-            "notes": [],
-            "applied_event_ids": [],
-            "timeline": [timeline.routed(event, event_id(record))],
-            "created_at": now,
-            "updated_at": now,
-        }
+        case = new_case(
+            inquiry, case_id, assignment, due, timeline.routed(event, event_id(record)), now
+        )
         try:
             created = await self.cases.create(case, [record])
         except BaseException:
@@ -310,7 +262,7 @@ class CaseRouting:
 
     async def _move(
         self,
-        case: CaseDoc,
+        case: Case,
         assignment: Assignment,
         actor: Actor,
         previous_name: str,
@@ -326,7 +278,7 @@ class CaseRouting:
             expect={"consultant_id": previous_id, "status": {"$in": OPEN}},
             now=now,
             set_={
-                "consultant": event.consultant.model_dump(mode="json"),
+                "consultant": consultant_doc(event.consultant),
                 "routing": routing_info(assignment, previous_id),
             },
             push={

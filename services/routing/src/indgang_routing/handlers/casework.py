@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from pymongo.errors import DuplicateKeyError
@@ -26,8 +26,12 @@ from indgang_routing.domain import timeline
 from indgang_routing.domain.actors import Actor
 from indgang_routing.domain.calendar import month_of
 from indgang_routing.domain.case import (
+    Case,
     case_reassigned,
+    consultant_doc,
     guide_entries_shared,
+    new_note,
+    routing_info,
     status_changed,
 )
 from indgang_routing.domain.errors import Conflict, InvalidInput
@@ -39,7 +43,6 @@ from indgang_routing.domain.lifecycle import (
     require_outcome,
 )
 from indgang_routing.domain.policy import owner_after_reopen
-from indgang_routing.handlers.cases import routing_info
 from indgang_routing.handlers.context import COPENHAGEN, Bookkeeping, Context, event_id
 from indgang_routing.handlers.overdue import OverdueFirstContacts, overdue_report
 
@@ -98,7 +101,8 @@ class Casework:
             if fields["overdue_watch"] and first_contact_late(new, due, self.ctx.local_day(now)):
                 # Watched again after its due day (reopened without first contact): the
                 # overdue job has finished that day, so the report goes in this write.
-                record, entry = overdue_report(self.ctx, {**case, **fields}, now)
+                reported_case = cast(Case, {**case, **fields})  # as it will be stored
+                record, entry = overdue_report(self.ctx, reported_case, now)
                 events.append(record)
                 entries.append(entry)
                 fields.update(overdue_reported_at=now, overdue_watch=False)
@@ -134,7 +138,7 @@ class Casework:
 
     async def _new_owner_if_gone(
         self,
-        case: dict[str, Any],
+        case: Case,
         now: datetime,
         actor: Actor,
         fields: dict[str, Any],
@@ -151,7 +155,7 @@ class Casework:
             return
         event = case_reassigned(case, assignment, now)
         record = self.ctx.record(event)
-        fields["consultant"] = event.consultant.model_dump(mode="json")
+        fields["consultant"] = consultant_doc(event.consultant)
         fields["routing"] = routing_info(assignment, case["consultant"]["id"])
         events.append(record)  # after the reopening, in the outbox as on the timeline
         entries.append(
@@ -197,13 +201,7 @@ class Casework:
         case = await self.ctx.case(case_id)
         actor.check_may_work_on(case)
         now = self.ctx.now()
-        note = {
-            "id": str(uuid.uuid4()),
-            "at": now,
-            "by": actor.id,
-            "by_name": actor.name,
-            "text": text,
-        }
+        note = new_note(str(uuid.uuid4()), actor.id, actor.name, text, now)
         await self.cases.change(case_id, expect={}, now=now, push={"notes": note})
 
     async def share_guide_entries(

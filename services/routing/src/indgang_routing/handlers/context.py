@@ -11,12 +11,13 @@ from datetime import UTC, date, datetime
 
 from indgang_contracts.envelope import Record, encode
 from indgang_contracts.events import Event
-from indgang_routing.adapters.cases import CaseDoc, CaseRepository
+from indgang_routing.adapters.cases import CaseRepository
 from indgang_routing.adapters.jobs import JobState
 from indgang_routing.adapters.organisations import OrganisationStore, Owner
 from indgang_routing.adapters.team import ProviderStore, TeamStore
 from indgang_routing.domain import calendar
 from indgang_routing.domain.calendar import COPENHAGEN
+from indgang_routing.domain.case import Case
 from indgang_routing.domain.errors import CaseNotFound
 from indgang_routing.settings import RoutingSettings
 
@@ -86,7 +87,7 @@ class Context:
     def record(self, event: Event) -> Record:
         return encode(event, source=self.settings.event_source)
 
-    async def case(self, case_id: str) -> CaseDoc:
+    async def case(self, case_id: str) -> Case:
         case = await self.cases.get(case_id)
         if case is None:
             raise CaseNotFound(f"Sagen {case_id} findes ikke.")

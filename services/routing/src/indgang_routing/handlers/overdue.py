@@ -42,7 +42,7 @@ import structlog
 from indgang_contracts.envelope import Record
 from indgang_contracts.events import CaseStatus
 from indgang_routing.domain import timeline
-from indgang_routing.domain.case import first_contact_overdue
+from indgang_routing.domain.case import Case, first_contact_overdue
 from indgang_routing.domain.lifecycle import first_contact_late
 from indgang_routing.handlers.context import Context, event_id
 from indgang_runtime.service import repeat
@@ -55,9 +55,7 @@ LOOK_BACK_DAYS = 31
 DAY = timedelta(days=1)
 
 
-def overdue_report(
-    ctx: Context, case: dict[str, Any], now: datetime
-) -> tuple[Record, dict[str, Any]]:
+def overdue_report(ctx: Context, case: Case, now: datetime) -> tuple[Record, dict[str, Any]]:
     """The first-contact-overdue event of `case` and its timeline entry."""
     event = first_contact_overdue(case, ctx.team.team_lead_email, now)
     record = ctx.record(event)
@@ -100,7 +98,7 @@ class OverdueFirstContacts:
             log.info("first_contact_overdue", cases=reported)
         return reported
 
-    async def _report(self, case: dict[str, Any], now: datetime, today: date) -> bool:
+    async def _report(self, case: Case, now: datetime, today: date) -> bool:
         due = date.fromisoformat(case["first_contact_due"])
         if not first_contact_late(CaseStatus(case["status"]), due, today):
             return False

@@ -9,7 +9,6 @@ answer coming back from Kafka, changes nothing. The consultant stays the owner.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import structlog
 
@@ -21,9 +20,10 @@ from indgang_contracts.events import (
     ReferralStatus,
     ReferralUpdated,
 )
-from indgang_routing.adapters.cases import OPEN, CaseDoc
+from indgang_routing.adapters.cases import OPEN
 from indgang_routing.domain import timeline
 from indgang_routing.domain.actors import Actor
+from indgang_routing.domain.case import Case, Referral, new_referral, referral_answer
 from indgang_routing.domain.errors import CaseNotFound, Conflict, ReferralNotFound
 from indgang_routing.domain.referrals import (
     ReferralRequest,
@@ -39,7 +39,7 @@ from indgang_routing.handlers.context import Context, event_id
 log = structlog.get_logger(__name__)
 
 
-def _locate(case: CaseDoc, referral_id: str) -> tuple[int, dict[str, Any]]:
+def _locate(case: Case, referral_id: str) -> tuple[int, Referral]:
     for index, referral in enumerate(case.get("referrals", [])):
         if referral["id"] == referral_id:
             return index, referral
@@ -62,21 +62,10 @@ class Referrals:
         consultant = ConsultantRef.model_validate(case["consultant"])
         event = referral_made(case, request, consultant, referral_id, now)
         record = self.ctx.record(event)
-        target = request.target.model_dump(mode="json")
-        name = target_name(target, provider.name if provider else None)
-        referral = {
-            "id": referral_id,
-            "target": target,
-            "target_name": name,
-            "purpose": request.purpose.strip(),
-            "needs": [n.value for n in request.needs],
-            "response_due": request.response_due.isoformat() if request.response_due else None,
-            "consent_to_share_contact": request.consent_to_share_contact,
-            "status": ReferralStatus.SENT.value,
-            "made_at": now,
-            "made_by": actor.id,
-            "answers": [],
-        }
+        name = target_name(
+            request.target.model_dump(mode="json"), provider.name if provider else None
+        )
+        referral = new_referral(referral_id, request, name, actor.id, now)
         made = await self.cases.change(
             case_id,
             expect={"status": {"$in": OPEN}},
@@ -92,9 +81,7 @@ class Referrals:
         log.info("referral_made", case_id=case_id, referral_id=referral_id)
         return referral_id
 
-    async def referral(
-        self, referral_id: str, department: Department
-    ) -> tuple[CaseDoc, dict[str, Any]]:
+    async def referral(self, referral_id: str, department: Department) -> tuple[Case, Referral]:
         """The referral and its case, for the department it was sent to."""
         case = await self.cases.with_referral(referral_id)
         if case is None:
@@ -144,7 +131,7 @@ class Referrals:
         return await self._apply(case, update, envelope.id, [])
 
     async def _apply(
-        self, case: CaseDoc, update: ReferralUpdated, answer_id: str, events: list[Record]
+        self, case: Case, update: ReferralUpdated, answer_id: str, events: list[Record]
     ) -> bool:
         for _ in range(3):
             index, referral = _locate(case, update.referral_id)
@@ -155,15 +142,7 @@ class Referrals:
                 log.info("referral_answer_already_applied", referral_id=update.referral_id)
                 return False
             check_answer(ReferralStatus(referral["status"]), update.status)
-            answer = {
-                "event_id": answer_id,
-                "status": update.status.value,
-                "reason": update.reason,
-                "outcome": update.outcome.model_dump(mode="json") if update.outcome else None,
-                "answered_by": update.answered_by.value,
-                "answered_by_provider_id": update.answered_by_provider_id,
-                "answered_at": update.answered_at,
-            }
+            answer = referral_answer(update, answer_id)
             name = referral.get("target_name") or target_name(referral["target"])
             at = f"referrals.{index}"
             applied = await self.cases.change(

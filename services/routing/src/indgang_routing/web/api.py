@@ -24,8 +24,9 @@ from indgang_contracts.events import (
     ReferralStatus,
     ReferralTarget,
 )
-from indgang_routing.adapters.cases import INTERNAL_FIELDS, WITHOUT_OUTBOX, CaseDoc, newest_first
+from indgang_routing.adapters.cases import INTERNAL_FIELDS, WITHOUT_OUTBOX, newest_first
 from indgang_routing.domain.actors import Actor
+from indgang_routing.domain.case import Case
 from indgang_routing.domain.errors import RoutingError
 from indgang_routing.domain.referrals import ReferralRequest
 from indgang_routing.web.common import Console, actor_for, http_error, staff, use_cases
@@ -76,12 +77,12 @@ class AnswerOut(BaseModel):
     status: ReferralStatus
 
 
-def public(case: CaseDoc) -> dict[str, Any]:
-    case = dict(case)
-    case["id"] = case.pop("_id")
+def public(case: Case) -> dict[str, Any]:
+    shown: dict[str, Any] = dict(case)
+    shown["id"] = shown.pop("_id")
     for key in INTERNAL_FIELDS:
-        case.pop(key, None)
-    return case
+        shown.pop(key, None)
+    return shown
 
 
 def department(request: Request) -> Department:
@@ -130,7 +131,7 @@ async def list_cases(
 ) -> list[dict[str, Any]]:
     actor, use = who
     mine = None if actor.team_lead else actor.consultant_id or ""
-    cases: list[CaseDoc]
+    cases: list[Case]
     if inquiry_id:
         found = await use.ctx.cases.with_inquiry(inquiry_id)
         cases = [found] if found else []

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from indgang_contracts.events import CaseStatus, ReferralStatus
+from indgang_routing.domain.case import Case, Referral
 from indgang_routing.domain.errors import InvalidTransition
 from indgang_routing.domain.lifecycle import CaseAction, first_contact_late, next_status
 from indgang_routing.domain.team import Absence, Consultant, Team
-
-Case = Mapping[str, Any]
 
 
 def is_overdue(case: Case, today: date) -> bool:
@@ -94,7 +92,7 @@ class Problems:
     overdue: list[Case]
     orphaned: list[Case]  # the owner is no longer on the team
     owner_absent: list[Case]
-    late_referrals: list[tuple[Case, dict[str, Any]]]
+    late_referrals: list[tuple[Case, Referral]]
     over_capacity: list[Workload]
 
     @property
@@ -117,8 +115,8 @@ def problems(team: Team, open_cases: Sequence[Case], today: date) -> Problems:
         for case in open_cases
         for referral in case.get("referrals", [])
         if referral["status"] == ReferralStatus.SENT.value
-        and referral.get("response_due")
-        and referral["response_due"] < today.isoformat()
+        and (due := referral.get("response_due"))
+        and due < today.isoformat()
     ]
     return Problems(
         overdue=by_urgency([c for c in open_cases if is_overdue(c, today)], today),

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
 
 from indgang_contracts.events import ContactChannel, Department, Need
-from indgang_routing.adapters.cases import OPEN, CaseDoc, newest_first
+from indgang_routing.adapters.cases import OPEN, newest_first
 from indgang_routing.domain.calendar import add_working_days, this_and_last_month
+from indgang_routing.domain.case import Case
 from indgang_routing.domain.errors import RoutingError
 from indgang_routing.web import views
 from indgang_routing.web.common import staff, team_lead
@@ -34,8 +35,8 @@ async def home(user: StaffUser = Depends(staff)) -> Response:
 @router.get("/sager")
 async def my_cases(page: Page = Depends(staff_page)) -> Response:
     cases, today, consultant_id = page.ctx.cases, page.today(), page.actor.consultant_id
-    mine: list[CaseDoc] = []
-    closed: list[CaseDoc] = []
+    mine: list[Case] = []
+    closed: list[Case] = []
     if consultant_id:
         mine = await cases.open_cases(consultant_id)
         recent = await cases.closed_in(consultant_id, this_and_last_month(today))
@@ -80,7 +81,7 @@ async def case_page(case_id: str, page: Page = Depends(staff_page)) -> Response:
 # --- the team lead's lists ---------------------------------------------------------------
 
 
-async def open_cases(page: Page, consultant_id: str | None = None) -> list[CaseDoc]:
+async def open_cases(page: Page, consultant_id: str | None = None) -> list[Case]:
     """Open cases, newest first (lists sort them by urgency)."""
     return newest_first(await page.ctx.cases.open_cases(consultant_id or None))
 
