@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from indgang_notifications.adapters.case_parties import CaseParticipants
 from indgang_notifications.adapters.deliveries import DeliveryRepository
@@ -21,8 +20,8 @@ from indgang_notifications.handlers.notify import Planner, load_departments
 from indgang_notifications.handlers.sending import Sender
 from indgang_notifications.handlers.subscriptions import build_router
 from indgang_notifications.settings import NotificationSettings
-from indgang_notifications.web.api import api_router
-from indgang_notifications.web.pages import TRANSLATIONS, delivery_page_templates, page_router
+from indgang_notifications.web import api, pages
+from indgang_notifications.web.pages import TRANSLATIONS, delivery_page_templates, page_context
 from indgang_runtime import mongo
 from indgang_runtime.auth import install_auth
 from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay, publish_record
@@ -105,27 +104,22 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         background=[sender.run, forget_closed_cases],
     )
     page_templates = delivery_page_templates(settings)
-
-    def page_context(request: Request) -> dict[str, Any]:
-        return {
-            "municipality_name": settings.municipality_name,
-            "accessibility_statement_url": settings.accessibility_statement_url,
-        }
-
     app = build_app(
         runtime,
         title="indgang notifications",
         description="E-mails and signed webhooks for every party, each sent exactly once; "
         "the delivery log and subscriptions.",
-        routers=[
-            api_router(settings, deliveries, delivery_log, subscriptions, sender.kick),
-            page_router(
-                settings, deliveries, delivery_log, page_templates, page_context, sender.kick
-            ),
-        ],
+        routers=[api.router, pages.router],
     )
+    # What the routers' dependencies read (web/state.py).
+    app.state.settings = settings
+    app.state.templates = page_templates
+    app.state.deliveries = deliveries
+    app.state.delivery_log = delivery_log
+    app.state.subscriptions = subscriptions
+    app.state.wake_sender = sender.kick
     mount_assets(app)
-    install_auth(app, settings, page_templates, TRANSLATIONS, page_context)
+    install_auth(app, settings, page_templates, TRANSLATIONS, page_context(settings))
     return app
 
 

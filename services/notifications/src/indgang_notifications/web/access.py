@@ -12,9 +12,13 @@ from collections.abc import Callable
 from fastapi import HTTPException, Request, status
 
 from indgang_notifications.settings import NotificationSettings
-from indgang_runtime.auth import require_roles
+from indgang_notifications.web.state import Settings
+from indgang_runtime.auth import StaffUser, require_roles
 
 STAFF_ROLES = ("consultant", "team_lead")
+
+_staff = require_roles(*STAFF_ROLES)
+_admins = require_roles("admin")
 
 
 def _admin_key_ok(settings: NotificationSettings, request: Request) -> bool | None:
@@ -29,25 +33,19 @@ def _admin_key_ok(settings: NotificationSettings, request: Request) -> bool | No
     return True
 
 
-def staff_or_admin_key(settings: NotificationSettings) -> Callable[[Request], str]:
-    """Consultants, team leads and admins signed in, or the admin key."""
-    staff = require_roles(*STAFF_ROLES)
-
-    def dependency(request: Request) -> str:
-        if _admin_key_ok(settings, request):
-            return "admin-key"
-        return staff(request).id
-
-    return dependency
+def _key_or_role(
+    request: Request, settings: NotificationSettings, role: Callable[[Request], StaffUser]
+) -> str:
+    if _admin_key_ok(settings, request):
+        return "admin-key"
+    return role(request).id
 
 
-def admin(settings: NotificationSettings) -> Callable[[Request], str]:
-    """The admin key, or a signed-in admin."""
-    admins = require_roles("admin")
+def staff_or_admin_key(request: Request, settings: Settings) -> str:
+    """A dependency: consultants, team leads and admins signed in, or the admin key."""
+    return _key_or_role(request, settings, _staff)
 
-    def dependency(request: Request) -> str:
-        if _admin_key_ok(settings, request):
-            return "admin-key"
-        return admins(request).id
 
-    return dependency
+def admin(request: Request, settings: Settings) -> str:
+    """A dependency: the admin key, or a signed-in admin."""
+    return _key_or_role(request, settings, _admins)

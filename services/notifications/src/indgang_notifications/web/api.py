@@ -2,131 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from indgang_notifications.adapters.deliveries import DeliveryRepository, public
-from indgang_notifications.adapters.delivery_log import DeliveryLog
-from indgang_notifications.adapters.subscriptions import SubscriptionRepository
+from indgang_notifications.adapters.deliveries import public
 from indgang_notifications.domain.subscriptions import Subscription
-from indgang_notifications.settings import NotificationSettings
 from indgang_notifications.web.access import admin, staff_or_admin_key
+from indgang_notifications.web.state import Deliveries, Log, Subscriptions, WakeSender
 
 Status = Literal["pending", "sent", "dead"]
 
-
-def api_router(
-    settings: NotificationSettings,
-    deliveries: DeliveryRepository,
-    delivery_log: DeliveryLog,
-    subscriptions: SubscriptionRepository,
-    wake_sender: Callable[[], None],
-) -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
-    staff = Depends(staff_or_admin_key(settings))
-    admin_only = Depends(admin(settings))
-
-    @router.get(
-        "/deliveries",
-        tags=["delivery log"],
-        summary="Deliveries by exact case id, inquiry id, reference or recipient",
-        description="With `q`: the deliveries whose case id, inquiry id, reference or "
-        "recipient (e-mail address or subscription id) is exactly `q`, in any letter case. "
-        "Without: the newest deliveries of the last 48 hours, or with `status` pending or "
-        "dead all deliveries in that state. Newest first, at most 200.",
-        dependencies=[staff],
-    )
-    async def list_deliveries(
-        q: Annotated[str | None, Query(max_length=320)] = None,
-        status: Status | None = None,
-    ) -> list[dict[str, Any]]:
-        return [public(doc) for doc in await delivery_log.search(q, status)]
-
-    @router.get("/deliveries/{delivery_id}", tags=["delivery log"], dependencies=[staff])
-    async def get_delivery(delivery_id: str) -> dict[str, Any]:
-        doc = await deliveries.get(delivery_id)
-        if doc is None:
-            raise HTTPException(404, "no such delivery")
-        return public(doc)
-
-    @router.post(
-        "/deliveries/{delivery_id}/resend",
-        tags=["delivery log"],
-        summary="Give a dead delivery a new cycle of attempts",
-        status_code=status.HTTP_202_ACCEPTED,
-        dependencies=[staff],
-    )
-    async def resend(delivery_id: str) -> dict[str, Any]:
-        doc = await deliveries.resend(delivery_id)
-        if doc is None:
-            if await deliveries.get(delivery_id) is None:
-                raise HTTPException(404, "no such delivery")
-            raise HTTPException(409, "only a dead delivery can be resent")
-        wake_sender()
-        return public(doc)
-
-    @router.get(
-        "/subscriptions",
-        tags=["subscriptions"],
-        dependencies=[admin_only],
-        summary="Subscriptions (secrets are never shown)",
-    )
-    async def list_subscriptions() -> list[dict[str, Any]]:
-        return [s.public() for s in await subscriptions.all()]
-
-    @router.get(
-        "/subscriptions/{subscription_id}", tags=["subscriptions"], dependencies=[admin_only]
-    )
-    async def get_subscription(subscription_id: str) -> dict[str, Any]:
-        found = await subscriptions.get(subscription_id)
-        if found is None:
-            raise HTTPException(404, "no such subscription")
-        return found.public()
-
-    @router.put(
-        "/subscriptions/{subscription_id}",
-        tags=["subscriptions"],
-        dependencies=[admin_only],
-        summary="Create or replace a subscription; leave out 'secret' to keep the current one",
-        responses={200: {"description": "Replaced"}, 201: {"description": "Created"}},
-    )
-    async def put_subscription(
-        subscription_id: str,
-        response: Response,
-        body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
-    ) -> dict[str, Any]:
-        current = await subscriptions.get(subscription_id)
-        raw = {**body, "id": subscription_id}
-        if raw.get("secret") is None and current is not None and current.secret:
-            raw["secret"] = current.secret
-        try:
-            subscription = Subscription.model_validate(raw)
-        except ValidationError as exc:
-            # The same per-field 422 body as FastAPI's own validation.
-            raise RequestValidationError(
-                [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-            ) from exc
-        if await subscriptions.put(subscription):
-            response.status_code = status.HTTP_201_CREATED
-        return subscription.public()
-
-    @router.delete(
-        "/subscriptions/{subscription_id}",
-        tags=["subscriptions"],
-        dependencies=[admin_only],
-        status_code=status.HTTP_204_NO_CONTENT,
-    )
-    async def delete_subscription(subscription_id: str) -> Response:
-        if not await subscriptions.delete(subscription_id):
-            raise HTTPException(404, "no such subscription")
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-    return router
-
+router = APIRouter(prefix="/api/v1")
+STAFF = Depends(staff_or_admin_key)
+ADMIN = Depends(admin)
 
 _EXAMPLE = {
     "name": "Jobcentrets fagsystem",
@@ -136,3 +27,107 @@ _EXAMPLE = {
     "secret": "a-long-random-shared-secret",
     "filters": [{"field": "target.department", "values": ["job_centre"]}],
 }
+
+
+@router.get(
+    "/deliveries",
+    tags=["delivery log"],
+    summary="Deliveries by exact case id, inquiry id, reference or recipient",
+    description="With `q`: the deliveries whose case id, inquiry id, reference or "
+    "recipient (e-mail address or subscription id) is exactly `q`, in any letter case. "
+    "Without: the newest deliveries of the last 48 hours, or with `status` pending or "
+    "dead all deliveries in that state. Newest first, at most 200.",
+    dependencies=[STAFF],
+)
+async def list_deliveries(
+    delivery_log: Log,
+    q: Annotated[str | None, Query(max_length=320)] = None,
+    status: Status | None = None,
+) -> list[dict[str, Any]]:
+    return [public(doc) for doc in await delivery_log.search(q, status)]
+
+
+@router.get("/deliveries/{delivery_id}", tags=["delivery log"], dependencies=[STAFF])
+async def get_delivery(delivery_id: str, deliveries: Deliveries) -> dict[str, Any]:
+    doc = await deliveries.get(delivery_id)
+    if doc is None:
+        raise HTTPException(404, "no such delivery")
+    return public(doc)
+
+
+@router.post(
+    "/deliveries/{delivery_id}/resend",
+    tags=["delivery log"],
+    summary="Give a dead delivery a new cycle of attempts",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[STAFF],
+)
+async def resend(
+    delivery_id: str, deliveries: Deliveries, wake_sender: WakeSender
+) -> dict[str, Any]:
+    doc = await deliveries.resend(delivery_id)
+    if doc is None:
+        if await deliveries.get(delivery_id) is None:
+            raise HTTPException(404, "no such delivery")
+        raise HTTPException(409, "only a dead delivery can be resent")
+    wake_sender()
+    return public(doc)
+
+
+@router.get(
+    "/subscriptions",
+    tags=["subscriptions"],
+    dependencies=[ADMIN],
+    summary="Subscriptions (secrets are never shown)",
+)
+async def list_subscriptions(subscriptions: Subscriptions) -> list[dict[str, Any]]:
+    return [s.public() for s in await subscriptions.all()]
+
+
+@router.get("/subscriptions/{subscription_id}", tags=["subscriptions"], dependencies=[ADMIN])
+async def get_subscription(subscription_id: str, subscriptions: Subscriptions) -> dict[str, Any]:
+    found = await subscriptions.get(subscription_id)
+    if found is None:
+        raise HTTPException(404, "no such subscription")
+    return found.public()
+
+
+@router.put(
+    "/subscriptions/{subscription_id}",
+    tags=["subscriptions"],
+    dependencies=[ADMIN],
+    summary="Create or replace a subscription; leave out 'secret' to keep the current one",
+    responses={200: {"description": "Replaced"}, 201: {"description": "Created"}},
+)
+async def put_subscription(
+    subscription_id: str,
+    response: Response,
+    body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
+    subscriptions: Subscriptions,
+) -> dict[str, Any]:
+    current = await subscriptions.get(subscription_id)
+    raw = {**body, "id": subscription_id}
+    if raw.get("secret") is None and current is not None and current.secret:
+        raw["secret"] = current.secret
+    try:
+        subscription = Subscription.model_validate(raw)
+    except ValidationError as exc:
+        # The same per-field 422 body as FastAPI's own validation.
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from exc
+    if await subscriptions.put(subscription):
+        response.status_code = status.HTTP_201_CREATED
+    return subscription.public()
+
+
+@router.delete(
+    "/subscriptions/{subscription_id}",
+    tags=["subscriptions"],
+    dependencies=[ADMIN],
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+async def delete_subscription(subscription_id: str, subscriptions: Subscriptions) -> Response:
+    if not await subscriptions.delete(subscription_id):
+        raise HTTPException(404, "no such subscription")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
