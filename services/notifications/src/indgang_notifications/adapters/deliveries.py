@@ -161,7 +161,12 @@ class DeliveryRepository:
         what was seen (attempts grow with every claim, so a delivery claimed and put back
         meanwhile is not taken twice), and the attempt is counted in the same write, before
         sending, so a message that crashes the sender every time still runs out of attempts.
-        A claim left by a crashed sender is taken over the same way once it has expired."""
+        A claim left by a crashed sender is taken over the same way once it has expired.
+
+        Of several senders that saw the same delivery exactly one wins: a findAndModify is
+        atomic per document on MongoDB, and the project's FerretDB build serialises update,
+        findAndModify and delete per collection (deploy/ferretdb/serialized_writes.go), so
+        it is atomic there too."""
         now = _now()
         return await self.outbox.find_one_and_update(
             {
