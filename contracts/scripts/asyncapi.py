@@ -14,7 +14,6 @@ from typing import Any
 from faststream.specification import AsyncAPI
 
 from indgang_contracts.events import EVENT_TYPES
-from indgang_contracts.topics import topic_for
 from indgang_guide.app import create_app as guide
 from indgang_intake.app import create_app as intake
 from indgang_notifications.app import create_app as notifications
@@ -40,7 +39,7 @@ def document() -> dict[str, Any]:
         schema_version="3.0.0",
     )
     result: dict[str, Any] = json.loads(spec.to_specification().to_json())
-    return _with_event_payloads(result)
+    return _with_cloudevent_headers(result)
 
 
 CE_HEADERS: dict[str, Any] = {
@@ -61,18 +60,19 @@ CE_HEADERS: dict[str, Any] = {
 }
 
 
-def _with_event_payloads(document: dict[str, Any]) -> dict[str, Any]:
-    """Subscribers take the raw record, so FastStream sees no payload type; name it here."""
-    model_by_topic = {topic_for(model): model.__name__ for model in EVENT_TYPES.values()}
-    messages = document["components"]["messages"]
-    for channel in document["channels"].values():
-        model = model_by_topic.get(channel["address"])
-        for ref in channel["messages"].values():
-            message = messages[ref["$ref"].rsplit("/", 1)[-1]]
-            if model is not None:
-                message["payload"] = {"$ref": f"#/components/schemas/{model}"}
-            message["headers"] = CE_HEADERS
-    document["components"]["schemas"].pop("EmptyPayload", None)
+def _with_cloudevent_headers(document: dict[str, Any]) -> dict[str, Any]:
+    """FastStream documents each message's payload (the event model a subscriber's or
+    publisher's parameter is typed with) but has no way to declare headers: add the
+    CloudEvents ones. A message without an event model is a wiring mistake: fail."""
+    models = {model.__name__ for model in EVENT_TYPES.values()}
+    for name, message in document["components"]["messages"].items():
+        schema = message.get("payload", {}).get("$ref", "").rsplit("/", 1)[-1]
+        if schema not in models:
+            raise SystemExit(
+                f"{name} has no event model as its payload; wire it with "
+                "indgang_runtime.wiring.subscribe / declare_publishers"
+            )
+        message["headers"] = CE_HEADERS
     return document
 
 

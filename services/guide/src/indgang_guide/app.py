@@ -8,8 +8,6 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 
-from indgang_contracts.events import GuideEntryPublished
-from indgang_contracts.topics import topic_for
 from indgang_guide.adapters.content_files import load_content
 from indgang_guide.adapters.store import GuideStore
 from indgang_guide.handlers.catalogue import Catalogue
@@ -37,12 +35,6 @@ def create_app(settings: GuideSettings | None = None) -> FastAPI:
     db = client[settings.mongodb_database]
     store = GuideStore(db)
     catalogue = Catalogue(store)
-    # Documents the publication for AsyncAPI; the outbox relay does the publishing.
-    broker.publisher(
-        topic_for(GuideEntryPublished),
-        title="guide/guide-entry-published",
-        schema=GuideEntryPublished,
-    )
     relay = outbox_relay(settings, broker, [store.outbox])
     editing = Editing(store, catalogue, settings.municipality_code, settings.event_source)
     broker.include_router(build_router(settings, store, catalogue, EventConsumer(broker, settings)))

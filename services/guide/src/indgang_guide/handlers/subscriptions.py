@@ -1,17 +1,20 @@
-"""Guide's Kafka subscriber (one KafkaRouter for the service)."""
+"""Guide's Kafka wiring (one KafkaRouter for the service): it publishes
+guide-entry-published (through its outbox) and subscribes to case-routed."""
 
 from __future__ import annotations
 
-from faststream.kafka import KafkaRouter
-from faststream.kafka.annotations import KafkaMessage
+from collections.abc import Sequence
 
-from indgang_contracts.events import CaseRouted
-from indgang_contracts.topics import topic_for
+from faststream.kafka import KafkaRouter
+
+from indgang_contracts.envelope import Envelope
+from indgang_contracts.events import CaseRouted, GuideEntryPublished
 from indgang_guide.adapters.store import GuideStore
 from indgang_guide.handlers.catalogue import Catalogue
 from indgang_guide.handlers.recommend import recommend_for_cases
 from indgang_guide.settings import GuideSettings
-from indgang_runtime.messaging import EventConsumer, subscriber_options
+from indgang_runtime.messaging import EventConsumer
+from indgang_runtime.wiring import declare_publishers, subscribe
 
 
 def build_router(
@@ -21,20 +24,18 @@ def build_router(
     consumer: EventConsumer,
 ) -> KafkaRouter:
     router = KafkaRouter()
+    declare_publishers(router, settings, [GuideEntryPublished])
 
-    @router.subscriber(
-        settings.topic(topic_for(CaseRouted)),
-        title="guide/on_case_routed",
+    async def recommend(envelopes: Sequence[Envelope[CaseRouted]]) -> None:
+        await recommend_for_cases(envelopes, store, catalogue, settings.recommendations_per_case)
+
+    subscribe(
+        router,
+        settings,
+        consumer,
+        CaseRouted,
+        recommend,
         description="Computes the recommended guide entries of the cases in one poll.",
-        **subscriber_options(settings, batch=True),
+        batch=True,
     )
-    async def on_case_routed(message: KafkaMessage) -> None:
-        await consumer.handle_batch(
-            message,
-            CaseRouted,
-            lambda events: recommend_for_cases(
-                events, store, catalogue, settings.recommendations_per_case
-            ),
-        )
-
     return router

@@ -1,18 +1,18 @@
-"""Intake's Kafka subscriber: case status, for the deletion deadlines."""
+"""Intake's Kafka wiring: it publishes inquiry-received (through its outbox) and
+subscribes to case status, for the deletion deadlines."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from faststream.kafka import KafkaRouter
-from faststream.kafka.annotations import KafkaMessage
 
 from indgang_contracts.envelope import Envelope
-from indgang_contracts.events import CaseStatus, CaseStatusChanged
-from indgang_contracts.topics import topic_for
+from indgang_contracts.events import CaseStatus, CaseStatusChanged, InquiryReceived
 from indgang_intake.adapters.inquiries import InquiryRepository
 from indgang_intake.settings import IntakeSettings
-from indgang_runtime.messaging import EventConsumer, subscriber_options
+from indgang_runtime.messaging import EventConsumer
+from indgang_runtime.wiring import declare_publishers, subscribe
 
 
 async def record_case_status(
@@ -46,17 +46,19 @@ def build_router(
     settings: IntakeSettings, repository: InquiryRepository, consumer: EventConsumer
 ) -> KafkaRouter:
     router = KafkaRouter()
+    declare_publishers(router, settings, [InquiryReceived])
 
-    @router.subscriber(
-        settings.topic(topic_for(CaseStatusChanged)),
-        title="intake/on_case_status_changed",
+    async def record(envelopes: Sequence[Envelope[CaseStatusChanged]]) -> None:
+        await record_case_statuses(repository, envelopes)
+
+    subscribe(
+        router,
+        settings,
+        consumer,
+        CaseStatusChanged,
+        record,
         description="Records when an inquiry's case is closed or reopened, so that its "
         "contact data is anonymised when the deletion deadline after closing passes.",
-        **subscriber_options(settings, batch=True),
+        batch=True,
     )
-    async def on_case_status_changed(message: KafkaMessage) -> None:
-        await consumer.handle_batch(
-            message, CaseStatusChanged, lambda es: record_case_statuses(repository, es)
-        )
-
     return router

@@ -1,4 +1,5 @@
-"""Notifications' Kafka subscribers: one per public event, one KafkaRouter.
+"""Notifications' Kafka wiring: one subscriber per public event, one KafkaRouter; it
+publishes the delivery outcomes (notification-delivered, notification-failed).
 
 Every handler only plans and stores deliveries (idempotent); rendering problems
 are poison (dead-lettered by the consumer with the reason); store outages are
@@ -11,7 +12,6 @@ only referrals after it, not be repeated for a whole batch.
 from __future__ import annotations
 
 from faststream.kafka import KafkaRouter
-from faststream.kafka.annotations import KafkaMessage
 
 from indgang_contracts.events import (
     CaseRouted,
@@ -21,35 +21,36 @@ from indgang_contracts.events import (
     GuideEntriesShared,
     GuideEntryPublished,
     InquiryReceived,
+    NotificationDelivered,
+    NotificationFailed,
     ReferralMade,
     ReferralUpdated,
 )
-from indgang_contracts.topics import topic_for
 from indgang_notifications.handlers.notify import Planner
 from indgang_notifications.settings import NotificationSettings
-from indgang_runtime.messaging import EventConsumer, subscriber_options
+from indgang_runtime.messaging import EventConsumer
+from indgang_runtime.wiring import declare_publishers, subscribe
 
 
 def build_router(
     settings: NotificationSettings, planner: Planner, consumer: EventConsumer
 ) -> KafkaRouter:
     router = KafkaRouter()
+    declare_publishers(router, settings, [NotificationDelivered, NotificationFailed])
 
     def on(model: type[Event], description: str, *, batch: bool = True) -> None:
-        async def subscriber(message: KafkaMessage) -> None:
-            if batch:
-                await consumer.handle_batch(message, model, planner.on_events)
-            else:
-                await consumer.handle(message, model, planner.on_event)
-
-        name = model.EVENT_NAME.replace("-", "_")
-        subscriber.__name__ = f"on_{name}"
-        router.subscriber(
-            settings.topic(topic_for(model)),
-            title=f"notifications/on_{name}",
-            description=description,
-            **subscriber_options(settings, batch=batch),
-        )(subscriber)
+        if batch:
+            subscribe(
+                router,
+                settings,
+                consumer,
+                model,
+                planner.on_events,
+                description=description,
+                batch=True,
+            )
+        else:
+            subscribe(router, settings, consumer, model, planner.on_event, description=description)
 
     on(InquiryReceived, "Receipt to the inquirer; webhooks.")
     on(
