@@ -17,10 +17,10 @@ from indgang_contracts.examples import (
     INQUIRY_RECEIVED,
     REFERRAL_MADE,
 )
+from indgang_notifications.adapters.departments import load_departments
 from indgang_notifications.adapters.templates import MessageTemplates
 from indgang_notifications.domain.messages import Audience, CaseParties, plan
 from indgang_notifications.domain.subscriptions import Subscription
-from indgang_notifications.handlers.notify import load_departments
 from indgang_notifications.settings import NotificationSettings
 
 SETTINGS = NotificationSettings()

@@ -11,12 +11,13 @@ from fastapi import FastAPI
 from indgang_notifications.adapters.case_parties import CaseParticipants
 from indgang_notifications.adapters.deliveries import DeliveryRepository
 from indgang_notifications.adapters.delivery_log import DeliveryLog
+from indgang_notifications.adapters.departments import load_departments
 from indgang_notifications.adapters.migrations import migrate
 from indgang_notifications.adapters.smtp import SmtpSender
 from indgang_notifications.adapters.subscriptions import SubscriptionRepository
 from indgang_notifications.adapters.templates import MessageTemplates
 from indgang_notifications.adapters.webhooks import WebhookSender
-from indgang_notifications.handlers.notify import Planner, load_departments
+from indgang_notifications.handlers.notify import Planner
 from indgang_notifications.handlers.sending import Sender
 from indgang_notifications.handlers.subscriptions import build_router
 from indgang_notifications.settings import NotificationSettings

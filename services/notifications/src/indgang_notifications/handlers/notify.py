@@ -10,10 +10,8 @@ and handed to it; the sender (`handlers.sending`) does the sending.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Protocol
 
 import structlog
@@ -42,17 +40,6 @@ from indgang_notifications.domain.messages import (
 from indgang_notifications.settings import NotificationSettings
 
 log = structlog.get_logger(__name__)
-
-
-def load_departments(path: Path) -> dict[str, Department]:
-    with path.open("rb") as f:
-        data = tomllib.load(f)
-    return {
-        key: Department(
-            id=key, name=value["name"], email=value["email"], language=value.get("language", "da")
-        )
-        for key, value in data.get("departments", {}).items()
-    }
 
 
 class PartiesNotYetKnown(ConnectionError):
