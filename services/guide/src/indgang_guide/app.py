@@ -10,9 +10,9 @@ from fastapi import FastAPI, Request
 
 from indgang_guide.adapters.content_files import load_content
 from indgang_guide.adapters.store import GuideStore
+from indgang_guide.entrypoints.kafka import build_router
 from indgang_guide.handlers.catalogue import Catalogue
 from indgang_guide.handlers.editing import Editing
-from indgang_guide.handlers.subscriptions import build_router
 from indgang_guide.settings import GuideSettings
 from indgang_guide.web import api, pages
 from indgang_guide.web.dependencies import GuideWeb

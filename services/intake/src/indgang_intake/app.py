@@ -13,8 +13,8 @@ from starlette.types import Scope
 from indgang_intake.adapters.idempotency import IdempotencyStore
 from indgang_intake.adapters.inquiries import InquiryRepository
 from indgang_intake.domain.retention import RetentionPolicy
+from indgang_intake.entrypoints.kafka import build_router
 from indgang_intake.handlers.retention import RetentionJob
-from indgang_intake.handlers.subscriptions import build_router
 from indgang_intake.settings import IntakeSettings
 from indgang_intake.web import api, public_form, staff_form, statements
 from indgang_intake.web.api import (

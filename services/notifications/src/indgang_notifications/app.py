@@ -17,9 +17,9 @@ from indgang_notifications.adapters.smtp import SmtpSender
 from indgang_notifications.adapters.subscriptions import SubscriptionRepository
 from indgang_notifications.adapters.templates import MessageTemplates
 from indgang_notifications.adapters.webhooks import WebhookSender
+from indgang_notifications.entrypoints.kafka import build_router
 from indgang_notifications.handlers.notify import Planner
 from indgang_notifications.handlers.sending import Sender
-from indgang_notifications.handlers.subscriptions import build_router
 from indgang_notifications.settings import NotificationSettings
 from indgang_notifications.web import api, pages
 from indgang_notifications.web.pages import TRANSLATIONS, delivery_page_templates, page_context

@@ -12,12 +12,12 @@ from indgang_routing.adapters.team import ProviderStore, TeamStore
 from indgang_routing.adapters.upgrade import StoreUpgrade
 from indgang_routing.domain.providers import load_providers
 from indgang_routing.domain.team import Team
+from indgang_routing.entrypoints.kafka import build_router
 from indgang_routing.handlers.cases import CaseRouting
 from indgang_routing.handlers.casework import Casework
 from indgang_routing.handlers.context import Context
 from indgang_routing.handlers.loads import Loads
 from indgang_routing.handlers.referrals import Referrals
-from indgang_routing.handlers.subscriptions import build_router
 from indgang_routing.handlers.team import TeamAdmin
 from indgang_routing.settings import RoutingSettings
 from indgang_routing.web import api

@@ -1,0 +1,1 @@
+"""How the world reaches the service besides HTTP (`web/`): its Kafka wiring."""
