@@ -102,4 +102,4 @@ bench: sync
 
 contracts: sync
 	$(UV) run --frozen indgang-contracts-generate
-	$(UV) run --frozen python contracts/scripts/asyncapi.py
+	$(UV) run --frozen python tools/asyncapi.py

@@ -1,8 +1,8 @@
 """Generates contracts/schemas/*.json from the models (`indgang-contracts-generate`).
 
-The AsyncAPI document is generated from the services' FastStream routers by
-`tests/contracts/asyncapi.py` style code in `indgang_contracts.asyncapi` callers;
-see the repository's Makefile target `contracts`.
+The AsyncAPI document is generated from the services' FastStream brokers by
+the repository's `tools/asyncapi.py` (it imports the services, so it is not part
+of this package); both run in the Makefile target `contracts`.
 """
 
 from __future__ import annotations

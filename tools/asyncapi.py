@@ -1,7 +1,8 @@
 """Generates contracts/asyncapi.json from the four services' FastStream brokers.
 
-Run with `make contracts`. It lives beside the contracts, not inside the
-package, because it imports the services (the package must not).
+Run with `make contracts`; `tests/test_asyncapi.py` fails when the committed
+document drifts. A tool of the repository, not of `contracts/`: it imports the
+services, and nothing in `contracts/` may depend on a service.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from indgang_intake.app import create_app as intake
 from indgang_notifications.app import create_app as notifications
 from indgang_routing.app import create_app as routing
 
-TARGET = Path(__file__).resolve().parents[1] / "asyncapi.json"
+TARGET = Path(__file__).resolve().parents[1] / "contracts" / "asyncapi.json"
 
 
 def document() -> dict[str, Any]:
