@@ -42,19 +42,20 @@ def guide_web(request: Request) -> GuideWeb:
     return web
 
 
-def _settings(request: Request) -> GuideSettings:
+# Coroutines, so that reading app.state takes no trip to a worker thread.
+async def _settings(request: Request) -> GuideSettings:
     return guide_web(request).settings
 
 
-def _store(request: Request) -> GuideStore:
+async def _store(request: Request) -> GuideStore:
     return guide_web(request).store
 
 
-def _catalogue(request: Request) -> Catalogue:
+async def _catalogue(request: Request) -> Catalogue:
     return guide_web(request).catalogue
 
 
-def _editing(request: Request) -> Editing:
+async def _editing(request: Request) -> Editing:
     return guide_web(request).editing
 
 
