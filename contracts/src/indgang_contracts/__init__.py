@@ -5,6 +5,7 @@ Integrators can depend on this package alone to read or write indgang events.
 
 from indgang_contracts.envelope import Envelope, InvalidEvent, decode, encode
 from indgang_contracts.events import (
+    DEPARTMENT_NAMES,
     EVENT_TYPES,
     CaseRouted,
     CaseStatus,
@@ -37,6 +38,7 @@ from indgang_contracts.topics import DEAD_LETTER_TOPIC, TOPICS, topic_for
 
 __all__ = [
     "DEAD_LETTER_TOPIC",
+    "DEPARTMENT_NAMES",
     "EVENT_TYPES",
     "TOPICS",
     "CaseRouted",

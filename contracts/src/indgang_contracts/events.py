@@ -79,6 +79,50 @@ class Department(StrEnum):
     OUTSIDE_PROVIDER = "outside_provider"
 
 
+# Every service names a department in the same words, so a new department is added
+# here (its member and its names) and in notifications' mailbox table, nowhere else.
+# "da"/"en": as a label or heading; "da_in_text"/"en_in_text": inside a sentence
+# ("has asked the job centre to help").
+DEPARTMENT_NAMES: dict[Department, dict[str, str]] = {
+    Department.JOB_CENTRE: {
+        "da": "Jobcentret",
+        "en": "Job centre",
+        "da_in_text": "Jobcentret",
+        "en_in_text": "the job centre",
+    },
+    Department.BUSINESS_SERVICE: {
+        "da": "Erhvervsservice",
+        "en": "Business service",
+        "da_in_text": "Erhvervsservice",
+        "en_in_text": "business service",
+    },
+    Department.PROCUREMENT: {
+        "da": "Indkøb og udbud",
+        "en": "Procurement",
+        "da_in_text": "Indkøb og udbud",
+        "en_in_text": "procurement",
+    },
+    Department.SOCIAL_SERVICES: {
+        "da": "Socialforvaltningen",
+        "en": "Social services",
+        "da_in_text": "Socialforvaltningen",
+        "en_in_text": "social services",
+    },
+    Department.CSR: {
+        "da": "CSR-funktionen",
+        "en": "CSR",
+        "da_in_text": "CSR-funktionen",
+        "en_in_text": "the CSR function",
+    },
+    Department.OUTSIDE_PROVIDER: {
+        "da": "Ekstern samarbejdspartner",
+        "en": "Outside provider",
+        "da_in_text": "en ekstern samarbejdspartner",
+        "en_in_text": "an outside partner",
+    },
+}
+
+
 class RoutingReason(StrEnum):
     """Why a consultant got the case; the explanation of the routing policy."""
 

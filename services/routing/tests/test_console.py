@@ -140,7 +140,7 @@ async def test_referral_form_notes_and_other_consultants(routing: Any, ane_case:
             "Noten er gemt."
         )
         html = (await client.get(url)).text
-        assert "Jobcenteret" in html
+        assert "Jobcentret" in html
         assert "Sendt uden kontaktoplysninger (intet samtykke)." in html
         assert "Ringer igen torsdag." in html
 

@@ -192,7 +192,7 @@ async def test_consultant_works_a_case_and_the_job_centre_answers(stack: Stack, 
 
     await page.reload()
     timeline = await page.locator("#timeline").inner_text()
-    assert "Jobcenteret har afsluttet henvisningen: To ansat i løntilskud." in timeline
+    assert "Jobcentret har afsluttet henvisningen: To ansat i løntilskud." in timeline
     assert "(2 ansat med løntilskud)" in timeline
     assert "Første kontakt er registreret: telefon" in timeline
     assert "Afsluttet" in await page.locator("#referrals").inner_text()

@@ -349,7 +349,7 @@ async def test_referral_answers_from_kafka_are_applied_once(
     assert referral["answers"][1]["outcome"]["wage_subsidy_hires"] == 2
     assert [e["kind"] for e in case["timeline"]].count("referral_answer") == 2
     assert case["timeline"][-1]["text"] == (
-        "Jobcenteret har afsluttet henvisningen: To ansat i løntilskud. (2 ansat med løntilskud)"
+        "Jobcentret har afsluttet henvisningen: To ansat i løntilskud. (2 ansat med løntilskud)"
     )
     assert case["consultant"]["id"] == "ane-kjaer"  # the consultant stays the owner
     # Events received are applied, not published again.

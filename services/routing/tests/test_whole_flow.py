@@ -80,4 +80,4 @@ async def test_inquiry_to_console_referral_and_answer(system: System, smtp: Smtp
             )
         assert answer.status_code == 200, answer.text
         page = (await console.get(f"/sager/{case_id}")).text
-        assert "Jobcenteret har afvist henvisningen. Begrundelse: Ingen praktikpladser" in page
+        assert "Jobcentret har afvist henvisningen. Begrundelse: Ingen praktikpladser" in page

@@ -6,7 +6,7 @@ Placeholders in braces are filled in by the templates with `str.format`.
 
 from __future__ import annotations
 
-from indgang_contracts.events import Department, InquiryChannel, Need, OrganisationStage
+from indgang_contracts.events import DEPARTMENT_NAMES, InquiryChannel, Need, OrganisationStage
 from indgang_runtime.pages import Translations
 
 T = dict[str, dict[str, str]]
@@ -62,24 +62,10 @@ ENUM_TEXTS: T = {
         "socialøkonomisk",
         "en": "We are an ordinary company that wants to run part of the business as social economy",
     },
-    # Departments
-    f"department.{Department.JOB_CENTRE.value}": {"da": "Jobcenteret", "en": "Job centre"},
-    f"department.{Department.BUSINESS_SERVICE.value}": {
-        "da": "Erhvervsservice",
-        "en": "Business service",
-    },
-    f"department.{Department.PROCUREMENT.value}": {
-        "da": "Indkøb og udbud",
-        "en": "Procurement",
-    },
-    f"department.{Department.SOCIAL_SERVICES.value}": {
-        "da": "Socialforvaltningen",
-        "en": "Social services",
-    },
-    f"department.{Department.CSR.value}": {"da": "CSR-funktionen", "en": "CSR"},
-    f"department.{Department.OUTSIDE_PROVIDER.value}": {
-        "da": "Ekstern samarbejdspartner",
-        "en": "Outside provider",
+    # Departments: their names come from the contracts, like every service's
+    **{
+        f"department.{department.value}": {"da": names["da"], "en": names["en"]}
+        for department, names in DEPARTMENT_NAMES.items()
     },
     # Channels (staff form)
     f"channel.{InquiryChannel.PHONE.value}": {"da": "Telefon", "en": "Phone"},

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import Enum
 
+from indgang_contracts import DEPARTMENT_NAMES
+
 LABELS: dict[str, dict[str, str]] = {
     # needs
     "business_development": {"da": "forretningsudvikling", "en": "business development"},
@@ -24,13 +26,11 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "legislation": {"da": "lovgivning", "en": "legislation"},
     "other": {"da": "andet", "en": "other"},
-    # departments
-    "job_centre": {"da": "Jobcentret", "en": "the job centre"},
-    "business_service": {"da": "Erhvervsservice", "en": "business service"},
-    "procurement": {"da": "Indkøb og udbud", "en": "procurement"},
-    "social_services": {"da": "Socialforvaltningen", "en": "social services"},
-    "csr": {"da": "CSR-funktionen", "en": "the CSR function"},
-    "outside_provider": {"da": "en ekstern samarbejdspartner", "en": "an outside partner"},
+    # departments: their names come from the contracts, like every service's
+    **{
+        department.value: {"da": names["da_in_text"], "en": names["en_in_text"]}
+        for department, names in DEPARTMENT_NAMES.items()
+    },
     # routing reasons
     "continuity": {"da": "kontinuitet", "en": "continuity"},
     "expertise": {"da": "faglig match", "en": "expertise"},

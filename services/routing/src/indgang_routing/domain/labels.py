@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from indgang_contracts.events import (
+    DEPARTMENT_NAMES,
     CaseStatus,
     ContactChannel,
     Department,
@@ -27,12 +28,7 @@ NEEDS: dict[Need, str] = {
 }
 
 DEPARTMENTS: dict[Department, str] = {
-    Department.JOB_CENTRE: "Jobcenteret",
-    Department.BUSINESS_SERVICE: "Erhvervsservice",
-    Department.PROCUREMENT: "Indkøb og udbud",
-    Department.SOCIAL_SERVICES: "Socialforvaltningen",
-    Department.CSR: "CSR-funktionen",
-    Department.OUTSIDE_PROVIDER: "Ekstern udbyder",
+    department: names["da"] for department, names in DEPARTMENT_NAMES.items()
 }
 
 STATUSES: dict[CaseStatus, str] = {
