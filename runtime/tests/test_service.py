@@ -5,6 +5,7 @@ and retried, everything stopped at the end). Stand-ins for the broker and store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from typing import Any
 
@@ -244,3 +245,33 @@ async def test_the_lifespan_starts_everything_and_stops_it_again(
     assert relay.cancelled
     assert broker.stopped >= 1
     assert rt.client.closed
+
+
+async def test_a_task_that_ignores_its_cancellation_does_not_keep_the_service_from_stopping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def no_topics(bootstrap: str, prefix: str) -> list[str]:
+        return []
+
+    monkeypatch.setattr(service, "ensure_topics", no_topics)
+    monkeypatch.setattr(service, "_STOP_GRACE_SECONDS", 0.2)
+    release, started = asyncio.Event(), asyncio.Event()
+
+    async def stubborn() -> None:
+        # Like a store call that swallows the cancellation until its connection closes.
+        started.set()
+        while not release.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await release.wait()
+
+    rt = runtime(background=[stubborn])
+    app: FastAPI = build_app(rt, title="t", description="t")
+    async with app.router.lifespan_context(app):
+        await asyncio.wait_for(started.wait(), 2)
+    # The lifespan ended although the task is still running, and the client was closed.
+    assert rt.client.closed
+    stuck = [t for t in asyncio.all_tasks() if t.get_name() == "stubborn"]
+    assert stuck
+    assert not stuck[0].done()
+    release.set()
+    await asyncio.wait_for(stuck[0], 2)

@@ -69,6 +69,10 @@ async def _start_broker(runtime: Runtime) -> None:
             return
 
 
+# How long stopping waits for the background tasks to end after cancelling them.
+_STOP_GRACE_SECONDS = 5.0
+
+
 async def repeat(job: Callable[[], Awaitable[object]], seconds: float, name: str) -> None:
     """Run `job` now and then every `seconds`, for the service's lifetime.
 
@@ -139,7 +143,14 @@ def build_app(
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Bounded: a task stuck in a store call that ignores its cancellation must
+            # not keep the service from stopping (closing the client below ends it).
+            ended, stuck = await asyncio.wait(tasks, timeout=_STOP_GRACE_SECONDS)
+            for task in ended:  # retrieved, so asyncio does not warn about them
+                if not task.cancelled():
+                    task.exception()
+            if stuck:
+                log.warning("tasks_not_stopped", tasks=sorted(t.get_name() for t in stuck))
             with contextlib.suppress(Exception):
                 await runtime.broker.stop()
             await runtime.client.close()
