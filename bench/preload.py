@@ -181,14 +181,14 @@ async def routing(db: Database, history: History) -> None:
     the empty store, so the service's start finds every migration done."""
     from indgang_routing.adapters.cases import CaseRepository, closed_slot
     from indgang_routing.adapters.organisations import OrganisationStore, Owner
+    from indgang_routing.adapters.seed_files import load_team
     from indgang_routing.adapters.upgrade import StoreUpgrade
     from indgang_routing.domain.calendar import add_working_days, local_day, month_of
-    from indgang_routing.domain.team import Team
     from indgang_routing.settings import RoutingSettings
 
     await StoreUpgrade(db).run()
     await CaseRepository(db).ensure_indexes()
-    team = Team.load(RoutingSettings.model_fields["team_file"].default)
+    team = load_team(RoutingSettings.model_fields["team_file"].default)
     consultants = [c.reference().model_dump(mode="json") for c in team.consultants]
 
     def case(p: Past) -> dict[str, Any]:

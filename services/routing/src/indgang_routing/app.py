@@ -8,10 +8,9 @@ from indgang_routing.adapters.cases import CaseRepository
 from indgang_routing.adapters.guide import GuideClient
 from indgang_routing.adapters.jobs import JobState
 from indgang_routing.adapters.organisations import OrganisationStore
+from indgang_routing.adapters.seed_files import load_providers, load_team
 from indgang_routing.adapters.team import ProviderStore, TeamStore
 from indgang_routing.adapters.upgrade import StoreUpgrade
-from indgang_routing.domain.providers import load_providers
-from indgang_routing.domain.team import Team
 from indgang_routing.entrypoints.kafka import build_router
 from indgang_routing.handlers.cases import CaseRouting
 from indgang_routing.handlers.casework import Casework
@@ -30,7 +29,7 @@ from indgang_runtime.service import Runtime, build_app, serve
 
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
-    seed_team = Team.load(settings.team_file)
+    seed_team = load_team(settings.team_file)
     seed_providers = load_providers(settings.providers_file)
     broker = make_broker(settings)
     client = mongo.connect(settings.mongodb_uri)

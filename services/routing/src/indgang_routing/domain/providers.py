@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from indgang_contracts.events import Need
-from indgang_routing.domain.team import check_identity
+from indgang_routing.domain.team import check_identity, identity_from_doc
 
 
 @dataclass(frozen=True)
@@ -36,17 +34,7 @@ class Provider:
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Provider:
         return cls(
-            id=str(doc.get("_id") or doc["id"]),
-            name=doc["name"],
-            email=doc["email"],
-            phone=doc.get("phone") or None,
+            **identity_from_doc(doc),
             description=doc.get("description", ""),
             needs=frozenset(Need(n) for n in doc.get("needs", [])),
         )
-
-
-def load_providers(path: Path) -> tuple[Provider, ...]:
-    """The seed file: TOML `[[provider]]` tables."""
-    with path.open("rb") as f:
-        data = tomllib.load(f)
-    return tuple(Provider.from_doc(p) for p in data.get("provider", []))

@@ -1,17 +1,17 @@
 """The consultant team: who can own cases, what they know, when they are away.
 
-Seeded from `data/team.toml` (or TEAM_FILE) into the store on first start; from
-then on the team lead edits it in the console and the store is the truth.
+Seeded from `data/team.toml` (or TEAM_FILE, read by `adapters/seed_files.py`) into
+the store on first start; from then on the team lead edits it in the console and
+the store is the truth.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from indgang_contracts.events import Consultant as ConsultantRef
 from indgang_contracts.events import Need
@@ -31,6 +31,24 @@ def check_identity(id_: str, name: str, email: str, *, noun: str, genitive: str)
         raise InvalidInput(f"{noun} skal have et navn.")
     if "@" not in email:
         raise InvalidInput(f"{noun} skal have en e-mailadresse.")
+
+
+class Identity(TypedDict):
+    id: str
+    name: str
+    email: str
+    phone: str | None
+
+
+def identity_from_doc(doc: Mapping[str, Any]) -> Identity:
+    """Id, name, e-mail and phone of a team member or a provider, from a seed-file
+    table (`id`) or a stored document (`_id`)."""
+    return Identity(
+        id=str(doc.get("_id") or doc["id"]),
+        name=doc["name"],
+        email=doc["email"],
+        phone=doc.get("phone") or None,
+    )
 
 
 def _as_date(value: date | str) -> date:
@@ -106,10 +124,7 @@ class Consultant:
     def from_doc(cls, c: dict[str, Any]) -> Consultant:
         """From a team-file table or a stored document (dates as TOML dates or ISO text)."""
         return cls(
-            id=str(c.get("_id") or c["id"]),
-            name=c["name"],
-            email=c["email"],
-            phone=c.get("phone") or None,
+            **identity_from_doc(c),
             department=c.get("department", ""),
             municipality_code=c.get("municipality_code", ""),
             expertise=frozenset(Need(n) for n in c.get("expertise", [])),
@@ -173,8 +188,3 @@ class Team:
             consultants=tuple(Consultant.from_doc(c) for c in data.get("consultant", [])),
             team_lead_email=data.get("team_lead_email"),
         )
-
-    @classmethod
-    def load(cls, path: Path) -> Team:
-        with path.open("rb") as f:
-            return cls.from_dict(tomllib.load(f))
