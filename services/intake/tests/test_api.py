@@ -22,8 +22,6 @@ from indgang_contracts.examples import CASE_STATUS_CHANGED
 from harness import EventLog, eventually, produce
 from pytest_indgang import System
 
-pytestmark = pytest.mark.infra
-
 INQUIRIES = "/api/v1/inquiries"
 
 

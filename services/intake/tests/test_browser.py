@@ -22,8 +22,6 @@ from playwright.async_api import Browser, Page
 from harness import EventLog
 from pytest_indgang import System, axe_violations
 
-pytestmark = pytest.mark.infra
-
 SCREENSHOTS = os.environ.get("INDGANG_SCREENSHOTS")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 from store_helpers import MONGODB_URI
 
@@ -19,8 +18,6 @@ from indgang_intake.app import create_app
 from indgang_intake.settings import IntakeSettings
 from indgang_runtime.hot_paths import HotQuery, explain_all
 from indgang_runtime.outbox import RELAY_QUERIES
-
-pytestmark = pytest.mark.infra
 
 # explain_all's own filler repeats 97 values per field, which the unique index on
 # `reference` refuses; so the volume comes from here (every value distinct) and

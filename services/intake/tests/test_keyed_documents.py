@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 from store_helpers import DAY, POLICY, T0, add, close, job, submission
 
@@ -18,8 +17,6 @@ from indgang_intake.domain.inquiry import Door
 from indgang_intake.domain.retention import RetentionPolicy
 from indgang_intake.handlers.submit import submit_inquiry
 from indgang_intake.settings import IntakeSettings
-
-pytestmark = pytest.mark.infra
 
 HOUR = timedelta(hours=1)
 SETTINGS = IntakeSettings(mongodb_database="unused")

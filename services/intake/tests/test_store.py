@@ -31,8 +31,6 @@ from indgang_intake.handlers.idempotent import (
 from indgang_intake.handlers.submit import Receipt, submit_inquiry
 from indgang_intake.settings import IntakeSettings
 
-pytestmark = pytest.mark.infra
-
 
 async def test_contact_data_is_anonymised_a_year_after_close_and_at_most_after_three_years(
     repo: InquiryRepository, db: AsyncDatabase[dict[str, Any]]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from indgang_notifications.adapters.case_parties import CaseParticipants
@@ -16,8 +15,6 @@ from indgang_notifications.adapters.queries import HOT_PATHS, OUTBOX_COLLECTIONS
 from indgang_notifications.adapters.subscriptions import SubscriptionRepository
 from indgang_runtime.hot_paths import explain_all
 from indgang_runtime.outbox import DUE_DOCUMENTS, OWN_DUE_DOCUMENTS
-
-pytestmark = pytest.mark.infra
 
 
 async def test_every_hot_path_query_is_answered_through_an_index(

@@ -24,7 +24,6 @@ from indgang_notifications.settings import NotificationSettings
 
 from harness import SmtpServer, eventually
 
-pytestmark = pytest.mark.infra
 Db = AsyncDatabase[dict[str, Any]]
 
 

@@ -7,7 +7,6 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from indgang_contracts.envelope import encode
@@ -27,7 +26,6 @@ from indgang_notifications.domain.delivery_log import created_hour
 from indgang_notifications.domain.messages import CaseParties, OutgoingMessage
 from indgang_runtime import outbox
 
-pytestmark = pytest.mark.infra
 Db = AsyncDatabase[dict[str, Any]]
 
 

@@ -42,7 +42,6 @@ from harness import (
 )
 from pytest_indgang import axe_violations, drop_run
 
-pytestmark = pytest.mark.infra
 SCREENSHOTS = os.environ.get("INDGANG_SCREENSHOTS")
 
 

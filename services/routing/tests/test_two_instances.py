@@ -28,7 +28,6 @@ import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
-import pytest
 from pymongo import AsyncMongoClient
 
 from indgang_contracts.envelope import encode
@@ -46,8 +45,6 @@ from harness import (
     service_env,
 )
 from pytest_indgang import drop_run
-
-pytestmark = pytest.mark.infra
 
 ORGANISATIONS = [f"email:org{i}@burst.example" for i in range(8)]
 NEEDS = list(Need)

@@ -11,12 +11,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from harness import EventLog, SmtpServer, eventually
 from pytest_indgang import System
-
-pytestmark = pytest.mark.infra
 
 
 async def test_inquiry_to_console_referral_and_answer(system: System, smtp: SmtpServer) -> None:
