@@ -24,15 +24,15 @@ from indgang_intake.web.api import (
     validation_error_handler,
 )
 from indgang_intake.web.guards import BodySizeLimit, BodyTooLarge, RateLimits, wants_html
-from indgang_intake.web.pages import page_context, too_large_page
+from indgang_intake.web.pages import intake_values, too_large_page
 from indgang_intake.web.texts import TRANSLATIONS
 from indgang_runtime import mongo
-from indgang_runtime.auth import DepartmentKeys, install_auth
+from indgang_runtime.auth import DepartmentKeys
 from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay
-from indgang_runtime.pages import mount_assets, page_templates
 from indgang_runtime.service import Runtime, build_app, serve
+from indgang_runtime.web import install_pages
 
-TEMPLATES = Path(__file__).parent / "web" / "templates"
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 async def _no_access_log() -> None:
@@ -72,7 +72,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         background=[retention.run],
     )
     limits = RateLimits(settings.rate_limit_public, settings.rate_limit_department)
-    templates = page_templates(TEMPLATES, municipality_name=settings.municipality_name)
     app = build_app(
         runtime,
         title="indgang intake",
@@ -82,18 +81,16 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     # What the routers' dependencies read (web/state.py).
     app.state.settings = settings
-    app.state.templates = templates
     app.state.repository = repository
     app.state.idempotency = idempotency
     app.state.limits = limits
     app.state.department_keys = DepartmentKeys(settings.api_keys_file)
     app.state.retention = retention
-    mount_assets(app)
-    install_auth(app, settings, templates, TRANSLATIONS, page_context(settings))
+    install_pages(app, settings, TEMPLATES, TRANSLATIONS, extra=intake_values(settings), staff=True)
 
     def too_large(scope: Scope) -> Response:
         if wants_html(scope):
-            return too_large_page(templates, settings, Request(scope))
+            return too_large_page(Request(scope), settings)
         return too_large_json(scope, settings.max_body_bytes)
 
     async def on_too_large(request: Request, exc: Exception) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
@@ -22,14 +23,14 @@ from indgang_notifications.handlers.notify import Planner
 from indgang_notifications.handlers.sending import Sender
 from indgang_notifications.settings import NotificationSettings
 from indgang_notifications.web import api, pages
-from indgang_notifications.web.pages import TRANSLATIONS, delivery_page_templates, page_context
+from indgang_notifications.web.pages import TRANSLATIONS
 from indgang_runtime import mongo
-from indgang_runtime.auth import install_auth
 from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay, publish_record
-from indgang_runtime.pages import mount_assets
 from indgang_runtime.service import Runtime, build_app, repeat, serve
+from indgang_runtime.web import install_pages
 
 log = structlog.get_logger(__name__)
+PAGES = Path(__file__).parent / "templates"  # the pages in notifications/, the mails in mail/
 
 
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
@@ -104,7 +105,6 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         ],
         background=[sender.run, forget_closed_cases],
     )
-    page_templates = delivery_page_templates(settings)
     app = build_app(
         runtime,
         title="indgang notifications",
@@ -114,13 +114,11 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     )
     # What the routers' dependencies read (web/state.py).
     app.state.settings = settings
-    app.state.templates = page_templates
     app.state.deliveries = deliveries
     app.state.delivery_log = delivery_log
     app.state.subscriptions = subscriptions
-    app.state.wake_sender = sender.kick
-    mount_assets(app)
-    install_auth(app, settings, page_templates, TRANSLATIONS, page_context(settings))
+    app.state.sender = sender
+    install_pages(app, settings, PAGES, TRANSLATIONS, staff=True, csrf=True)
     return app
 
 

@@ -37,7 +37,7 @@ class NotificationSettings(ServiceSettings):
         description="Subscriptions (webhooks, extra mailboxes), loaded into the store at start.",
     )
     templates_dir: Path = Field(
-        default=_HERE / "templates", description="Jinja2 message templates (editable)."
+        default=_HERE / "templates" / "mail", description="Jinja2 message templates (editable)."
     )
     staff_language: str = Field(
         default="da", pattern=r"^(da|en)$", description="Language of messages to staff."

@@ -16,10 +16,11 @@ from indgang_intake.handlers.idempotent import IdempotencyInProgress
 from indgang_intake.handlers.submit import Receipt
 from indgang_intake.web.forms import InquiryForm, empty_values, form_errors, read_inquiry_form
 from indgang_intake.web.guards import client_ip
-from indgang_intake.web.pages import form_page, render
+from indgang_intake.web.pages import form_page
 from indgang_intake.web.state import Idempotency, Limits, Repository, Settings
 from indgang_intake.web.submitting import store_form
 from indgang_runtime.pages import language
+from indgang_runtime.web import render
 
 log = structlog.get_logger(__name__)
 

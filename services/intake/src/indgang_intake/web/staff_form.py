@@ -17,12 +17,13 @@ from indgang_intake.web.forms import (
     read_door_form,
     read_inquiry_form,
 )
-from indgang_intake.web.pages import form_page, render
+from indgang_intake.web.pages import form_page
 from indgang_intake.web.state import Idempotency, Repository, Settings
 from indgang_intake.web.submitting import store_form
 from indgang_intake.web.texts import TRANSLATIONS
 from indgang_runtime.auth import StaffUser, require_roles
 from indgang_runtime.pages import Language, language
+from indgang_runtime.web import render
 
 Staff = Annotated[StaffUser, Depends(require_roles("consultant", "team_lead"))]
 Model = TypeVar("Model", bound=BaseModel)

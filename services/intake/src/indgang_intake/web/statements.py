@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from indgang_intake.web.pages import render
+from indgang_runtime.web import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from indgang_notifications.adapters.deliveries import public
 from indgang_notifications.domain.subscriptions import Subscription
 from indgang_notifications.web.access import admin, staff_or_admin_key
-from indgang_notifications.web.state import Deliveries, Log, Subscriptions, WakeSender
+from indgang_notifications.web.state import Deliveries, Log, SenderDep, Subscriptions
 
 Status = Literal["pending", "sent", "dead"]
 
@@ -62,15 +62,13 @@ async def get_delivery(delivery_id: str, deliveries: Deliveries) -> dict[str, An
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[STAFF],
 )
-async def resend(
-    delivery_id: str, deliveries: Deliveries, wake_sender: WakeSender
-) -> dict[str, Any]:
+async def resend(delivery_id: str, deliveries: Deliveries, sender: SenderDep) -> dict[str, Any]:
     doc = await deliveries.resend(delivery_id)
     if doc is None:
         if await deliveries.get(delivery_id) is None:
             raise HTTPException(404, "no such delivery")
         raise HTTPException(409, "only a dead delivery can be resent")
-    wake_sender()
+    sender.kick()
     return public(doc)
 
 

@@ -6,26 +6,18 @@ Det Fælles Designsystem. The resend form carries a per-session token.
 
 from __future__ import annotations
 
-import hmac
-import secrets
-from collections.abc import Callable
-from functools import partial
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from indgang_notifications.adapters.deliveries import public
-from indgang_notifications.settings import NotificationSettings
 from indgang_notifications.web.access import STAFF_ROLES
-from indgang_notifications.web.state import Deliveries, Log, Settings, Templates, WakeSender
+from indgang_notifications.web.state import Deliveries, Log, SenderDep
 from indgang_runtime.auth import StaffUser, require_roles
-from indgang_runtime.pages import Translations, language, page_templates, remember_language
-
-TEMPLATES_DIR = Path(__file__).parent / "templates"
+from indgang_runtime.pages import Translations
+from indgang_runtime.web import csrf_ok, render
 
 TEXTS: dict[str, dict[str, str]] = {
     "log.title": {"da": "Leveringslog", "en": "Delivery log"},
@@ -84,30 +76,6 @@ Staff = Annotated[StaffUser, Depends(require_roles(*STAFF_ROLES))]
 router = APIRouter(include_in_schema=False)
 
 
-def page_values(settings: NotificationSettings, request: Request) -> dict[str, Any]:
-    """What the shared layout needs on every page."""
-    return {
-        "municipality_name": settings.municipality_name,
-        "accessibility_statement_url": settings.accessibility_statement_url,
-    }
-
-
-def page_context(settings: NotificationSettings) -> Callable[[Request], dict[str, Any]]:
-    """`page_values` for one app's settings (the sign-in pages use it too)."""
-    return partial(page_values, settings)
-
-
-def delivery_page_templates(settings: NotificationSettings) -> Jinja2Templates:
-    return page_templates(TEMPLATES_DIR, municipality_name=settings.municipality_name)
-
-
-def csrf_token(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not token:
-        token = request.session["csrf"] = secrets.token_urlsafe(24)
-    return str(token)
-
-
 @router.get("/")
 async def home() -> RedirectResponse:
     return RedirectResponse("/leveringer", status.HTTP_303_SEE_OTHER)
@@ -118,32 +86,23 @@ async def delivery_log(
     request: Request,
     user: Staff,
     log: Log,
-    settings: Settings,
-    templates: Templates,
     q: Annotated[str, Query(max_length=320)] = "",
     status_: Annotated[str, Query(alias="status")] = "",
     notice: str = "",
 ) -> Response:
-    lang = language(request)
     chosen = status_ if status_ in ("pending", "sent", "dead") else None
     rows = [public(doc) for doc in await log.search(q or None, chosen)]
-    response = templates.TemplateResponse(
+    return render(
         request,
-        "deliveries.html",
+        "notifications/deliveries.html",
         {
-            **page_values(settings, request),
-            "lang": lang,
-            "t": TRANSLATIONS.gettext(lang),
             "user": user,
             "rows": rows,
             "q": q,
             "status": chosen or "",
             "notice": notice if notice in ("resent", "not_dead") else "",
-            "csrf": csrf_token(request),
         },
     )
-    shown: Response = remember_language(response, request)
-    return shown
 
 
 @router.post("/leveringer/{delivery_id}/gensend")
@@ -152,16 +111,15 @@ async def resend(
     delivery_id: str,
     user: Staff,
     deliveries: Deliveries,
-    wake_sender: WakeSender,
+    sender: SenderDep,
     csrf: Annotated[str, Form()] = "",
     q: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    expected = request.session.get("csrf", "")
-    if not expected or not hmac.compare_digest(csrf.encode(), str(expected).encode()):
+    if not csrf_ok(request, csrf):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the form expired; reload the page")
     doc = await deliveries.resend(delivery_id)
     if doc is not None:
-        wake_sender()
+        sender.kick()
     notice = "resent" if doc is not None else "not_dead"
     query = urlencode({"q": q or delivery_id, "notice": notice})
     return RedirectResponse(f"/leveringer?{query}", status.HTTP_303_SEE_OTHER)
