@@ -47,7 +47,7 @@ def main() -> None:
         build_ms = (time.perf_counter() - start) * 1000
         samples = sorted(timed(index))
         print(
-            f"{len(many):5d} entries, {len(index.vocabulary):5d} terms: build {build_ms:7.1f} ms, "
+            f"{len(many):5d} entries, {len(index._postings):5d} terms: build {build_ms:7.1f} ms, "
             f"query median {statistics.median(samples):.2f} ms, "
             f"p95 {samples[int(len(samples) * 0.95)]:.2f} ms"
         )

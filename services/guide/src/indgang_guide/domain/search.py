@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -161,10 +161,6 @@ class SearchIndex:
         index._postings = dict(postings)
         index._vocabulary = sorted(postings)
         return index
-
-    @property
-    def vocabulary(self) -> Sequence[str]:
-        return self._vocabulary
 
     def expand(self, query_term: str) -> dict[str, float]:
         """Index terms a query term stands for, each with how much a match counts."""
