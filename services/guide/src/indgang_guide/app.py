@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from indgang_guide.adapters.content_files import load_content
 from indgang_guide.adapters.store import GuideStore
@@ -15,16 +14,16 @@ from indgang_guide.handlers.catalogue import Catalogue
 from indgang_guide.handlers.editing import Editing
 from indgang_guide.settings import GuideSettings
 from indgang_guide.web import api, pages
-from indgang_guide.web.dependencies import GuideWeb
+from indgang_guide.web.pages.rendering import guide_values
 from indgang_guide.web.texts import TEXTS
 from indgang_runtime import mongo
-from indgang_runtime.auth import install_auth
 from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay
-from indgang_runtime.pages import Translations, mount_assets, page_templates
+from indgang_runtime.pages import Translations
 from indgang_runtime.service import Runtime, build_app, repeat, serve
+from indgang_runtime.web import install_pages
 
 log = structlog.get_logger(__name__)
-_TEMPLATES = Path(__file__).parent / "web" / "templates"
+_TEMPLATES = Path(__file__).parent / "templates"
 
 
 def create_app(settings: GuideSettings | None = None) -> FastAPI:
@@ -57,26 +56,20 @@ def create_app(settings: GuideSettings | None = None) -> FastAPI:
         on_startup=[load_into_store],
         background=[follow_other_instances],
     )
-    templates = page_templates(_TEMPLATES)
-    translations = Translations(TEXTS)
     app = build_app(
         runtime,
         title="indgang guide",
         description="The internal guide: where help for social-economy enterprises can be found.",
         routers=[api.router, pages.router],
     )
-
-    def page_context(request: Request) -> dict[str, Any]:
-        return {
-            "municipality_name": settings.municipality_name,
-            "accessibility_statement_url": settings.accessibility_statement_url,
-        }
-
-    app.state.guide = GuideWeb(
-        settings, store, catalogue, editing, templates, translations, page_context
+    # What the routers' dependencies read (web/dependencies.py).
+    app.state.settings = settings
+    app.state.store = store
+    app.state.catalogue = catalogue
+    app.state.editing = editing
+    install_pages(
+        app, settings, _TEMPLATES, Translations(TEXTS), extra=guide_values(catalogue), staff=True
     )
-    mount_assets(app)
-    install_auth(app, settings, templates, translations, page_context)
     return app
 
 

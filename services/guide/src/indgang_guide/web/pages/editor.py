@@ -19,7 +19,8 @@ from indgang_guide.domain.entries import Entry, InvalidEntry, parse_entry
 from indgang_guide.handlers.editing import EntryExists, EntryNotFound, VersionConflict
 from indgang_guide.web.dependencies import CatalogueDep, EditingDep, EditorDep, StoreDep
 from indgang_guide.web.forms import empty_state, entry_values, form_state, state_of
-from indgang_guide.web.pages.rendering import gettext, not_found, redirect, render
+from indgang_guide.web.pages.rendering import not_found, redirect
+from indgang_runtime.web import pages_of, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,9 +33,7 @@ async def editor_home(
     return render(
         request,
         "guide/editor_list.html",
-        entries=entries,
-        due=catalogue.due_for_review(date.today()),
-        done=done,
+        {"entries": entries, "due": catalogue.due_for_review(date.today()), "done": done},
     )
 
 
@@ -53,13 +52,15 @@ def form_page(
     return render(
         request,
         "guide/editor_form.html",
-        code=code,
-        state=state,
-        stored=stored,
-        errors=errors or {},
-        preview=preview,
-        problem=problem,
-        **values,
+        {
+            "state": state,
+            "stored": stored,
+            "errors": errors or {},
+            "preview": preview,
+            "problem": problem,
+            **values,
+        },
+        code,
     )
 
 
@@ -69,7 +70,7 @@ def conflict_page(request: Request, state: dict[str, Any], stored: StoredEntry) 
         request,
         state=state,
         stored=stored,
-        problem=gettext(request)("editor.conflict"),
+        problem=pages_of(request).gettext(request)("editor.conflict"),
         code=status.HTTP_409_CONFLICT,
     )
 
@@ -137,7 +138,7 @@ async def create(request: Request, editing: EditingDep, user: EditorDep) -> Resp
             request,
             state=state,
             stored=None,
-            errors={"id": gettext(request)("editor.exists")},
+            errors={"id": pages_of(request).gettext(request)("editor.exists")},
             code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
     return saved(state["id"], "saved")

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from indgang_guide.web.dependencies import CatalogueDep, SettingsDep
-from indgang_guide.web.pages.rendering import not_found, redirect, render
+from indgang_guide.web.pages.rendering import not_found, redirect
 from indgang_runtime.auth import current_user
+from indgang_runtime.web import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,7 +28,9 @@ async def public_help(request: Request, catalogue: CatalogueDep, settings: Setti
         )
         for section in catalogue.sections
     ]
-    return render(request, "guide/help.html", grouped=grouped, form_url=settings.intake_form_url)
+    return render(
+        request, "guide/help.html", {"grouped": grouped, "form_url": settings.intake_form_url}
+    )
 
 
 @router.get("/hjaelp/{entry_id}")
@@ -38,5 +41,7 @@ async def public_entry(
     if stored is None or stored.entry.status != "published" or stored.entry.audience != "external":
         raise not_found()
     return render(
-        request, "guide/help_entry.html", entry=stored.entry, form_url=settings.intake_form_url
+        request,
+        "guide/help_entry.html",
+        {"entry": stored.entry, "form_url": settings.intake_form_url},
     )

@@ -13,8 +13,9 @@ from indgang_guide.domain.entries import EntryKind, SectionId
 from indgang_guide.domain.search import Filters
 from indgang_guide.handlers.catalogue import Catalogue
 from indgang_guide.web.dependencies import CatalogueDep, StaffDep, StoreDep
-from indgang_guide.web.pages.rendering import not_found, render
+from indgang_guide.web.pages.rendering import not_found
 from indgang_runtime.auth import StaffUser
+from indgang_runtime.web import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,7 +46,7 @@ async def search_page(
         "kind": _choice(kind, EntryKind),
     }
     hits = catalogue.search(q[:200], Filters(**chosen), limit=50)
-    return render(request, "guide/search.html", q=q[:200], chosen=chosen, hits=hits)
+    return render(request, "guide/search.html", {"q": q[:200], "chosen": chosen, "hits": hits})
 
 
 def _readable(catalogue: Catalogue, entry_id: str, user: StaffUser) -> StoredEntry:
@@ -69,7 +70,7 @@ async def entry_page(
     request: Request, entry_id: str, catalogue: CatalogueDep, user: StaffDep
 ) -> Response:
     stored = _readable(catalogue, entry_id, user)
-    return render(request, "guide/entry.html", stored=stored, entry=stored.entry)
+    return render(request, "guide/entry.html", {"stored": stored, "entry": stored.entry})
 
 
 @router.get("/guide/entries/{entry_id}/versions")
@@ -78,7 +79,7 @@ async def history_page(
 ) -> Response:
     stored = await _with_history(catalogue, store, entry_id, user)
     assert stored is not None
-    return render(request, "guide/history.html", stored=stored)
+    return render(request, "guide/history.html", {"stored": stored})
 
 
 @router.get("/guide/entries/{entry_id}/versions/{number}")
@@ -95,5 +96,7 @@ async def version_page(
     if stored is None or version is None:
         raise not_found()
     return render(
-        request, "guide/version.html", stored=stored, version=version, entry=version.content
+        request,
+        "guide/version.html",
+        {"stored": stored, "version": version, "entry": version.content},
     )
