@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import HTTPException, Request, status
+from fastapi import HTTPException, status
 
 from indgang_routing.adapters.guide import GuideUnavailable
 from indgang_routing.adapters.team import TeamStore
@@ -24,6 +24,7 @@ from indgang_routing.handlers.context import Context
 from indgang_routing.handlers.referrals import Referrals
 from indgang_routing.handlers.team import TeamAdmin
 from indgang_runtime.auth import StaffUser, require_roles
+from indgang_runtime.web import from_state
 
 # Every page and API of the console needs one of these roles (admin always passes).
 staff = require_roles("consultant", "team_lead")
@@ -41,10 +42,8 @@ class Console:
     team_admin: TeamAdmin
 
 
-def use_cases(request: Request) -> Console:
-    """A dependency: the use cases `create_app` put on `app.state`."""
-    console: Console = request.app.state.console
-    return console
+# A dependency: the use cases `create_app` put on `app.state`.
+use_cases = from_state("console", Console)
 
 
 def actor_in(team: Team, user: StaffUser) -> Actor:

@@ -12,24 +12,23 @@ One module per page: `cases` (my cases, a case, the team lead's lists),
 `actions` (the case page's forms, one table), `team`, `providers`; `pages` is
 what they share (rendering, acting, the `Page` dependency) and `errors` turns a
 refusal into a page. The routers are module-level; what they need is on
-`app.state` (`console`: the use cases, `console_pages`: the templates).
+`app.state` (`console`: the use cases, `pages`: the templates, `indgang_runtime.web`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from indgang_routing.settings import RoutingSettings
 from indgang_routing.web.common import Console
 from indgang_routing.web.console import actions, cases, providers, team
 from indgang_routing.web.console.errors import install_error_pages
-from indgang_routing.web.console.pages import Templates, danish_date, danish_time
-from indgang_runtime.auth import install_auth
-from indgang_runtime.pages import Translations, mount_assets, page_templates
+from indgang_routing.web.console.pages import danish_date, danish_time
+from indgang_runtime.pages import Translations
+from indgang_runtime.web import install_pages
 
 __all__ = ["Console", "install_console"]
 
@@ -37,19 +36,17 @@ _HERE = Path(__file__).resolve().parents[2]
 
 
 def install_console(app: FastAPI, settings: RoutingSettings, console: Console) -> None:
-    mount_assets(app)
-    app.mount("/assets/routing", StaticFiles(directory=_HERE / "static"), name="routing")
-    templates = page_templates(_HERE / "templates", municipality_name=settings.municipality_name)
-    templates.env.filters["dato"] = danish_date
-    templates.env.filters["tid"] = danish_time
-    translations = Translations({})
-
-    def page_context(request: Request) -> dict[str, Any]:
-        return {"accessibility_statement_url": settings.accessibility_statement_url}
-
     app.state.console = console
-    app.state.console_pages = Templates(templates, translations, page_context)
-    install_auth(app, settings, templates, translations, page_context)
+    install_pages(
+        app,
+        settings,
+        _HERE / "templates",
+        Translations({}),
+        filters={"dato": danish_date, "tid": danish_time},
+        staff=True,
+        choose_language=False,  # the console is in Danish
+    )
+    app.mount("/assets/routing", StaticFiles(directory=_HERE / "static"), name="routing")
     for router in (cases.router, actions.router, cases.lead, team.router, providers.router):
         app.include_router(router)
     install_error_pages(app)

@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indgang_routing.web.common import actor_in, use_cases
-from indgang_routing.web.console.pages import templates_of
 from indgang_runtime.auth import current_user
+from indgang_runtime.web import render
 
 MESSAGES = {403: "Din rolle giver ikke adgang til denne side.", 404: "Siden findes ikke."}
 
@@ -23,8 +23,8 @@ async def refusal_as_page(request: Request, exc: StarletteHTTPException) -> Resp
         return await http_exception_handler(request, exc)
     if exc.status_code not in MESSAGES:
         return await http_exception_handler(request, exc)
-    team = await use_cases(request).ctx.team.load()
-    return templates_of(request).response(
+    team = await (await use_cases(request)).ctx.team.load()
+    return render(
         request,
         "console/error.html",
         {
@@ -33,7 +33,7 @@ async def refusal_as_page(request: Request, exc: StarletteHTTPException) -> Resp
             "flash": None,
             "message": MESSAGES[exc.status_code],
         },
-        status_code=exc.status_code,
+        exc.status_code,
     )
 
 

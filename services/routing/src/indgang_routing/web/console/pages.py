@@ -1,9 +1,9 @@
-"""What every console page shares: the templates `install_console` put on `app.state`, the
-signed-in user as an actor, rendering a page, and running a form's action.
+"""What every console page shares: the signed-in user as an actor, rendering a page (in
+the pages `install_console` put on `app.state`), and running a form's action.
 
 A route asks for a `Page` (`Depends(staff_page)` or `Depends(lead_page)`): the
-request, the staff user, their actor and the team, the use cases and the
-templates. Forms answer with a 303 back to their page and a message (flash).
+request, the staff user, their actor and the team, and the use cases. Forms answer
+with a 303 back to their page and a message (flash).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from indgang_routing.domain import labels
 from indgang_routing.domain.actors import Actor
@@ -25,7 +24,7 @@ from indgang_routing.handlers.context import COPENHAGEN, Context
 from indgang_routing.web import views
 from indgang_routing.web.common import Console, actor_in, staff, status_of, team_lead, use_cases
 from indgang_runtime.auth import StaffUser
-from indgang_runtime.pages import Translations
+from indgang_runtime.web import render
 
 
 def danish_date(value: date | datetime | str | None) -> str:
@@ -47,35 +46,6 @@ def danish_time(value: datetime | None) -> str:
     return f"{labels.danish_date(local.date())} kl. {local:%H.%M}"
 
 
-@dataclass(frozen=True)
-class Templates:
-    """The console's templates and what every page gets (`app.state.console_pages`)."""
-
-    templates: Jinja2Templates
-    translations: Translations
-    page_context: Callable[[Request], dict[str, Any]]
-
-    def response(
-        self, request: Request, name: str, context: dict[str, Any], status_code: int = 200
-    ) -> Response:
-        return self.templates.TemplateResponse(
-            request,
-            name,
-            {
-                **self.page_context(request),
-                "lang": "da",
-                "t": self.translations.gettext("da"),
-                **context,
-            },
-            status_code=status_code,
-        )
-
-
-def templates_of(request: Request) -> Templates:
-    pages: Templates = request.app.state.console_pages
-    return pages
-
-
 @dataclass
 class Page:
     """One request to the console by a signed-in staff user."""
@@ -85,7 +55,6 @@ class Page:
     actor: Actor
     team: Team
     use: Console
-    templates: Templates
 
     @property
     def ctx(self) -> Context:
@@ -96,7 +65,7 @@ class Page:
 
     def render(self, name: str, *, status_code: int = 200, **context: Any) -> Response:
         today = self.today()
-        return self.templates.response(
+        return render(
             self.request,
             name,
             {
@@ -108,7 +77,7 @@ class Page:
                 "is_overdue": lambda case: views.is_overdue(case, today),
                 **context,
             },
-            status_code=status_code,
+            status_code,
         )
 
     def error(self, error: RoutingError) -> Response:
@@ -135,26 +104,24 @@ class Page:
         return RedirectResponse(back, status_code=303)
 
 
-async def _page(request: Request, user: StaffUser, use: Console, templates: Templates) -> Page:
+async def _page(request: Request, user: StaffUser, use: Console) -> Page:
     team = await use.ctx.team.load()
-    return Page(request, user, actor_in(team, user), team, use, templates)
+    return Page(request, user, actor_in(team, user), team, use)
 
 
 async def staff_page(
     request: Request,
     user: StaffUser = Depends(staff),
     use: Console = Depends(use_cases),
-    templates: Templates = Depends(templates_of),
 ) -> Page:
     """A dependency: the page of a consultant or the team lead."""
-    return await _page(request, user, use, templates)
+    return await _page(request, user, use)
 
 
 async def lead_page(
     request: Request,
     user: StaffUser = Depends(team_lead),
     use: Console = Depends(use_cases),
-    templates: Templates = Depends(templates_of),
 ) -> Page:
     """A dependency: the page of the team lead."""
-    return await _page(request, user, use, templates)
+    return await _page(request, user, use)
