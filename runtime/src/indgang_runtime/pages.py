@@ -3,7 +3,8 @@
 Pages work without JavaScript; DKFDS' script only enhances them. Templates are
 Jinja2 with autoescaping on, so text from users is always shown as text.
 Each service keeps its own page templates and translations; this module gives
-them one base layout, the assets and the language choice.
+them one base layout, the assets and the language choice; `indgang_runtime.web`
+installs all of it in a service (`install_pages`) and shows a page (`render`).
 """
 
 from __future__ import annotations
