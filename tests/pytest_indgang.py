@@ -19,6 +19,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from playwright.async_api import Browser, Page, async_playwright
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from harness import (
     KAFKA_BOOTSTRAP,
@@ -145,6 +146,18 @@ async def system(infra: None, run_id: str, smtp: SmtpServer) -> AsyncIterator[Sy
         for service in services.values():
             service.stop()
         await drop_run(run_id)
+
+
+@pytest.fixture
+async def fresh_db(infra: None, run_id: str) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """An empty database of its own on the real store, dropped afterwards."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI, tz_aware=True)
+    name = f"t_{run_id}_{uuid.uuid4().hex[:8]}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
 
 
 async def drop_run(run_id: str) -> None:

@@ -6,11 +6,9 @@ a case winning."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from indgang_guide.adapters.content_files import load_content
@@ -20,18 +18,12 @@ from indgang_guide.domain.search import Filters
 from indgang_guide.handlers.catalogue import Catalogue
 from indgang_guide.handlers.editing import Editing
 
-from harness import MONGODB_URI, eventually
+from harness import eventually
 
 
 @pytest.fixture
-async def db(infra: None, run_id: str) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI, tz_aware=True)
-    name = f"t_{run_id}_catalogue_{uuid.uuid4().hex[:6]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+def db(fresh_db: AsyncDatabase[dict[str, Any]]) -> AsyncDatabase[dict[str, Any]]:
+    return fresh_db
 
 
 def instance(db: AsyncDatabase[dict[str, Any]]) -> tuple[GuideStore, Catalogue, Editing]:

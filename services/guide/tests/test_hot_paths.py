@@ -3,30 +3,14 @@ index on the real store, on a fresh database with the indexes the guide creates.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from indgang_guide.adapters.queries import HOT_PATHS, OUTBOX_COLLECTIONS
 from indgang_guide.adapters.store import GuideStore
 from indgang_runtime.hot_paths import explain_all
 from indgang_runtime.outbox import DUE_DOCUMENTS, OWN_DUE_DOCUMENTS
-
-from harness import MONGODB_URI
-
-
-@pytest.fixture
-async def fresh_db(infra: None, run_id: str) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI, tz_aware=True)
-    name = f"t_{run_id}_hotpaths"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 async def test_every_hot_path_query_is_answered_through_an_index(

@@ -10,16 +10,13 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import uvicorn
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from harness import MONGODB_URI, ServiceProcess, SmtpServer, eventually
+from harness import ServiceProcess, SmtpServer, eventually
 from pytest_indgang import drop_run
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -32,18 +29,6 @@ from delivery_harness import (
     started,
     write_config,
 )
-
-
-@pytest.fixture
-async def fresh_db(infra: None, run_id: str) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI, tz_aware=True)
-    name = f"t_{run_id}_notif_{uuid.uuid4().hex[:6]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
-
 
 # --- the delivery tests: a notifications process per test module ------------------------
 

@@ -97,8 +97,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         routers=[api.router],
     )
     app.state.department_keys = DepartmentKeys(settings.api_keys_file)  # what web/api.py reads
-    install_console(app, settings, console)
-    app.state.console = console  # the use cases, for tests and tools
+    install_console(app, settings, console)  # also app.state.console: the use cases
     return app
 
 
