@@ -275,3 +275,22 @@ async def test_a_task_that_ignores_its_cancellation_does_not_keep_the_service_fr
     assert not stuck[0].done()
     release.set()
     await asyncio.wait_for(stuck[0], 2)
+
+
+async def test_a_service_connects_from_its_settings_and_adds_what_runs_beside_http() -> None:
+    rt = Runtime.connect(SETTINGS)
+    try:
+        assert rt.db.name == SETTINGS.mongodb_database
+        assert rt.relay is None
+
+        async def prepare() -> None: ...
+
+        async def job() -> None: ...
+
+        rt.configure(on_startup=[prepare], background=[job])
+        rt.configure(on_startup=[job])
+        # Start-up hooks keep their order; later calls add, never replace.
+        assert rt.on_startup == [prepare, job]
+        assert rt.background == [job]
+    finally:
+        await rt.client.close()

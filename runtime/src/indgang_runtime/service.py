@@ -22,7 +22,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from indgang_runtime import mongo
 from indgang_runtime.logging import configure_logging
+from indgang_runtime.messaging import make_broker
 from indgang_runtime.mongo import Document, ping
 from indgang_runtime.outbox import OutboxRelay
 from indgang_runtime.settings import ServiceSettings
@@ -45,6 +47,26 @@ class Runtime:
     on_startup: list[Hook] = field(default_factory=list)
     background: list[Hook] = field(default_factory=list)
     broker_connected: bool = False
+
+    @classmethod
+    def connect(cls, settings: ServiceSettings) -> Runtime:
+        """The service's broker and store from its settings (both connect when used)."""
+        client = mongo.connect(settings.mongodb_uri)
+        return cls(settings, make_broker(settings), client, client[settings.mongodb_database])
+
+    def configure(
+        self,
+        *,
+        relay: OutboxRelay | None = None,
+        on_startup: Sequence[Hook] = (),
+        background: Sequence[Hook] = (),
+    ) -> None:
+        """What runs beside HTTP and the consumers: the outbox relay, start-up hooks (in
+        this order, before anything is served) and background jobs (cancelled at stop)."""
+        if relay is not None:
+            self.relay = relay
+        self.on_startup = [*self.on_startup, *on_startup]
+        self.background = [*self.background, *background]
 
 
 async def _start_broker(runtime: Runtime) -> None:

@@ -16,8 +16,7 @@ from indgang_guide.settings import GuideSettings
 from indgang_guide.web import api, pages
 from indgang_guide.web.pages.rendering import guide_values
 from indgang_guide.web.texts import TEXTS
-from indgang_runtime import mongo
-from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay
+from indgang_runtime.messaging import EventConsumer, outbox_relay
 from indgang_runtime.pages import Translations
 from indgang_runtime.service import Runtime, build_app, repeat, serve
 from indgang_runtime.web import install_pages
@@ -29,9 +28,8 @@ _TEMPLATES = Path(__file__).parent / "templates"
 def create_app(settings: GuideSettings | None = None) -> FastAPI:
     settings = settings or GuideSettings()
     content = load_content(settings.content_dir)  # invalid content stops start-up, loudly
-    broker = make_broker(settings)
-    client = mongo.connect(settings.mongodb_uri)
-    db = client[settings.mongodb_database]
+    runtime = Runtime.connect(settings)
+    broker, db = runtime.broker, runtime.db
     store = GuideStore(db)
     catalogue = Catalogue(store)
     relay = outbox_relay(settings, broker, [store.outbox])
@@ -47,11 +45,7 @@ def create_app(settings: GuideSettings | None = None) -> FastAPI:
             catalogue.refresh_if_changed, settings.catalogue_refresh_seconds, "catalogue_refresh"
         )
 
-    runtime = Runtime(
-        settings=settings,
-        broker=broker,
-        client=client,
-        db=db,
+    runtime.configure(
         relay=relay,
         on_startup=[load_into_store],
         background=[follow_other_instances],

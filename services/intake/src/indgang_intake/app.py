@@ -26,9 +26,8 @@ from indgang_intake.web.api import (
 from indgang_intake.web.guards import BodySizeLimit, BodyTooLarge, RateLimits, wants_html
 from indgang_intake.web.pages import intake_values, too_large_page
 from indgang_intake.web.texts import TRANSLATIONS
-from indgang_runtime import mongo
 from indgang_runtime.auth import DepartmentKeys
-from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay
+from indgang_runtime.messaging import EventConsumer, outbox_relay
 from indgang_runtime.service import Runtime, build_app, serve
 from indgang_runtime.web import install_pages
 
@@ -46,9 +45,8 @@ async def _no_access_log() -> None:
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    broker = make_broker(settings)
-    client = mongo.connect(settings.mongodb_uri)
-    db = client[settings.mongodb_database]
+    runtime = Runtime.connect(settings)
+    broker, db = runtime.broker, runtime.db
     policy = RetentionPolicy.of(
         days_after_close=settings.retention_days_after_close,
         days_max=settings.retention_days_max,
@@ -62,11 +60,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     retention = RetentionJob(
         repository, idempotency, interval_seconds=settings.retention_interval_seconds
     )
-    runtime = Runtime(
-        settings=settings,
-        broker=broker,
-        client=client,
-        db=db,
+    runtime.configure(
         relay=relay,
         on_startup=[_no_access_log, repository.prepare, idempotency.prepare],
         background=[retention.run],

@@ -24,8 +24,7 @@ from indgang_notifications.handlers.sending import Sender
 from indgang_notifications.settings import NotificationSettings
 from indgang_notifications.web import api, pages
 from indgang_notifications.web.pages import TRANSLATIONS
-from indgang_runtime import mongo
-from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay, publish_record
+from indgang_runtime.messaging import EventConsumer, outbox_relay, publish_record
 from indgang_runtime.service import Runtime, build_app, repeat, serve
 from indgang_runtime.web import install_pages
 
@@ -35,9 +34,8 @@ PAGES = Path(__file__).parent / "templates"  # the pages in notifications/, the 
 
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     settings = settings or NotificationSettings()
-    broker = make_broker(settings)
-    client = mongo.connect(settings.mongodb_uri)
-    db = client[settings.mongodb_database]
+    runtime = Runtime.connect(settings)
+    broker, db = runtime.broker, runtime.db
     deliveries = DeliveryRepository(db)
     delivery_log = DeliveryLog(deliveries.collection)
     parties = CaseParticipants(db)
@@ -90,11 +88,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             forget_expired_contacts, settings.purge_interval_seconds, "case_contacts_purge"
         )
 
-    runtime = Runtime(
-        settings=settings,
-        broker=broker,
-        client=client,
-        db=db,
+    runtime.configure(
         relay=relay,
         on_startup=[
             migrate_store,

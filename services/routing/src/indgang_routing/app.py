@@ -21,9 +21,8 @@ from indgang_routing.handlers.team import TeamAdmin
 from indgang_routing.settings import RoutingSettings
 from indgang_routing.web import api
 from indgang_routing.web.console import Console, install_console
-from indgang_runtime import mongo
 from indgang_runtime.auth import DepartmentKeys
-from indgang_runtime.messaging import EventConsumer, make_broker, outbox_relay
+from indgang_runtime.messaging import EventConsumer, outbox_relay
 from indgang_runtime.service import Runtime, build_app, serve
 
 
@@ -31,9 +30,8 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
     seed_team = load_team(settings.team_file)
     seed_providers = load_providers(settings.providers_file)
-    broker = make_broker(settings)
-    client = mongo.connect(settings.mongodb_uri)
-    db = client[settings.mongodb_database]
+    runtime = Runtime.connect(settings)
+    broker, db = runtime.broker, runtime.db
     cases = CaseRepository(db)
     relay = outbox_relay(settings, broker, [cases.outbox])
     ctx = Context(
@@ -77,11 +75,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     async def loads_reconciliation() -> None:
         await loads.reconcile_job()
 
-    runtime = Runtime(
-        settings=settings,
-        broker=broker,
-        client=client,
-        db=db,
+    runtime.configure(
         relay=relay,
         # In this order: a legacy store is upgraded before the unique index is built,
         # and loads are reconciled once the team exists.
