@@ -294,3 +294,26 @@ async def test_a_service_connects_from_its_settings_and_adds_what_runs_beside_ht
         assert rt.background == [job]
     finally:
         await rt.client.close()
+
+
+async def test_writes_wait_for_a_journaled_majority_unless_configured_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Majority + journal is what survives a replica-set failover (production).
+    default = Runtime.connect(SETTINGS)
+    monkeypatch.setenv("MONGODB_WRITE_CONCERN", "1")
+    monkeypatch.setenv("MONGODB_JOURNAL", "false")
+    relaxed_settings = ServiceSettings(service_name="t", mongodb_database="t", http_port=1)
+    relaxed = Runtime.connect(relaxed_settings)
+    try:
+        assert default.client.write_concern.document == {
+            "w": "majority",
+            "j": True,
+            "wtimeout": 10_000,
+        }
+        assert relaxed_settings.mongodb_write_concern == 1
+        assert relaxed.client.write_concern.document["w"] == 1
+        assert relaxed.client.write_concern.document["j"] is False
+    finally:
+        await default.client.close()
+        await relaxed.client.close()

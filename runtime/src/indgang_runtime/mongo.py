@@ -30,11 +30,31 @@ def as_duplicate_key(exc: OperationFailure) -> DuplicateKeyError | None:
     return None
 
 
-def connect(uri: str) -> AsyncMongoClient[Document]:
+def connect(
+    uri: str,
+    *,
+    w: int | str = "majority",
+    journal: bool = True,
+    wtimeout_ms: int = 10_000,
+) -> AsyncMongoClient[Document]:
+    """A client whose every write is acknowledged as `w`/`journal` ask.
+
+    The default (majority, journaled) is what survives a replica-set primary
+    failover: a write acknowledged by the old primary alone can be rolled back, and
+    an outbox entry or an idempotency record rolled back is an event lost or
+    applied twice. `wtimeout_ms` turns a majority that cannot be reached into an
+    error the caller retries, not a write that waits forever.
+    """
     # Short server selection so that a store outage surfaces as an error the
     # caller can retry instead of a request hanging for 30 s.
     return AsyncMongoClient(
-        uri, tz_aware=True, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000
+        uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=5000,
+        connectTimeoutMS=5000,
+        w=w,
+        journal=journal,
+        wTimeoutMS=wtimeout_ms,
     )
 
 

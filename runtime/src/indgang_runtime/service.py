@@ -51,7 +51,12 @@ class Runtime:
     @classmethod
     def connect(cls, settings: ServiceSettings) -> Runtime:
         """The service's broker and store from its settings (both connect when used)."""
-        client = mongo.connect(settings.mongodb_uri)
+        client = mongo.connect(
+            settings.mongodb_uri,
+            w=settings.mongodb_write_concern,
+            journal=settings.mongodb_journal,
+            wtimeout_ms=settings.mongodb_wtimeout_ms,
+        )
         return cls(settings, make_broker(settings), client, client[settings.mongodb_database])
 
     def configure(

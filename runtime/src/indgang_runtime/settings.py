@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +25,28 @@ class ServiceSettings(BaseSettings):
         default="mongodb://127.0.0.1:27017", description="MongoDB-compatible store URI."
     )
     mongodb_database: str = Field(description="This service's own database.")
+    mongodb_write_concern: int | str = Field(
+        default="majority",
+        description="Write concern `w` of every write. 'majority' (with journaling) "
+        "survives a replica-set primary failover; a smaller number acknowledges "
+        "sooner but may lose acknowledged writes in a failover.",
+    )
+
+    @field_validator("mongodb_write_concern", mode="before")
+    @classmethod
+    def _w_as_number(cls, value: object) -> object:
+        # From the environment everything is text: "1" means one node, "majority" a tag.
+        return int(value) if isinstance(value, str) and value.isdigit() else value
+
+    mongodb_journal: bool = Field(
+        default=True, description="Acknowledge a write only once it is in the journal."
+    )
+    mongodb_wtimeout_ms: int = Field(
+        default=10_000,
+        ge=1,
+        description="How long a write waits for its write concern before it fails "
+        "(and is retried) instead of waiting forever for a majority that is gone.",
+    )
     http_host: str = Field(default="127.0.0.1", description="HTTP listen address.")
     http_port: int = Field(description="HTTP listen port.")
     municipality_code: str = Field(
