@@ -231,15 +231,17 @@ async def test_the_lifespan_starts_everything_and_stops_it_again(
     async with app.router.lifespan_context(app):
         assert order == ["first", "second"]
         assert relay.indexed
-        await asyncio.wait_for(relay.running.wait(), 2)
         await asyncio.wait_for(ticked.wait(), 2)
-        # The first start fails (Kafka down): the HTTP side is up, the broker is retried.
+        # The first start fails (Kafka down): the HTTP side is up, the broker is retried,
+        # and the relay waits for it instead of failing into its backoff.
         assert not rt.broker_connected
+        assert not relay.running.is_set()
         for _ in range(40):
             if rt.broker_connected:
                 break
             await asyncio.sleep(0.05)
         assert rt.broker_connected
+        await asyncio.wait_for(relay.running.wait(), 2)
         assert topic_attempts == 2
         assert broker.started == 1
     assert relay.cancelled

@@ -47,6 +47,7 @@ class Runtime:
     on_startup: list[Hook] = field(default_factory=list)
     background: list[Hook] = field(default_factory=list)
     broker_connected: bool = False
+    broker_up: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     def connect(cls, settings: ServiceSettings) -> Runtime:
@@ -92,12 +93,20 @@ async def _start_broker(runtime: Runtime) -> None:
             delay = min(delay * 2, 10.0)
         else:
             runtime.broker_connected = True
+            runtime.broker_up.set()
             log.info("broker_started")
             return
 
 
 # How long stopping waits for the background tasks to end after cancelling them.
 _STOP_GRACE_SECONDS = 5.0
+
+
+async def _relay_once_connected(runtime: Runtime, relay: OutboxRelay) -> None:
+    # Publishing before the broker has started fails and puts the relay into its
+    # backoff (up to 10 s), which would hold back what was written during a restart.
+    await runtime.broker_up.wait()
+    await relay.run()
 
 
 async def repeat(job: Callable[[], Awaitable[object]], seconds: float, name: str) -> None:
@@ -162,7 +171,11 @@ def build_app(
             await runtime.relay.ensure_indexes()
         tasks = [asyncio.create_task(_start_broker(runtime), name="broker-start")]
         if runtime.relay is not None:
-            tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+            tasks.append(
+                asyncio.create_task(
+                    _relay_once_connected(runtime, runtime.relay), name="outbox-relay"
+                )
+            )
         tasks += [asyncio.create_task(job(), name=job.__name__) for job in runtime.background]
         log.info("service_started", port=settings.http_port)
         try:
