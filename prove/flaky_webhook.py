@@ -146,7 +146,7 @@ class Receiver:
                 "subject": event.get("subject"),
                 "source": event.get("source"),
                 "content_type": request.headers.get("content-type"),
-                "signature_valid": valid,
+                "signature_ok": valid,
                 "outcome": outcome,
                 "slow": outcome == "slow",
                 "status": status,
