@@ -280,6 +280,20 @@ def expected_groups(topic: str, asyncapi: Path = ASYNCAPI) -> set[str]:
     return groups
 
 
+async def partitions_of(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of `topics` (those that exist), from fresh cluster metadata.
+
+    `consumer.topics()` fetches the metadata but does not keep it, and
+    `partitions_for_topic` knows only topics the consumer subscribed to; so the
+    client's metadata is fetched directly."""
+    cluster = await consumer._client.fetch_all_metadata()
+    return [
+        TopicPartition(topic, p)
+        for topic in topics
+        for p in sorted(cluster.partitions_for_topic(topic) or ())
+    ]
+
+
 def marker_of(key: bytes | None, headers: Iterable[tuple[str, bytes]]) -> str | None:
     """The poison marker of a record: its ce_id if that is one, else its key."""
     for name, value in headers:
@@ -312,12 +326,7 @@ async def dead_letters(
     )
     await consumer.start()
     try:
-        await consumer.topics()  # fetches the cluster's metadata
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in dlq_topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        partitions = await partitions_of(consumer, dlq_topics)
         if not partitions:
             return found
         consumer.assign(partitions)
