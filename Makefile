@@ -14,10 +14,10 @@ UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export UV
 
 .PHONY: help ensure-uv sync browser infra-up infra-down infra-status services-up services-down \
-	up down status test unit lint bench contracts
+	up down status test unit lint bench prove contracts
 
 help:
-	@echo "make up | down | status | test | unit | lint | bench | contracts | sync | infra-up | infra-down"
+	@echo "make up | down | status | test | unit | lint | bench | prove | contracts | sync | infra-up | infra-down"
 
 ensure-uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || { \
@@ -92,6 +92,7 @@ lint: sync
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy contracts/src runtime/src services/*/src
+	$(UV) run --frozen mypy prove
 
 # The step-up benchmark on fresh stacks of its own (empty, then preloaded), beside a plain
 # Kafka loop; needs the broker and the store (`make up`). Flags: BENCH_ARGS="--rates 10,25".
@@ -99,6 +100,13 @@ BENCH_ARGS ?=
 bench: sync
 	$(UV) run --frozen python bench/bench.py --preload 100000 --profile \
 		--plot docs/bench-latency.png --json var/bench/latest.json $(BENCH_ARGS)
+
+# Proof under faults: its own stack (infrastructure in var/prove-<n>b on ports + 100, so
+# `make up` is untouched), N inquiries at RATE/s while services, broker and store are
+# SIGKILLed; then the checks from outside. N=, RATE=, KAFKA_BROKERS=3, PROVE_ARGS="--short".
+PROVE_ARGS ?=
+prove: sync
+	$(UV) run --frozen python prove/prove.py $(PROVE_ARGS)
 
 contracts: sync
 	$(UV) run --frozen indgang-contracts-generate

@@ -56,7 +56,10 @@ BROWSER_FIXTURES = frozenset({"browser"})
 INFRA_PARAMS = {"db": "store"}
 # Test modules that reach the store with no fixture to tell: Hypothesis state machines
 # (unittest-style test cases, which take no fixtures) that open their own client.
-INFRA_MODULES = frozenset({"services/routing/tests/test_store_machine.py"})
+# The short prove starts an infrastructure instance of its own (deploy/infra.sh).
+INFRA_MODULES = frozenset(
+    {"services/routing/tests/test_store_machine.py", "tests/e2e/test_prove.py"}
+)
 
 
 def needs_infra(item: pytest.Item) -> bool:

@@ -1,0 +1,122 @@
+"""Consumer lag, sampled every second from outside: for each service's consumer group and
+each partition it reads, the end offset minus the group's committed offset. A partition
+*stalls* while it has lag and its committed offset does not move."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def subscriptions() -> dict[str, list[str]]:
+    """Service -> the topics it consumes, from the committed AsyncAPI document."""
+    doc = json.loads((ROOT / "contracts" / "asyncapi.json").read_text())
+    channels = doc["channels"]
+    found: dict[str, list[str]] = {}
+    for key, op in doc["operations"].items():
+        if op["action"] != "receive":
+            continue
+        channel = channels[op["channel"]["$ref"].rsplit("/", 1)[-1]]
+        found.setdefault(key.split("/")[0], []).append(channel["address"])
+    return found
+
+
+@dataclass
+class Sample:
+    t: float
+    lag: dict[str, int]  # group -> total lag
+
+
+@dataclass
+class Tracker:
+    committed: int = -1
+    since: float = 0.0  # when it last moved, or had no lag
+    longest: float = 0.0
+
+
+@dataclass
+class LagWatch:
+    bootstrap: str
+    prefix: str
+    samples: list[Sample] = field(default_factory=list)
+    trackers: dict[tuple[str, str, int], Tracker] = field(default_factory=dict)
+    gaps: int = 0  # samples that failed (the broker was down)
+
+    def groups(self) -> dict[str, list[str]]:
+        return {
+            f"{self.prefix}indgang-{service}": [self.prefix + t for t in topics]
+            for service, topics in subscriptions().items()
+        }
+
+    async def run(self, stop: asyncio.Event) -> None:
+        groups = self.groups()
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=None, request_timeout_ms=5000
+        )
+        await admin.start()
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                try:
+                    await asyncio.wait_for(self.sample(admin, consumer, groups), 5)
+                except Exception:  # the broker is down or electing: a gap, try again
+                    self.gaps += 1
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
+        finally:
+            await consumer.stop()
+            await admin.close()
+
+    async def sample(
+        self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, groups: dict[str, list[str]]
+    ) -> Sample:
+        tps = []
+        for topics in groups.values():
+            for topic in topics:
+                parts = consumer.partitions_for_topic(topic)
+                if parts is None:
+                    await consumer._client.force_metadata_update()
+                    parts = consumer.partitions_for_topic(topic) or set()
+                tps += [TopicPartition(topic, p) for p in parts]
+        ends = await consumer.end_offsets(list(set(tps)))
+        t = time.time()
+        lag: dict[str, int] = {}
+        for group, topics in groups.items():
+            committed = await admin.list_consumer_group_offsets(group)
+            total = 0
+            for tp, end in ends.items():
+                if tp.topic not in topics:
+                    continue
+                meta = committed.get(tp)
+                offset = meta.offset if meta is not None and meta.offset >= 0 else 0
+                behind = max(0, end - offset)
+                total += behind
+                tracker = self.trackers.setdefault(
+                    (group, tp.topic, tp.partition), Tracker(offset, t)
+                )
+                if offset != tracker.committed or behind == 0:
+                    tracker.committed, tracker.since = offset, t
+                tracker.longest = max(tracker.longest, t - tracker.since)
+            lag[group] = total
+        sample = Sample(t, lag)
+        self.samples.append(sample)
+        return sample
+
+    def longest_stall(self) -> tuple[float, str]:
+        if not self.trackers:
+            return 0.0, ""
+        key, tracker = max(self.trackers.items(), key=lambda kv: kv[1].longest)
+        return tracker.longest, f"{key[0]} {key[1]}[{key[2]}]"
+
+    def final_lag(self) -> dict[str, int]:
+        return self.samples[-1].lag if self.samples else {}
