@@ -8,9 +8,20 @@
 #   bash deploy/infra.sh up        # install if needed, start, wait until ready, create topics
 #   bash deploy/infra.sh down      # stop what `up` started (data is kept in var/)
 #   bash deploy/infra.sh status    # what runs where
+#   bash deploy/infra.sh kill SERVER   # SIGKILL one server (chaos tests; no graceful stop)
+#   bash deploy/infra.sh start SERVER  # start it again and wait until it is ready
+#     SERVER: kafka (one broker) | kafka-1 | kafka-2 | kafka-3 (KAFKA_BROKERS=3) |
+#             store (FerretDB and its PostgreSQL, or mongod) | mail
+#
+# Instances: INDGANG_VAR (default var; relative to the repository root or absolute)
+# holds an instance's data, pid files and logs; INDGANG_PORT_OFFSET (default 0) is
+# added to every port (Kafka 9092/9093, store 27017, mail 1025/8025), so two
+# instances run side by side. KAFKA_BROKERS=3 (default 1) runs a three-node KRaft
+# cluster on KAFKA port + 0/2/4 (controllers + 1/3/5); its bootstrap list is written
+# to $INDGANG_VAR/run/kafka.bootstrap.
 #
 # A server is skipped when its env var points elsewhere: KAFKA_BOOTSTRAP_SERVERS
-# (no Kafka), MONGODB_URI (no store), SMTP_HOST (no mail catcher).
+# (no Kafka), MONGODB_URI (no store), SMTP_HOST or INDGANG_NO_MAIL=1 (no mail catcher).
 # INDGANG_STORE=auto (default: mongod if on PATH, else postgresql) | mongod |
 # postgresql (FerretDB on PostgreSQL) | sqlite (FerretDB on SQLite, the fallback).
 # See deploy/README.md.
@@ -28,16 +39,33 @@ MAILPIT_MODULE=github.com/axllent/mailpit
 MAILPIT_VERSION=v1.33.1
 KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
 
-VAR="$ROOT/var"
+# The instance: its directory and its port offset.
+case "${INDGANG_VAR:-var}" in
+/*) VAR="${INDGANG_VAR%/}" ;;
+*) VAR="$ROOT/${INDGANG_VAR:-var}" ;;
+esac
+VAR="${VAR%/}"
+# How the instance's directory is shown: relative to the checkout when inside it.
+VAR_SHOW="${VAR#"$ROOT"/}"
 RUN="$VAR/run"
 LOG="$VAR/log"
+PORT_OFFSET="${INDGANG_PORT_OFFSET:-0}"
+if ! [[ "$PORT_OFFSET" =~ ^[0-9]+$ ]] || ((PORT_OFFSET > 30000)); then
+    printf '[infra] ERROR: INDGANG_PORT_OFFSET must be a number from 0 to 30000 (not %s)\n' "$PORT_OFFSET" >&2
+    exit 2
+fi
+KAFKA_NODES="${KAFKA_BROKERS:-1}"
+if [[ "$KAFKA_NODES" != 1 && "$KAFKA_NODES" != 3 ]]; then
+    printf '[infra] ERROR: KAFKA_BROKERS must be 1 or 3 (not %s)\n' "$KAFKA_NODES" >&2
+    exit 2
+fi
 
 HOST=127.0.0.1
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
-STORE_PORT=27017
-MAIL_SMTP_PORT=1025
-MAIL_HTTP_PORT=8025
+KAFKA_PORT=$((9092 + PORT_OFFSET))
+KAFKA_CONTROLLER_PORT=$((9093 + PORT_OFFSET))
+STORE_PORT=$((27017 + PORT_OFFSET))
+MAIL_SMTP_PORT=$((1025 + PORT_OFFSET))
+MAIL_HTTP_PORT=$((8025 + PORT_OFFSET))
 READY_TIMEOUT="${INDGANG_READY_TIMEOUT:-120}"
 
 # Go lives in /usr/local/go/bin on our machines; make sure it is found.
@@ -379,17 +407,20 @@ kafka_java() {
     java -cp "$KAFKA_LIBS/*" "$@"
 }
 
-# kafka_ready HOST PORT: a Metadata request is answered with >= 1 broker and
-# a known controller (plain Python, no client library, no JVM start-up).
+# kafka_ready HOST PORT [NODE_ID] [MIN_BROKERS]: a Metadata request is answered
+# with >= MIN_BROKERS (default 1) live brokers, NODE_ID among them if given, and a
+# known controller (plain Python, no client library, no JVM start-up).
 kafka_ready() {
     if ! need python3; then
         timeout 30 java -cp "$KAFKA_LIBS/*" org.apache.kafka.tools.TopicCommand \
             --bootstrap-server "$1:$2" --list >/dev/null 2>&1
         return
     fi
-    python3 - "$1" "$2" <<'EOF'
+    python3 - "$1" "$2" "${3:-}" "${4:-1}" <<'EOF'
 import socket, struct, sys
 host, port = sys.argv[1], int(sys.argv[2])
+node_id = int(sys.argv[3]) if sys.argv[3] else None
+min_brokers = int(sys.argv[4])
 try:
     with socket.create_connection((host, port), timeout=3) as s:
         s.settimeout(5)
@@ -408,17 +439,56 @@ try:
         (size,) = struct.unpack(">i", read(4))
         resp = read(size)
     corr, _throttle, nbrokers = struct.unpack(">iii", resp[:12])
-    off, ok = 12, nbrokers >= 1 and corr == 1
+    off, ids = 12, set()
     for _ in range(nbrokers):
-        off += 4
+        (broker,) = struct.unpack(">i", resp[off:off + 4]); off += 4
+        ids.add(broker)
         (hl,) = struct.unpack(">h", resp[off:off + 2]); off += 2 + hl + 4
         (rl,) = struct.unpack(">h", resp[off:off + 2]); off += 2 + max(rl, 0)
     (cl,) = struct.unpack(">h", resp[off:off + 2]); off += 2 + max(cl, 0)
     (controller,) = struct.unpack(">i", resp[off:off + 4])
+    ok = corr == 1 and len(ids) >= min_brokers and (node_id is None or node_id in ids)
     sys.exit(0 if ok and controller >= 0 else 1)
 except Exception:
     sys.exit(1)
 EOF
+}
+
+# Kafka runs as one node (server "kafka", data var/kafka/data) or, with
+# KAFKA_BROKERS=3, as three (servers "kafka-1".."kafka-3", data
+# var/kafka/node-<id>/data), each broker and controller, node i on
+# KAFKA_PORT + 2(i-1) and KAFKA_CONTROLLER_PORT + 2(i-1).
+kafka_servers() {
+    if ((KAFKA_NODES == 1)); then echo kafka; else seq -f 'kafka-%g' "$KAFKA_NODES"; fi
+}
+node_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }
+node_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 2 * ($1 - 1))); }
+
+# kafka_bootstrap: the bootstrap list of this instance's Kafka.
+kafka_bootstrap() {
+    if [[ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then
+        echo "$KAFKA_BOOTSTRAP_SERVERS"
+        return
+    fi
+    local i list=()
+    for i in $(seq "$KAFKA_NODES"); do list+=("$HOST:$(node_port "$i")"); done
+    (IFS=,; echo "${list[*]}")
+}
+
+# kafka_logdir NAME: where log4j2 writes NAME's kafka.log.
+kafka_logdir() { if [[ "$1" == kafka ]]; then echo "$LOG"; else echo "$LOG/$1"; fi; }
+
+# kafka_cluster_id FILE: the cluster id kept in FILE (made on first use).
+kafka_cluster_id() {
+    local cid
+    if [[ -s "$1" ]]; then
+        cat "$1"
+        return
+    fi
+    cid="$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+    [[ -n "$cid" ]] || die "Kafka: could not generate a cluster id"
+    echo "$cid" >"$1"
+    echo "$cid"
 }
 
 start_kafka() {
@@ -426,13 +496,43 @@ start_kafka() {
         log "Kafka: KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS is set, not starting one"
         return 0
     fi
+    local name i
+    # The single broker and the cluster's node 1 share a port: one mode per instance.
+    if ((KAFKA_NODES == 1)); then
+        for name in kafka-1 kafka-2 kafka-3; do
+            if running "$name" kafka.Kafka >/dev/null; then
+                die "Kafka: the three-broker cluster runs in $VAR_SHOW ($name); stop it first (KAFKA_BROKERS=3 bash deploy/infra.sh down)"
+            fi
+        done
+        start_kafka_single
+    else
+        if running kafka kafka.Kafka >/dev/null; then
+            die "Kafka: the single broker runs in $VAR_SHOW; stop it first (bash deploy/infra.sh down)"
+        fi
+        for i in $(seq "$KAFKA_NODES"); do start_kafka_node "$i"; done
+    fi
+    kafka_bootstrap >"$RUN/kafka.bootstrap.tmp"
+    mv "$RUN/kafka.bootstrap.tmp" "$RUN/kafka.bootstrap"
+}
+
+kafka_jvm() {
+    local name="$1" heap="$2" cfg="$3"
+    # shellcheck disable=SC2086
+    start_bg "$name" "$LOG/$name-stdout.log" \
+        java $heap -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+        -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+        -Dkafka.logs.dir="$(kafka_logdir "$name")" -Dlog4j2.configurationFile="$ROOT/deploy/kafka/log4j2.xml" \
+        -cp "$KAFKA_LIBS/*" kafka.Kafka "$cfg"
+}
+
+start_kafka_single() {
     local pid
     if pid="$(running kafka kafka.Kafka)"; then
         log "Kafka: already running (pid $pid)"
         return 0
     fi
     if port_open "$KAFKA_PORT"; then
-        warn "Kafka: $HOST:$KAFKA_PORT is in use by a process not started from this checkout; using it"
+        warn "Kafka: $HOST:$KAFKA_PORT is in use by a process not started from $VAR_SHOW; using it"
         return 0
     fi
     local dir="$VAR/kafka" cfg="$VAR/kafka/server.properties"
@@ -442,14 +542,8 @@ start_kafka() {
         "$ROOT/deploy/kafka/server.properties" >"$cfg"
     if [[ ! -f "$dir/data/meta.properties" ]]; then
         local cid
-        if [[ -s "$dir/cluster.id" ]]; then
-            cid="$(cat "$dir/cluster.id")"
-        else
-            cid="$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
-            [[ -n "$cid" ]] || die "Kafka: could not generate a cluster id"
-            echo "$cid" >"$dir/cluster.id"
-        fi
-        log "Kafka: formatting storage in var/kafka/data (cluster id $cid)"
+        cid="$(kafka_cluster_id "$dir/cluster.id")"
+        log "Kafka: formatting storage in $VAR_SHOW/kafka/data (cluster id $cid)"
         kafka_java kafka.tools.StorageTool format --standalone -t "$cid" -c "$cfg" \
             >>"$LOG/kafka-storage.log" 2>&1 ||
             fail_with_log "Kafka: storage format failed" "$LOG/kafka-storage.log"
@@ -457,30 +551,86 @@ start_kafka() {
         sed -n 's/^cluster.id=//p' "$dir/data/meta.properties" >"$dir/cluster.id"
     fi
     log "Kafka $KAFKA_VERSION: starting on $HOST:$KAFKA_PORT (controller $HOST:$KAFKA_CONTROLLER_PORT)"
-    # shellcheck disable=SC2086
-    start_bg kafka "$LOG/kafka-stdout.log" \
-        java ${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-        -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-        -Dkafka.logs.dir="$LOG" -Dlog4j2.configurationFile="$ROOT/deploy/kafka/log4j2.xml" \
-        -cp "$KAFKA_LIBS/*" kafka.Kafka "$cfg"
+    kafka_jvm kafka "${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}" "$cfg"
+}
+
+# start_kafka_node I: node I of the cluster (broker + controller, static quorum of
+# all nodes, storage formatted once with the cluster id they share).
+start_kafka_node() {
+    local i="$1" name="kafka-$1" pid port cport
+    port="$(node_port "$i")"
+    cport="$(node_controller_port "$i")"
+    if pid="$(running "$name" kafka.Kafka)"; then
+        log "Kafka node $i: already running (pid $pid)"
+        return 0
+    fi
+    if port_open "$port" || port_open "$cport"; then
+        die "Kafka node $i: $HOST:$port or :$cport is in use by a process not started from $VAR_SHOW"
+    fi
+    local dir="$VAR/kafka/node-$i" cfg="$VAR/kafka/node-$i/server.properties" voters=() j
+    for j in $(seq "$KAFKA_NODES"); do voters+=("$j@$HOST:$(node_controller_port "$j")"); done
+    mkdir -p "$dir/data" "$(kafka_logdir "$name")"
+    sed -e "s#@DATA_DIR@#$dir/data#g" -e "s#@HOST@#$HOST#g" -e "s#@NODE_ID@#$i#g" \
+        -e "s#@PORT@#$port#g" -e "s#@CONTROLLER_PORT@#$cport#g" \
+        -e "s#@VOTERS@#$(IFS=,; echo "${voters[*]}")#g" \
+        "$ROOT/deploy/kafka/server-cluster.properties" >"$cfg"
+    if [[ ! -f "$dir/data/meta.properties" ]]; then
+        local cid
+        cid="$(kafka_cluster_id "$VAR/kafka/cluster-$KAFKA_NODES.id")"
+        log "Kafka node $i: formatting storage in $VAR_SHOW/kafka/node-$i/data (cluster id $cid)"
+        kafka_java kafka.tools.StorageTool format -t "$cid" -c "$cfg" \
+            >>"$LOG/$name-storage.log" 2>&1 ||
+            fail_with_log "Kafka node $i: storage format failed" "$LOG/$name-storage.log"
+    fi
+    log "Kafka $KAFKA_VERSION node $i: starting on $HOST:$port (controller $HOST:$cport)"
+    kafka_jvm "$name" "${KAFKA_NODE_HEAP_OPTS:--Xms128m -Xmx384m}" "$cfg"
+}
+
+# wait_kafka_server NAME: NAME answers Metadata; a cluster node once it is among
+# the live brokers, and at `up` once all nodes are.
+wait_kafka_server() {
+    local name="$1" min="${2:-1}" port id="" logdir deadline=$(($(now) + READY_TIMEOUT))
+    if [[ "$name" == kafka ]]; then
+        port="$KAFKA_PORT"
+    else
+        id="${name#kafka-}"
+        port="$(node_port "$id")"
+    fi
+    logdir="$(kafka_logdir "$name")"
+    while true; do
+        if [[ -f "$RUN/$name.pid" ]] && ! running "$name" kafka.Kafka >/dev/null; then
+            fail_with_log "Kafka ($name) exited during start-up" "$LOG/$name-stdout.log" "$logdir/kafka.log"
+        fi
+        if port_open "$port" && kafka_ready "$HOST" "$port" "$id" "$min"; then
+            log "Kafka ($name): ready on $HOST:$port"
+            return 0
+        fi
+        if (($(now) > deadline)); then
+            fail_with_log "Kafka ($name) not ready after ${READY_TIMEOUT}s" "$LOG/$name-stdout.log" "$logdir/kafka.log"
+        fi
+        sleep 0.5
+    done
 }
 
 wait_kafka() {
     [[ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]] && return 0
-    local deadline=$(($(now) + READY_TIMEOUT))
-    while true; do
-        if [[ -f "$RUN/kafka.pid" ]] && ! running kafka kafka.Kafka >/dev/null; then
-            fail_with_log "Kafka exited during start-up" "$LOG/kafka-stdout.log" "$LOG/kafka.log"
+    local name
+    for name in $(kafka_servers); do wait_kafka_server "$name" "$KAFKA_NODES"; done
+}
+
+# stop_kafka: every Kafka node of this instance, whichever mode it was started in
+# (the cluster's nodes at once, so none waits for a quorum that is going away).
+stop_kafka() {
+    local name
+    for name in kafka kafka-1 kafka-2 kafka-3; do
+        if running "$name" kafka.Kafka >/dev/null; then
+            stop_bg "$name" kafka.Kafka 60 &
+        else
+            rm -f "$RUN/$name.pid"
         fi
-        if port_open "$KAFKA_PORT" && kafka_ready "$HOST" "$KAFKA_PORT"; then
-            log "Kafka: ready on $HOST:$KAFKA_PORT"
-            return 0
-        fi
-        if (($(now) > deadline)); then
-            fail_with_log "Kafka not ready after ${READY_TIMEOUT}s" "$LOG/kafka-stdout.log" "$LOG/kafka.log"
-        fi
-        sleep 0.5
     done
+    wait
+    rm -f "$RUN/kafka.bootstrap"
 }
 
 # ------------------------------------------------------------------ store ---
@@ -528,6 +678,11 @@ store_marker() { if use_mongod; then echo mongod; else echo ferretdb; fi; }
 PG_DIR="$VAR/postgres"
 PG_DATA="$PG_DIR/data"
 PG_SOCKET="$PG_DIR/run"
+# A unix socket path is limited to 107 bytes: an instance deep in the file system
+# keeps its socket in /tmp, in a directory named after the instance.
+if ((${#PG_SOCKET} + 14 > 100)); then # + "/.s.PGSQL.5432"
+    PG_SOCKET="/tmp/indgang-pg-$(printf '%s' "$VAR" | sha256sum | cut -c1-12)"
+fi
 PG_DATABASE=ferretdb
 
 # as_postgres CMD...: run CMD as the `postgres` user when we are root (PostgreSQL
@@ -568,12 +723,12 @@ start_postgres() {
     fi
     pg_make_reachable
     if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
-        log "PostgreSQL: initialising var/postgres/data ($("$PG_BIN/postgres" --version))"
+        log "PostgreSQL: initialising $VAR_SHOW/postgres/data ($("$PG_BIN/postgres" --version))"
         as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
             >>"$LOG/postgres-initdb.log" 2>&1 ||
             fail_with_log "PostgreSQL: initdb failed" "$LOG/postgres-initdb.log"
     fi
-    log "PostgreSQL: starting (socket only, in var/postgres/run)"
+    log "PostgreSQL: starting (socket only, in ${PG_SOCKET#"$ROOT"/})"
     # Settings on the command line, so the data directory keeps initdb's defaults:
     # - no TCP listener: FerretDB connects through the socket;
     # - plan_cache_mode=force_custom_plan: FerretDB binds the field name as a
@@ -638,7 +793,7 @@ start_store() {
         return 0
     fi
     if port_open "$STORE_PORT"; then
-        warn "Store: $HOST:$STORE_PORT is in use by a process not started from this checkout; using it"
+        warn "Store: $HOST:$STORE_PORT is in use by a process not started from $VAR_SHOW; using it"
         return 0
     fi
     case "$kind" in
@@ -653,7 +808,7 @@ start_store() {
         start_postgres
         wait_postgres
         mkdir -p "$VAR/ferretdb/state"
-        log "Store: starting FerretDB $FERRETDB_VERSION (PostgreSQL in var/postgres) on $HOST:$STORE_PORT"
+        log "Store: starting FerretDB $FERRETDB_VERSION (PostgreSQL in $VAR_SHOW/postgres) on $HOST:$STORE_PORT"
         # GOGC=400: FerretDB allocates heavily per document (JSON decoding); collecting
         # less often cut its CPU by about a sixth under load for ~100 MB more heap.
         start_bg store "$LOG/ferretdb.log" \
@@ -664,7 +819,7 @@ start_store() {
         ;;
     sqlite)
         mkdir -p "$VAR/ferretdb/data" "$VAR/ferretdb/state"
-        log "Store: starting FerretDB $FERRETDB_VERSION (SQLite in var/ferretdb) on $HOST:$STORE_PORT"
+        log "Store: starting FerretDB $FERRETDB_VERSION (SQLite in $VAR_SHOW/ferretdb) on $HOST:$STORE_PORT"
         start_bg store "$LOG/ferretdb.log" \
             env DO_NOT_TRACK=1 GOGC="${FERRETDB_GOGC:-400}" "$BIN/ferretdb" --handler=sqlite --sqlite-url="file:$VAR/ferretdb/data/" \
             --listen-addr="$HOST:$STORE_PORT" --state-dir="$VAR/ferretdb/state" \
@@ -695,9 +850,17 @@ wait_store() {
 
 # ------------------------------------------------------------------- mail ---
 
+# no_mail: this instance runs no mail catcher (SMTP_HOST points elsewhere, or
+# INDGANG_NO_MAIL=1).
+no_mail() { [[ -n "${SMTP_HOST:-}" || "${INDGANG_NO_MAIL:-}" == 1 ]]; }
+
 start_mail() {
     if [[ -n "${SMTP_HOST:-}" ]]; then
         log "Mail: SMTP_HOST=$SMTP_HOST is set, not starting a mail catcher"
+        return 0
+    fi
+    if [[ "${INDGANG_NO_MAIL:-}" == 1 ]]; then
+        log "Mail: INDGANG_NO_MAIL=1, not starting a mail catcher"
         return 0
     fi
     local pid
@@ -706,7 +869,7 @@ start_mail() {
         return 0
     fi
     if port_open "$MAIL_SMTP_PORT" || port_open "$MAIL_HTTP_PORT"; then
-        warn "Mailpit: $HOST:$MAIL_SMTP_PORT or :$MAIL_HTTP_PORT is in use by a process not started from this checkout; using it"
+        warn "Mailpit: $HOST:$MAIL_SMTP_PORT or :$MAIL_HTTP_PORT is in use by a process not started from $VAR_SHOW; using it"
         return 0
     fi
     mkdir -p "$VAR/mailpit"
@@ -718,7 +881,7 @@ start_mail() {
 }
 
 wait_mail() {
-    [[ -n "${SMTP_HOST:-}" ]] && return 0
+    no_mail && return 0
     local deadline=$(($(now) + READY_TIMEOUT))
     while true; do
         if [[ -f "$RUN/mailpit.pid" ]] && ! running mailpit mailpit >/dev/null; then
@@ -751,9 +914,13 @@ create_topics() {
         log "Topics: no 'indgang-topics' console script in the workspace yet; skipping (auto-create is on)"
         return 0
     fi
-    log "Topics: uv run --frozen indgang-topics"
+    # The local cluster replicates three times (min.insync.replicas 2); an external
+    # Kafka gets its own default.replication.factor.
+    local factor="${KAFKA_TOPIC_REPLICATION_FACTOR:-}"
+    [[ -z "$factor" && -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]] && factor="$KAFKA_NODES"
+    log "Topics: uv run --frozen indgang-topics (replication factor ${factor:-from the cluster})"
     # shellcheck disable=SC2086
-    (cd "$ROOT" && KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$HOST:$KAFKA_PORT}" \
+    (cd "$ROOT" && KAFKA_BOOTSTRAP_SERVERS="$(kafka_bootstrap)" KAFKA_TOPIC_REPLICATION_FACTOR="$factor" \
         $UV run --frozen indgang-topics </dev/null) || die "indgang-topics failed"
 }
 
@@ -769,25 +936,29 @@ lock() {
 
 where() {
     echo
-    echo "Infrastructure:"
+    echo "Infrastructure ($VAR_SHOW, port offset $PORT_OFFSET):"
     if [[ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then
         echo "  Kafka   $KAFKA_BOOTSTRAP_SERVERS (external)"
+    elif ((KAFKA_NODES == 1)); then
+        echo "  Kafka   $HOST:$KAFKA_PORT          (log $VAR_SHOW/log/kafka.log, data $VAR_SHOW/kafka/data)"
     else
-        echo "  Kafka   $HOST:$KAFKA_PORT          (log var/log/kafka.log, data var/kafka/data)"
+        echo "  Kafka   $(kafka_bootstrap)  ($KAFKA_NODES brokers; logs $VAR_SHOW/log/kafka-<id>/, data $VAR_SHOW/kafka/node-<id>)"
     fi
     if [[ -n "${MONGODB_URI:-}" ]]; then
         echo "  Store   $MONGODB_URI (external)"
     else
         local data
-        case "$(store_kind)" in mongod) data=var/mongo ;; postgresql) data="var/postgres, FerretDB on PostgreSQL" ;; *) data="var/ferretdb, FerretDB on SQLite" ;; esac
+        case "$(store_kind)" in mongod) data=$VAR_SHOW/mongo ;; postgresql) data="$VAR_SHOW/postgres, FerretDB on PostgreSQL" ;; *) data="$VAR_SHOW/ferretdb, FerretDB on SQLite" ;; esac
         echo "  Store   mongodb://$HOST:$STORE_PORT  ($(store_kind); data $data)"
     fi
     if [[ -n "${SMTP_HOST:-}" ]]; then
         echo "  Mail    SMTP $SMTP_HOST:${SMTP_PORT:-25} (external)"
+    elif no_mail; then
+        echo "  Mail    none (INDGANG_NO_MAIL=1)"
     else
         echo "  Mail    SMTP $HOST:$MAIL_SMTP_PORT, UI http://$HOST:$MAIL_HTTP_PORT  (API /api/v1/messages)"
     fi
-    echo "  Logs    var/log/    Stop: bash deploy/infra.sh down"
+    echo "  Logs    $VAR_SHOW/log/    Stop: bash deploy/infra.sh down"
 }
 
 cmd_up() {
@@ -796,7 +967,7 @@ cmd_up() {
     lock
     [[ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]] || cmd_install kafka
     [[ -n "${MONGODB_URI:-}" ]] || cmd_install store
-    [[ -n "${SMTP_HOST:-}" ]] || cmd_install mail
+    no_mail || cmd_install mail
     start_kafka
     start_store
     start_mail
@@ -813,21 +984,128 @@ cmd_down() {
     stop_bg mailpit mailpit 10
     stop_bg store "$(store_marker)" 30
     stop_postgres
-    stop_bg kafka kafka.Kafka 60
-    log "stopped; data kept in var/ (remove var/ to start from scratch)"
+    stop_kafka
+    log "stopped; data kept in $VAR_SHOW/ (remove it to start from scratch)"
+}
+
+# kill_hard NAME PATTERN: SIGKILL NAME's process group (a crash: no shutdown hook,
+# no flush) and wait until it is gone.
+kill_hard() {
+    local name="$1" pattern="$2" pid pgid target
+    if ! pid="$(running "$name" "$pattern")"; then
+        rm -f "$RUN/$name.pid"
+        log "$name: not running"
+        return 0
+    fi
+    pgid="$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')"
+    if [[ "$pgid" == "$pid" ]]; then target="-$pid"; else target="$pid"; fi
+    log "$name: SIGKILL (pid $pid)"
+    kill -KILL -- "$target" 2>/dev/null || true
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -0 "$pid" 2>/dev/null && die "$name: still alive after SIGKILL (pid $pid)"
+    rm -f "$RUN/$name.pid"
+}
+
+# check_kafka_server NAME: NAME is a Kafka server of this instance's mode.
+check_kafka_server() {
+    [[ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]] || die "KAFKA_BOOTSTRAP_SERVERS is set: Kafka is not this instance's"
+    if [[ "$1" == kafka ]]; then
+        ((KAFKA_NODES == 1)) || die "kafka is the single broker; the cluster's nodes are kafka-1..kafka-$KAFKA_NODES"
+    else
+        ((KAFKA_NODES > 1)) || die "$1 is a node of the three-broker cluster: set KAFKA_BROKERS=3"
+        [[ "${1#kafka-}" -le "$KAFKA_NODES" ]] || die "there is no $1 (KAFKA_BROKERS=$KAFKA_NODES)"
+    fi
+}
+
+check_store_server() {
+    [[ -z "${MONGODB_URI:-}" ]] || die "MONGODB_URI is set: the store is not this instance's"
+    case "$1" in
+    mongod) use_mongod || die "the store is $(store_kind), not mongod: use 'store'" ;;
+    postgres) [[ "$(store_kind)" == postgresql ]] || die "the store does not run on PostgreSQL here" ;;
+    esac
+}
+
+cmd_kill() {
+    local server="${1:-}"
+    case "$server" in
+    kafka | kafka-[1-3])
+        check_kafka_server "$server"
+        kill_hard "$server" kafka.Kafka
+        ;;
+    store | mongod)
+        check_store_server "$server"
+        kill_hard store "$(store_marker)"
+        if [[ "$(store_kind)" == postgresql ]] && find_postgres; then
+            kill_hard postgres "$PG_BIN/postgres"
+        fi
+        ;;
+    postgres)
+        check_store_server "$server"
+        find_postgres && kill_hard postgres "$PG_BIN/postgres"
+        ;;
+    mail) kill_hard mailpit mailpit ;;
+    *) die "kill: which server? kafka | kafka-1 | kafka-2 | kafka-3 | store | mongod | postgres | mail" ;;
+    esac
+}
+
+cmd_start() {
+    local server="${1:-}"
+    case "$server" in
+    kafka | kafka-[1-3])
+        check_kafka_server "$server"
+        lock
+        if [[ "$server" == kafka ]]; then start_kafka_single; else start_kafka_node "${server#kafka-}"; fi
+        kafka_bootstrap >"$RUN/kafka.bootstrap"
+        wait_kafka_server "$server"
+        ;;
+    store | mongod | postgres)
+        # PostgreSQL recovers from its WAL on start (crash recovery), then FerretDB.
+        check_store_server "$server"
+        lock
+        if [[ "$server" == postgres ]]; then
+            start_postgres
+            wait_postgres
+        else
+            start_store
+            wait_store
+        fi
+        ;;
+    mail)
+        no_mail && die "this instance runs no mail catcher (SMTP_HOST or INDGANG_NO_MAIL=1)"
+        lock
+        start_mail
+        wait_mail
+        ;;
+    *) die "start: which server? kafka | kafka-1 | kafka-2 | kafka-3 | store | mongod | postgres | mail" ;;
+    esac
 }
 
 cmd_status() {
     mkdir -p "$RUN"
-    local rc=0 pid
+    local rc=0 pid name i
     printf '%-8s %-9s %-8s %s\n' SERVER STATE PID ADDRESS
     if [[ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then
         printf '%-8s %-9s %-8s %s\n' kafka external - "$KAFKA_BOOTSTRAP_SERVERS"
-    elif pid="$(running kafka kafka.Kafka)"; then
-        printf '%-8s %-9s %-8s %s\n' kafka running "$pid" "$HOST:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT)"
     else
-        printf '%-8s %-9s %-8s %s\n' kafka stopped - "$HOST:$KAFKA_PORT"
-        rc=3
+        for name in $(kafka_servers); do
+            if [[ "$name" == kafka ]]; then i=1; else i="${name#kafka-}"; fi
+            if pid="$(running "$name" kafka.Kafka)"; then
+                printf '%-8s %-9s %-8s %s\n' "$name" running "$pid" "$HOST:$(node_port "$i") (controller :$(node_controller_port "$i"))"
+            else
+                printf '%-8s %-9s %-8s %s\n' "$name" stopped - "$HOST:$(node_port "$i")"
+                rc=3
+            fi
+        done
+        # Nodes of the other mode still running in this instance.
+        for name in kafka kafka-1 kafka-2 kafka-3; do
+            kafka_servers | grep -qx "$name" && continue
+            if pid="$(running "$name" kafka.Kafka)"; then
+                printf '%-8s %-9s %-8s %s\n' "$name" running "$pid" "(not KAFKA_BROKERS=$KAFKA_NODES; 'down' stops it)"
+            fi
+        done
     fi
     if [[ -n "${MONGODB_URI:-}" ]]; then
         printf '%-8s %-9s %-8s %s\n' store external - "$MONGODB_URI"
@@ -839,14 +1117,16 @@ cmd_status() {
     fi
     if [[ -z "${MONGODB_URI:-}" && "$(store_kind)" == postgresql ]] && find_postgres; then
         if pid="$(running postgres "$PG_BIN/postgres")"; then
-            printf '%-8s %-9s %-8s %s\n' postgres running "$pid" "socket var/postgres/run (FerretDB's backend)"
+            printf '%-8s %-9s %-8s %s\n' postgres running "$pid" "socket ${PG_SOCKET#"$ROOT"/} (FerretDB's backend)"
         else
-            printf '%-8s %-9s %-8s %s\n' postgres stopped - "socket var/postgres/run (FerretDB's backend)"
+            printf '%-8s %-9s %-8s %s\n' postgres stopped - "socket ${PG_SOCKET#"$ROOT"/} (FerretDB's backend)"
             rc=3
         fi
     fi
     if [[ -n "${SMTP_HOST:-}" ]]; then
         printf '%-8s %-9s %-8s %s\n' mail external - "$SMTP_HOST:${SMTP_PORT:-25}"
+    elif no_mail; then
+        printf '%-8s %-9s %-8s %s\n' mail none - "INDGANG_NO_MAIL=1"
     elif pid="$(running mailpit mailpit)"; then
         printf '%-8s %-9s %-8s %s\n' mail running "$pid" "smtp $HOST:$MAIL_SMTP_PORT, http://$HOST:$MAIL_HTTP_PORT"
     else
@@ -861,8 +1141,10 @@ install) cmd_install all ;;
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
+kill) cmd_kill "${2:-}" ;;
+start) cmd_start "${2:-}" ;;
 *)
-    echo "usage: $0 install|up|down|status" >&2
+    echo "usage: $0 install|up|down|status|kill SERVER|start SERVER" >&2
     exit 2
     ;;
 esac

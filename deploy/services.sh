@@ -9,12 +9,25 @@
 #
 # The environment is passed through (KAFKA_BOOTSTRAP_SERVERS, MONGODB_URI,
 # SMTP_HOST, SMTP_PORT, LOG_LEVEL, ...); unset ones default to the servers
-# started by deploy/infra.sh. Logs: var/log/<service>.log, pids: var/run/<service>.pid.
+# started by deploy/infra.sh for the same instance (INDGANG_VAR, INDGANG_PORT_OFFSET;
+# Kafka's bootstrap list from $INDGANG_VAR/run/kafka.bootstrap, which names all three
+# brokers under KAFKA_BROKERS=3). Logs: var/log/<service>.log, pids:
+# var/run/<service>.pid (in INDGANG_VAR). The services' own HTTP ports are not offset.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-RUN="$ROOT/var/run"
-LOG="$ROOT/var/log"
+case "${INDGANG_VAR:-var}" in
+/*) VAR="${INDGANG_VAR%/}" ;;
+*) VAR="$ROOT/${INDGANG_VAR:-var}" ;;
+esac
+VAR="${VAR%/}"
+RUN="$VAR/run"
+LOG="$VAR/log"
+PORT_OFFSET="${INDGANG_PORT_OFFSET:-0}"
+[[ "$PORT_OFFSET" =~ ^[0-9]+$ ]] || {
+    echo "[services] ERROR: INDGANG_PORT_OFFSET must be a number" >&2
+    exit 2
+}
 HOST=127.0.0.1
 READY_TIMEOUT="${INDGANG_READY_TIMEOUT:-60}"
 # "webhooks" is the development webhook receiver standing in for a department system.
@@ -25,10 +38,13 @@ if [[ -z "${UV:-}" ]]; then
 fi
 
 # Defaults that match deploy/infra.sh; anything already set wins.
-export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$HOST:9092}"
-export MONGODB_URI="${MONGODB_URI:-mongodb://$HOST:27017}"
+if [[ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" && -s "$RUN/kafka.bootstrap" ]]; then
+    KAFKA_BOOTSTRAP_SERVERS="$(cat "$RUN/kafka.bootstrap")"
+fi
+export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$HOST:$((9092 + PORT_OFFSET))}"
+export MONGODB_URI="${MONGODB_URI:-mongodb://$HOST:$((27017 + PORT_OFFSET))}"
 export SMTP_HOST="${SMTP_HOST:-$HOST}"
-export SMTP_PORT="${SMTP_PORT:-1025}"
+export SMTP_PORT="${SMTP_PORT:-$((1025 + PORT_OFFSET))}"
 # Development wiring of notifications: the job centre's "system" is the local
 # webhook receiver (plain HTTP on loopback), and subscriptions are editable with
 # the development admin key.
@@ -102,7 +118,7 @@ start_one() {
     # Own session (setsid) so a Ctrl-C in the terminal does not reach it; the
     # process writes its own pid. HTTP_PORT is dropped so each service keeps
     # its own default port.
-    # shellcheck disable=SC2086,SC2016
+    # shellcheck disable=SC2046,SC2086,SC2016
     (cd "$ROOT" && exec env -u HTTP_PORT setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" \
         $(command_of "$name") >>"$logfile" 2>&1 </dev/null) &
     for _ in $(seq 50); do
@@ -110,7 +126,7 @@ start_one() {
         sleep 0.1
     done
     [[ -s "$pidfile" ]] || die "$name did not start; see $logfile"
-    log "$name: starting on http://$HOST:$port (pid $(cat "$pidfile"), log var/log/$name.log)"
+    log "$name: starting on http://$HOST:$port (pid $(cat "$pidfile"), log ${LOG#"$ROOT"/}/$name.log)"
 }
 
 stop_one() {
@@ -150,7 +166,7 @@ cmd_up() {
             if ready "$name"; then
                 log "$name: ready"
             elif ! running "$name" >/dev/null; then
-                printf '[services] ----- last lines of var/log/%s.log -----\n' "$name" >&2
+                printf '[services] ----- last lines of %s -----\n' "${LOG#"$ROOT"/}/$name.log" >&2
                 tail -n 40 "$LOG/$name.log" >&2
                 die "$name exited during start-up"
             else
@@ -161,7 +177,7 @@ cmd_up() {
         ((${#pending[@]})) || break
         if (($(now) > deadline)); then
             for name in "${pending[@]}"; do
-                printf '[services] ----- last lines of var/log/%s.log -----\n' "$name" >&2
+                printf '[services] ----- last lines of %s -----\n' "${LOG#"$ROOT"/}/$name.log" >&2
                 tail -n 40 "$LOG/$name.log" >&2
             done
             die "not ready after ${READY_TIMEOUT}s: ${pending[*]} (GET /health/ready)"
@@ -171,7 +187,7 @@ cmd_up() {
     echo
     echo "Services:"
     for name in "${SERVICES[@]}"; do
-        printf '  %-14s http://%s:%s   (log var/log/%s.log)\n' "$name" "$HOST" "$(port_of "$name")" "$name"
+        printf '  %-14s http://%s:%s   (log %s/%s.log)\n' "$name" "$HOST" "$(port_of "$name")" "${LOG#"$ROOT"/}" "$name"
     done
     log "up took $(($(now) - t0))s"
 }
