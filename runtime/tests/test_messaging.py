@@ -17,6 +17,7 @@ from indgang_contracts.examples import CASE_ROUTED
 from indgang_runtime.messaging import (
     outbox_relay,
     publish_record,
+    make_broker,
     retry_transient,
     subscriber_options,
 )
@@ -128,3 +129,9 @@ def test_the_relay_is_configured_by_the_settings() -> None:
     assert relay.instance == f"{socket.gethostname()}:8123"  # stable across restarts
     named = outbox_relay(settings(instance_id="routing-a"), Broker(), [])  # type: ignore[arg-type]
     assert named.instance == "routing-a"
+
+
+def test_a_cluster_bootstrap_list_reaches_the_client_as_several_addresses() -> None:
+    # FastStream takes a string as one address; three brokers must be three.
+    broker = make_broker(settings(kafka_bootstrap_servers="127.0.0.1:9092, 127.0.0.1:9094"))
+    assert broker._connection_kwargs["bootstrap_servers"] == ["127.0.0.1:9092", "127.0.0.1:9094"]  # noqa: SLF001

@@ -44,7 +44,12 @@ DEAD_LETTERED = Counter(
 
 def make_broker(settings: ServiceSettings) -> KafkaBroker:
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        # A list: FastStream takes a string as one address, "a:9092,b:9094" included.
+        [
+            server.strip()
+            for server in settings.kafka_bootstrap_servers.split(",")
+            if server.strip()
+        ],
         client_id=f"indgang-{settings.service_name}",
         acks="all",
         enable_idempotence=True,
