@@ -15,9 +15,9 @@ from pymongo.errors import AutoReconnect, DuplicateKeyError, OperationFailure
 from indgang_contracts.envelope import encode
 from indgang_contracts.examples import CASE_ROUTED
 from indgang_runtime.messaging import (
+    make_broker,
     outbox_relay,
     publish_record,
-    make_broker,
     retry_transient,
     subscriber_options,
 )
@@ -134,4 +134,4 @@ def test_the_relay_is_configured_by_the_settings() -> None:
 def test_a_cluster_bootstrap_list_reaches_the_client_as_several_addresses() -> None:
     # FastStream takes a string as one address; three brokers must be three.
     broker = make_broker(settings(kafka_bootstrap_servers="127.0.0.1:9092, 127.0.0.1:9094"))
-    assert broker._connection_kwargs["bootstrap_servers"] == ["127.0.0.1:9092", "127.0.0.1:9094"]  # noqa: SLF001
+    assert broker._connection_kwargs["bootstrap_servers"] == ["127.0.0.1:9092", "127.0.0.1:9094"]
