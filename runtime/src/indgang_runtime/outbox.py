@@ -331,7 +331,9 @@ class OutboxRelay:
             except Exception as exc:
                 FAILURES.labels(self._service).inc()
                 log.warning("outbox_relay_failed", error=type(exc).__name__, detail=str(exc)[:200])
-                backoff = min(backoff * 2, 10.0)
+                # Capped at 2 s: what was written while the broker was away is published
+                # within 2 s of its return, and a retry every 2 s costs a dead broker nothing.
+                backoff = min(backoff * 2, 2.0)
                 await asyncio.sleep(backoff)
                 continue
             with contextlib.suppress(TimeoutError):
