@@ -11,8 +11,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from poison import partitions_of
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,7 +41,15 @@ class Sample:
 class Tracker:
     committed: int = -1
     since: float = 0.0  # when it last moved, or had no lag
-    longest: float = 0.0
+    stalls: dict[float, float] = field(default_factory=dict)  # stall start -> last seen
+
+    def stalled_for(self, excluded: list[tuple[float, float]]) -> float:
+        """The longest stall, not counting the time inside `excluded` intervals."""
+        return max(
+            (end - start - sum(max(0.0, min(end, b) - max(start, a)) for a, b in excluded)
+             for start, end in self.stalls.items()),
+            default=0.0,
+        )  # fmt: skip
 
 
 @dataclass
@@ -80,15 +89,8 @@ class LagWatch:
     async def sample(
         self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, groups: dict[str, list[str]]
     ) -> Sample:
-        tps = []
-        for topics in groups.values():
-            for topic in topics:
-                parts = consumer.partitions_for_topic(topic)
-                if parts is None:
-                    await consumer._client.force_metadata_update()
-                    parts = consumer.partitions_for_topic(topic) or set()
-                tps += [TopicPartition(topic, p) for p in parts]
-        ends = await consumer.end_offsets(list(set(tps)))
+        tps = await partitions_of(consumer, {t for topics in groups.values() for t in topics})
+        ends = await consumer.end_offsets(tps)
         t = time.time()
         lag: dict[str, int] = {}
         for group, topics in groups.items():
@@ -106,17 +108,20 @@ class LagWatch:
                 )
                 if offset != tracker.committed or behind == 0:
                     tracker.committed, tracker.since = offset, t
-                tracker.longest = max(tracker.longest, t - tracker.since)
+                if behind:
+                    tracker.stalls[tracker.since] = t
             lag[group] = total
         sample = Sample(t, lag)
         self.samples.append(sample)
         return sample
 
-    def longest_stall(self) -> tuple[float, str]:
+    def longest_stall(self, excluded: list[tuple[float, float]] = []) -> tuple[float, str]:  # noqa: B006
+        """The longest a partition with lag went without its group committing, and where;
+        time inside `excluded` (e.g. while the only broker was down) not counted."""
         if not self.trackers:
             return 0.0, ""
-        key, tracker = max(self.trackers.items(), key=lambda kv: kv[1].longest)
-        return tracker.longest, f"{key[0]} {key[1]}[{key[2]}]"
+        key, tracker = max(self.trackers.items(), key=lambda kv: kv[1].stalled_for(excluded))
+        return tracker.stalled_for(excluded), f"{key[0]} {key[1]}[{key[2]}]"
 
     def final_lag(self) -> dict[str, int]:
         return self.samples[-1].lag if self.samples else {}

@@ -239,8 +239,8 @@ async def inject(bootstrap: str, topics: list[str], per_topic: int = 50) -> list
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, client_id="prove-poison"
     )
-    await producer.start()
     try:
+        await producer.start()  # inside: a failed start must still close the producer
         planned: list[PoisonRecord] = []
         for topic in topics:
             partitions = await producer.partitions_for(topic)

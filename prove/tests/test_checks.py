@@ -123,6 +123,15 @@ def test_referrals_and_lag() -> None:
     updated = rec(checks.REFERRAL_UPDATED, "ru", referral_id="r1", case_id="case-1")
     assert checks.referrals([ref], [made, updated]).held
     assert not checks.referrals([ref], [made]).held
-    assert checks.lag(12.0, "", {"g": 0}).held
-    assert not checks.lag(31.0, "g t[0]", {"g": 0}).held
-    assert not checks.lag(1.0, "", {"g": 3}).held
+    assert checks.lag(12.0, "", {"g": 0}, 40.0).held
+    assert not checks.lag(31.0, "g t[0]", {"g": 0}, 31.0).held
+    assert not checks.lag(1.0, "", {"g": 3}, 1.0).held
+
+
+def test_a_stall_does_not_count_the_time_the_only_broker_was_down() -> None:
+    from lag import Tracker
+
+    tracker = Tracker(stalls={100.0: 140.0, 200.0: 210.0})
+    assert tracker.stalled_for([]) == 40.0
+    assert tracker.stalled_for([(110.0, 130.0)]) == 20.0  # 40 s, 20 of them the outage
+    assert tracker.stalled_for([(0.0, 1000.0)]) == 0.0
