@@ -122,3 +122,25 @@ class Chaos:
                         self.note("start", service.name)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
+
+
+def broker_outages(moments: list[Moment], brokers: int) -> list[tuple[float, float]]:
+    """When the cluster could take no writes: the only broker down, or (three brokers,
+    min.insync.replicas 2) two of them down. Consumers cannot even commit then."""
+    needed = 1 if brokers == 1 else 2
+    down: set[str] = set()
+    outages: list[tuple[float, float]] = []
+    since: float | None = None
+    for m in sorted(moments, key=lambda m: m.t):
+        if not m.target.startswith("kafka"):
+            continue
+        if m.what == "kill":
+            down.add(m.target)
+        elif m.what == "start":
+            down.discard(m.target)
+        if brokers - len(down) < needed and since is None:
+            since = m.t
+        elif brokers - len(down) >= needed and since is not None:
+            outages.append((since, m.t))
+            since = None
+    return outages

@@ -382,11 +382,12 @@ def lag(
         held=longest_stall <= limit_s and not left,
         counts={
             "longest stall s": round(longest_stall, 1),
-            "the same, counting the time the only broker was down": round(with_outage, 1),
+            "the same, counting the time the cluster took no writes": round(with_outage, 1),
             "lag left": sum(left.values()),
         },
         examples=_examples([f"longest stall at {where}"] + [f"{g}: {n}" for g, n in left.items()]),
         note="A partition stalls while it has lag and its group's committed offset does not "
-        "move (sampled every second). While the only broker is down nothing can move; that "
-        "time is not counted (with three brokers nothing is left out).",
+        "move (sampled every second). While the cluster takes no writes (its only broker "
+        "down, or two of three: min.insync.replicas is 2) no group can even commit; that time "
+        "is not counted.",
     )

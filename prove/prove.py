@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import checks
 import poison as poison_tool
-from chaos import Chaos, schedule
+from chaos import Chaos, broker_outages, schedule
 from lag import LagWatch, subscriptions
 from observe import jsonl, read_all
 from report import plot, summary, write_json
@@ -78,18 +78,6 @@ async def api_many(
             return None
 
     return await asyncio.gather(*(one(p) for p in params))
-
-
-def broker_outages(moments: list[Any]) -> list[tuple[float, float]]:
-    """When the only broker was down: from each kill of `kafka` to its start."""
-    outages, down = [], None
-    for m in sorted(moments, key=lambda m: m.t):
-        if m.target == "kafka" and m.what == "kill":
-            down = m.t
-        elif m.target == "kafka" and m.what == "start" and down is not None:
-            outages.append((down, m.t))
-            down = None
-    return outages
 
 
 async def commit() -> str:
@@ -335,7 +323,7 @@ class Run:
             checks.referrals(consultants.referrals, records),
             checks.poison(injected, dead, groups_of),
             checks.lag(
-                *lag.longest_stall(broker_outages(chaos.moments)),
+                *lag.longest_stall(broker_outages(chaos.moments, a.brokers)),
                 lag.final_lag(),
                 lag.longest_stall()[0],
             ),

@@ -135,3 +135,16 @@ def test_a_stall_does_not_count_the_time_the_only_broker_was_down() -> None:
     assert tracker.stalled_for([]) == 40.0
     assert tracker.stalled_for([(110.0, 130.0)]) == 20.0  # 40 s, 20 of them the outage
     assert tracker.stalled_for([(0.0, 1000.0)]) == 0.0
+
+
+def test_the_cluster_takes_no_writes_while_too_few_brokers_are_up() -> None:
+    from chaos import Moment, broker_outages
+
+    one = [Moment(10, "kill", "kafka"), Moment(25, "start", "kafka"), Moment(30, "kill", "intake")]
+    assert broker_outages(one, 1) == [(10, 25)]
+    three = [
+        Moment(5, "kill", "kafka-2"),  # for good: two left, still min.insync.replicas
+        Moment(12, "kill", "kafka-3"),
+        Moment(30, "start", "kafka-3"),
+    ]
+    assert broker_outages(three, 3) == [(12, 30)]
