@@ -147,6 +147,7 @@ class Stack:
 
     def _env(self, name: str) -> dict[str, str]:
         return {
+            "ENVIRONMENT": "development",  # the development users, keys and secrets are allowed
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "KAFKA_TOPIC_PREFIX": self.prefix,
             "MONGODB_URI": self.mongodb_uri,
