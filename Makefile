@@ -61,7 +61,7 @@ up:
 	echo "  notifications  http://127.0.0.1:8003   delivery log (teamleder / indgang-dev)"; \
 	echo "  guide          http://127.0.0.1:8004   guide; /hjaelp public page; editor (redaktoer / indgang-dev)"; \
 	echo "  webhooks       http://127.0.0.1:8090   development receiver for the job centre's webhook"; \
-	echo "  Kafka          $${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}   (bash deploy/consume.sh indgang.case-routed.v1)"; \
+	echo "  Kafka          $${KAFKA_BOOTSTRAP_SERVERS:-$$(cat var/run/kafka.bootstrap 2>/dev/null || echo 127.0.0.1:9092)}   (bash deploy/consume.sh indgang.case-routed.v1)"; \
 	echo "  store          $${MONGODB_URI:-mongodb://127.0.0.1:27017}"; \
 	echo "  mail UI        http://127.0.0.1:8025   (every mail sent lands here)"; \
 	echo "  logs           var/log/"; \
