@@ -45,6 +45,9 @@ export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-$HOST:$((9092 + PORT_
 export MONGODB_URI="${MONGODB_URI:-mongodb://$HOST:$((27017 + PORT_OFFSET))}"
 export SMTP_HOST="${SMTP_HOST:-$HOST}"
 export SMTP_PORT="${SMTP_PORT:-$((1025 + PORT_OFFSET))}"
+# A development machine: the services allow the development users, keys and secrets
+# below and in deploy/dev/ (ENVIRONMENT=production, their default, refuses them).
+export ENVIRONMENT="${ENVIRONMENT:-development}"
 # Development wiring of notifications: the job centre's "system" is the local
 # webhook receiver (plain HTTP on loopback), and subscriptions are editable with
 # the development admin key.

@@ -187,6 +187,7 @@ def service_env(
     run_id: str, name: str, bootstrap: str, smtp_port: int | None = None
 ) -> dict[str, str]:
     env = {
+        "ENVIRONMENT": "development",  # the development users, keys and secrets are allowed
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "KAFKA_TOPIC_PREFIX": f"test-{run_id}.",
         "MONGODB_URI": MONGODB_URI,

@@ -33,6 +33,12 @@ from harness import (
 
 SERVICES = ("intake", "routing", "notifications", "guide")
 
+# Tests use the development users, keys and secrets, which production refuses
+# (ENVIRONMENT defaults to production): set here, at import, so settings built in
+# the tests and the services they start as processes both read it. A test of the
+# production check sets or removes it itself.
+os.environ.setdefault("ENVIRONMENT", "development")
+
 # --- Markers by fixture ----------------------------------------------------------
 #
 # A test is marked `infra` when it uses, directly or through other fixtures, one of

@@ -16,17 +16,27 @@ from faststream.specification import AsyncAPI
 
 from indgang_contracts.events import EVENT_TYPES
 from indgang_guide.app import create_app as guide
+from indgang_guide.settings import GuideSettings
 from indgang_intake.app import create_app as intake
+from indgang_intake.settings import IntakeSettings
 from indgang_notifications.app import create_app as notifications
+from indgang_notifications.settings import NotificationSettings
 from indgang_routing.app import create_app as routing
+from indgang_routing.settings import RoutingSettings
 
 TARGET = Path(__file__).resolve().parents[1] / "contracts" / "asyncapi.json"
 
 
 def document() -> dict[str, Any]:
-    brokers = [
-        factory().state.runtime.broker for factory in (intake, routing, notifications, guide)
+    # The apps are only built, never started: the development settings (the
+    # production defaults would refuse the development users and keys).
+    apps = [
+        intake(IntakeSettings(environment="development")),
+        routing(RoutingSettings(environment="development")),
+        notifications(NotificationSettings(environment="development")),
+        guide(GuideSettings(environment="development")),
     ]
+    brokers = [app.state.runtime.broker for app in apps]
     spec = AsyncAPI(
         *brokers,
         title="indgang events",

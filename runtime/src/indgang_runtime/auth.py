@@ -73,6 +73,11 @@ class LocalUsers:
         )
 
 
+def development_key(department: Department) -> str:
+    """A department system's public development key (deploy/dev/api-keys.toml)."""
+    return f"dev-key-{department.value}"
+
+
 class DepartmentKeys:
     """API keys of department systems (TOML `[[key]]` with `department` and `sha256`)."""
 
@@ -88,6 +93,12 @@ class DepartmentKeys:
             if hmac.compare_digest(digest, expected):
                 found = department
         return found
+
+    def development_keys(self) -> list[str]:
+        """The public development keys (one per department in the contracts) this file
+        accepts: none in production."""
+        keys = (development_key(department) for department in Department)
+        return [key for key in keys if self.department_for(key) is not None]
 
 
 def current_user(request: Request) -> StaffUser | None:

@@ -3,20 +3,80 @@
 Each service subclasses `ServiceSettings` with its own defaults (name, port,
 database); `settings.py` in each service is the only place that reads the
 environment. Standard variable names are used where they exist.
+
+`ENVIRONMENT` is `production` unless set: there a service refuses to start while
+a secret is a public development value or too short, local users or development
+keys are configured, or a required secret is missing (`check_production`, which
+every composition root calls; `settings_or_exit` prints the list and exits).
+`make up`, docker compose's development stack and the tests set
+`ENVIRONMENT=development`.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal, TypeVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Shortest secret accepted in production (SESSION_SECRET, notifications' ADMIN_API_KEY).
+MIN_SECRET_LENGTH = 32
+# How to make one, in every message that asks for one.
+MAKE_A_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+# The development secrets (deploy/services.sh, deploy/dev/) all start with this.
+DEVELOPMENT_PREFIX = "dev-"
+# The session secret of make up and the tests (the default: public, refused in production).
+DEVELOPMENT_SESSION_SECRET = "indgang-development-only-session-secret"
+# The placeholder in the packaged subscriptions.toml's example.
+PLACEHOLDER_SECRET = "replace-with-a-long-random-secret"
+
+
+def in_development_files(path: Path) -> bool:
+    """True if `path` is in a `deploy/dev` folder (the repository's development users,
+    keys and subscriptions, public like the secrets in them)."""
+    for candidate in (path.absolute(), path.resolve()):
+        parts = candidate.parts
+        if any(parts[i : i + 2] == ("deploy", "dev") for i in range(len(parts) - 1)):
+            return True
+    return False
+
+
+def is_development_secret(value: str, *known: str) -> bool:
+    """A secret that is public: one of `known`, a `dev-…` value or the placeholder."""
+    return value in known or value.startswith(DEVELOPMENT_PREFIX) or value == PLACEHOLDER_SECRET
+
+
+class UnsafeForProduction(Exception):
+    """ENVIRONMENT=production with settings that are not fit for it; `problems` lists
+    each (what is wrong, which variable, what to do)."""
+
+    def __init__(self, service: str, problems: list[str]) -> None:
+        self.service = service
+        self.problems = problems
+        lines = "\n".join(f"  {n}. {problem}" for n, problem in enumerate(problems, 1))
+        super().__init__(
+            f"indgang-{service} refuses to start: ENVIRONMENT=production, and its "
+            f"configuration is not safe for production "
+            f"({len(problems)} problem{'s' if len(problems) > 1 else ''}):\n{lines}\n"
+            "Fix each, or set ENVIRONMENT=development on a development machine "
+            "(make up, docker compose and the tests do)."
+        )
 
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
+    # True where department systems call in with API keys (API_KEYS_FILE is read).
+    reads_api_keys: ClassVar[bool] = False
+
+    environment: Literal["development", "production"] = Field(
+        default="production",
+        description="'production' (the default) refuses to start with development secrets, "
+        "users or keys, or without a required secret; 'development' allows them (make up, "
+        "docker compose's development stack, the tests).",
+    )
     service_name: str = Field(description="Service name; CloudEvent source and consumer group.")
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", description="Kafka bootstrap servers (comma-separated)."
@@ -99,10 +159,13 @@ class ServiceSettings(BaseSettings):
         default=Path("deploy/dev/users.toml"), description="Local staff users (development)."
     )
     session_secret: str = Field(
-        default="indgang-development-only-session-secret",
-        description="Signs session cookies; set a long random value in production.",
+        default=DEVELOPMENT_SESSION_SECRET,
+        description="Signs session cookies; in production a random value of at least "
+        f"{MIN_SECRET_LENGTH} characters, the same for every instance.",
     )
-    session_https_only: bool = Field(default=False, description="Secure cookies (HTTPS).")
+    session_https_only: bool = Field(
+        default=False, description="Secure cookies (HTTPS); required in production."
+    )
     oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer URL.")
     oidc_client_id: str | None = Field(default=None, description="OIDC client id.")
     oidc_client_secret: str | None = Field(default=None, description="OIDC client secret.")
@@ -115,6 +178,94 @@ class ServiceSettings(BaseSettings):
         default="http://127.0.0.1:8001/tilgaengelighed",
         description="The accessibility statement linked from every page's footer.",
     )
+
+    def production_problems(self) -> list[str]:
+        """What makes these settings unfit for production, one sentence each: what is
+        wrong, which variable, what to do. The one hook for a service's own checks:
+        override it and extend `super().production_problems()`."""
+        problems: list[str] = []
+        if is_development_secret(self.session_secret, DEVELOPMENT_SESSION_SECRET):
+            problems.append(
+                "SESSION_SECRET is a public development value: anyone could sign an admin "
+                f"session cookie. Set a random value of at least {MIN_SECRET_LENGTH} "
+                f"characters, the same for every instance ({MAKE_A_SECRET})."
+            )
+        elif len(self.session_secret) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"SESSION_SECRET has {len(self.session_secret)} characters: set a random "
+                f"value of at least {MIN_SECRET_LENGTH} ({MAKE_A_SECRET})."
+            )
+        if not self.session_https_only:
+            problems.append(
+                "SESSION_HTTPS_ONLY is false: session cookies would also travel over plain "
+                "HTTP. Set SESSION_HTTPS_ONLY=true (serve the pages over HTTPS)."
+            )
+        if self.auth_mode == "local":
+            users = f"USERS_FILE ({self.users_file}"
+            if in_development_files(self.users_file):
+                users += ", the development users, whose password is public"
+            problems.append(
+                f"AUTH_MODE=local: staff sign in with the passwords in {users}). Set "
+                "AUTH_MODE=oidc with OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET."
+            )
+        else:
+            problems.extend(self._oidc_problems())
+        if self.reads_api_keys:
+            problems.extend(self._api_keys_problems())
+        return problems
+
+    def _oidc_problems(self) -> list[str]:
+        problems = [
+            f"{variable} is not set: AUTH_MODE=oidc needs {what}."
+            for variable, value, what in (
+                ("OIDC_ISSUER", self.oidc_issuer, "the identity provider's issuer URL (https://…)"),
+                ("OIDC_CLIENT_ID", self.oidc_client_id, "the client id registered there"),
+                ("OIDC_CLIENT_SECRET", self.oidc_client_secret, "that client's secret"),
+            )
+            if not (value or "").strip()
+        ]
+        if self.oidc_issuer and not self.oidc_issuer.startswith("https://"):
+            problems.append(
+                f"OIDC_ISSUER is {self.oidc_issuer}: sign-in must use https://, set the "
+                "issuer's HTTPS URL."
+            )
+        return problems
+
+    def _api_keys_problems(self) -> list[str]:
+        # Read the file as auth.DepartmentKeys does (imported here: auth imports this module).
+        from indgang_runtime.auth import DepartmentKeys
+
+        where = f"API_KEYS_FILE ({self.api_keys_file})"
+        if in_development_files(self.api_keys_file):
+            return [
+                f"{where} is the development keys file: its keys (dev-key-<department>) "
+                "are public. Mount the department systems' own keys file and set "
+                "API_KEYS_FILE to it."
+            ]
+        try:
+            accepted = DepartmentKeys(self.api_keys_file).development_keys()
+        except FileNotFoundError:
+            return [
+                f"{where} does not exist: mount the department systems' keys file (TOML "
+                "[[key]] tables with department and sha256) and set API_KEYS_FILE to it."
+            ]
+        except Exception as exc:
+            return [f"{where} cannot be read ({type(exc).__name__}: {exc}): fix the file."]
+        if accepted:
+            return [
+                f"{where} accepts the public development keys {', '.join(accepted)}: remove "
+                "their sha256 lines and give those department systems keys of their own."
+            ]
+        return []
+
+    def check_production(self) -> None:
+        """Raise `UnsafeForProduction` listing every problem, if ENVIRONMENT=production
+        and there are any. Every composition root calls it before it builds anything."""
+        if self.environment != "production":
+            return
+        problems = self.production_problems()
+        if problems:
+            raise UnsafeForProduction(self.service_name, problems)
 
     @property
     def group_id(self) -> str:
@@ -129,3 +280,22 @@ class ServiceSettings(BaseSettings):
     @property
     def event_source(self) -> str:
         return f"/indgang/{self.service_name}"
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def settings_or_exit(settings_class: type[S]) -> S:
+    """The settings from the environment, checked for production: what a console script
+    starts with. Invalid or unsafe settings end the process with exit status 2 and the
+    list of what to fix on stderr, not a traceback."""
+    try:
+        settings = settings_class()
+        settings.check_production()
+    except UnsafeForProduction as exc:
+        sys.stderr.write(f"{exc}\n")
+        raise SystemExit(2) from None
+    except ValidationError as exc:
+        sys.stderr.write(f"{settings_class.__name__}: invalid settings (environment): {exc}\n")
+        raise SystemExit(2) from None
+    return settings

@@ -19,6 +19,7 @@ from indgang_guide.web.texts import TEXTS
 from indgang_runtime.messaging import EventConsumer, outbox_relay
 from indgang_runtime.pages import Translations
 from indgang_runtime.service import Runtime, build_app, repeat, serve
+from indgang_runtime.settings import settings_or_exit
 from indgang_runtime.web import install_pages
 
 log = structlog.get_logger(__name__)
@@ -27,6 +28,7 @@ _TEMPLATES = Path(__file__).parent / "templates"
 
 def create_app(settings: GuideSettings | None = None) -> FastAPI:
     settings = settings or GuideSettings()
+    settings.check_production()  # ENVIRONMENT=production: refuse unsafe settings first
     content = load_content(settings.content_dir)  # invalid content stops start-up, loudly
     runtime = Runtime.connect(settings)
     broker, db = runtime.broker, runtime.db
@@ -68,5 +70,5 @@ def create_app(settings: GuideSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    settings = GuideSettings()
+    settings = settings_or_exit(GuideSettings)  # invalid or unsafe: exit 2, what to fix
     serve(create_app(settings), settings)

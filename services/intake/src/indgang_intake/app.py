@@ -29,6 +29,7 @@ from indgang_intake.web.texts import TRANSLATIONS
 from indgang_runtime.auth import DepartmentKeys
 from indgang_runtime.messaging import EventConsumer, outbox_relay
 from indgang_runtime.service import Runtime, build_app, serve
+from indgang_runtime.settings import settings_or_exit
 from indgang_runtime.web import install_pages
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -45,6 +46,7 @@ async def _no_access_log() -> None:
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
+    settings.check_production()  # ENVIRONMENT=production: refuse unsafe settings first
     runtime = Runtime.connect(settings)
     broker, db = runtime.broker, runtime.db
     policy = RetentionPolicy.of(
@@ -98,5 +100,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    settings = IntakeSettings()
+    settings = settings_or_exit(IntakeSettings)  # invalid or unsafe: exit 2, what to fix
     serve(create_app(settings), settings)

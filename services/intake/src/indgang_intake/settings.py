@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from limits import parse
 from pydantic import Field, field_validator
 
@@ -14,6 +16,8 @@ from indgang_runtime.settings import ServiceSettings
 
 
 class IntakeSettings(ServiceSettings):
+    reads_api_keys: ClassVar[bool] = True  # department systems call in (API_KEYS_FILE)
+
     service_name: str = "intake"
     http_port: int = 8001
     mongodb_database: str = "indgang_intake"

@@ -26,6 +26,7 @@ from indgang_notifications.web import api, pages
 from indgang_notifications.web.pages import TRANSLATIONS
 from indgang_runtime.messaging import EventConsumer, outbox_relay, publish_record
 from indgang_runtime.service import Runtime, build_app, repeat, serve
+from indgang_runtime.settings import settings_or_exit
 from indgang_runtime.web import install_pages
 
 log = structlog.get_logger(__name__)
@@ -34,6 +35,7 @@ PAGES = Path(__file__).parent / "templates"  # the pages in notifications/, the 
 
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     settings = settings or NotificationSettings()
+    settings.check_production()  # ENVIRONMENT=production: refuse unsafe settings first
     runtime = Runtime.connect(settings)
     broker, db = runtime.broker, runtime.db
     deliveries = DeliveryRepository(db)
@@ -117,5 +119,5 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    settings = NotificationSettings()
+    settings = settings_or_exit(NotificationSettings)  # invalid or unsafe: exit 2, what to fix
     serve(create_app(settings), settings)

@@ -6,9 +6,17 @@ from pathlib import Path
 
 from pydantic import Field
 
-from indgang_runtime.settings import ServiceSettings
+from indgang_runtime.settings import (
+    MAKE_A_SECRET,
+    MIN_SECRET_LENGTH,
+    ServiceSettings,
+    in_development_files,
+    is_development_secret,
+)
 
 _HERE = Path(__file__).parent
+# deploy/services.sh's admin key for make up (public, refused in production).
+DEVELOPMENT_ADMIN_API_KEY = "dev-admin-key"
 
 
 class NotificationSettings(ServiceSettings):
@@ -82,3 +90,51 @@ class NotificationSettings(ServiceSettings):
     purge_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often expired case contacts are deleted."
     )
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        key = self.admin_api_key
+        if key is not None and is_development_secret(key, DEVELOPMENT_ADMIN_API_KEY):
+            problems.append(
+                "ADMIN_API_KEY is a public development value: anyone could edit the "
+                f"subscriptions. Set a random value of at least {MIN_SECRET_LENGTH} characters "
+                f"({MAKE_A_SECRET}), or unset it (the key holders' APIs then answer 503)."
+            )
+        elif key is not None and len(key) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"ADMIN_API_KEY has {len(key)} characters: set a random value of at least "
+                f"{MIN_SECRET_LENGTH} ({MAKE_A_SECRET}), or unset it."
+            )
+        if self.webhook_allow_plain_http:
+            problems.append(
+                "WEBHOOK_ALLOW_PLAIN_HTTP is true: events with personal data would be sent "
+                "unencrypted. Unset it (webhooks then need https:// URLs)."
+            )
+        problems.extend(self._subscription_problems())
+        return problems
+
+    def _subscription_problems(self) -> list[str]:
+        # Read as the service reads it at start (imported here: settings come first).
+        from indgang_notifications.adapters.subscriptions import read_file
+
+        where = f"SUBSCRIPTIONS_FILE ({self.subscriptions_file})"
+        if in_development_files(self.subscriptions_file):
+            return [
+                f"{where} is the development subscriptions file (a local test receiver, "
+                "public secrets). Unset it for the packaged file, or set it to your own."
+            ]
+        try:
+            entries = read_file(self.subscriptions_file)
+        except Exception as exc:
+            return [f"{where} cannot be read ({type(exc).__name__}: {exc}): fix the file."]
+        public = [
+            subscription.id
+            for subscription, _ in entries
+            if subscription.secret is not None and is_development_secret(subscription.secret)
+        ]
+        if public:
+            return [
+                f"{where}: the webhook secret of {', '.join(public)} is a public development "
+                f"or example value. Give each subscriber its own random secret ({MAKE_A_SECRET})."
+            ]
+        return []

@@ -24,10 +24,12 @@ from indgang_routing.web.console import Console, install_console
 from indgang_runtime.auth import DepartmentKeys
 from indgang_runtime.messaging import EventConsumer, outbox_relay
 from indgang_runtime.service import Runtime, build_app, serve
+from indgang_runtime.settings import settings_or_exit
 
 
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
+    settings.check_production()  # ENVIRONMENT=production: refuse unsafe settings first
     seed_team = load_team(settings.team_file)
     seed_providers = load_providers(settings.providers_file)
     runtime = Runtime.connect(settings)
@@ -96,5 +98,5 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    settings = RoutingSettings()
+    settings = settings_or_exit(RoutingSettings)  # invalid or unsafe: exit 2, what to fix
     serve(create_app(settings), settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -12,6 +13,8 @@ _DATA = Path(__file__).parent / "data"
 
 
 class RoutingSettings(ServiceSettings):
+    reads_api_keys: ClassVar[bool] = True  # department systems call in (API_KEYS_FILE)
+
     service_name: str = "routing"
     http_port: int = 8002
     mongodb_database: str = "indgang_routing"
