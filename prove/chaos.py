@@ -144,3 +144,14 @@ def broker_outages(moments: list[Moment], brokers: int) -> list[tuple[float, flo
             outages.append((since, m.t))
             since = None
     return outages
+
+
+def merged(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Overlapping intervals joined, so no second is counted twice."""
+    out: list[tuple[float, float]] = []
+    for a, b in sorted(intervals):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out

@@ -374,7 +374,12 @@ def poison(
 
 
 def lag(
-    longest_stall: float, where: str, final: dict[str, int], with_outage: float, limit_s: float = 30
+    longest_stall: float,
+    where: str,
+    final: dict[str, int],
+    with_outage: float,
+    outage_s: float = 0.0,
+    limit_s: float = 30,
 ) -> Check:
     left = {g: n for g, n in final.items() if n}
     return Check(
@@ -383,11 +388,13 @@ def lag(
         counts={
             "longest stall s": round(longest_stall, 1),
             "the same, counting the time the cluster took no writes": round(with_outage, 1),
+            "seconds the cluster took no writes": round(outage_s, 1),
             "lag left": sum(left.values()),
         },
         examples=_examples([f"longest stall at {where}"] + [f"{g}: {n}" for g, n in left.items()]),
         note="A partition stalls while it has lag and its group's committed offset does not "
         "move (sampled every second). While the cluster takes no writes (its only broker "
-        "down, or two of three: min.insync.replicas is 2) no group can even commit; that time "
-        "is not counted.",
+        "down, two of three down — min.insync.replicas is 2 — or a failover under way; "
+        "measured by a probe writing to every partition of a topic of its own each second) "
+        "no group can even commit; that time is not counted.",
     )

@@ -125,3 +125,69 @@ class LagWatch:
 
     def final_lag(self) -> dict[str, int]:
         return self.samples[-1].lag if self.samples else {}
+
+
+@dataclass
+class WriteProbe:
+    """Whether the cluster takes writes, asked from outside every second: one `acks=all`
+    record to each partition of a probe topic of the run's own (replicated as the
+    cluster's topics are). While any fails, the cluster itself is in trouble (its only
+    broker down, two of three down, or a failover under way), and the stall check does
+    not count that time against the services."""
+
+    bootstrap: str
+    topic: str
+    replication: int
+    probes: list[tuple[float, bool]] = field(default_factory=list)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        from aiokafka import AIOKafkaProducer
+        from aiokafka.admin import NewTopic
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10000)
+        await admin.start()
+        try:
+            configs = {"min.insync.replicas": "2"} if self.replication >= 3 else {}
+            await admin.create_topics(
+                [NewTopic(self.topic, 6, self.replication, topic_configs=configs)]
+            )
+        finally:
+            await admin.close()
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", request_timeout_ms=3000, linger_ms=0
+        )
+        await producer.start()
+        try:
+            while not stop.is_set():
+                t = time.time()
+                try:
+                    await asyncio.wait_for(
+                        asyncio.gather(
+                            *(
+                                producer.send_and_wait(self.topic, b"probe", partition=p)
+                                for p in range(6)
+                            )
+                        ),
+                        4,
+                    )
+                    self.probes.append((t, True))
+                except Exception:
+                    self.probes.append((t, False))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), max(0.0, 1.0 - (time.time() - t)))
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), 10)
+
+    def outages(self) -> list[tuple[float, float]]:
+        """From each first failed probe to the next probe that went through."""
+        found, since = [], None
+        for t, ok in self.probes:
+            if not ok and since is None:
+                since = t
+            elif ok and since is not None:
+                found.append((since, t))
+                since = None
+        if since is not None:
+            found.append((since, self.probes[-1][0]))
+        return found

@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import checks
 import poison as poison_tool
-from chaos import Chaos, broker_outages, schedule
-from lag import LagWatch, subscriptions
+from chaos import Chaos, broker_outages, merged, schedule
+from lag import LagWatch, WriteProbe, subscriptions
 from observe import jsonl, read_all
 from report import plot, summary, write_json
 from stack import (
@@ -257,6 +257,8 @@ class Run:
         log(f"load: {a.n} inquiries at {a.rate}/s (~{duration:.0f} s), {len(faults)} faults")
         t0_mono, t0 = time.monotonic(), time.time()
         lag_task = asyncio.create_task(lag.run(stop_lag))
+        probe = WriteProbe(self.infra.bootstrap, self.prefix + "prove-probe", min(a.brokers, 3))
+        probe_task = asyncio.create_task(probe.run(stop_lag))
         chaos_task = asyncio.create_task(chaos.run(faults, t0_mono, load_done))
         supervisor = asyncio.create_task(chaos.supervise(stop_chaos, restart))
         poison_task = asyncio.create_task(inject_poison())
@@ -278,6 +280,7 @@ class Run:
         await asyncio.sleep(2)  # one more lag sample after the drain
         stop_lag.set()
         await lag_task
+        await probe_task
         progress.cancel()
 
         log("reading back: topics, SMTP, webhooks, routing's API, the dead-letter topic")
@@ -307,6 +310,9 @@ class Run:
         )
         groups_of = {p.topic: poison_tool.expected_groups(p.topic) for p in injected}
 
+        # When the cluster itself took no writes: measured by the probe, and (to be sure)
+        # inferred from the faults.
+        outages = merged(probe.outages() + broker_outages(chaos.moments, a.brokers))
         results = [
             checks.accepted(checked),
             checks.inquiry_received(accepted, records),
@@ -323,9 +329,10 @@ class Run:
             checks.referrals(consultants.referrals, records),
             checks.poison(injected, dead, groups_of),
             checks.lag(
-                *lag.longest_stall(broker_outages(chaos.moments, a.brokers)),
+                *lag.longest_stall(outages),
                 lag.final_lag(),
                 lag.longest_stall()[0],
+                sum(b - a_ for a_, b in outages),
             ),
         ]
         await consultants.close()

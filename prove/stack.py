@@ -204,6 +204,7 @@ def service_env(
     brokers: int,
 ) -> dict[str, str]:
     env = {
+        "ENVIRONMENT": "development",  # the development users, keys and secrets are allowed
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "KAFKA_TOPIC_PREFIX": prefix,
         "MONGODB_URI": mongodb_uri,

@@ -148,3 +148,9 @@ def test_the_cluster_takes_no_writes_while_too_few_brokers_are_up() -> None:
         Moment(30, "start", "kafka-3"),
     ]
     assert broker_outages(three, 3) == [(12, 30)]
+
+
+def test_outages_are_merged_so_no_second_counts_twice() -> None:
+    from chaos import merged
+
+    assert merged([(5, 9), (1, 3), (2, 4), (9, 10)]) == [(1, 4), (5, 10)]
