@@ -36,9 +36,16 @@ def schedule(
     of the load, down 1–5 s; the broker once (one broker: restarted; three: one for good
     and another restarted); the store once. Broker and store faults do not overlap."""
     faults: list[Fault] = []
+    # A service's kills at least a minute apart (less in a short run): killed again before
+    # it is back, it would only be one longer outage.
+    spacing = min(60.0, 0.75 * duration / (2 * max(1, kills_per_service)))
     for name in SERVICES:
-        for _ in range(kills_per_service):
-            faults.append(Fault(rng.uniform(0.10, 0.85) * duration, name, rng.uniform(1, 5)))
+        times: list[float] = []
+        while len(times) < kills_per_service:
+            t = rng.uniform(0.10, 0.85) * duration
+            if all(abs(t - other) >= spacing for other in times):
+                times.append(t)
+        faults += [Fault(t, name, rng.uniform(1, 5)) for t in times]
     if brokers == 1:
         faults.append(Fault(rng.uniform(0.25, 0.40) * duration, "kafka", rng.uniform(1, 5)))
     else:

@@ -397,8 +397,8 @@ class Run:
             log(f"{sent} sent, {ok} accepted, {kills} kills so far, consumer lag {total}")
 
     async def _drain(self, inquiries: list[Inquiry], lag: LagWatch) -> list[Any]:
-        """Until every accepted inquiry is routed, its mails are in and no group has lag
-        (for 10 s running), or --drain seconds pass."""
+        """Until every accepted inquiry is routed, its mails are in, every webhook event
+        was answered 2xx and no group has lag (for 10 s running), or --drain seconds pass."""
         deadline = time.monotonic() + self.args.drain
         ids = {str(i.inquiry_id) for i in inquiries if i.inquiry_id}
         calm_since: float | None = None
@@ -425,9 +425,27 @@ class Run:
                 if m.get("accepted", True)
             }
             lagging = sum(lag.final_lag().values())
-            left = len(ids - routed), len(set(wanted) - took), lagging
-            log(f"drain: {left[0]} not routed, {left[1]} mails missing, lag {left[2]}")
-            if left == (0, 0, 0):
+            hooked = {
+                str(h.get("event_id"))
+                for h in jsonl(self.hook_out)
+                if 200 <= int(h.get("status") or 0) < 300
+            }
+            webhook_events = {
+                r.ce_id
+                for r in records
+                if r.topic in (checks.REFERRAL_MADE, checks.REFERRAL_UPDATED) and r.ce_id
+            }
+            left = (
+                len(ids - routed),
+                len(set(wanted) - took),
+                lagging,
+                len(webhook_events - hooked),
+            )
+            log(
+                f"drain: {left[0]} not routed, {left[1]} mails missing, lag {left[2]}, "
+                f"{left[3]} webhooks missing"
+            )
+            if left == (0, 0, 0, 0):
                 calm_since = calm_since or time.monotonic()
                 if time.monotonic() - calm_since >= 10:
                     return records

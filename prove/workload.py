@@ -135,7 +135,9 @@ class Inquirers:
                     inq.inquiry_id = str(response.json()["inquiry_id"])
                     inq.accepted_at = time.time()
                     return
-                if response.status_code < 500 and response.status_code != 429:
+                # 409: the first request with this key is still being processed (a
+                # retry after a timeout); 429: too many. Both are worth asking again.
+                if response.status_code < 500 and response.status_code not in (409, 429):
                     return  # the request itself is wrong: retrying cannot help
             if now() > deadline:
                 return

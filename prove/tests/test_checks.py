@@ -154,3 +154,17 @@ def test_outages_are_merged_so_no_second_counts_twice() -> None:
     from chaos import merged
 
     assert merged([(5, 9), (1, 3), (2, 4), (9, 10)]) == [(1, 4), (5, 10)]
+
+
+def test_a_services_kills_are_spaced_so_each_is_an_outage_of_its_own() -> None:
+    import itertools
+    import random
+
+    from chaos import schedule
+
+    for seed in range(20):
+        faults = schedule(random.Random(seed), 833, 3, 3, True)
+        for name in ("intake", "routing", "notifications", "guide"):
+            times = sorted(f.at for f in faults if f.target == name)
+            assert len(times) == 3
+            assert all(b - a >= 60 for a, b in itertools.pairwise(times))
