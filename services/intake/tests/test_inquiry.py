@@ -67,6 +67,10 @@ def test_event_carries_what_subscribers_need() -> None:
         ({"description": "x" * 5001}, "description"),
         ({"contact": {"name": "A", "email": "a@b.dk", "phone": "+46 12"}}, "contact.phone"),
         ({"contact": {"name": "A" * 201, "email": "a@b.dk"}}, "contact.name"),
+        # A line break in a name would be a header of its own in the mails.
+        ({"contact": {"name": "A\r\nBcc: x@evil.example", "email": "a@b.dk"}}, "contact.name"),
+        ({"organisation": {"name": "X\nY", "stage": "idea"}}, "organisation.name"),
+        ({"organisation": {"name": "X\x00", "stage": "idea"}}, "organisation.name"),
         (
             {"contact": {"name": "A", "email": "a@b.dk", "preferred_language": "fr"}},
             "contact.preferred_language",
@@ -93,6 +97,19 @@ def test_error_types_name_the_rule() -> None:
         )
     types = {e["type"] for e in caught.value.errors()}
     assert {"cvr_invalid", "phone_invalid", "privacy_not_accepted"} <= types
+
+
+def test_names_with_control_characters_are_refused_and_said_so_in_both_languages() -> None:
+    from indgang_intake.web.messages import FIELD_MESSAGES
+
+    with pytest.raises(ValidationError) as caught:
+        InquirySubmission.model_validate(submission(contact={"name": "A\rB", "email": "a@b.dk"}))
+    [error] = caught.value.errors()
+    assert error["type"] == "control_characters"
+    assert "linjeskift" in FIELD_MESSAGES[("contact.name", "control_characters")][0]
+    # Letters from any language, and the spaces inside a name, stay allowed.
+    ok = submission(contact={"name": "Åse Øster-Ærø", "email": "a@b.dk"})
+    assert InquirySubmission.model_validate(ok).contact.name == "Åse Øster-Ærø"
 
 
 def test_foreign_phone_numbers_with_country_code() -> None:

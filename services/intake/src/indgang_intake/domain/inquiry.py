@@ -11,6 +11,7 @@ English per field (`indgang_intake.web.messages`).
 from __future__ import annotations
 
 import secrets
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,7 +82,19 @@ def new_reference() -> str:
     return "H-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
 
 
-Text = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
+def no_control_characters(value: str) -> str:
+    """Names go into mail headers and pages: a line break or other control character
+    could inject a header (a `Bcc:` of its own) and is never part of a name."""
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise PydanticCustomError(
+            "control_characters", "must not contain line breaks or other control characters"
+        )
+    return value
+
+
+Text = Annotated[
+    str, Field(min_length=1, max_length=NAME_MAX), AfterValidator(no_control_characters)
+]
 
 
 class OrganisationIn(BaseModel):

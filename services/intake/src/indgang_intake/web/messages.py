@@ -20,6 +20,11 @@ _NAME_LONG: Pair = (
     f"Must be at most {NAME_MAX} characters.",
 )
 
+_NO_CONTROL: Pair = (
+    "Må ikke indeholde linjeskift eller andre styretegn.",
+    "Must not contain line breaks or other control characters.",
+)
+
 # (field, error type) → texts; "*" matches any type; list positions are "*".
 FIELD_MESSAGES: dict[tuple[str, str], Pair] = {
     ("organisation", "*"): (
@@ -27,6 +32,7 @@ FIELD_MESSAGES: dict[tuple[str, str], Pair] = {
         "Fill in the details about the organisation.",
     ),
     ("organisation.name", "string_too_long"): _NAME_LONG,
+    ("organisation.name", "control_characters"): _NO_CONTROL,
     ("organisation.name", "*"): (
         "Skriv organisationens navn – eller et arbejdsnavn, hvis I kun har en idé.",
         "Enter the organisation's name – or a working name if you only have an idea.",
@@ -46,6 +52,7 @@ FIELD_MESSAGES: dict[tuple[str, str], Pair] = {
         "Fill in the details about the contact person.",
     ),
     ("contact.name", "string_too_long"): _NAME_LONG,
+    ("contact.name", "control_characters"): _NO_CONTROL,
     ("contact.name", "*"): ("Skriv dit navn.", "Enter your name."),
     ("contact.email", "*"): (
         "Skriv en gyldig e-mailadresse, fx navn@firma.dk.",
