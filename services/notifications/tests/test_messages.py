@@ -239,3 +239,24 @@ def test_html_part_escapes_user_text() -> None:
     rendered = texts(hostile, "receipt", "da")
     assert "<script>" not in rendered.html
     assert "&lt;script&gt;" in rendered.html
+
+
+def test_a_line_break_in_a_header_value_cannot_add_a_header() -> None:
+    from email import message_from_bytes
+
+    from indgang_notifications.adapters.smtp import SmtpSender
+    from indgang_notifications.settings import NotificationSettings
+
+    sender = SmtpSender(NotificationSettings(mongodb_database="n", environment="development"))
+    mail = sender.build(
+        "a@b.dk\r\nBcc: evil@example.com",
+        "<x@indgang>",
+        "Ny sag: Kaffe\r\nBcc: evil@example.com",
+        "tekst",
+        "<p>tekst</p>",
+        "da",
+    )
+    parsed = message_from_bytes(mail.data)
+    assert parsed["Bcc"] is None
+    assert "\n" not in str(parsed["Subject"])
+    assert str(parsed["Subject"]).startswith("Ny sag: Kaffe")

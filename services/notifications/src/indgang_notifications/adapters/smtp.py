@@ -9,6 +9,7 @@ after a pause, before a server's idle timeout would close it under us.
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import dataclass
 from email.charset import QP, Charset
 from email.header import Header
@@ -28,6 +29,11 @@ IDLE_SECONDS = 30.0
 # UTF-8 bodies as quoted-printable: readable in the raw mail, safe on any server.
 UTF8_QP = Charset("utf-8")
 UTF8_QP.body_encoding = QP
+
+
+def one_line(value: str) -> str:
+    """`value` with every control character (CR, LF, tab, NUL, ...) as a space."""
+    return "".join(" " if unicodedata.category(c) == "Cc" else c for c in value).strip()
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,10 @@ class SmtpSender:
         # The `email` package's older (compat32) classes: the same message as
         # EmailMessage would make, in well under half the time, which counts when
         # hundreds of mails a second leave one process.
+        # Header values on one line: a line break (from a name in an event from any
+        # producer) would be a header of its own, and the email package refuses such a
+        # message outright, so the delivery would fail on every attempt.
+        subject, recipient = one_line(subject), one_line(recipient)
         msg = MIMEMultipart("alternative")
         msg["From"] = self._from
         msg["To"] = recipient
