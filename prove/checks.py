@@ -263,6 +263,12 @@ def causal_order(records: list[Record]) -> Check:
             if value:
                 key = (r.topic + "|" + field_, str(value))
                 first[key] = min(first.get(key, r.timestamp_ms), r.timestamp_ms)
+    # Each referral's case, once (not a scan of every record per referral).
+    case_of = {
+        k: str(v[0].body["case_id"])
+        for k, v in by_key(records, REFERRAL_MADE, "referral_id").items()
+        if v[0].body
+    }
     wrong = []
     pairs = 0
     for (kind, value), t in first.items():
@@ -272,14 +278,7 @@ def causal_order(records: list[Record]) -> Check:
             if before is None or before > t:
                 wrong.append(f"inquiry {value}: case-routed before inquiry-received")
         elif kind == REFERRAL_MADE + "|referral_id":
-            case = next(
-                (
-                    r.body["case_id"]
-                    for r in records
-                    if r.topic == REFERRAL_MADE and r.body and r.body.get("referral_id") == value
-                ),
-                None,
-            )
+            case = case_of.get(value)
             routed = first.get((CASE_ROUTED + "|case_id", str(case)))
             updated = first.get((REFERRAL_UPDATED + "|referral_id", value))
             pairs += 2
