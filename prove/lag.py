@@ -61,9 +61,11 @@ class LagWatch:
     gaps: int = 0  # samples that failed (the broker was down)
 
     def groups(self) -> dict[str, list[str]]:
+        # One group per subscription (`indgang_runtime.messaging.consumer_group`).
         return {
-            f"{self.prefix}indgang-{service}": [self.prefix + t for t in topics]
+            f"{self.prefix}indgang-{service}.{t}": [self.prefix + t]
             for service, topics in subscriptions().items()
+            for t in topics
         }
 
     async def run(self, stop: asyncio.Event) -> None:

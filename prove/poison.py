@@ -266,7 +266,7 @@ def dead_letter_topic(prefix: str = "") -> str:
 def expected_groups(topic: str, asyncapi: Path = ASYNCAPI) -> set[str]:
     """The consumer groups that read `topic` and so each dead-letter a poison record on
     it (from contracts/asyncapi.json, generated from the services' subscribers;
-    group = `<prefix>indgang-<service>`, unless CONSUMER_GROUP overrides it)."""
+    group = `<prefix>indgang-<service>.<topic>`, one per subscription)."""
     prefix, name = contract_topic(topic)
     document = json.loads(asyncapi.read_text(encoding="utf-8"))
     groups = set()
@@ -276,7 +276,7 @@ def expected_groups(topic: str, asyncapi: Path = ASYNCAPI) -> set[str]:
         channel = document["channels"][operation["channel"]["$ref"].rsplit("/", 1)[-1]]
         if channel.get("address") == name:
             service = operation_id.split("/", 1)[0]
-            groups.add(f"{prefix}indgang-{service}")
+            groups.add(f"{prefix}indgang-{service}.{name}")
     return groups
 
 

@@ -135,14 +135,18 @@ def test_topics_with_a_prefix_and_foreign_topics() -> None:
 
 
 def test_expected_groups_are_the_consuming_services() -> None:
+    # One group per subscription: `<prefix>indgang-<service>.<topic>`.
     assert expected_groups("p.indgang.inquiry-received.v1") == {
-        "p.indgang-routing",
-        "p.indgang-notifications",
+        "p.indgang-routing.indgang.inquiry-received.v1",
+        "p.indgang-notifications.indgang.inquiry-received.v1",
     }
-    assert expected_groups("indgang.case-routed.v1") == {"indgang-notifications", "indgang-guide"}
+    assert expected_groups("indgang.case-routed.v1") == {
+        "indgang-notifications.indgang.case-routed.v1",
+        "indgang-guide.indgang.case-routed.v1",
+    }
     assert expected_groups("indgang.case-status-changed.v1") == {
-        "indgang-intake",
-        "indgang-notifications",
+        "indgang-intake.indgang.case-status-changed.v1",
+        "indgang-notifications.indgang.case-status-changed.v1",
     }
     assert expected_groups("indgang.notification-failed.v1") == set()
 
@@ -201,9 +205,10 @@ async def test_the_consumers_dead_letter_each_kind_and_dead_letters_finds_it(kin
         assert dead.topic == topic
         assert dead.partition == record.partition
         assert dead.offset == 100 + i
-        assert dead.groups == [f"{PREFIX}indgang-routing"]
+        group = f"{PREFIX}indgang-routing.{topic_for(InquiryReceived)}"
+        assert dead.groups == [group]
         assert dead.tries == 1
-        assert dead.tries_by_group == {f"{PREFIX}indgang-routing": 1}
+        assert dead.tries_by_group == {group: 1}
         assert dead.failed_at
 
 

@@ -102,7 +102,10 @@ async def test_injected_poison_is_dead_lettered_and_found_per_group(
     )
     assert set(found) == {p.marker for p in injected}
     groups = expected_groups(inquiries)
-    assert groups == {f"{prefix}indgang-routing", f"{prefix}indgang-notifications"}
+    assert groups == {
+        f"{prefix}indgang-routing.indgang.inquiry-received.v1",
+        f"{prefix}indgang-notifications.indgang.inquiry-received.v1",
+    }
     for poison in injected:
         letter = found[poison.marker]
         assert letter.tries_by_group == dict.fromkeys(groups, 1)

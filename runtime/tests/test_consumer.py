@@ -70,11 +70,11 @@ def build(handled: Handled, wiring: str = "subscribe") -> KafkaBroker:
         subscribe(router, SETTINGS, consumer, GuideEntriesShared, one, description="Unused.")
     else:
 
-        @router.subscriber(SINGLE, **subscriber_options(SETTINGS))
+        @router.subscriber(SINGLE, **subscriber_options(SETTINGS, SINGLE))
         async def on_inquiry_received(message: KafkaMessage) -> None:
             await consumer.handle(message, InquiryReceived, one)
 
-        @router.subscriber(BATCH, **subscriber_options(SETTINGS, batch=True))
+        @router.subscriber(BATCH, **subscriber_options(SETTINGS, BATCH, batch=True))
         async def on_case_routed(message: KafkaMessage) -> None:
             await consumer.handle_batch(message, CaseRouted, many)
 
@@ -220,10 +220,10 @@ def test_subscribe_and_declare_publishers_document_every_channel_with_its_event(
     assert "t/on_case_routed" in document["operations"]
 
 
-def test_subscribe_uses_the_services_group_the_explicit_ack_policy_and_batches() -> None:
+def test_subscribe_uses_a_group_per_topic_the_explicit_ack_policy_and_batches() -> None:
     subscribers = {s.topics[0].name: s for s in build(Handled()).subscribers}
     for topic in (SINGLE, BATCH):
-        assert subscribers[topic].group_id == SETTINGS.group_id
+        assert subscribers[topic].group_id == f"{SETTINGS.group_id}.{topic}"
         assert subscribers[topic].ack_policy is AckPolicy.NACK_ON_ERROR
     assert subscribers[BATCH].max_records == SETTINGS.consumer_batch_size
     assert not hasattr(subscribers[SINGLE], "max_records")

@@ -91,19 +91,19 @@ async def test_retries_back_off(monkeypatch: pytest.MonkeyPatch) -> None:
         assert delay <= wait <= 2 * delay
 
 
-def test_every_subscriber_commits_after_the_work_in_the_services_group() -> None:
-    options = subscriber_options(settings(kafka_topic_prefix="t."))
-    assert options["group_id"] == "t.indgang-routing"
+def test_every_subscriber_commits_after_the_work_in_a_group_of_its_own() -> None:
+    options = subscriber_options(settings(kafka_topic_prefix="t."), "t.indgang.x.v1")
+    assert options["group_id"] == "t.indgang-routing.indgang.x.v1"
     assert options["ack_policy"] == AckPolicy.NACK_ON_ERROR
     assert options["auto_offset_reset"] == "earliest"
     assert "batch" not in options
 
 
 def test_a_batch_subscriber_takes_up_to_the_configured_batch() -> None:
-    options = subscriber_options(settings(consumer_batch_size=25), batch=True)
+    options = subscriber_options(settings(consumer_batch_size=25), "indgang.x.v1", batch=True)
     assert options["batch"] is True
     assert options["max_records"] == 25
-    assert options["group_id"] == "indgang-routing"
+    assert options["group_id"] == "indgang-routing.indgang.x.v1"
 
 
 class Broker:

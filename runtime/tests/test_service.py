@@ -40,6 +40,8 @@ class Client:
 
 
 class Broker:
+    subscribers: tuple[Any, ...] = ()  # no consumer groups to carry offsets over for
+
     def __init__(self, answers: bool = True) -> None:
         self.answers = answers
         self.started = 0

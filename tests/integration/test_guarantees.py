@@ -112,8 +112,8 @@ async def test_garbage_goes_to_dead_letter_and_consumer_goes_on(
     assert "needs.0" in reasons
     assert all(row["dlt_original_topic"] == topic for row in rows)
     assert {row["dlt_consumer_group"] for row in rows} == {
-        f"test-{system.run_id}.indgang-routing",
-        f"test-{system.run_id}.indgang-notifications",
+        f"test-{system.run_id}.indgang-routing.indgang.inquiry-received.v1",
+        f"test-{system.run_id}.indgang-notifications.indgang.inquiry-received.v1",
     }
     await eventually(lambda: _mails(smtp, valid.contact.email))
 

@@ -80,24 +80,37 @@ def _bind(envelope: Envelope[Any]) -> None:
     structlog.contextvars.bind_contextvars(event_id=envelope.id, event_type=envelope.type)
 
 
-def subscriber_options(settings: ServiceSettings, *, batch: bool = False) -> dict[str, Any]:
-    """Options every subscriber uses: one group per service, at-least-once.
+def consumer_group(settings: ServiceSettings, topic: str) -> str:
+    """The consumer group that reads `topic` (the real, prefixed name) for this service:
+    one group per subscription, `<service's group>.<contract topic>`.
+
+    Not one group for the whole service: Kafka rebalances a group as a whole (aiokafka
+    has no incremental rebalancing), so with one group every subscriber that joined or
+    left stopped every other one, and a restarted notifications took 13 s — eight
+    rebalances in a row — before all its topics moved again. With a group each, the
+    subscribers join side by side and a rebalance stops only its own topic.
+    """
+    return f"{settings.group_id}.{topic.removeprefix(settings.kafka_topic_prefix)}"
+
+
+def subscriber_options(
+    settings: ServiceSettings, topic: str, *, batch: bool = False
+) -> dict[str, Any]:
+    """Options every subscriber uses: a group of its own (`consumer_group`), at-least-once.
 
     `batch`: the handler gets what one poll returns (up to `consumer_batch_size`
     records), so it can store them with bulk operations; the batch is committed
     after it is stored, and rewound as a whole on a transient failure.
     """
     options: dict[str, Any] = {
-        "group_id": settings.group_id,
+        "group_id": consumer_group(settings, topic),
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "auto_offset_reset": "earliest",
         "max_poll_interval_ms": 300_000,
-        # A service has one group member per subscriber, and each one that joins makes
-        # the whole group rebalance; members learn of it at their next heartbeat. At
-        # aiokafka's defaults (3 s, 10 s) a restarted notifications (8 subscribers) took
-        # half a minute before its last topic moved again (make prove); at 1 s / 6 s (the
-        # broker's minimum session) the joins settle in a few seconds, and a killed
-        # instance's partitions are taken over sooner.
+        # A member learns of a rebalance at its next heartbeat, and a killed instance's
+        # partitions move once its session has run out: at aiokafka's defaults (3 s,
+        # 10 s) that took a restarted service half a minute (make prove); 1 s / 6 s
+        # (the broker's minimum session) settles in a few seconds.
         "heartbeat_interval_ms": 1_000,
         "session_timeout_ms": 6_000,
     }
@@ -149,7 +162,7 @@ class EventConsumer:
     def __init__(self, broker: KafkaBroker, settings: ServiceSettings) -> None:
         self._broker = broker
         self._service = settings.service_name
-        self._group = settings.group_id
+        self._settings = settings
         self._dead_letter_topic = settings.topic(DEAD_LETTER_TOPIC)
 
     async def receive(self, message: KafkaMessage, expected: type[E]) -> Envelope[E] | None:
@@ -264,7 +277,7 @@ class EventConsumer:
                 "dlt_original_topic": raw.topic,
                 "dlt_original_partition": str(raw.partition),
                 "dlt_original_offset": str(raw.offset),
-                "dlt_consumer_group": self._group,
+                "dlt_consumer_group": consumer_group(self._settings, raw.topic),
                 "dlt_failed_at": datetime.now(UTC).isoformat(),
             }
         )

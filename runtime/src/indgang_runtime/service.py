@@ -23,6 +23,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from indgang_runtime import mongo
+from indgang_runtime.group_offsets import carry_over
 from indgang_runtime.logging import configure_logging
 from indgang_runtime.messaging import make_broker
 from indgang_runtime.mongo import Document, ping
@@ -82,6 +83,7 @@ async def _start_broker(runtime: Runtime) -> None:
             await ensure_topics(
                 runtime.settings.kafka_bootstrap_servers, runtime.settings.kafka_topic_prefix
             )
+            await _carry_over_offsets(runtime)
             await runtime.broker.start()
         except asyncio.CancelledError:
             raise
@@ -98,6 +100,20 @@ async def _start_broker(runtime: Runtime) -> None:
             runtime.broker_up.set()
             log.info("broker_started")
             return
+
+
+async def _carry_over_offsets(runtime: Runtime) -> None:
+    """Before the consumers join: new per-subscription groups start where the service's
+    former single group stopped (`group_offsets`)."""
+    groups: dict[str, str] = {}
+    for subscriber in runtime.broker.subscribers:
+        group = getattr(subscriber, "group_id", None)
+        for topic in getattr(subscriber, "topics", ()):
+            if group:
+                groups[topic.name] = group
+    if groups:
+        settings = runtime.settings
+        await carry_over(settings.kafka_bootstrap_servers, settings.group_id, groups)
 
 
 # How long stopping waits for the background tasks to end after cancelling them.

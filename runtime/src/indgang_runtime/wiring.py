@@ -80,7 +80,7 @@ def subscribe(
     description: str,
     batch: bool = False,
 ) -> None:
-    """Subscribe the service's consumer group to `event`'s topic and run `action` on
+    """Subscribe a consumer group of the service's own to `event`'s topic and run `action` on
     each valid event (`batch=False`) or on the valid events of one poll, together
     (`batch=True`; up to `consumer_batch_size`, committed after they are stored).
 
@@ -122,12 +122,13 @@ def subscribe(
         ],
         return_annotation=None,
     )
+    topic = settings.topic(topic_for(event))
     router.subscriber(
-        settings.topic(topic_for(event)),
+        topic,
         title=f"{settings.service_name}/{name}",
         description=description,
         decoder=decoder,
-        **subscriber_options(settings, batch=batch),
+        **subscriber_options(settings, topic, batch=batch),
     )(handler)
 
 
