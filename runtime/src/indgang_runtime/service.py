@@ -24,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from indgang_runtime import mongo
 from indgang_runtime.group_offsets import carry_over
+from indgang_runtime.http_security import install_http_security
 from indgang_runtime.logging import configure_logging
 from indgang_runtime.messaging import make_broker
 from indgang_runtime.mongo import Document, ping
@@ -216,6 +217,7 @@ def build_app(
 
     app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_options)
     app.state.runtime = runtime
+    install_http_security(app, settings)  # headers on every response; operations not public
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router)

@@ -178,6 +178,20 @@ class ServiceSettings(BaseSettings):
         default="http://127.0.0.1:8001/tilgaengelighed",
         description="The accessibility statement linked from every page's footer.",
     )
+    # What is exposed beyond the pages and APIs (indgang_runtime.http_security).
+    operations_token: str | None = Field(
+        default=None,
+        description="Bearer token for /metrics and the API documentation (/docs, /redoc, "
+        "/openapi.json). Set: they need `Authorization: Bearer <token>`. Unset: open in "
+        "development, 404 in production.",
+    )
+    guide_reader_key: str | None = Field(
+        default=None,
+        description="The key routing presents (Authorization: Bearer) to read the guide's "
+        "internal entries and a case's recommendations server to server; the same value on "
+        "guide and routing. Unset: a public development key in development, none in "
+        "production (then routing shows only entries for the public).",
+    )
 
     def production_problems(self) -> list[str]:
         """What makes these settings unfit for production, one sentence each: what is
@@ -212,6 +226,23 @@ class ServiceSettings(BaseSettings):
             problems.extend(self._oidc_problems())
         if self.reads_api_keys:
             problems.extend(self._api_keys_problems())
+        problems.extend(self._exposure_problems())
+        return problems
+
+    def _exposure_problems(self) -> list[str]:
+        # The optional tokens of indgang_runtime.http_security: unset is safe, public is not.
+        problems = []
+        for variable, value in (
+            ("OPERATIONS_TOKEN", self.operations_token),
+            ("GUIDE_READER_KEY", self.guide_reader_key),
+        ):
+            if value is not None and (
+                is_development_secret(value) or len(value) < MIN_SECRET_LENGTH
+            ):
+                problems.append(
+                    f"{variable} is a development value or shorter than {MIN_SECRET_LENGTH} "
+                    f"characters: set a random value ({MAKE_A_SECRET}) or unset it."
+                )
         return problems
 
     def _oidc_problems(self) -> list[str]:
