@@ -137,11 +137,14 @@ async def test_repeat_contact_is_marked_as_follow_up_of_the_latest_inquiry(
     system: System, received: EventLog
 ) -> None:
     cvr = valid_cvr()
+    # A department system is told it was a follow-up; the public is not
+    # (test_no_case_disclosure.py).
+    department = as_client(**{"X-API-Key": "dev-key-csr"})
     async with httpx.AsyncClient(base_url=system.url("intake"), timeout=10) as http:
         first = await http.post(
             INQUIRIES,
             json=inquiry(organisation={"name": "Genbrug ApS", "cvr": cvr, "stage": "idea"}),
-            headers=as_client(),
+            headers=department,
         )
         assert first.json()["follow_up"] is False
         # Same CVR written another way, another person: the same organisation.
@@ -150,14 +153,14 @@ async def test_repeat_contact_is_marked_as_follow_up_of_the_latest_inquiry(
             json=inquiry(
                 organisation={"name": "Genbrug", "cvr": f"DK {cvr[:4]} {cvr[4:]}", "stage": "idea"}
             ),
-            headers=as_client(),
+            headers=department,
         )
         assert second.status_code == 202
         assert second.json()["follow_up"] is True
         third = await http.post(
             INQUIRIES,
             json=inquiry(organisation={"name": "Genbrug", "cvr": cvr, "stage": "start_up"}),
-            headers=as_client(),
+            headers=department,
         )
     event = await received.wait_for(lambda e: e.data.inquiry_id == second.json()["inquiry_id"])
     assert event.data.follow_up_of == first.json()["inquiry_id"]

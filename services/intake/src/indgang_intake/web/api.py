@@ -44,8 +44,10 @@ class InquiryAccepted(BaseModel):
     status: str = Field(default="received")
     follow_up: bool = Field(
         default=False,
-        description="True when the organisation had contacted the municipality before: the "
-        "inquiry was added to its existing contact (same consultant).",
+        description="For department systems: true when the organisation had contacted the "
+        "municipality before (the inquiry was added to its existing contact, same "
+        "consultant). Always false for the public, whose answer must not reveal whether an "
+        "e-mail address or CVR number already has a case.",
     )
 
 
@@ -175,7 +177,9 @@ POST_DESCRIPTION = (
     "registered as forwarded by that department (`channel=forwarded`, "
     "`forwarded_by=<department>`, `received_by=system:<department>`).\n\n"
     "A repeat contact from the same organisation (same CVR, or same e-mail without "
-    "CVR) is accepted and marked as a follow-up (`follow_up: true`).\n\n"
+    "CVR) is accepted and marked as a follow-up; a department system is told so "
+    "(`follow_up: true`), the public is not: without an API key the answer is the same "
+    "for a first and a repeat inquiry, so no one learns whether an address has a case.\n\n"
     "**Idempotency-Key**: send a unique key (e.g. a UUID) to make retries safe; a "
     "retry with the same key and body gets the first answer again (with "
     "`Idempotent-Replayed: true`) and no second inquiry. Keys are kept 24 hours per "
@@ -240,7 +244,13 @@ async def post_inquiry(
         receipt = outcome.receipt
         if outcome.replayed:
             response.headers["Idempotent-Replayed"] = "true"
-    return InquiryAccepted(**receipt.as_json())
+    answer = InquiryAccepted(**receipt.as_json())
+    if department is None:
+        # Issue 12, finding 10: the public's answer never tells that the organisation
+        # (an e-mail address, a CVR number) is already known. Both kinds of inquiry do
+        # the same reads and the same write, so neither does the time it takes.
+        answer.follow_up = False
+    return answer
 
 
 async def _submit_once(

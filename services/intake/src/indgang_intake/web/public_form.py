@@ -57,11 +57,9 @@ def form_again(request: Request, entered: InquiryForm, seconds: int, **page: Any
 
 
 def receipt_page(request: Request, receipt: Receipt) -> Response:
-    return render(
-        request,
-        "intake/receipt.html",
-        {"reference": receipt.reference, "follow_up": receipt.follow_up},
-    )
+    # Never whether it was a follow-up: anyone can type anyone's e-mail address into
+    # the form, and the receipt must not reveal that the address already has a case.
+    return render(request, "intake/receipt.html", {"reference": receipt.reference})
 
 
 @router.get("/", response_class=HTMLResponse)
