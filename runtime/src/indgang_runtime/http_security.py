@@ -26,6 +26,9 @@ read them) and not public in production: with `OPERATIONS_TOKEN` set they need
 without it they answer 404. The documentation pages load Swagger UI and ReDoc from
 their CDN with an inline start-up script: they alone get a policy that allows the
 CDN and exactly that script (its hash), and they are never public in production.
+
+Also here: the key with which routing reads the guide's internal entries server to
+server (`guide_reader_key`), which the guide otherwise serves only to staff sessions.
 """
 
 from __future__ import annotations
@@ -204,3 +207,17 @@ def install_http_security(app: FastAPI, settings: ServiceSettings) -> None:
 
     # An instance attribute, not a subclass: every service builds a plain FastAPI.
     app.build_middleware_stack = build_secured_stack  # type: ignore[method-assign]
+
+
+# Routing reads the guide's internal entries server to server with this key (settings
+# `guide_reader_key`); public like the other development secrets, refused in production.
+DEVELOPMENT_GUIDE_READER_KEY = "dev-guide-reader-key"
+
+
+def guide_reader_key(settings: ServiceSettings) -> str | None:
+    """The key routing sends and the guide accepts: GUIDE_READER_KEY, else the public
+    development key in development, else none (the guide then serves routing only what
+    it serves the public)."""
+    if settings.guide_reader_key:
+        return settings.guide_reader_key
+    return DEVELOPMENT_GUIDE_READER_KEY if settings.environment == "development" else None

@@ -12,6 +12,7 @@ from indgang_contracts.envelope import encode
 from indgang_contracts.events import CaseRouted
 from indgang_contracts.examples import CASE_ROUTED
 from indgang_contracts.topics import DEAD_LETTER_TOPIC, topic_for
+from indgang_runtime.http_security import DEVELOPMENT_GUIDE_READER_KEY
 
 from harness import KAFKA_BOOTSTRAP, EventLog, ServiceProcess, eventually, produce
 
@@ -38,7 +39,9 @@ async def test_a_routed_case_about_hiring_gets_hiring_entries(
 ) -> None:
     case = _case(needs=["hiring_vulnerable_unemployed"], organisation_stage="start_up")
     url = f"{guide_process.url}/api/v1/guide/recommendations/{case.case_id}"
-    async with httpx.AsyncClient(timeout=5) as client:
+    # As routing reads them: a case's recommendations are for staff only.
+    routing = {"Authorization": f"Bearer {DEVELOPMENT_GUIDE_READER_KEY}"}
+    async with httpx.AsyncClient(timeout=5, headers=routing) as client:
         assert (await client.get(url)).status_code == 404
         event_id = str(uuid.uuid4())
         await _send(run_id, case, event_id)

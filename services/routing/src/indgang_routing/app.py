@@ -22,6 +22,7 @@ from indgang_routing.settings import RoutingSettings
 from indgang_routing.web import api
 from indgang_routing.web.console import Console, install_console
 from indgang_runtime.auth import DepartmentKeys
+from indgang_runtime.http_security import guide_reader_key
 from indgang_runtime.messaging import EventConsumer, outbox_relay
 from indgang_runtime.service import Runtime, build_app, serve
 from indgang_runtime.settings import settings_or_exit
@@ -46,7 +47,10 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     )
     routing = CaseRouting(ctx)
     referrals = Referrals(ctx)
-    casework = Casework(ctx, GuideClient(settings.guide_url, settings.guide_timeout_seconds))
+    guide = GuideClient(
+        settings.guide_url, settings.guide_timeout_seconds, guide_reader_key(settings)
+    )
+    casework = Casework(ctx, guide)
     team_admin = TeamAdmin(ctx, routing)
     loads = Loads(ctx)
     broker.include_router(

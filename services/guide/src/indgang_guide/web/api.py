@@ -1,22 +1,23 @@
 """The guide's JSON API: the routing console, other services and editors use it.
 
-Reading published entries needs no session: the service sits on the
-municipality's internal network and the routing service calls it server to
-server (only `/hjaelp` and `/assets` are meant to be exposed to the internet).
-Drafts, history and every write need a staff session with the right role.
+Published entries for the public (`audience = external`) need no session.
+Entries for internal use and a case's recommendations are staff's only: a staff
+session, or routing's server-to-server key (`Authorization: Bearer`, settings
+`guide_reader_key`); anyone else is served as if they did not exist (issue 12,
+finding 10). Drafts, history and every write need a staff session with the right role.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from indgang_contracts.events import Need, OrganisationStage
 from indgang_guide.adapters.store import StoredEntry
-from indgang_guide.domain.entries import EntryKind, InvalidEntry, SectionId
+from indgang_guide.domain.entries import Entry, EntryKind, InvalidEntry, SectionId
 from indgang_guide.domain.recommendations import recommend
 from indgang_guide.domain.search import Filters, SearchHit
 from indgang_guide.handlers.catalogue import Catalogue
@@ -27,15 +28,35 @@ from indgang_guide.handlers.editing import (
     VersionConflict,
 )
 from indgang_guide.web.dependencies import (
+    STAFF,
     CatalogueDep,
     EditingDep,
     EditorDep,
+    SettingsDep,
     StaffDep,
     StoreDep,
 )
 from indgang_runtime.auth import current_user
+from indgang_runtime.http_security import guide_reader_key, presented_token, token_matches
 
 router = APIRouter(prefix="/api/v1/guide", tags=["guide"])
+
+
+async def staff_reader(request: Request, settings: SettingsDep) -> bool:
+    """Whether the caller may read entries for internal use: staff signed in, or routing
+    with its key."""
+    user = current_user(request)
+    if user is not None and user.has_any(*STAFF):
+        return True
+    key = guide_reader_key(settings)
+    return key is not None and token_matches(presented_token(request.headers), key)
+
+
+StaffReader = Annotated[bool, Depends(staff_reader)]
+
+
+def visible(entry: Entry, staff: bool) -> bool:
+    return staff or entry.audience == "external"
 
 
 def entry_json(stored: StoredEntry) -> dict[str, Any]:
@@ -80,10 +101,11 @@ def _no_such_entry() -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, "no such entry")
 
 
-def _readable(request: Request, catalogue: Catalogue, entry_id: str) -> StoredEntry:
-    """A published entry, or a draft for a guide editor's session; otherwise 404."""
+def _readable(request: Request, catalogue: Catalogue, entry_id: str, staff: bool) -> StoredEntry:
+    """A published entry (for internal use: staff only), or a draft for a guide editor's
+    session; otherwise 404, as if it did not exist."""
     stored = catalogue.get(entry_id)
-    if stored is None:
+    if stored is None or not visible(stored.entry, staff):
         raise _no_such_entry()
     if stored.entry.status != "published":
         user = current_user(request)
@@ -98,7 +120,12 @@ def _filters(
     stage: OrganisationStage | None,
     kind: EntryKind | None,
     audience: str | None,
+    staff: bool,
 ) -> Filters:
+    if not staff:
+        # The public sees entries for the public only; asking for the internal ones
+        # finds none (an audience that matches nothing).
+        audience = "external" if audience in (None, "external") else "staff only"
     return Filters(
         section=section and section.value,
         need=need and need.value,
@@ -111,13 +138,14 @@ def _filters(
 @router.get("/entries", summary="Published entries, grouped under the seed's four sections")
 async def list_entries(
     catalogue: CatalogueDep,
+    staff: StaffReader,
     section: SectionId | None = None,
     need: Need | None = None,
     stage: OrganisationStage | None = None,
     kind: EntryKind | None = None,
     audience: str | None = Query(None, pattern="^(internal|external)$"),
 ) -> dict[str, Any]:
-    filters = _filters(section, need, stage, kind, audience)
+    filters = _filters(section, need, stage, kind, audience, staff)
     chosen = sorted(
         (s for s in catalogue.stored.values() if filters.admit(s.entry)),
         key=lambda s: s.entry.id,
@@ -139,10 +167,12 @@ async def list_entries(
 
 @router.get(
     "/entries/{entry_id}",
-    summary="One entry (published: no session needed; drafts: guide editors)",
+    summary="One entry (for the public: no session needed; internal: staff; drafts: editors)",
 )
-async def get_entry(request: Request, entry_id: str, catalogue: CatalogueDep) -> dict[str, Any]:
-    return entry_json(_readable(request, catalogue, entry_id))
+async def get_entry(
+    request: Request, entry_id: str, catalogue: CatalogueDep, staff: StaffReader
+) -> dict[str, Any]:
+    return entry_json(_readable(request, catalogue, entry_id, staff))
 
 
 @router.get("/entries/{entry_id}/versions", summary="An entry's version history")
@@ -153,7 +183,7 @@ async def versions(
     store: StoreDep,
     user: StaffDep,
 ) -> dict[str, Any]:
-    _readable(request, catalogue, entry_id)
+    _readable(request, catalogue, entry_id, staff=True)
     stored = await store.get(entry_id)
     assert stored is not None
     return {
@@ -175,7 +205,7 @@ async def version(
     store: StoreDep,
     user: StaffDep,
 ) -> dict[str, Any]:
-    _readable(request, catalogue, entry_id)
+    _readable(request, catalogue, entry_id, staff=True)
     stored = await store.get(entry_id)
     found = stored.at_version(number) if stored else None
     if found is None:
@@ -274,6 +304,7 @@ def _hit_json(hit: SearchHit) -> dict[str, Any]:
 @router.get("/search", summary="Danish full-text search in published entries")
 async def search(
     catalogue: CatalogueDep,
+    staff: StaffReader,
     q: str = Query("", max_length=200),
     section: SectionId | None = None,
     need: Need | None = None,
@@ -282,25 +313,33 @@ async def search(
     audience: str | None = Query(None, pattern="^(internal|external)$"),
     limit: int = Query(20, ge=1, le=100),
 ) -> dict[str, Any]:
-    hits = catalogue.search(q, _filters(section, need, stage, kind, audience), limit)
+    hits = catalogue.search(q, _filters(section, need, stage, kind, audience, staff), limit)
     return {"query": q, "count": len(hits), "hits": [_hit_json(h) for h in hits]}
 
 
 @router.get("/recommendations", summary="Recommended entries for needs and a stage")
 async def recommendations_for(
     catalogue: CatalogueDep,
+    staff: StaffReader,
     needs: list[Need] = Query(..., min_length=1),
     stage: OrganisationStage | None = None,
     limit: int = Query(5, ge=1, le=20),
 ) -> dict[str, Any]:
-    items = recommend(catalogue.published(), needs, stage, limit)
+    entries = [e for e in catalogue.published() if visible(e, staff)]
+    items = recommend(entries, needs, stage, limit)
     return {"items": [i.model_dump(mode="json") for i in items]}
 
 
-@router.get("/recommendations/{case_id}", summary="Recommended entries for a case")
+@router.get("/recommendations/{case_id}", summary="Recommended entries for a case (staff)")
 async def recommendations(
-    case_id: str, catalogue: CatalogueDep, store: StoreDep, limit: int = Query(5, ge=1, le=20)
+    case_id: str,
+    catalogue: CatalogueDep,
+    store: StoreDep,
+    staff: StaffReader,
+    limit: int = Query(5, ge=1, le=20),
 ) -> dict[str, Any]:
+    if not staff:  # about a case: nothing for the public, not even whether it exists
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first")
     doc = await store.recommendations_for(case_id)
     if doc is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no recommendations for that case yet")

@@ -23,12 +23,15 @@ class GuideUnavailable(RoutingError):
 
 
 class GuideClient:
-    def __init__(self, base_url: str, timeout: float) -> None:
+    def __init__(self, base_url: str, timeout: float, key: str | None = None) -> None:
         self._base = base_url.rstrip("/")
         self._timeout = timeout
+        # The guide serves entries for internal use and a case's recommendations only
+        # to staff: routing reads them on the consultant's behalf with this key.
+        self._headers = {"Authorization": f"Bearer {key}"} if key else {}
 
     async def _get(self, path: str) -> httpx.Response:
-        async with httpx.AsyncClient(timeout=self._timeout) as client:
+        async with httpx.AsyncClient(timeout=self._timeout, headers=self._headers) as client:
             return await client.get(f"{self._base}{path}")
 
     async def recommendations(self, case_id: str) -> list[dict[str, Any]] | None:
