@@ -2,6 +2,7 @@
 #   make up      sync + infrastructure (Kafka, store, mail catcher) + the four services
 #   make test    sync + infrastructure + pytest
 #   make unit    the tests that need no broker, store or browser (seconds, nothing started)
+#   make audit   known-vulnerable dependencies (pip-audit) and a secret scan (detect-secrets)
 #   make down    stop services and infrastructure (data stays in var/)
 # See deploy/README.md.
 
@@ -14,10 +15,10 @@ UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 export UV
 
 .PHONY: help ensure-uv sync browser infra-up infra-down infra-status services-up services-down \
-	up down status test unit lint bench prove contracts
+	up down status test unit lint audit audit-deps audit-secrets bench prove contracts
 
 help:
-	@echo "make up | down | status | test | unit | lint | bench | prove | contracts | sync | infra-up | infra-down"
+	@echo "make up | down | status | test | unit | lint | audit | bench | prove | contracts | sync | infra-up | infra-down"
 
 ensure-uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || { \
@@ -93,6 +94,32 @@ lint: sync
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy contracts/src runtime/src services/*/src
 	$(UV) run --frozen mypy prove
+
+# Known-vulnerable dependencies: every package pinned in uv.lock (all groups, with
+# hashes) checked by pip-audit against PyPI's advisories; a known vulnerability fails,
+# and so does a package that could not be checked (--strict). When the advisory
+# service is unreachable (pip-audit: "could not be audited" or a connection error), do
+# not skip the check and do not ship on it: run `make audit` again where pypi.org's
+# JSON API answers, or against OSV: `make audit AUDIT_SERVICE=osv` (api.osv.dev).
+# A vulnerability without a fix yet: AUDIT_ARGS="--ignore-vuln <ID>", with a line here
+# saying why and until when.
+AUDIT_SERVICE ?= pypi
+AUDIT_ARGS ?=
+audit-deps: sync
+	@mkdir -p var
+	$(UV) export --frozen --all-groups --no-emit-workspace --format requirements-txt \
+		--output-file var/audit-requirements.txt >/dev/null
+	$(UV) run --frozen pip-audit --strict --disable-pip --require-hashes \
+		--vulnerability-service $(AUDIT_SERVICE) --progress-spinner off $(AUDIT_ARGS) \
+		-r var/audit-requirements.txt
+
+# Secrets in the repository: detect-secrets over the tracked files; anything not in
+# .secrets.baseline marked as a reviewed development value fails (tools/secret_scan.py
+# says what to do).
+audit-secrets: sync
+	$(UV) run --frozen python tools/secret_scan.py
+
+audit: audit-secrets audit-deps
 
 # The step-up benchmark on fresh stacks of its own (empty, then preloaded), beside a plain
 # Kafka loop; needs the broker and the store (`make up`). Flags: BENCH_ARGS="--rates 10,25".
