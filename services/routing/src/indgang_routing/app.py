@@ -17,6 +17,7 @@ from indgang_routing.handlers.casework import Casework
 from indgang_routing.handlers.context import Context
 from indgang_routing.handlers.loads import Loads
 from indgang_routing.handlers.referrals import Referrals
+from indgang_routing.handlers.retention import CaseRetention
 from indgang_routing.handlers.team import TeamAdmin
 from indgang_routing.settings import RoutingSettings
 from indgang_routing.web import api
@@ -53,6 +54,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     casework = Casework(ctx, guide)
     team_admin = TeamAdmin(ctx, routing)
     loads = Loads(ctx)
+    retention = CaseRetention(ctx)  # deletion deadlines (slettefrister)
     broker.include_router(
         build_router(settings, routing, referrals, EventConsumer(broker, settings))
     )
@@ -81,12 +83,25 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     async def loads_reconciliation() -> None:
         await loads.reconcile_job()
 
+    async def file_deletion_deadlines() -> None:
+        await retention.prepare()
+
+    async def deletion_deadlines() -> None:
+        await retention.job()
+
     runtime.configure(
         relay=relay,
         # In this order: a legacy store is upgraded before the unique index is built,
         # and loads are reconciled once the team exists.
-        on_startup=[upgrade_store, ensure_indexes, seed, reconcile_loads, prepare_overdue_job],
-        background=[first_contact_overdue, loads_reconciliation],
+        on_startup=[
+            upgrade_store,
+            ensure_indexes,
+            seed,
+            reconcile_loads,
+            prepare_overdue_job,
+            file_deletion_deadlines,
+        ],
+        background=[first_contact_overdue, loads_reconciliation, deletion_deadlines],
     )
     console = Console(ctx, routing, casework, referrals, team_admin)
     app = build_app(
@@ -98,6 +113,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     )
     app.state.department_keys = DepartmentKeys(settings.api_keys_file)  # what web/api.py reads
     install_console(app, settings, console)  # also app.state.console: the use cases
+    app.state.retention = retention  # the deletion job (tests move its clock)
     return app
 
 

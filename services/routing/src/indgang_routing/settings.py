@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from indgang_routing.domain.retention import DEFAULT_DAYS_AFTER_CLOSE, DEFAULT_DAYS_MAX
 from indgang_runtime.settings import ServiceSettings
 
 _DATA = Path(__file__).parent / "data"
@@ -43,4 +44,19 @@ class RoutingSettings(ServiceSettings):
     )
     guide_timeout_seconds: float = Field(
         default=2.0, gt=0, description="Timeout of calls to the guide; the case page waits no more."
+    )
+    # Deletion deadlines (slettefrister), as the privacy notice states them (intake's).
+    retention_days_after_close: int = Field(
+        default=DEFAULT_DAYS_AFTER_CLOSE,
+        ge=1,
+        description="Days after a case is closed until its personal data is anonymised.",
+    )
+    retention_days_max: int = Field(
+        default=DEFAULT_DAYS_MAX,
+        ge=1,
+        description="Days after an inquiry was received until the case's personal data is "
+        "anonymised, closed or not.",
+    )
+    retention_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the deletion job runs."
     )

@@ -25,11 +25,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, cast
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from indgang_contracts.envelope import Record
 from indgang_routing.adapters import queries as q
+from indgang_routing.adapters.bulk import bulk_update
 from indgang_routing.domain.case import Case
 from indgang_routing.domain.lifecycle import OPEN_STATUSES
 from indgang_runtime import outbox
@@ -46,6 +48,7 @@ INTERNAL_FIELDS = (
     "referral_ids",
     "overdue_watch",
     "closed_month",
+    "anonymise_on",
 )
 WITHOUT_OUTBOX = {"outbox": 0}
 # Lists show neither the timeline nor the notes.
@@ -78,6 +81,7 @@ class CaseRepository:
         await self.collection.create_index([("consultant_id", 1), ("status", 1)])
         await self.collection.create_index([("consultant_id", 1), ("closed_month", 1)])
         await self.collection.create_index("overdue_watch")
+        await self.collection.create_index("anonymise_on")
 
     # --- reading: one case -----------------------------------------------------------
 
@@ -140,6 +144,73 @@ class CaseRepository:
         store. Reads every watched case, so startup only, once per store."""
         docs = self.collection.find({"overdue_watch": {"$type": "string"}}, {"overdue_watch": 1})
         return min([str(d["overdue_watch"]) async for d in docs], default=None)
+
+    async def due_for_anonymisation(self, day: str) -> list[Case]:
+        """Cases whose deletion deadline is filed under `day` ("2027-11-30"), whole but for
+        the outbox (the job rewrites their texts)."""
+        query = q.DUE_FOR_ANONYMISATION.filter(anonymise_on=day)
+        return await self._list(query, WITHOUT_OUTBOX)
+
+    async def not_anonymised(self) -> list[Case]:
+        """Every case still holding personal data, with what its deadline is made of.
+        Reads every case: startup only, when the schedule is missing or the policy changed."""
+        docs = self.collection.find(
+            {"anonymised_at": None},  # also a case from before deadlines (no field)
+            {"_id": 1, "inquiries.received_at": 1, "personal_since": 1, "closed_at": 1,
+             "status": 1, "anonymise_at": 1, "anonymise_on": 1},
+        )  # fmt: skip
+        return cast(list[Case], await docs.to_list())
+
+    async def file_for_anonymisation(self, schedules: Mapping[str, Mapping[str, Any]]) -> None:
+        """Write each case's schedule fields (startup), unless it was anonymised meanwhile."""
+        await bulk_update(
+            self.collection,
+            (
+                UpdateOne({**q.CASE.filter(_id=case_id), "anonymised_at": None}, {"$set": dict(f)})
+                for case_id, f in schedules.items()
+            ),
+            ordered=False,
+        )
+
+    async def refile(self, moves: Mapping[str, tuple[str, str | None]]) -> None:
+        """Case id → (the day it is filed under, the day to file it under, or None for no
+        day), each only if still filed under the first (a concurrent write wins)."""
+        await bulk_update(
+            self.collection,
+            (
+                UpdateOne(
+                    {**q.CASE.filter(_id=case_id), "anonymise_on": day},
+                    {"$set": {"anonymise_on": to}},
+                )
+                for case_id, (day, to) in moves.items()
+            ),
+            ordered=False,
+        )
+
+    async def anonymise(self, case: Case, fields: Mapping[str, Any], now: datetime) -> bool:
+        """Replace the personal data of `case` as read, if nothing changed it since and no
+        event of it waits for the relay (their copies go too); True if it did."""
+        expect = {
+            "anonymised_at": None,
+            "anonymise_at": case.get("anonymise_at"),
+            "updated_at": case["updated_at"],
+            outbox.PENDING: case.get(outbox.PENDING),  # as read: 0 (or none ever)
+        }
+        result = await self.collection.update_one(
+            {**q.CASE.filter(_id=case["_id"]), **expect},
+            {
+                "$set": {
+                    **fields,
+                    outbox.OUTBOX: [],
+                    "personal_since": None,
+                    "anonymise_at": None,
+                    "anonymise_on": None,
+                    "anonymised_at": now,
+                    "updated_at": now,
+                }
+            },
+        )
+        return result.matched_count == 1
 
     # --- writing -----------------------------------------------------------------------
 

@@ -50,3 +50,13 @@ class JobState:
             {"$set": {field: value, "updated_at": datetime.now(UTC)}},
         )
         return result.matched_count == 1
+
+    async def set(self, job: str, field: str, value: str) -> None:
+        """Write a value whatever it was (the deletion job's policy, after filing)."""
+        # DuplicateKeyError: another instance inserted it at the same moment (same value).
+        with contextlib.suppress(DuplicateKeyError):
+            await self.collection.update_one(
+                q.JOB.filter(_id=job),
+                {"$set": {field: value, "updated_at": datetime.now(UTC)}},
+                upsert=True,
+            )

@@ -79,3 +79,10 @@ class OrganisationStore:
             ),
             ordered=False,
         )
+
+    async def forget(self, organisation_key: str, case_id: str) -> None:
+        """Delete the organisation's pointer if it still names this case (the deletion job:
+        a key without CVR is the contact's e-mail)."""
+        await self.collection.delete_one(
+            {**q.ORGANISATION.filter(_id=organisation_key), "case_id": case_id}
+        )

@@ -65,6 +65,12 @@ AWAITING_FIRST_CONTACT = HotQuery(
     "one query per day not yet finished)",
     overdue_watch="2026-11-30",
 )
+DUE_FOR_ANONYMISATION = HotQuery(
+    CASES,
+    "cases whose deletion deadline falls on one day (deletion job: one query per day not "
+    "yet finished)",
+    anonymise_on="2027-11-30",
+)
 
 # --- the team, its loads, the providers, the organisations ---------------------------
 
@@ -87,7 +93,8 @@ ORGANISATION = HotQuery(
 MIGRATION = HotQuery(MIGRATIONS, "whether a startup migration ran", _id="cases-open-slot")
 JOB = HotQuery(
     JOBS,
-    "a periodic job's progress (overdue job: the last finished day)",
+    "a periodic job's progress (overdue job: the last finished day; deletion job: the "
+    "first day not finished)",
     _id="first-contact-overdue",
 )
 
@@ -101,6 +108,7 @@ HOT_PATHS: tuple[HotQuery, ...] = (
     CONSULTANT_CASES_IN_STATUS,
     CONSULTANT_CLOSED_IN_MONTH,
     AWAITING_FIRST_CONTACT,
+    DUE_FOR_ANONYMISATION,
     TEAM,
     CONSULTANT,
     FORMER_MEMBERS,

@@ -35,8 +35,10 @@ from indgang_contracts.events import (
     SharedEntry,
 )
 from indgang_contracts.events import Consultant as ConsultantRef
+from indgang_routing.domain.errors import InvalidInput
 from indgang_routing.domain.policy import Assignment
 from indgang_routing.domain.referrals import ReferralRequest
+from indgang_routing.domain.retention import Schedule
 
 
 class ConsultantDoc(TypedDict):
@@ -142,9 +144,22 @@ class Case(TypedDict):
     timeline: list[dict[str, Any]]  # `domain/timeline.py`
     created_at: datetime
     updated_at: datetime
+    # Deletion deadline (`domain/retention.py`): the receipt of the earliest inquiry whose
+    # personal data the case holds, the deadline, the day it is filed under (None once
+    # anonymised) and when the personal data was removed.
+    personal_since: datetime | None
+    anonymise_at: datetime | None
+    anonymise_on: str | None
+    anonymised_at: datetime | None
     # Top-level copies for the hot paths' equality lookups (kept by the adapter).
     consultant_id: str
     referral_ids: list[str]
+
+
+def contact_of(case: Case) -> dict[str, Any] | None:
+    """The case's contact person, or None once anonymised (its e-mail is gone)."""
+    contact = case.get("contact")
+    return contact if contact and contact.get("email") else None
 
 
 def consultant_doc(consultant: ConsultantRef) -> ConsultantDoc:
@@ -180,9 +195,10 @@ def new_case(
     first_contact_due: date,
     routed: dict[str, Any],
     now: datetime,
+    schedule: Schedule,
 ) -> Case:
     """The case `inquiry` opens, assigned to the assignment's consultant; `routed` is its
-    first timeline entry (the case-routed event's)."""
+    first timeline entry (the case-routed event's); `schedule` its deletion deadline."""
     consultant = consultant_doc(assignment.consultant.reference())
     return {
         "_id": case_id,
@@ -214,6 +230,10 @@ def new_case(
         "timeline": [routed],
         "created_at": now,
         "updated_at": now,
+        "personal_since": inquiry.received_at,
+        "anonymise_at": schedule.deadline,
+        "anonymise_on": schedule.day,
+        "anonymised_at": None,
         "consultant_id": consultant["id"],
         "referral_ids": [],
     }
@@ -344,7 +364,7 @@ def case_reassigned(case: Case, assignment: Assignment, now: datetime) -> CaseRo
         organisation_stage=case["organisation"].get("stage"),
         needs=case["needs"],
         consultant=assignment.consultant.reference(),
-        contact=case["contact"],
+        contact=contact_of(case),  # none once past the deletion deadline
         previous_consultant_id=case["consultant"]["id"],
         reason=assignment.reason,
         explanation=assignment.explanation,
@@ -398,11 +418,16 @@ def first_contact_overdue(
 def guide_entries_shared(
     case: Case, entries: Sequence[SharedEntry], message: str | None, now: datetime
 ) -> GuideEntriesShared:
+    contact = contact_of(case)
+    if contact is None:
+        raise InvalidInput(
+            "Sagens kontaktoplysninger er slettet efter slettefristen; der er ingen at sende til."
+        )
     return GuideEntriesShared(
         municipality_code=case["municipality_code"],
         case_id=case["_id"],
         reference=case["reference"],
-        contact=case["contact"],
+        contact=contact,
         consultant=ConsultantRef.model_validate(case["consultant"]),
         entries=list(entries),
         message=message or None,

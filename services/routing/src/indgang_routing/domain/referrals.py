@@ -86,8 +86,10 @@ def referral_made(
     referral_id: str,
     now: datetime,
 ) -> ReferralMade:
+    # Past the deletion deadline the case has no contact left to share (e-mail gone).
+    held = case["contact"] if (case.get("contact") or {}).get("email") else None
     contact = (
-        ContactPerson.model_validate(case["contact"]) if request.consent_to_share_contact else None
+        ContactPerson.model_validate(held) if request.consent_to_share_contact and held else None
     )
     purpose = request.purpose.strip()
     if not request.consent_to_share_contact:

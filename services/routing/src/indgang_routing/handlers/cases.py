@@ -45,6 +45,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from pymongo.errors import DuplicateKeyError
@@ -72,6 +73,7 @@ from indgang_routing.domain.policy import (
     manual_assignment,
     plan_reassignment,
 )
+from indgang_routing.domain.retention import is_anonymised
 from indgang_routing.domain.team import Team
 from indgang_routing.handlers.context import Bookkeeping, Context, event_id
 
@@ -191,13 +193,23 @@ class CaseRouting:
         now = self.ctx.now()
         event = inquiry_attached(case, inquiry, now)
         record = self.ctx.record(event)
+        fields: dict[str, Any] = {}
+        if is_anonymised(case):
+            # An open case anonymised at its maximum deadline gets personal data again:
+            # its deadline counts from this inquiry.
+            schedule = self.ctx.retention.schedule(inquiry.received_at, None, now)
+            fields = {"personal_since": inquiry.received_at, "anonymised_at": None}
+            fields.update(schedule.fields())
         attached = await self.cases.change(
             case["_id"],
             expect={
                 "open_slot": inquiry.organisation_key,
                 "inquiry_ids": {"$ne": inquiry.inquiry_id},
+                # Not anonymised meanwhile by the deletion job (then: look again).
+                "anonymised_at": case.get("anonymised_at"),
             },
             now=now,
+            set_=fields,
             push={
                 "inquiry_ids": inquiry.inquiry_id,
                 "inquiries": inquiry_summary(inquiry),
@@ -239,7 +251,13 @@ class CaseRouting:
         event = case_routed(inquiry, case_id, assignment, due, now)
         record = self.ctx.record(event)
         case = new_case(
-            inquiry, case_id, assignment, due, timeline.routed(event, event_id(record)), now
+            inquiry,
+            case_id,
+            assignment,
+            due,
+            timeline.routed(event, event_id(record)),
+            now,
+            self.ctx.retention.schedule(inquiry.received_at, None, now),
         )
         try:
             created = await self.cases.create(case, [record])

@@ -43,6 +43,7 @@ from indgang_routing.domain.lifecycle import (
     require_outcome,
 )
 from indgang_routing.domain.policy import owner_after_reopen
+from indgang_routing.domain.retention import is_anonymised
 from indgang_routing.handlers.context import COPENHAGEN, Bookkeeping, Context, event_id
 from indgang_routing.handlers.overdue import OverdueFirstContacts, overdue_report
 
@@ -97,6 +98,15 @@ class Casework:
             if action is CaseAction.REOPEN:
                 fields.update(open_slot=case["organisation_key"], closed_at=None, closed_month=None)
                 await self._new_owner_if_gone(case, now, actor, fields, events, entries)
+            since = case.get("personal_since")
+            if (
+                action in (CaseAction.CLOSE, CaseAction.REOPEN)
+                and since
+                and not is_anonymised(case)
+            ):
+                # Closing starts the after-close deadline; reopening cancels it.
+                closed_at = now if action is CaseAction.CLOSE else None
+                fields.update(self.ctx.retention.schedule(since, closed_at, now).fields())
             due = date.fromisoformat(case["first_contact_due"])
             if fields["overdue_watch"] and first_contact_late(new, due, self.ctx.local_day(now)):
                 # Watched again after its due day (reopened without first contact): the
@@ -111,7 +121,12 @@ class Casework:
                 changed = await self.cases.change(
                     case_id,
                     # The owner too: the load to change below is that consultant's.
-                    expect={"status": current.value, "consultant_id": owner},
+                    # Not anonymised meanwhile: the deadline set here would be its.
+                    expect={
+                        "status": current.value,
+                        "consultant_id": owner,
+                        "anonymised_at": case.get("anonymised_at"),
+                    },
                     now=now,
                     set_=fields,
                     push={"timeline": {"$each": entries}},

@@ -19,6 +19,7 @@ from indgang_routing.domain import calendar
 from indgang_routing.domain.calendar import COPENHAGEN
 from indgang_routing.domain.case import Case
 from indgang_routing.domain.errors import CaseNotFound
+from indgang_routing.domain.retention import RetentionPolicy
 from indgang_routing.settings import RoutingSettings
 
 __all__ = ["COPENHAGEN", "Bookkeeping", "Context", "event_id"]
@@ -78,6 +79,14 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def retention(self) -> RetentionPolicy:
+        """The deletion deadlines the privacy notice promises (settings)."""
+        return RetentionPolicy.of(
+            days_after_close=self.settings.retention_days_after_close,
+            days_max=self.settings.retention_days_max,
+        )
 
     @staticmethod
     def local_day(moment: datetime) -> date:
