@@ -26,7 +26,8 @@ async def test_subscriptions_api_needs_the_admin_key_and_never_shows_secrets(
     """Creates a webhook subscription to case-status-changed through the API, replaces it
     without a secret (the secret is kept), sends one case-status-changed; the receiver
     gets it signed with the original secret. Without the key: 401/403; invalid input:
-    422 with the field; deleted: 404."""
+    422 with the field and without the secret; an URL of the metadata service or the
+    internal network: 422 on the url (issue 12, finding 3); deleted: 404."""
     n = notifications
     secret = "status-secret-0123456789"
     n.receiver.secrets["/status"] = secret
@@ -48,6 +49,15 @@ async def test_subscriptions_api_needs_the_admin_key_and_never_shows_secrets(
         )
         assert bad.status_code == 422
         assert {tuple(e["loc"]) for e in bad.json()["detail"]} >= {("body", "email")}
+        # The whole-body error (the url) does not echo the body, secret and all.
+        assert secret not in bad.text
+        for inside in ("http://169.254.169.254/latest/meta-data", "http://10.0.0.7/hooks"):
+            refused = await api.put("/api/v1/subscriptions/status", json={**body, "url": inside})
+            assert refused.status_code == 422, refused.text
+            assert [(e["loc"], e["msg"]) for e in refused.json()["detail"]] == [
+                (["body", "url"], "address not allowed")
+            ]
+            assert secret not in refused.text
         created = await api.put("/api/v1/subscriptions/status", json=body)
         assert created.status_code == 201, created.text
         assert secret not in created.text

@@ -60,6 +60,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
             settings.webhook_timeout_seconds,
             settings.webhook_allow_plain_http,
             user_agent="indgang-notifications/1",
+            allowed=settings.webhook_networks,
         ),
         publish=partial(publish_record, broker, settings.kafka_topic_prefix),
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from indgang_notifications.domain.addresses import IPNetwork, networks, url_problem
 from indgang_runtime.settings import (
     MAKE_A_SECRET,
     MIN_SECRET_LENGTH,
@@ -15,6 +17,9 @@ from indgang_runtime.settings import (
 )
 
 _HERE = Path(__file__).parent
+# Where make up's and the tests' local webhook receivers listen (development only).
+DEVELOPMENT_NETWORKS: tuple[IPNetwork, ...] = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
+_LOOPBACK = {4: ip_network("127.0.0.0/8"), 6: ip_network("::1/128")}
 # deploy/services.sh's admin key for make up (public, refused in production).
 DEVELOPMENT_ADMIN_API_KEY = "dev-admin-key"
 
@@ -79,6 +84,13 @@ class NotificationSettings(ServiceSettings):
     webhook_allow_plain_http: bool = Field(
         default=False, description="Allow http:// webhook URLs (development and tests only)."
     )
+    webhook_allowed_networks: str | None = Field(
+        default=None,
+        description="Addresses or networks (CIDR, separated by commas) webhooks may reach "
+        "although they are not public, e.g. a receiver on the municipality's own network. "
+        "Unset: loopback in development (make up's and the tests' local receivers), none in "
+        "production. Cloud metadata addresses are refused in any case.",
+    )
     case_contact_retention_days: int = Field(
         default=30, ge=0, description="Days a closed case's contact details are kept."
     )
@@ -90,6 +102,20 @@ class NotificationSettings(ServiceSettings):
     purge_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often expired case contacts are deleted."
     )
+
+    @property
+    def webhook_networks(self) -> tuple[IPNetwork, ...]:
+        """Where webhooks may go besides public addresses."""
+        if self.webhook_allowed_networks is not None:
+            return networks(self.webhook_allowed_networks)
+        return DEVELOPMENT_NETWORKS if self.environment == "development" else ()
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, value: str | None) -> str | None:
+        if value is not None:
+            networks(value)  # raises ValueError with the bad entry
+        return value
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()
@@ -110,6 +136,12 @@ class NotificationSettings(ServiceSettings):
                 "WEBHOOK_ALLOW_PLAIN_HTTP is true: events with personal data would be sent "
                 "unencrypted. Unset it (webhooks then need https:// URLs)."
             )
+        loopback = [str(n) for n in self.webhook_networks if n.overlaps(_LOOPBACK[n.version])]
+        if loopback:
+            problems.append(
+                f"WEBHOOK_ALLOWED_NETWORKS contains loopback ({', '.join(loopback)}): webhooks "
+                "could reach services on the server itself. Remove it."
+            )
         problems.extend(self._subscription_problems())
         return problems
 
@@ -127,6 +159,23 @@ class NotificationSettings(ServiceSettings):
             entries = read_file(self.subscriptions_file)
         except Exception as exc:
             return [f"{where} cannot be read ({type(exc).__name__}: {exc}): fix the file."]
+        refused = [
+            f"{subscription.id} ({problem})"
+            for subscription, _ in entries
+            if subscription.url
+            and (
+                problem := url_problem(
+                    subscription.url,
+                    allow_plain_http=self.webhook_allow_plain_http,
+                    allowed=self.webhook_networks,
+                )
+            )
+        ]
+        if refused:
+            return [
+                f"{where}: the webhook URL of {', '.join(refused)} is not allowed: a webhook "
+                "needs an https:// URL of a public address."
+            ]
         public = [
             subscription.id
             for subscription, _ in entries

@@ -97,14 +97,18 @@ class SmtpConnection:
         except aiosmtplib.SMTPRecipientsRefused as exc:
             # The server refused the address and reset the envelope: the connection is fine.
             permanent = all(r.code >= 500 for r in exc.recipients)
-            raise SendFailed(f"recipient refused: {exc}", permanent=permanent) from exc
+            # The reason people see: not the server's text (it names the address).
+            code = min(r.code for r in exc.recipients) if exc.recipients else 0
+            raise SendFailed(f"recipient refused (SMTP {code})", permanent=permanent) from exc
         except aiosmtplib.SMTPResponseException as exc:
             await self.close()
             # 5xx is the server's final word; 4xx (greylisting, full mailbox) may pass later.
-            raise SendFailed(f"SMTP {exc.code}: {exc.message}", permanent=exc.code >= 500) from exc
+            raise SendFailed(
+                f"SMTP {exc.code} from the mail server", permanent=exc.code >= 500
+            ) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             await self.close()
-            raise SendFailed(f"{type(exc).__name__}: {exc}") from exc
+            raise SendFailed("could not connect to the mail server") from exc
         self._last_used = time.monotonic()
 
     async def _open(self) -> aiosmtplib.SMTP:

@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from indgang_notifications.adapters.deliveries import public
 from indgang_notifications.domain.subscriptions import Subscription
 from indgang_notifications.web.access import admin, staff_or_admin_key
-from indgang_notifications.web.state import Deliveries, Log, SenderDep, Subscriptions
+from indgang_notifications.web.registration import registration_problems
+from indgang_notifications.web.state import Deliveries, Log, SenderDep, Settings, Subscriptions
 
 Status = Literal["pending", "sent", "dead"]
 
@@ -102,6 +103,7 @@ async def put_subscription(
     response: Response,
     body: Annotated[dict[str, Any], Body(examples=[_EXAMPLE])],
     subscriptions: Subscriptions,
+    settings: Settings,
 ) -> dict[str, Any]:
     current = await subscriptions.get(subscription_id)
     raw = {**body, "id": subscription_id}
@@ -110,10 +112,22 @@ async def put_subscription(
     try:
         subscription = Subscription.model_validate(raw)
     except ValidationError as exc:
-        # The same per-field 422 body as FastAPI's own validation.
+        # The same per-field 422 body as FastAPI's own validation, without the input:
+        # a whole-body error's input is the body, secret and all.
         raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+            [
+                {k: v for k, v in e.items() if k != "input"} | {"loc": ("body", *e["loc"])}
+                for e in exc.errors(include_url=False, include_input=False)
+            ]
         ) from exc
+    problems = await registration_problems(subscription, settings)
+    if problems:
+        raise RequestValidationError(
+            [
+                {"loc": ("body", field), "msg": message, "type": "value_error"}
+                for field, message in problems
+            ]
+        )
     if await subscriptions.put(subscription):
         response.status_code = status.HTTP_201_CREATED
     return subscription.public()
