@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from pymongo.errors import PyMongoError
 
 from indgang_contracts.envelope import Record, encode
 from indgang_contracts.events import DeliveryChannel, NotificationDelivered, NotificationFailed
@@ -223,20 +224,17 @@ class Sender:
         try:
             await self._send(doc, mail)
         except SendFailed as exc:
-            if exc.permanent or self.policy.gives_up_after(doc["attempts"]):
-                recorded = await self.deliveries.dead(doc, exc.error, self._failed(doc, exc.error))
-                log.warning(
-                    "delivery_dead", delivery=doc["_id"], kind=doc["kind"], attempts=doc["attempts"]
-                )
-            else:
-                delay = self.policy.delay(doc["attempts"])
-                recorded = await self.deliveries.retry_later(doc, exc.error, delay)
-                log.info(
-                    "delivery_retry",
-                    delivery=doc["_id"],
-                    attempts=doc["attempts"],
-                    in_seconds=round(delay, 2),
-                )
+            failure = exc
+        except PyMongoError:
+            raise  # the store is away: the worker waits, the claim runs out, it is retried
+        except Exception as exc:
+            # Anything else (the email package refuses a header, the content is not what
+            # a message needs, ...) fails the same way on every attempt: given up at once
+            # with the reason, instead of escaping the worker and being retried for ever.
+            failure = SendFailed(
+                f"the message could not be made or sent ({type(exc).__name__})", permanent=True
+            )
+            log.warning("delivery_unsendable", delivery=doc["_id"], error=type(exc).__name__)
         else:
             outcome = self._delivered(doc)
             published = await self._publish_now(outcome)
@@ -244,6 +242,27 @@ class Sender:
             # goes to the delivery's outbox in the same write, and the relay publishes it.
             recorded = await self.deliveries.sent(doc, [] if published else [outcome])
             log.info("delivery_sent", delivery=doc["_id"], kind=doc["kind"], channel=doc["channel"])
+            self._claim_lost(recorded, doc)
+            return
+        if failure.permanent or self.policy.gives_up_after(doc["attempts"]):
+            error = failure.error
+            recorded = await self.deliveries.dead(doc, error, self._failed(doc, error))
+            log.warning(
+                "delivery_dead", delivery=doc["_id"], kind=doc["kind"], attempts=doc["attempts"]
+            )
+        else:
+            delay = self.policy.delay(doc["attempts"])
+            recorded = await self.deliveries.retry_later(doc, failure.error, delay)
+            log.info(
+                "delivery_retry",
+                delivery=doc["_id"],
+                attempts=doc["attempts"],
+                in_seconds=round(delay, 2),
+            )
+        self._claim_lost(recorded, doc)
+
+    @staticmethod
+    def _claim_lost(recorded: bool, doc: Document) -> None:
         if not recorded:
             # The claim expired and another sender took the delivery over; it records.
             log.warning("delivery_claim_lost", delivery=doc["_id"])
