@@ -412,6 +412,63 @@ PAGE_TEXTS: T = {
         "da": "Gemmes uden personoplysninger til statistik",
         "en": "Kept without personal data for statistics",
     },
+    # What the other services keep (issue 12, finding 7): routing (the case),
+    # notifications (messages) and guide (recommendations); each README says how.
+    "privacy.deadlines.case": {
+        "da": "Din sag hos konsulenten: kontaktoplysninger, beskrivelser, noter, "
+        "henvisningers formål og svar, sagens forløb og udfald",
+        "en": "Your case with the consultant: contact details, descriptions, notes, "
+        "referrals' purposes and answers, the case history and outcome",
+    },
+    "privacy.deadlines.case.when": {
+        "da": "Anonymiseres {after_close} dage efter, at sagen er afsluttet – og senest "
+        "{max_days} dage efter, at vi modtog henvendelsen, også hvis sagen stadig er åben. "
+        "Genåbnes sagen før fristen, gælder fristen igen fra den næste afslutning. Sagens "
+        "nummer, status, datoer, konsulent, emner og organisation med CVR-nummer gemmes "
+        "uden personoplysninger til statistik",
+        "en": "Anonymised {after_close} days after your case is closed – and at the latest "
+        "{max_days} days after we received the inquiry, even if the case is still open. If "
+        "the case is reopened before the deadline, the deadline counts again from the next "
+        "closing. The case's number, status, dates, consultant, topics and an organisation "
+        "with a CVR number are kept without personal data for statistics",
+    },
+    "privacy.deadlines.messages": {
+        "da": "Beskeder til dig og om din sag: modtager, emne og indhold",
+        "en": "Messages to you and about your case: recipient, subject and content",
+    },
+    "privacy.deadlines.messages.when": {
+        "da": "Indholdet slettes, når beskeden er sendt. Modtager, emne og indholdet af "
+        "beskeder, der ikke kunne sendes, slettes efter samme frister som din sag",
+        "en": "The content is deleted once the message is sent. The recipient, subject and "
+        "the content of messages that could not be sent are deleted on the same deadlines "
+        "as your case",
+    },
+    "privacy.deadlines.guide": {
+        "da": "Anbefalede vejledninger til din sag",
+        "en": "Guidance recommended for your case",
+    },
+    "privacy.deadlines.guide.when": {
+        "da": "Indeholder kun sagens nummer, emner og fase – ingen personoplysninger",
+        "en": "Holds only the case's number, topics and stage – no personal data",
+    },
+    # Kafka keeps every topic 7 days (log.retention.hours=168 in deploy/kafka/server*.
+    # properties, no per-topic retention in indgang_runtime.topics) after its log
+    # segment closes, and a segment closes after at most 7 days (log.roll.hours'
+    # default, 168): 14 days in all. tests/test_privacy_notice.py checks the figures.
+    "privacy.deadlines.kafka": {
+        "da": "Kopier af hændelser i systemets interne beskedkø (Kafka), fx at din "
+        "henvendelse er modtaget – med dine kontaktoplysninger",
+        "en": "Copies of events in the system's internal message queue (Kafka), e.g. that "
+        "your inquiry was received – with your contact details",
+    },
+    "privacy.deadlines.kafka.when": {
+        "da": "Slettes automatisk {kafka_days} dage efter, at den del af køen, de ligger i, "
+        "er lukket – højst {kafka_max_days} dage efter, at hændelsen blev skrevet. De kan "
+        "ikke slettes enkeltvis før",
+        "en": "Deleted automatically {kafka_days} days after the part of the queue they are "
+        "in is closed – at most {kafka_max_days} days after the event was written. They "
+        "cannot be deleted one by one before that",
+    },
     "privacy.deadlines.retry": {
         "da": "Teknisk kvittering for en gentaget afsendelse",
         "en": "Technical record of a repeated submission",
