@@ -5,6 +5,7 @@ case reopened before its deadline keeps its data. On the real store."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from indgang_routing.adapters.queries import DUE_FOR_ANONYMISATION, HOT_PATHS
 from indgang_routing.domain.actors import Actor
 from indgang_routing.domain.referrals import ReferralRequest
 from indgang_routing.domain.retention import ANONYMISED
+from indgang_routing.handlers.retention import CaseRetention
 
 ANE = Actor(id="ane-kjaer", name="Ane Kjær", consultant_id="ane-kjaer")
 RECEIVED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -44,16 +46,18 @@ async def _published(routing: Any, case_id: str) -> None:
     )
 
 
-async def _worked_case(routing: Any, clock: Clock, organisation_key: str, **kw: Any) -> str:
+async def _worked_case(
+    routing: Any, clock: Clock, organisation_key: str, n: int = 1, **kw: Any
+) -> str:
     """A case with everything personal routing keeps: contact, description, a second
     inquiry, first contact, a note, a referral answered with an outcome."""
     use = routing.use
     use.ctx.clock = clock
     case_id = await use.routing.route_inquiry(
-        routing.inquiry(1, organisation_key, received_at=RECEIVED, **kw)  # "… café …"
+        routing.inquiry(n, organisation_key, received_at=RECEIVED, **kw)  # "… café …"
     )
     await use.routing.route_inquiry(
-        routing.inquiry(2, organisation_key, received_at=RECEIVED + DAY, **kw)
+        routing.inquiry(n + 1, organisation_key, received_at=RECEIVED + DAY, **kw)
     )
     await use.casework.log_first_contact(case_id, ANE, ContactChannel.PHONE, clock.now.date())
     await use.casework.add_note(case_id, ANE, "Mette Hansen ringer tilbage om løntilskud.")
@@ -202,3 +206,39 @@ async def test_a_store_from_before_deadlines_gets_them_at_startup(routing: Any) 
 def test_the_deletion_job_query_is_a_declared_hot_path() -> None:
     """`test_hot_paths.py` explains every declared query on the real store."""
     assert DUE_FOR_ANONYMISATION in HOT_PATHS
+
+
+async def test_two_instances_anonymise_each_case_once_and_a_write_in_between_is_not_lost(
+    routing: Any, monkeypatch: Any
+) -> None:
+    """Two deletion jobs at once (two instances) anonymise each case once; a note added
+    after a job read the case makes its write change nothing, and it decides again."""
+    clock = Clock(RECEIVED + timedelta(hours=1))
+    first = await _worked_case(routing, clock, "cvr:35954716")
+    second = await _worked_case(routing, clock, "cvr:12345674", n=11)
+    for case_id in (first, second):
+        await _published(routing, case_id)
+    ctx = routing.use.ctx
+    cases = ctx.cases
+    read = cases.due_for_anonymisation
+    noted: list[str] = []
+
+    async def read_then_note(day: str) -> list[dict[str, Any]]:
+        found = await read(day)
+        if found and not noted:  # someone writes a note right after the job read it
+            noted.append(found[0]["_id"])
+            await routing.use.casework.add_note(found[0]["_id"], ANE, "Mette Hansen igen.")
+        return found
+
+    monkeypatch.setattr(cases, "due_for_anonymisation", read_then_note)
+    clock.now = RECEIVED + 3 * 365 * DAY + 2 * DAY
+    done = await asyncio.gather(
+        CaseRetention(ctx).anonymise_due(), CaseRetention(ctx).anonymise_due()
+    )
+    assert sum(done) == 2
+    for case_id in (first, second):
+        case = await routing.case(case_id)
+        assert case["anonymised_at"] == clock.now
+        assert _holds_personal_data(case) == []
+    (noted_case,) = noted
+    assert len((await routing.case(noted_case))["notes"]) == 2  # the note stands, anonymised
