@@ -30,6 +30,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from indgang_contracts.envelope import Envelope, InvalidEvent, Record, decode
 from indgang_contracts.events import Event
 from indgang_contracts.topics import DEAD_LETTER_TOPIC
+from indgang_runtime.kafka_security import broker_security
 from indgang_runtime.outbox import OutboxCollection, OutboxRelay, default_instance
 from indgang_runtime.settings import ServiceSettings
 
@@ -51,6 +52,8 @@ def make_broker(settings: ServiceSettings) -> KafkaBroker:
             if server.strip()
         ],
         client_id=f"indgang-{settings.service_name}",
+        # SASL_SSL with the service's own principal in production (KAFKA_SECURITY_PROTOCOL).
+        security=broker_security(settings),
         acks="all",
         enable_idempotence=True,
         # Our handlers take the raw record; FastStream must not try to decode it

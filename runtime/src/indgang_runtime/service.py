@@ -25,6 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from indgang_runtime import mongo
 from indgang_runtime.group_offsets import carry_over
 from indgang_runtime.http_security import install_http_security
+from indgang_runtime.kafka_security import client_options
 from indgang_runtime.logging import configure_logging
 from indgang_runtime.messaging import make_broker
 from indgang_runtime.mongo import Document, ping
@@ -82,7 +83,9 @@ async def _start_broker(runtime: Runtime) -> None:
     while True:
         try:
             await ensure_topics(
-                runtime.settings.kafka_bootstrap_servers, runtime.settings.kafka_topic_prefix
+                runtime.settings.kafka_bootstrap_servers,
+                runtime.settings.kafka_topic_prefix,
+                **client_options(runtime.settings),
             )
             await _carry_over_offsets(runtime)
             await runtime.broker.start()
@@ -114,7 +117,12 @@ async def _carry_over_offsets(runtime: Runtime) -> None:
                 groups[topic.name] = group
     if groups:
         settings = runtime.settings
-        await carry_over(settings.kafka_bootstrap_servers, settings.group_id, groups)
+        await carry_over(
+            settings.kafka_bootstrap_servers,
+            settings.group_id,
+            groups,
+            **client_options(settings),
+        )
 
 
 # How long stopping waits for the background tasks to end after cancelling them.

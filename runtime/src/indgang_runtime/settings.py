@@ -14,6 +14,7 @@ every composition root calls; `settings_or_exit` prints the list and exits).
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
 from typing import ClassVar, Literal, TypeVar
@@ -65,7 +66,108 @@ class UnsafeForProduction(Exception):
         )
 
 
-class ServiceSettings(BaseSettings):
+# Kafka hosts that never leave the machine: PLAINTEXT to them is allowed in production
+# (a broker on the same host, or a local TLS tunnel to the real one).
+_LOOPBACK_NAMES = ("localhost", "ip6-localhost")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    host = host.strip().strip("[]").lower()
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bootstrap_hosts(bootstrap_servers: str) -> list[str]:
+    """The hosts of a comma-separated `host:port` list (`[v6]:port` too)."""
+    hosts = []
+    for server in bootstrap_servers.split(","):
+        server = server.strip()
+        if server:
+            hosts.append(
+                server.rsplit(":", 1)[0] if server.count(":") == 1 or "]" in server else server
+            )
+    return hosts
+
+
+class KafkaSecuritySettings(BaseSettings):
+    """How the service's Kafka clients authenticate and encrypt (issue 12, finding 2): every
+    client it makes — the FastStream broker, the topic admin, the offsets carry-over —
+    uses these (`indgang_runtime.kafka_security`). Named as Kafka clients name them.
+
+    `make up` and the tests use PLAINTEXT on loopback; production uses SASL_SSL with a
+    principal per service, whose ACLs allow only its own topics (docs/kafka-security.md).
+    """
+
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description="'SASL_SSL' (TLS, and SCRAM sign-in as KAFKA_SASL_USERNAME) in "
+        "production; 'PLAINTEXT' only to a broker on loopback (make up, the tests).",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism with SASL_SSL."
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None,
+        description="This service's Kafka principal (User:<name>), e.g. indgang-routing.",
+    )
+    kafka_sasl_password: str | None = Field(
+        default=None, description="That principal's SCRAM password."
+    )
+    kafka_ssl_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA that signed the brokers' certificates; unset: the "
+        "system's trusted CAs. The broker's host name is always checked.",
+    )
+
+    def kafka_problems(self, bootstrap_servers: str) -> list[str]:
+        """Why these Kafka settings are unfit for production, one sentence each."""
+        if self.kafka_security_protocol == "PLAINTEXT":
+            remote = [h for h in bootstrap_hosts(bootstrap_servers) if not is_loopback_host(h)]
+            if not remote:
+                return []
+            return [
+                f"KAFKA_SECURITY_PROTOCOL=PLAINTEXT to {', '.join(remote)}: anyone on that "
+                "network could read every referral and forge events. Set "
+                "KAFKA_SECURITY_PROTOCOL=SASL_SSL with KAFKA_SASL_USERNAME, "
+                "KAFKA_SASL_PASSWORD and KAFKA_SSL_CA_FILE (docs/kafka-security.md)."
+            ]
+        problems = [
+            f"{variable} is not set: KAFKA_SECURITY_PROTOCOL=SASL_SSL needs {what}."
+            for variable, value, what in (
+                ("KAFKA_SASL_USERNAME", self.kafka_sasl_username, "this service's principal"),
+                ("KAFKA_SASL_PASSWORD", self.kafka_sasl_password, "that principal's password"),
+            )
+            if not (value or "").strip()
+        ]
+        if self.kafka_sasl_password and is_development_secret(self.kafka_sasl_password):
+            problems.append(
+                "KAFKA_SASL_PASSWORD is a development value: set the principal's own "
+                f"random password ({MAKE_A_SECRET})."
+            )
+        if self.kafka_ssl_ca_file is not None and not self.kafka_ssl_ca_file.is_file():
+            problems.append(
+                f"KAFKA_SSL_CA_FILE ({self.kafka_ssl_ca_file}) does not exist: mount the "
+                "PEM file of the brokers' CA and set KAFKA_SSL_CA_FILE to it."
+            )
+        return problems
+
+
+class TopicsSettings(KafkaSecuritySettings):
+    """What `indgang-topics` reads: where the cluster is, and how to sign in to it."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092")
+    kafka_topic_prefix: str = Field(default="")
+    kafka_topic_replication_factor: int | None = Field(default=None, ge=1)
+
+
+class ServiceSettings(KafkaSecuritySettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
     # True where department systems call in with API keys (API_KEYS_FILE is read).
@@ -227,6 +329,7 @@ class ServiceSettings(BaseSettings):
         if self.reads_api_keys:
             problems.extend(self._api_keys_problems())
         problems.extend(self._exposure_problems())
+        problems.extend(self.kafka_problems(self.kafka_bootstrap_servers))
         return problems
 
     def _exposure_problems(self) -> list[str]:

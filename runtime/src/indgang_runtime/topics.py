@@ -10,13 +10,14 @@ write is on two brokers before it is acknowledged and one broker may be down.
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from indgang_contracts.topics import TOPICS
+from indgang_runtime.kafka_security import client_options
+from indgang_runtime.settings import TopicsSettings
 
 # Kafka error codes in a CreateTopics answer.
 _TOPIC_ALREADY_EXISTS = 36
@@ -76,11 +77,17 @@ def _raise_on_errors(response: Any) -> None:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, prefix: str = "", replication_factor: int | None = None
+    bootstrap_servers: str,
+    prefix: str = "",
+    replication_factor: int | None = None,
+    **client: Any,
 ) -> list[str]:
     """Create missing topics; returns the names created. `replication_factor=None`
-    uses the cluster's `default.replication.factor`."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
+    uses the cluster's `default.replication.factor`. `client`: connection options
+    (security, `kafka_security.client_options`)."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=10000, **client
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -97,10 +104,16 @@ async def ensure_topics(
 
 
 def main() -> None:
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    prefix = os.environ.get("KAFKA_TOPIC_PREFIX", "")
-    factor = os.environ.get("KAFKA_TOPIC_REPLICATION_FACTOR", "")
-    created = asyncio.run(ensure_topics(bootstrap, prefix, int(factor) if factor else None))
+    settings = TopicsSettings()
+    prefix = settings.kafka_topic_prefix
+    created = asyncio.run(
+        ensure_topics(
+            settings.kafka_bootstrap_servers,
+            prefix,
+            settings.kafka_topic_replication_factor,
+            **client_options(settings),
+        )
+    )
     for topic in TOPICS:
         state = "created" if topic.name in created else "exists"
         print(f"{prefix}{topic.name:40} partitions={topic.partitions} {state}")
