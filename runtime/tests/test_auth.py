@@ -17,7 +17,10 @@ from indgang_runtime.auth import (
     require_roles,
 )
 from indgang_runtime.pages import Translations, mount_assets, page_templates
+from indgang_runtime.sessions import SessionStore
 from indgang_runtime.settings import ServiceSettings
+
+from fake_store import FakeDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +43,7 @@ def build() -> FastAPI:
         templates,
         texts,
         lambda request: {"accessibility_statement_url": "/a11y"},
+        sessions=SessionStore(FakeDatabase()),
     )
     keys = DepartmentKeys(settings.api_keys_file)
 
@@ -80,7 +84,9 @@ async def test_login_roles_and_logout() -> None:
         assert ok.headers["location"] == "/"
         assert (await client.get("/lead")).status_code == 403  # a consultant, not team lead
 
-        await client.post("/auth/logout")
+        out = await client.post("/auth/logout", headers={"origin": "http://test"})
+        assert out.status_code == 303
+        assert (await client.get("/lead")).status_code == 401
         await client.post("/auth/login", data={"username": "teamleder", "password": "indgang-dev"})
         assert (await client.get("/lead")).text == "hello teamleder"
 

@@ -1,31 +1,52 @@
 """Staff sign-in and department API keys, shared by every service's pages and APIs.
 
 Staff: OpenID Connect in production (any issuer: Entra ID, Keycloak, ...; roles
-from a claim), or a local users file for `make up` and tests. Sessions are
-signed cookies (itsdangerous via Starlette). Roles: consultant, team_lead,
+from a claim), or a local users file for `make up` and tests. Sessions are kept
+in the service's own database and the cookie carries only their signed id
+(`indgang_runtime.sessions`); every state-changing request of a session passes
+the CSRF check (`indgang_runtime.csrf`). Roles: consultant, team_lead,
 guide_editor, admin. Department systems use API keys (header `X-API-Key`),
 stored as SHA-256 hashes in a file, each tied to one department.
+
+Password sign-in (local users): attempts are limited per account and per client
+address with a growing wait (`LoginLimits`, 429 with Retry-After); an unknown
+user costs one hash like a known one, so the time does not tell which accounts
+exist; the hash runs in a worker thread (a few at a time), so sign-ins never
+stall the event loop (health checks, other requests). Sign-ins, failures,
+refusals and sign-outs are audit-logged (user id, client address, outcome; never
+a password, nor a name typed that is no account).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import math
+import secrets
+import time
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import structlog
 from fastapi import APIRouter, FastAPI, Form, HTTPException, Request, status
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
-from starlette.middleware.sessions import SessionMiddleware
 
 from indgang_contracts.events import Department
+from indgang_runtime.csrf import CsrfMiddleware
 from indgang_runtime.pages import Translations, language
+from indgang_runtime.service import repeat
+from indgang_runtime.sessions import SessionMiddleware, SessionStore, start_session
 from indgang_runtime.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
 
 ROLES = ("consultant", "team_lead", "guide_editor", "admin")
 
@@ -59,10 +80,19 @@ class LocalUsers:
         with path.open("rb") as f:
             data = tomllib.load(f)
         self._users = {u["id"]: u for u in data.get("user", [])}
+        # An unknown user is checked against this, as costly as a real user's hash.
+        rounds = max((_rounds(u["password"]) for u in self._users.values()), default=600_000)
+        self._dummy = f"pbkdf2_sha256${rounds}$dummy$" + "0" * 64
+
+    def knows(self, user_id: str) -> bool:
+        return user_id.strip() in self._users
 
     def authenticate(self, user_id: str, password: str) -> StaffUser | None:
         raw = self._users.get(user_id.strip())
-        if raw is None or not verify_password(password, raw["password"]):
+        if raw is None:
+            verify_password(password, self._dummy)  # the same time as a known user
+            return None
+        if not verify_password(password, raw["password"]):
             return None
         return StaffUser(
             id=raw["id"],
@@ -71,6 +101,82 @@ class LocalUsers:
             roles=frozenset(raw.get("roles", [])),
             department=raw.get("department"),
         )
+
+
+def _rounds(stored: str) -> int:
+    try:
+        return int(stored.split("$")[1])
+    except (IndexError, ValueError):
+        return 600_000
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    last: float = 0.0
+    blocked_until: float = 0.0
+
+
+class LoginLimits:
+    """Failed sign-ins per account and per client address, with a growing wait.
+
+    After `free` failures in a row, each further one blocks the key for
+    `base_seconds` doubled per failure, at most `max_seconds`; a key is forgotten
+    `forget_seconds` after its last failure, and an account's on a successful
+    sign-in (an address's is not: one good account must not unlock guessing at
+    others). Kept per process: behind several instances each counts its own.
+    """
+
+    def __init__(
+        self,
+        *,
+        account_free: int = 5,
+        address_free: int = 20,
+        base_seconds: float = 30.0,
+        max_seconds: float = 900.0,
+        forget_seconds: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._free = {"account": account_free, "address": address_free}
+        self.base = base_seconds
+        self.max = max_seconds
+        self.forget = forget_seconds
+        self.clock = clock
+        self._failures: dict[tuple[str, str], _Failures] = {}
+
+    def _keys(self, account: str, address: str) -> list[tuple[str, str]]:
+        return [("account", account.strip().lower()), ("address", address)]
+
+    def retry_after(self, account: str, address: str) -> int:
+        """Seconds until either key may try again (0: it may now)."""
+        now = self.clock()
+        waits = [
+            f.blocked_until - now
+            for key in self._keys(account, address)
+            if (f := self._failures.get(key)) is not None
+        ]
+        return max(0, math.ceil(max(waits, default=0.0)))
+
+    def failed(self, account: str, address: str) -> None:
+        now = self.clock()
+        if len(self._failures) > 100_000:  # bounded memory under a spray of names
+            self._failures = {k: f for k, f in self._failures.items() if now - f.last < self.forget}
+        for key in self._keys(account, address):
+            f = self._failures.get(key)
+            if f is None or now - f.last >= self.forget:
+                f = self._failures[key] = _Failures()
+            f.count += 1
+            f.last = now
+            over = f.count - self._free[key[0]]
+            if over > 0:
+                f.blocked_until = now + min(self.max, self.base * 2 ** (over - 1))
+
+    def succeeded(self, account: str) -> None:
+        self._failures.pop(("account", account.strip().lower()), None)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def development_key(department: Department) -> str:
@@ -102,6 +208,7 @@ class DepartmentKeys:
 
 
 def current_user(request: Request) -> StaffUser | None:
+    """The signed-in staff user of the request's session, if any."""
     raw = request.session.get("user") if "session" in request.scope else None
     return StaffUser.model_validate(raw) if raw else None
 
@@ -160,22 +267,51 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def session_store(app: FastAPI, settings: ServiceSettings) -> SessionStore:
+    """The service's staff sessions, in its own database (`app.state.runtime.db`)."""
+    runtime = getattr(app.state, "runtime", None)
+    if runtime is None:
+        raise RuntimeError("staff sign-in needs the service's store: call build_app first")
+    return SessionStore(
+        runtime.db,
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        lifetime=timedelta(minutes=settings.session_lifetime_minutes),
+    )
+
+
 def install_auth(
     app: FastAPI,
     settings: ServiceSettings,
     templates: Jinja2Templates,
     translations: Translations,
     page_context: Callable[[Request], dict[str, Any]],
+    *,
+    sessions: SessionStore | None = None,
+    limits: LoginLimits | None = None,
 ) -> None:
-    """Session middleware plus /auth/login, /auth/callback (OIDC) and /auth/logout."""
+    """Sessions on the server, the CSRF check, and /auth/login, /auth/callback (OIDC),
+    /auth/session and /auth/logout. `sessions` defaults to the service's own store."""
+    store = sessions or session_store(app, settings)
+    limits = limits or LoginLimits()
+    hashing = asyncio.Semaphore(4)  # hashes at once; more sign-ins wait their turn
+    trusted = [o for o in settings.csrf_trusted_origins.split(",") if o.strip()]
+    # Added first = inside: the CSRF check sees the session the outer middleware loaded.
+    app.add_middleware(CsrfMiddleware, trusted_origins=trusted)
     app.add_middleware(
         SessionMiddleware,
+        store=store,
         secret_key=settings.session_secret,
-        session_cookie="indgang_session",
-        same_site="lax",
-        https_only=settings.session_https_only,
-        max_age=8 * 3600,
+        # Secure in production whatever the setting says (production also refuses to
+        # start without SESSION_HTTPS_ONLY).
+        https_only=settings.session_https_only or settings.environment == "production",
     )
+    runtime = getattr(app.state, "runtime", None)
+    if runtime is not None and sessions is None:
+
+        async def purge_sessions() -> None:
+            await repeat(lambda: store.purge(datetime.now(UTC)), 3600.0, "staff_sessions_purge")
+
+        runtime.configure(background=[purge_sessions])
     router = APIRouter(prefix="/auth", tags=["staff sign-in"], include_in_schema=False)
     oauth_client: Any = None
     if settings.auth_mode == "oidc":
@@ -192,9 +328,15 @@ def install_auth(
         oauth_client = oauth.create_client("oidc")
     users = LocalUsers(settings.users_file) if settings.auth_mode == "local" else None
 
-    def login_page(request: Request, failed: bool, next_: str, code: int = 200) -> Response:
+    def login_page(
+        request: Request,
+        failed: bool,
+        next_: str,
+        code: int = 200,
+        retry_after: int = 0,
+    ) -> Response:
         lang = language(request)
-        return templates.TemplateResponse(
+        response = templates.TemplateResponse(
             request,
             "indgang/login.html",
             {
@@ -202,10 +344,14 @@ def install_auth(
                 "lang": lang,
                 "t": translations.gettext(lang),
                 "failed": failed,
+                "retry_minutes": math.ceil(retry_after / 60) if retry_after else 0,
                 "next": next_,
             },
             status_code=code,
         )
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @router.get("/login", response_model=None)
     async def login(request: Request, next: str = "/") -> Response:
@@ -223,30 +369,83 @@ def install_auth(
         password: str = Form(""),
         next: str = Form("/"),
     ) -> Response:
-        user = users.authenticate(username, password) if users else None
+        address = client_address(request)
+        known = users is not None and users.knows(username)
+        audit = {"user_id": username.strip() if known else None, "client": address}
+        wait = limits.retry_after(username, address)
+        if wait:
+            log.warning("staff_login", outcome="rate_limited", retry_after=wait, **audit)
+            return login_page(
+                request, False, _safe_next(next), status.HTTP_429_TOO_MANY_REQUESTS, wait
+            )
+        user = None
+        if users is not None:
+            async with hashing:
+                user = await asyncio.to_thread(users.authenticate, username, password)
         if user is None:
+            limits.failed(username, address)
+            log.warning("staff_login", outcome="failed", known_account=known, **audit)
             return login_page(request, True, _safe_next(next), status.HTTP_401_UNAUTHORIZED)
-        request.session["user"] = user.model_dump(mode="json")
+        limits.succeeded(username)
+        start_session(request, {"user": user.model_dump(mode="json")})
+        log.info("staff_login", outcome="signed_in", method="password", **audit)
         return RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
 
     @router.get("/callback", name="oidc_callback", response_model=None)
     async def oidc_callback(request: Request) -> Response:
         if oauth_client is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND)
-        token = await oauth_client.authorize_access_token(request)
+        address = client_address(request)
+        try:
+            token = await oauth_client.authorize_access_token(request)
+        except Exception as exc:
+            log.warning(
+                "staff_login",
+                outcome="failed",
+                method="oidc",
+                client=address,
+                error=type(exc).__name__,
+            )
+            raise
         claims = token.get("userinfo") or {}
         roles = claims.get(settings.oidc_roles_claim) or []
-        request.session["user"] = StaffUser(
+        user = StaffUser(
             id=str(claims.get("preferred_username") or claims["sub"]),
             name=str(claims.get("name") or claims.get("preferred_username") or claims["sub"]),
             email=str(claims.get("email", "")),
             roles=frozenset(r for r in roles if r in ROLES),
-        ).model_dump(mode="json")
-        return RedirectResponse(_safe_next(request.session.pop("next", "/")), 303)
+        )
+        next_ = _safe_next(request.session.get("next", "/"))
+        start_session(request, {"user": user.model_dump(mode="json")})
+        log.info("staff_login", outcome="signed_in", method="oidc", user_id=user.id, client=address)
+        return RedirectResponse(next_, 303)
+
+    @router.get("/session", response_model=None)
+    async def session(request: Request) -> Response:
+        """The signed-in user and the session's CSRF token (for programs that call the
+        APIs with the session cookie: send it back as `X-CSRF-Token`)."""
+        user = current_user(request)
+        if user is None:
+            return JSONResponse({"detail": "sign in first"}, status.HTTP_401_UNAUTHORIZED)
+        return JSONResponse(
+            {
+                "user": user.model_dump(mode="json"),
+                "csrf_token": request.session.setdefault("csrf", secrets.token_urlsafe(24)),
+                "csrf_header": "X-CSRF-Token",
+            }
+        )
 
     @router.post("/logout", response_model=None)
     async def logout(request: Request) -> Response:
-        request.session.clear()
+        user = current_user(request)
+        if user is not None:
+            log.info(
+                "staff_logout",
+                outcome="signed_out",
+                user_id=user.id,
+                client=client_address(request),
+            )
+        request.session.clear()  # and the session middleware deletes it on the server
         return RedirectResponse("/", status.HTTP_303_SEE_OTHER)
 
     app.include_router(router)

@@ -268,6 +268,22 @@ class ServiceSettings(KafkaSecuritySettings):
     session_https_only: bool = Field(
         default=False, description="Secure cookies (HTTPS); required in production."
     )
+    session_idle_minutes: int = Field(
+        default=8 * 60,
+        ge=1,
+        description="A staff session ends after this many minutes without a request.",
+    )
+    session_lifetime_minutes: int = Field(
+        default=8 * 60,
+        ge=1,
+        description="A staff session ends this many minutes after sign-in at the latest.",
+    )
+    csrf_trusted_origins: str = Field(
+        default="",
+        description="Comma-separated origins (https://host[:port]) besides the service's "
+        "own from which staff forms and cookie-authenticated API calls are accepted "
+        "(the CSRF origin check), e.g. a portal that links to the service's forms.",
+    )
     oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer URL.")
     oidc_client_id: str | None = Field(default=None, description="OIDC client id.")
     oidc_client_secret: str | None = Field(default=None, description="OIDC client secret.")

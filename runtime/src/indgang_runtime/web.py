@@ -6,6 +6,10 @@ routers ask for them with `from_state` dependencies (coroutines, so reading
 service's server-rendered pages once — templates over the shared layout, the
 translations, what every page shows, the assets and, for services with staff
 pages, the sign-in — and `render` shows a page with all of that.
+
+Staff pages carry the session's form token (`csrf`) for a signed-in user: every
+form that changes something puts it in a hidden field `csrf`, which the CSRF
+middleware installed with the sign-in checks (`indgang_runtime.csrf`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from indgang_runtime.pages import (
     page_templates,
     remember_language,
 )
+from indgang_runtime.sessions import SessionStore
 from indgang_runtime.settings import ServiceSettings
 
 T = TypeVar("T")
@@ -73,8 +78,8 @@ class Pages:
     settings: ServiceSettings
     extra: ExtraValues | None = None
     choose_language: bool = True  # `?lang=` and the cookie; else Danish only
-    staff: bool = False  # the signed-in user (`user`) on every page
-    csrf: bool = False  # the session's form token (`csrf`) on every page
+    staff: bool = False  # the signed-in user (`user`) and their form token on every page
+    csrf: bool = False  # the session's form token (`csrf`) on every page, even signed out
 
     def language(self, request: Request) -> Language:
         return language(request) if self.choose_language else "da"
@@ -98,9 +103,10 @@ class Pages:
             "lang": lang,
             "t": self.translations.gettext(lang),
         }
+        user = current_user(request) if self.staff else None
         if self.staff:
-            values["user"] = current_user(request)
-        if self.csrf:
+            values["user"] = user
+        if self.csrf or user is not None:
             values["csrf"] = csrf_token(request)
         if self.extra is not None:
             values.update(self.extra(request, lang))
@@ -143,9 +149,11 @@ def install_pages(
     staff: bool = False,
     csrf: bool = False,
     choose_language: bool = True,
+    sessions: SessionStore | None = None,
 ) -> Pages:
     """The service's pages: templates (`templates_dir` over the shared layout), the assets,
-    the staff sign-in if `staff`, all as `app.state.pages`."""
+    the staff sign-in if `staff` (sessions in `sessions`, by default the service's
+    store), all as `app.state.pages`."""
     templates = page_templates(templates_dir, municipality_name=settings.municipality_name)
     templates.env.filters.update(filters or {})
     pages = Pages(
@@ -160,5 +168,5 @@ def install_pages(
     app.state.pages = pages
     mount_assets(app)
     if staff:
-        install_auth(app, settings, templates, translations, pages.layout)
+        install_auth(app, settings, templates, translations, pages.layout, sessions=sessions)
     return pages
