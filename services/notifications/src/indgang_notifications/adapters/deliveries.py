@@ -24,8 +24,17 @@ from pymongo.errors import BulkWriteError
 from pymongo.results import UpdateResult
 
 from indgang_contracts.envelope import Record
-from indgang_notifications.adapters.queries import DELIVERY, PENDING_DELIVERIES
-from indgang_notifications.domain.delivery_log import created_hour, search_terms
+from indgang_notifications.adapters.queries import (
+    DELIVERIES_FOUND_BY,
+    DELIVERY,
+    PENDING_DELIVERIES,
+)
+from indgang_notifications.domain.delivery_log import (
+    consultant_hour,
+    created_hour,
+    search_term,
+    search_terms,
+)
 from indgang_notifications.domain.messages import OutgoingMessage
 from indgang_runtime import outbox
 from indgang_runtime.outbox import OutboxCollection
@@ -83,6 +92,8 @@ class PlannedDelivery:
     municipality_code: str
     subject: str | None
     content: dict[str, Any]
+    # The consultant who owns the case the message is about (who may see it in the log).
+    consultant_id: str | None = None
 
 
 class DeliveryRepository:
@@ -91,9 +102,10 @@ class DeliveryRepository:
         self.collection: AsyncCollection[Document] = self.outbox.collection
 
     async def ensure_indexes(self) -> None:
-        # status: the sender's pending set and the log's dead ones; search_terms and
-        # created_hour: the delivery log. The relay creates its own (outbox_due).
-        for field in ("status", "search_terms", "created_hour"):
+        # status: the sender's pending set and the log's dead ones; search_terms,
+        # created_hour and consultant_hour: the delivery log. The relay creates its own
+        # (outbox_due).
+        for field in ("status", "search_terms", "created_hour", "consultant_hour"):
             await self.collection.create_index(field)
 
     async def store_all(
@@ -298,6 +310,37 @@ class DeliveryRepository:
     async def get(self, delivery_id: str) -> Document | None:
         return await self.collection.find_one(DELIVERY.filter(_id=delivery_id))
 
+    async def of_case(self, case_id: str, fields: Sequence[str]) -> list[Document]:
+        """The case's deliveries (these `fields`): found by its search term, an indexed
+        equality, then by the case id itself among those few."""
+        term = search_term(case_id)
+        query = {**DELIVERIES_FOUND_BY.filter(search_terms=term), "case_id": case_id}
+        return await self.collection.find(query, projection=list(fields)).to_list(None)
+
+    async def reassign(self, case_id: str, consultant_id: str) -> int:
+        """The case has a new consultant: its deliveries show in their log, no longer in
+        the former one's. Returns how many changed."""
+        docs = await self.of_case(case_id, ("created_hour", "consultant_id"))
+        moved = [d for d in docs if d.get("consultant_id") != consultant_id]
+        if not moved:
+            return 0
+        result = await self.collection.bulk_write(
+            [
+                UpdateOne(
+                    DELIVERY.filter(_id=d["_id"]),
+                    {
+                        "$set": {
+                            "consultant_id": consultant_id,
+                            "consultant_hour": consultant_hour(consultant_id, d["created_hour"]),
+                        }
+                    },
+                )
+                for d in moved
+            ],
+            ordered=False,
+        )
+        return result.modified_count
+
 
 def claimable_at(doc: Mapping[str, Any]) -> datetime:
     """When a pending delivery may be claimed: at its next attempt, or when the claim a
@@ -332,6 +375,8 @@ def _new_delivery(p: PlannedDelivery, now: datetime, claim: Claim | None) -> Doc
         "inquiry_id": m.inquiry_id,
         "reference": m.reference,
         "search_terms": search_terms(m.case_id, m.inquiry_id, m.reference, m.recipient),
+        "consultant_id": p.consultant_id,
+        "consultant_hour": consultant_hour(p.consultant_id, created_hour(now)),
         "message_id": m.message_id,
         "subject": p.subject,
         "content": p.content,

@@ -41,6 +41,11 @@ DELIVERIES_FOUND_BY = HotQuery(
 DELIVERIES_CREATED_IN = HotQuery(
     "deliveries", "delivery log listing: the deliveries of one hour", created_hour="2026-11-30T22"
 )
+DELIVERIES_OF_CONSULTANT_IN = HotQuery(
+    "deliveries",
+    "delivery log listing for a consultant: their cases' deliveries of one hour",
+    consultant_hour="ane-kjaer|2026-11-30T22",
+)
 CASE_CONTACTS = HotQuery("case_contacts", "who a case is between (planner)", _id="case-1")
 CONTACTS_TO_DELETE = HotQuery(
     "case_contacts",
@@ -61,6 +66,7 @@ HOT_PATHS: tuple[HotQuery, ...] = (
     DEAD_DELIVERIES,
     DELIVERIES_FOUND_BY,
     DELIVERIES_CREATED_IN,
+    DELIVERIES_OF_CONSULTANT_IN,
     CASE_CONTACTS,
     CONTACTS_TO_DELETE,
     SUBSCRIPTION,

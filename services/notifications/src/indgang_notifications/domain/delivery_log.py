@@ -2,8 +2,9 @@
 
 The store answers only exact, top-level equality through an index, so a
 delivery carries the words staff search by (`search_terms`: its case id,
-inquiry id, reference and recipient, lowercased) and the hour it was created
-(`created_hour`). A search is one equality on `search_terms`; the default
+inquiry id, reference and recipient, lowercased), the hour it was created
+(`created_hour`) and, for a consultant's own listing, the case's consultant
+with that hour (`consultant_hour`). A search is one equality on `search_terms`; the default
 listing walks back hour by hour from now. Sorting and limiting happen here.
 """
 
@@ -32,6 +33,12 @@ def search_terms(*values: str | None) -> list[str]:
 def created_hour(at: datetime) -> str:
     """The UTC hour a delivery was created in, e.g. '2026-11-30T22'."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def consultant_hour(consultant_id: str | None, hour: str) -> str | None:
+    """A consultant's deliveries of one hour (their default listing), e.g.
+    'ane-kjaer|2026-11-30T22'; None for a delivery about no consultant's case."""
+    return f"{consultant_id}|{hour}" if consultant_id else None
 
 
 def recent_hours(now: datetime, hours: int = RECENT_HOURS) -> list[str]:

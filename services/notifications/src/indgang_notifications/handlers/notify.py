@@ -95,18 +95,26 @@ class Planner:
         known: dict[str, CaseParties | None] = {}
         planned: list[PlannedDelivery] = []
         waiting: list[tuple[Event, list[str]]] = []
+        # Cases whose consultant changed: their earlier deliveries move to the new one's log.
+        reassigned: dict[str, str] = {}
         for envelope in envelopes:
             event = envelope.data
             case_id: str | None = getattr(event, "case_id", None)
             if case_id and case_id not in known:
                 known[case_id] = await self.parties.get(case_id)
             parties = known.get(case_id) if case_id else None
+            after = _latest(parties, event) if isinstance(event, CaseRouted) else parties
+            consultant_id = after.consultant.id if after is not None else None
             messages = plan(envelope, audience, parties)
             # Render everything before storing anything: one unrenderable message makes
             # the event poison, and a fixed template plus a replay sends the rest.
-            planned += [self.delivery(envelope, message) for message in messages.messages]
+            planned += [
+                self.delivery(envelope, message, consultant_id) for message in messages.messages
+            ]
             if isinstance(event, CaseRouted):
-                known[event.case_id] = _latest(parties, event)
+                known[event.case_id] = after
+                if consultant_id and parties is not None and parties.consultant.id != consultant_id:
+                    reassigned[event.case_id] = consultant_id
             if messages.waiting_for:
                 waiting.append((event, messages.waiting_for))
         claim = self.sender.claim_for(len(planned))
@@ -115,16 +123,22 @@ class Planner:
         self.sender.take(handed)
         if len(new) > len(handed):
             self.sender.kick()  # some were stored unclaimed (the queue was full): sweep
+        # After the deliveries, before the parties: a crash in between replays with the
+        # same parties, so the reassignment is found again.
+        for case_id, consultant_id in reassigned.items():
+            await self.deliveries.reassign(case_id, consultant_id)
         # After the deliveries: a crash in between replays with the same parties.
         await self.remember([e.data for e in envelopes])
         log.info("deliveries_planned", events=len(envelopes), planned=len(planned), new=len(new))
         for event, waiting_for in waiting:
             self.wait_or_give_up(event, waiting_for)
 
-    def delivery(self, envelope: Envelope[Event], message: OutgoingMessage) -> PlannedDelivery:
+    def delivery(
+        self, envelope: Envelope[Event], message: OutgoingMessage, consultant_id: str | None = None
+    ) -> PlannedDelivery:
         subject, content = self.content(envelope, message)
         return PlannedDelivery(
-            message, envelope.type, envelope.data.municipality_code, subject, content
+            message, envelope.type, envelope.data.municipality_code, subject, content, consultant_id
         )
 
     def content(

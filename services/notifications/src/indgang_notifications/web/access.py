@@ -7,7 +7,8 @@ Staff sign in (indgang_runtime.auth); scripts and admins use the admin key in
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from fastapi import HTTPException, Request, status
 
@@ -44,6 +45,24 @@ def _key_or_role(
 def staff_or_admin_key(request: Request, settings: Settings) -> str:
     """A dependency: consultants, team leads and admins signed in, or the admin key."""
     return _key_or_role(request, settings, _staff)
+
+
+def delivery_scope(request: Request, settings: Settings) -> str | None:
+    """A dependency: whose deliveries the caller sees — None for all (team leads, admins,
+    the admin key), else the signed-in consultant's id (only their cases')."""
+    if _admin_key_ok(settings, request):
+        return None
+    return scope_of(_staff(request))
+
+
+def scope_of(user: StaffUser) -> str | None:
+    return None if user.has_any("team_lead") else user.id
+
+
+def visible(doc: Mapping[str, Any] | None, scope: str | None) -> bool:
+    """Whether a delivery exists for this caller: a consultant is told nothing of other
+    consultants' deliveries (404, as for one that does not exist)."""
+    return doc is not None and (scope is None or doc.get("consultant_id") == scope)
 
 
 def admin(request: Request, settings: Settings) -> str:

@@ -10,14 +10,15 @@ from pydantic import ValidationError
 
 from indgang_notifications.adapters.deliveries import public
 from indgang_notifications.domain.subscriptions import Subscription
-from indgang_notifications.web.access import admin, staff_or_admin_key
+from indgang_notifications.web.access import admin, delivery_scope, visible
 from indgang_notifications.web.registration import registration_problems
 from indgang_notifications.web.state import Deliveries, Log, SenderDep, Settings, Subscriptions
 
 Status = Literal["pending", "sent", "dead"]
 
 router = APIRouter(prefix="/api/v1")
-STAFF = Depends(staff_or_admin_key)
+# None: every delivery; a consultant's id: only deliveries about their cases.
+Scope = Annotated[str | None, Depends(delivery_scope)]
 ADMIN = Depends(admin)
 
 _EXAMPLE = {
@@ -37,21 +38,22 @@ _EXAMPLE = {
     description="With `q`: the deliveries whose case id, inquiry id, reference or "
     "recipient (e-mail address or subscription id) is exactly `q`, in any letter case. "
     "Without: the newest deliveries of the last 48 hours, or with `status` pending or "
-    "dead all deliveries in that state. Newest first, at most 200.",
-    dependencies=[STAFF],
+    "dead all deliveries in that state. Newest first, at most 200. A consultant gets "
+    "only the deliveries about their own cases; team leads and the admin key get all.",
 )
 async def list_deliveries(
     delivery_log: Log,
+    scope: Scope,
     q: Annotated[str | None, Query(max_length=320)] = None,
     status: Status | None = None,
 ) -> list[dict[str, Any]]:
-    return [public(doc) for doc in await delivery_log.search(q, status)]
+    return [public(doc) for doc in await delivery_log.search(q, status, consultant=scope)]
 
 
-@router.get("/deliveries/{delivery_id}", tags=["delivery log"], dependencies=[STAFF])
-async def get_delivery(delivery_id: str, deliveries: Deliveries) -> dict[str, Any]:
+@router.get("/deliveries/{delivery_id}", tags=["delivery log"])
+async def get_delivery(delivery_id: str, deliveries: Deliveries, scope: Scope) -> dict[str, Any]:
     doc = await deliveries.get(delivery_id)
-    if doc is None:
+    if doc is None or not visible(doc, scope):
         raise HTTPException(404, "no such delivery")
     return public(doc)
 
@@ -61,9 +63,12 @@ async def get_delivery(delivery_id: str, deliveries: Deliveries) -> dict[str, An
     tags=["delivery log"],
     summary="Give a dead delivery a new cycle of attempts",
     status_code=status.HTTP_202_ACCEPTED,
-    dependencies=[STAFF],
 )
-async def resend(delivery_id: str, deliveries: Deliveries, sender: SenderDep) -> dict[str, Any]:
+async def resend(
+    delivery_id: str, deliveries: Deliveries, sender: SenderDep, scope: Scope
+) -> dict[str, Any]:
+    if scope is not None and not visible(await deliveries.get(delivery_id), scope):
+        raise HTTPException(404, "no such delivery")
     doc = await deliveries.resend(delivery_id)
     if doc is None:
         if await deliveries.get(delivery_id) is None:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, sta
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from indgang_notifications.adapters.deliveries import public
-from indgang_notifications.web.access import STAFF_ROLES
+from indgang_notifications.web.access import STAFF_ROLES, scope_of, visible
 from indgang_notifications.web.state import Deliveries, Log, SenderDep
 from indgang_runtime.auth import StaffUser, require_roles
 from indgang_runtime.pages import Translations
@@ -24,6 +24,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "log.intro": {
         "da": "Alle e-mails og webhooks, som Én indgang har sendt eller forsøger at sende.",
         "en": "Every e-mail and webhook One entrance has sent or is trying to send.",
+    },
+    "log.own": {
+        "da": "Som konsulent ser du leveringerne om dine egne sager.",
+        "en": "As a consultant you see the deliveries about your own cases.",
     },
     "log.query": {
         "da": "Sagsnummer, henvendelses-id, reference eller modtager",
@@ -91,13 +95,15 @@ async def delivery_log(
     notice: str = "",
 ) -> Response:
     chosen = status_ if status_ in ("pending", "sent", "dead") else None
-    rows = [public(doc) for doc in await log.search(q or None, chosen)]
+    found = await log.search(q or None, chosen, consultant=scope_of(user))
+    rows = [public(doc) for doc in found]
     return render(
         request,
         "notifications/deliveries.html",
         {
             "user": user,
             "rows": rows,
+            "own_cases_only": scope_of(user) is not None,
             "q": q,
             "status": chosen or "",
             "notice": notice if notice in ("resent", "not_dead") else "",
@@ -117,6 +123,9 @@ async def resend(
 ) -> RedirectResponse:
     if not csrf_ok(request, csrf):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the form expired; reload the page")
+    scope = scope_of(user)
+    if scope is not None and not visible(await deliveries.get(delivery_id), scope):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such delivery")
     doc = await deliveries.resend(delivery_id)
     if doc is not None:
         sender.kick()
