@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -38,7 +38,11 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     settings.check_production()  # ENVIRONMENT=production: refuse unsafe settings first
     runtime = Runtime.connect(settings)
     broker, db = runtime.broker, runtime.db
-    deliveries = DeliveryRepository(db)
+    deliveries = DeliveryRepository(
+        db,
+        retention=timedelta(days=settings.delivery_retention_days),
+        longest=timedelta(days=settings.delivery_max_retention_days),
+    )
     delivery_log = DeliveryLog(deliveries.collection)
     parties = CaseParticipants(db)
     subscriptions = SubscriptionRepository(db)
@@ -82,9 +86,13 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         await migrate(db)
 
     async def forget_expired_contacts() -> None:
-        forgotten = await parties.forget_expired(datetime.now(UTC))
+        now = datetime.now(UTC)
+        forgotten = await parties.forget_expired(now)
         if forgotten:
             log.info("case_contacts_deleted", count=forgotten)
+        anonymised = await deliveries.anonymise_expired(now)
+        if anonymised:
+            log.info("deliveries_anonymised", count=anonymised)
 
     async def forget_closed_cases() -> None:
         await repeat(

@@ -8,6 +8,10 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from indgang_notifications.domain.addresses import IPNetwork, networks, url_problem
+from indgang_notifications.domain.retention import (
+    DELIVERY_MAX_RETENTION_DAYS,
+    DELIVERY_RETENTION_DAYS,
+)
 from indgang_runtime.settings import (
     MAKE_A_SECRET,
     MIN_SECRET_LENGTH,
@@ -94,13 +98,28 @@ class NotificationSettings(ServiceSettings):
     case_contact_retention_days: int = Field(
         default=30, ge=0, description="Days a closed case's contact details are kept."
     )
+    delivery_retention_days: int = Field(
+        default=DELIVERY_RETENTION_DAYS,
+        ge=0,
+        description="Days after a case closes that its deliveries keep recipient, subject "
+        "and body (the privacy notice: 365); then they are anonymised.",
+    )
+    delivery_max_retention_days: int = Field(
+        default=DELIVERY_MAX_RETENTION_DAYS,
+        ge=0,
+        description="Days any delivery keeps recipient, subject and body at most, open case "
+        "or none (the privacy notice: three years after receipt).",
+    )
     contact_wait_minutes: float = Field(
         default=15.0,
         description="How long a referral waits for its case-routed (the inquirer's address) "
         "before it is dead-lettered.",
     )
     purge_interval_seconds: float = Field(
-        default=3600.0, gt=0, description="How often expired case contacts are deleted."
+        default=3600.0,
+        gt=0,
+        description="How often expired case contacts are deleted and expired deliveries "
+        "anonymised.",
     )
 
     @property

@@ -8,13 +8,19 @@ through the deliveries' outbox in the same write as the status change.
 
 Every query here is declared in `queries.py`: `_id`, or `status: "pending"`
 (what is in flight; the due-time check and the order are done in Python).
+
+A delivery's recipient, subject and body are personal data, kept only until
+its deadline (`anonymise_after`, filed under the day `anonymise_on`; see
+`domain.retention`): three years after it was made, or 365 days after its case
+closed if that is sooner. Then `anonymise_expired` removes them and keeps what
+the statistics need (ids, kind, channel, role, status, counters, times).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pymongo import UpdateOne
@@ -26,8 +32,10 @@ from pymongo.results import UpdateResult
 from indgang_contracts.envelope import Record
 from indgang_notifications.adapters.queries import (
     DELIVERIES_FOUND_BY,
+    DELIVERIES_TO_ANONYMISE,
     DELIVERY,
     PENDING_DELIVERIES,
+    STATE,
 )
 from indgang_notifications.domain.delivery_log import (
     consultant_hour,
@@ -36,12 +44,21 @@ from indgang_notifications.domain.delivery_log import (
     search_terms,
 )
 from indgang_notifications.domain.messages import OutgoingMessage
+from indgang_notifications.domain.retention import (
+    DELIVERY_MAX_RETENTION_DAYS,
+    DELIVERY_RETENTION_DAYS,
+    anonymise_after,
+    days_to_visit,
+    deletion_day,
+    finished_through,
+)
 from indgang_runtime import outbox
 from indgang_runtime.outbox import OutboxCollection
 
 Document = dict[str, Any]
 
 FREE = ""  # the claim of a delivery no sender holds
+ANONYMISE_STATE = "deliveries_anonymise"  # the purge's progress in service_state
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Fields the delivery log shows; content, outbox and claim bookkeeping stay inside.
@@ -67,6 +84,7 @@ PUBLIC_FIELDS = (
     "created_at",
     "sent_at",
     "dead_at",
+    "anonymised_at",
 )
 # What the sender needs to decide whether a pending delivery is due (not its body).
 SCHEDULING_FIELDS = ("status", "claim", "claim_until", "attempts", "cycle", "next_attempt_at")
@@ -97,15 +115,24 @@ class PlannedDelivery:
 
 
 class DeliveryRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        retention: timedelta = timedelta(days=DELIVERY_RETENTION_DAYS),
+        longest: timedelta = timedelta(days=DELIVERY_MAX_RETENTION_DAYS),
+    ) -> None:
         self.outbox = OutboxCollection(db["deliveries"])
         self.collection: AsyncCollection[Document] = self.outbox.collection
+        self.state: AsyncCollection[Document] = db["service_state"]
+        # How long after its case closed, and at most, a delivery keeps its personal data.
+        self.retention = retention
+        self.longest = longest
 
     async def ensure_indexes(self) -> None:
         # status: the sender's pending set and the log's dead ones; search_terms,
         # created_hour and consultant_hour: the delivery log. The relay creates its own
         # (outbox_due).
-        for field in ("status", "search_terms", "created_hour", "consultant_hour"):
+        for field in ("status", "search_terms", "created_hour", "consultant_hour", "anonymise_on"):
             await self.collection.create_index(field)
 
     async def store_all(
@@ -124,7 +151,7 @@ class DeliveryRepository:
             return []
         now = _now()
         docs = [
-            _new_delivery(p, now, claim if claim and i < claim.count else None)
+            _new_delivery(p, now, claim if claim and i < claim.count else None, self.longest)
             for i, p in enumerate(planned)
         ]
         try:
@@ -293,7 +320,8 @@ class DeliveryRepository:
         """A dead delivery gets a new cycle of attempts; None if it is not dead."""
         now = _now()
         return await self.outbox.find_one_and_update(
-            {**DELIVERY.filter(_id=delivery_id), "status": "dead"},
+            # An anonymised delivery has nothing left to send.
+            {**DELIVERY.filter(_id=delivery_id), "status": "dead", "anonymised_at": None},
             {
                 "$set": {
                     "status": "pending",
@@ -341,6 +369,97 @@ class DeliveryRepository:
         )
         return result.modified_count
 
+    async def case_closed(self, case_id: str, closed_at: datetime, now: datetime) -> None:
+        """The case closed: its deliveries' deadlines come forward (to `retention` after
+        the closing, unless their three years end sooner)."""
+        await self._deadlines(case_id, closed_at, now)
+
+    async def case_reopened(self, case_id: str, now: datetime) -> None:
+        """The case is open again: back to the longest deadline."""
+        await self._deadlines(case_id, None, now)
+
+    async def _deadlines(self, case_id: str, closed_at: datetime | None, now: datetime) -> None:
+        docs = await self.of_case(case_id, ("created_at", "anonymised_at"))
+        updates = []
+        for doc in docs:
+            if doc.get("anonymised_at"):
+                continue
+            deadline = anonymise_after(doc["created_at"], closed_at, self.retention, self.longest)
+            updates.append(
+                UpdateOne(
+                    DELIVERY.filter(_id=doc["_id"]),
+                    {
+                        "$set": {
+                            "anonymise_after": deadline,
+                            "anonymise_on": deletion_day(deadline, now),
+                        }
+                    },
+                )
+            )
+        if updates:
+            await self.collection.bulk_write(updates, ordered=False)
+
+    async def anonymise_expired(self, now: datetime) -> int:
+        """Remove recipient, subject and body of the deliveries whose deadline has passed,
+        day by day (an indexed equality on the day); returns how many."""
+        state = await self.state.find_one(STATE.filter(_id=ANONYMISE_STATE))
+        done = date.fromisoformat(state["done_through"]) if state else None
+        anonymised = 0
+        for day in days_to_visit(done, now):
+            anonymised += await self._anonymise_day(day, now)
+        finished_day = finished_through(now)
+        if done is None or finished_day > done:
+            # $max: an instance with an older view never moves it back.
+            await self.state.update_one(
+                STATE.filter(_id=ANONYMISE_STATE),
+                {"$max": {"done_through": finished_day.isoformat()}},
+                upsert=True,
+            )
+        return anonymised
+
+    async def _anonymise_day(self, day: str, now: datetime) -> int:
+        # The deadline is checked only among the day's own deliveries.
+        due = await self.collection.find(
+            {**DELIVERIES_TO_ANONYMISE.filter(anonymise_on=day), "anonymise_after": {"$lte": now}},
+            projection=["case_id", "inquiry_id", "reference", "status"],
+        ).to_list(None)
+        updates = [
+            # One still being sent keeps what it needs, filed under tomorrow (the days
+            # before today may be finished) to be visited again.
+            UpdateOne(DELIVERY.filter(_id=d["_id"]), {"$set": {"anonymise_on": _tomorrow(now)}})
+            if d.get("status") == "pending"
+            else UpdateOne(DELIVERY.filter(_id=d["_id"]), _anonymised(d, now))
+            for d in due
+        ]
+        if not updates:
+            return 0
+        await self.collection.bulk_write(updates, ordered=False)
+        return sum(1 for d in due if d.get("status") != "pending")
+
+
+def _tomorrow(now: datetime) -> str:
+    return (now + timedelta(days=1)).astimezone(UTC).date().isoformat()
+
+
+def _anonymised(doc: Mapping[str, Any], now: datetime) -> Document:
+    """What stays of a delivery after its deadline: no recipient, subject, body or error
+    history (an SMTP error could quote the address); ids, counters and times stay."""
+    return {
+        "$set": {
+            "recipient": None,
+            "key": None,
+            "subject": None,
+            "errors": [],
+            "search_terms": search_terms(
+                doc.get("case_id"), doc.get("inquiry_id"), doc.get("reference")
+            ),
+            "anonymised_at": now,
+            "anonymise_after": None,
+            "anonymise_on": None,
+        },
+        "$unset": {"content": ""},
+    }
+
 
 def claimable_at(doc: Mapping[str, Any]) -> datetime:
     """When a pending delivery may be claimed: at its next attempt, or when the claim a
@@ -358,8 +477,11 @@ def public(doc: Mapping[str, Any]) -> Document:
     return shown
 
 
-def _new_delivery(p: PlannedDelivery, now: datetime, claim: Claim | None) -> Document:
+def _new_delivery(
+    p: PlannedDelivery, now: datetime, claim: Claim | None, longest: timedelta
+) -> Document:
     m = p.message
+    deadline = anonymise_after(now, None, timedelta(0), longest)
     return {
         "_id": m.delivery_id,
         "key": m.key,
@@ -389,6 +511,8 @@ def _new_delivery(p: PlannedDelivery, now: datetime, claim: Claim | None) -> Doc
         "claim_until": _stored_time(claim.until) if claim else EPOCH,
         "created_at": now,
         "created_hour": created_hour(now),
+        "anonymise_after": deadline,
+        "anonymise_on": deletion_day(deadline, now),
         "updated_at": now,
         # The relay's bookkeeping for a document with no events yet, from the runtime
         # (a bulk insert has no OutboxCollection call of its own).

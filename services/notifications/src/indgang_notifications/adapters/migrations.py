@@ -8,6 +8,10 @@ Version 2 (issue 9, every hot-path query by `_id` or indexed equality):
   lease), so events still waiting in their outbox are published;
 - closed cases' contacts get their deletion day (`delete_on`);
 - indexes that no query uses any more are dropped (each costs every write).
+
+Version 3 (issue 12, finding 7): deliveries get their anonymisation deadline,
+three years after they were made (a case closed before this version keeps that
+longest deadline; one closed from now on brings it forward).
 The version is kept in `service_state`, so a migrated store is not read again.
 """
 
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -27,12 +31,16 @@ from pymongo.errors import OperationFailure
 from indgang_notifications.adapters.deliveries import EPOCH, FREE
 from indgang_notifications.adapters.queries import STATE
 from indgang_notifications.domain.delivery_log import created_hour, search_terms
-from indgang_notifications.domain.retention import deletion_day
+from indgang_notifications.domain.retention import (
+    DELIVERY_MAX_RETENTION_DAYS,
+    anonymise_after,
+    deletion_day,
+)
 
 log = structlog.get_logger(__name__)
 Document = dict[str, Any]
 
-VERSION = 2
+VERSION = 3
 SCHEMA = "schema"
 CHUNK = 500
 UNUSED_INDEXES = {
@@ -56,6 +64,12 @@ async def migrate(db: AsyncDatabase[Document], now: datetime | None = None) -> N
     claims = await _live_claims(db["delivery_claims"], now)
     deliveries = await _update_all(
         db["deliveries"], {"search_terms": {"$exists": False}}, lambda d: _delivery(d, claims)
+    )
+    longest = timedelta(days=DELIVERY_MAX_RETENTION_DAYS)
+    await _update_all(
+        db["deliveries"],
+        {"anonymise_on": {"$exists": False}},
+        lambda d: _deadline(d.get("created_at") or now, longest, now),
     )
     # Deliveries whose outcome events were stored before the due flag get it from the
     # runtime's own start-up upgrade (OutboxCollection.ensure_indexes).
@@ -86,6 +100,11 @@ async def _live_claims(claims: AsyncCollection[Document], now: datetime) -> dict
         if claim["lease_until"] > now:
             live[claim["delivery_id"]] = claim
     return live
+
+
+def _deadline(created: datetime, longest: timedelta, now: datetime) -> Document:
+    deadline = anonymise_after(created, None, timedelta(0), longest)
+    return {"anonymise_after": deadline, "anonymise_on": deletion_day(deadline, now)}
 
 
 def _delivery(doc: Mapping[str, Any], claims: Mapping[str, Document]) -> Document:

@@ -46,6 +46,11 @@ DELIVERIES_OF_CONSULTANT_IN = HotQuery(
     "delivery log listing for a consultant: their cases' deliveries of one hour",
     consultant_hour="ane-kjaer|2026-11-30T22",
 )
+DELIVERIES_TO_ANONYMISE = HotQuery(
+    "deliveries",
+    "purge: deliveries whose recipient, subject and body are due to go on a day",
+    anonymise_on="2026-11-30",
+)
 CASE_CONTACTS = HotQuery("case_contacts", "who a case is between (planner)", _id="case-1")
 CONTACTS_TO_DELETE = HotQuery(
     "case_contacts",
@@ -67,6 +72,7 @@ HOT_PATHS: tuple[HotQuery, ...] = (
     DELIVERIES_FOUND_BY,
     DELIVERIES_CREATED_IN,
     DELIVERIES_OF_CONSULTANT_IN,
+    DELIVERIES_TO_ANONYMISE,
     CASE_CONTACTS,
     CONTACTS_TO_DELETE,
     SUBSCRIPTION,

@@ -1,12 +1,15 @@
-"""When a closed case's contacts are deleted, found by day instead of by a range. Pure.
+"""When a closed case's contacts are deleted and its deliveries anonymised, found by day
+instead of by a range. Pure.
 
 A closed case's contacts get a deadline (`delete_after`: closure + retention)
 and a deletion day (`delete_on`, the UTC date of the deadline). The purge job
 visits each day from the first one it has not finished up to today and deletes
 that day's contacts whose deadline has passed: an indexed equality on the day,
-the deadline checked only among that day's few. A day is finished when it ended
-more than `MARGIN` ago, so a writer whose clock is a little behind still writes
-into a day the job will visit again.
+the deadline checked only among that day's few. Deliveries work the same way
+(`anonymise_after`/`anonymise_on`), on the privacy notice's deadlines: 365 days
+after the case closes, and at most three years after the inquiry was received.
+A day is finished when it ended more than `MARGIN` ago, so a writer whose clock
+is a little behind still writes into a day the job will visit again.
 """
 
 from __future__ import annotations
@@ -15,6 +18,19 @@ from datetime import UTC, date, datetime, timedelta
 
 # Longer than any clock difference between instances.
 MARGIN = timedelta(hours=1)
+# The privacy notice's deadlines for what was sent: after the case closed, and at most.
+DELIVERY_RETENTION_DAYS = 365
+DELIVERY_MAX_RETENTION_DAYS = 3 * 365
+
+
+def anonymise_after(
+    created_at: datetime, closed_at: datetime | None, retention: timedelta, longest: timedelta
+) -> datetime:
+    """When a delivery's recipient, subject and body go: `retention` after its case
+    closed, but never later than `longest` after it was made (an open case, or a
+    delivery about no case)."""
+    latest = created_at + longest
+    return latest if closed_at is None else min(latest, closed_at + retention)
 
 
 def deletion_day(delete_after: datetime, now: datetime) -> str:

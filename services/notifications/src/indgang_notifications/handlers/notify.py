@@ -169,8 +169,10 @@ class Planner:
             if event.status is CaseStatus.CLOSED:
                 retention = timedelta(days=self.settings.case_contact_retention_days)
                 await self.parties.closed(event.case_id, event.changed_at, retention, now)
+                await self.deliveries.case_closed(event.case_id, event.changed_at, now)
             elif event.reopened:
                 await self.parties.reopened(event.case_id)
+                await self.deliveries.case_reopened(event.case_id, now)
 
     def wait_or_give_up(self, event: Event, waiting_for: list[str]) -> None:
         made_at = event.made_at if isinstance(event, ReferralMade) else datetime.now(UTC)
