@@ -12,6 +12,9 @@ async def test_chromium_renders_openapi_page_and_axe_runs(system: System, page: 
     assert response is not None
     assert response.status == 200
     assert "live" in (await page.content())
+    # A page of its own: the service's Content-Security-Policy (no inline style) would
+    # stay on the document and keep the low-contrast style from applying.
+    await page.goto("about:blank")
     await page.set_content(
         '<html lang="da"><head><title>t</title></head><body><main><h1>Hej</h1>'
         '<p style="color:#888;background:#999">svag kontrast</p></main></body></html>'
