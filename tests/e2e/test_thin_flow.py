@@ -52,6 +52,9 @@ async def test_inquiry_is_routed_referred_and_mailed(system: System, smtp: SmtpS
             data={"username": "ane-kjaer", "password": "indgang-dev"},
         )
         assert signed_in.status_code == 303
+        # A program calling the API with the session cookie sends its CSRF token.
+        session = (await http.get(f"{system.url('routing')}/auth/session")).json()
+        http.headers["X-CSRF-Token"] = session["csrf_token"]
         case = (await http.get(f"{system.url('routing')}/api/v1/cases/{case_id}")).json()
         assert case["consultant"]["id"] == "ane-kjaer"
         assert case["organisation"]["name"] == "Kaffe & Omsorg ApS"

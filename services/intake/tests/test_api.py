@@ -225,6 +225,9 @@ async def test_staff_register_phone_and_forwarded_inquiries(
         assert form.status_code == 200
         token = re.search(r'name="form_token" value="([^"]+)"', form.text)
         assert token is not None
+        # The staff form carries the session's CSRF token; without it nothing is taken.
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None
 
         fields: dict[str, Any] = {
             "form_token": token.group(1),
@@ -239,6 +242,9 @@ async def test_staff_register_phone_and_forwarded_inquiries(
             "description": "Ringede til indkøb, som sendte ham videre hertil.",
             "privacy_notice_accepted": "yes",
         }
+        forged = await staff.post("/medarbejder/henvendelse", data=fields)
+        assert forged.status_code == 403
+        fields["csrf"] = csrf.group(1)
         missing_department = await staff.post("/medarbejder/henvendelse", data=fields)
         assert missing_department.status_code == 422
         assert 'href="#forwarded-by"' in missing_department.text

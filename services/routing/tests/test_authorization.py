@@ -27,6 +27,7 @@ PUBLIC = {
     ("POST", "/auth/login"),
     ("GET", "/auth/callback"),
     ("POST", "/auth/logout"),
+    ("GET", "/auth/session"),
 }
 DEPARTMENT = {
     ("GET", "/api/v1/referrals/{referral_id}"),
@@ -64,6 +65,9 @@ def concrete(path: str) -> str:
 async def login(client: httpx.AsyncClient, user: str) -> None:
     response = await client.post("/auth/login", data={"username": user, "password": "indgang-dev"})
     assert response.status_code == 303
+    # Every later POST/PUT/DELETE of this session carries its CSRF token (issue 12).
+    session = await client.get("/auth/session")
+    client.headers["X-CSRF-Token"] = session.json()["csrf_token"]
 
 
 async def test_every_route_needs_a_session_with_the_right_role(routing: Any) -> None:
@@ -109,3 +113,34 @@ async def test_every_route_needs_a_session_with_the_right_role(routing: Any) -> 
             if method == "GET":
                 response = await lead.request(method, concrete(path), headers=html)
                 assert response.status_code in (200, 303, 404), (method, path)
+
+
+async def test_every_state_changing_staff_route_checks_the_csrf_token(routing: Any) -> None:
+    """Issue 12, finding 4: a signed-in team lead's session (every role passes) without
+    the session's CSRF token, or from another site, changes nothing on any staff route
+    (console forms and the cookie-authenticated API alike)."""
+    unsafe = [
+        (method, path)
+        for method, path in endpoints(routing.app)
+        if method in ("POST", "PUT", "PATCH", "DELETE")
+        and (method, path) not in PUBLIC
+        and (method, path) not in DEPARTMENT
+    ]
+    assert ("POST", "/sager/{case_id}/noter") in unsafe
+    assert ("POST", "/api/v1/cases/{case_id}/referrals") in unsafe
+    async with routing.client() as lead:
+        await login(lead, "teamleder")
+        token = lead.headers.pop("X-CSRF-Token")
+        for method, path in unsafe:
+            for headers in ({"accept": "text/html"}, {"accept": "application/json"}):
+                refused = await lead.request(method, concrete(path), headers=headers)
+                assert refused.status_code == 403, (method, path, refused.status_code)
+            forged = await lead.request(
+                method,
+                concrete(path),
+                data={"csrf": token},
+                headers={"origin": "https://evil.example", "X-CSRF-Token": token},
+            )
+            assert forged.status_code == 403, (method, path, forged.status_code)
+        page = await lead.post("/sager/x-1/noter", headers={"accept": "text/html"})
+        assert "sikkerhedskoden" in page.text  # a Danish page for the browser

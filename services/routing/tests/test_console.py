@@ -33,6 +33,9 @@ PASSWORD = "indgang-dev"
 async def login(client: httpx.AsyncClient, user: str) -> None:
     response = await client.post("/auth/login", data={"username": user, "password": PASSWORD})
     assert response.status_code == 303, response.text
+    # Every later POST/PUT/DELETE of this session carries its CSRF token (issue 12).
+    session = await client.get("/auth/session")
+    client.headers["X-CSRF-Token"] = session.json()["csrf_token"]
 
 
 def flash(html: str) -> str:

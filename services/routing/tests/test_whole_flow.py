@@ -44,6 +44,9 @@ async def test_inquiry_to_console_referral_and_answer(system: System, smtp: Smtp
             "/auth/login", data={"username": consultant, "password": "indgang-dev"}
         )
         assert login.status_code == 303
+        # Programs calling with the session cookie send its CSRF token (issue 12).
+        token = (await console.get("/auth/session")).json()["csrf_token"]
+        console.headers["X-CSRF-Token"] = token
         mine = (await console.get("/sager")).text
         assert reference in mine
         page = (await console.get(f"/sager/{case_id}")).text
