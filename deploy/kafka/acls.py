@@ -2,8 +2,7 @@
 
 Each service signs in as its own principal, `User:indgang-<service>`, and may
   - write the topics it publishes (and the dead-letter topic),
-  - read the topics it subscribes to, in consumer groups named `indgang-<service>…`
-    (a prefixed ACL: one group per subscription),
+  - read the topics it subscribes to, in its own consumer groups (one per subscription),
   - see (Describe) every indgang topic, so its start-up finds them created.
 Which topics those are is read from contracts/asyncapi.json (generated from the services'
 Kafka wiring, kept current by tests/test_asyncapi.py), so a new subscription cannot be
@@ -114,21 +113,19 @@ def grants(prefix: str = "", catalogue: Sequence[Service] | None = None) -> list
         owned = sorted({*service.publishes, DEAD_LETTER_TOPIC})
         result.append(Grant(principal, ("--producer", *_topics(owned, prefix))))
         if service.subscribes:
-            result.append(
-                Grant(principal, ("--operation", "Read", *_topics(service.subscribes, prefix)))
-            )
-            # One group per subscription (indgang_runtime.messaging.consumer_group), and
-            # the service's former single group: all start with its name.
+            # Its consumer groups: one per subscription, `<prefix>indgang-<service>.<topic>`
+            # (indgang_runtime.messaging.consumer_group), and the service's former single
+            # group, whose offsets are carried over at start (group_offsets).
+            base = f"{prefix}indgang-{service.name}"
+            groups = [base, *(f"{base}.{topic}" for topic in service.subscribes)]
             result.append(
                 Grant(
                     principal,
                     (
                         "--operation",
                         "Read",
-                        "--group",
-                        f"{prefix}indgang-{service.name}",
-                        "--resource-pattern-type",
-                        "prefixed",
+                        *_topics(service.subscribes, prefix),
+                        *(arg for group in groups for arg in ("--group", group)),
                     ),
                 )
             )
