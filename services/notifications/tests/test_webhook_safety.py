@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from indgang_notifications.adapters.channels import SendFailed
 from indgang_notifications.adapters.webhooks import WebhookSender
@@ -248,3 +255,84 @@ def test_the_allowlist_is_loopback_in_development_and_empty_in_production(tmp_pa
     )
     with pytest.raises(UnsafeForProduction, match="fagsystem \\(address not allowed\\)"):
         production(subscriptions_file=inside).check_production()
+
+
+def certificates(tmp_path: Path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A CA made here and a server certificate for `name` signed by it: the server's
+    TLS context and a client context that trusts only that CA."""
+    now = datetime.now(UTC)
+
+    def certificate(
+        subject: str, key: ec.EllipticCurvePrivateKey, issuer: str, signer: Any, ca: bool
+    ) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, server_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    ca = certificate("test CA", ca_key, "test CA", ca_key, ca=True)
+    leaf = certificate(name, server_key, "test CA", ca_key, ca=False)
+    (tmp_path / "server.pem").write_bytes(
+        leaf.public_bytes(serialization.Encoding.PEM)
+        + server_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(tmp_path / "server.pem")
+    client = ssl.create_default_context(cadata=ca.public_bytes(serialization.Encoding.PEM).decode())
+    return server, client
+
+
+@pytest.mark.parametrize(("certified", "sent"), [("hooks.example", True), ("other.example", False)])
+async def test_over_tls_the_pinned_address_is_verified_against_the_urls_name(
+    tmp_path: Path, certified: str, sent: bool
+) -> None:
+    """The sender connects to 127.0.0.1 (what it resolved and checked) but asks for and
+    verifies the certificate of the URL's name: a certificate for that name is accepted,
+    one for another name refused (no request is made)."""
+    server_tls, client_tls = certificates(tmp_path, certified)
+    found = Receiver()
+    server = await asyncio.start_server(found.handle, "127.0.0.1", 0, ssl=server_tls)
+    port = server.sockets[0].getsockname()[1]
+    _, resolve = dns(["127.0.0.1"])
+    sender = WebhookSender(
+        5,
+        False,
+        "test",
+        allowed=LOOPBACK,
+        resolver=resolve,
+        verify=client_tls,  # type: ignore[arg-type]
+    )
+    async with server:
+        try:
+            outcome = "sent"
+            try:
+                await sender.post(f"https://hooks.example:{port}/tls", "s" * 20, b"{}", "d-6")
+            except SendFailed as failed:
+                outcome = failed.error
+        finally:
+            await sender.close()
+    assert outcome == ("sent" if sent else "could not connect to the receiver")
+    if sent:
+        (head,) = found.heads
+        assert f"host: hooks.example:{port}" in head.lower()
+    else:
+        assert found.heads == []

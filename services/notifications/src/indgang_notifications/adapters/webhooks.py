@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -77,8 +78,10 @@ class WebhookSender:
         user_agent: str,
         allowed: Sequence[IPNetwork] = (),
         resolver: Resolve = resolve,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self._timeout = timeout_seconds
+        self._verify = verify
         self._allow_http = allow_plain_http
         self._allowed = tuple(allowed)
         self._resolve = resolver
@@ -106,7 +109,7 @@ class WebhookSender:
         }
         if self._client is None:
             self._client = httpx.AsyncClient(
-                timeout=self._timeout, follow_redirects=False, trust_env=False
+                timeout=self._timeout, follow_redirects=False, trust_env=False, verify=self._verify
             )
         pinned = parsed.copy_with(host=addresses[0])
         try:
