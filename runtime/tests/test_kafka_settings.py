@@ -103,3 +103,11 @@ def test_indgang_topics_reads_the_same_variables(monkeypatch: pytest.MonkeyPatch
     settings = TopicsSettings()
     assert settings.kafka_topic_replication_factor == 3
     assert client_options(settings)["sasl_plain_username"] == "indgang-routing"
+
+
+def test_indgang_topics_takes_an_empty_replication_factor_as_the_clusters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # deploy/infra.sh's create_topics passes KAFKA_TOPIC_REPLICATION_FACTOR= for that.
+    monkeypatch.setenv("KAFKA_TOPIC_REPLICATION_FACTOR", "")
+    assert TopicsSettings().kafka_topic_replication_factor is None

@@ -166,6 +166,12 @@ class TopicsSettings(KafkaSecuritySettings):
     kafka_topic_prefix: str = Field(default="")
     kafka_topic_replication_factor: int | None = Field(default=None, ge=1)
 
+    @field_validator("kafka_topic_replication_factor", mode="before")
+    @classmethod
+    def _empty_is_the_clusters(cls, value: object) -> object:
+        # deploy/infra.sh passes an empty value for "the cluster's default".
+        return None if value == "" else value
+
 
 class ServiceSettings(KafkaSecuritySettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
