@@ -1,7 +1,9 @@
 """Who may use the delivery log and the subscriptions API.
 
 Staff sign in (indgang_runtime.auth); scripts and admins use the admin key in
-`X-Admin-Key` (the setting `admin_api_key`), compared in constant time.
+`X-Admin-Key` (the setting `admin_api_key`), compared in constant time. In the
+delivery log a consultant sees only the deliveries about their own cases
+(`delivery_scope`); team leads, admins and the key see all.
 """
 
 from __future__ import annotations
@@ -40,11 +42,6 @@ def _key_or_role(
     if _admin_key_ok(settings, request):
         return "admin-key"
     return role(request).id
-
-
-def staff_or_admin_key(request: Request, settings: Settings) -> str:
-    """A dependency: consultants, team leads and admins signed in, or the admin key."""
-    return _key_or_role(request, settings, _staff)
 
 
 def delivery_scope(request: Request, settings: Settings) -> str | None:
