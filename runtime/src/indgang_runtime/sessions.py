@@ -117,6 +117,7 @@ class SessionStore:
 
     async def purge(self, now: datetime, hours: int = 72) -> int:
         """Delete the sessions whose lifetime ended in the last `hours` whole hours."""
+        await self.ensure_indexes()
         deleted = 0
         start = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         for back in range(1, hours + 1):
