@@ -43,8 +43,9 @@ from faststream import Context
 from faststream.kafka.message import KafkaMessage
 
 from indgang_contracts.topics import TOPICS
+from indgang_runtime.group_offsets import carry_over
 from indgang_runtime.kafka_security import client_options
-from indgang_runtime.messaging import make_broker, subscriber_options
+from indgang_runtime.messaging import consumer_group, make_broker, subscriber_options
 from indgang_runtime.settings import ServiceSettings, TopicsSettings
 from indgang_runtime.topics import ensure_topics
 
@@ -308,7 +309,6 @@ async def test_services_publish_and_consume_over_sasl_ssl(private_kafka: SecureK
     assert not [p for p in routing.production_problems() if p.startswith("KAFKA_")]
     # A service's start-up finds the topics the administrator made (Describe only).
     assert await ensure_topics(private_kafka.bootstrap, **client_options(routing)) == []
-
     received: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
     consumer = make_broker(guide)
     topic = guide.topic(CASE_ROUTED)
@@ -330,6 +330,16 @@ async def test_services_publish_and_consume_over_sasl_ssl(private_kafka: SecureK
         assert await asyncio.wait_for(received, 60) == marker
     finally:
         await consumer.stop()
+    # The offsets carry-over at start reads routing's former group (nothing to carry
+    # over here; once a group has joined, the broker has its group coordinator).
+    inquiries = routing.topic("indgang.inquiry-received.v1")
+    groups = {inquiries: consumer_group(routing, inquiries)}
+    assert (
+        await carry_over(
+            private_kafka.bootstrap, routing.group_id, groups, **client_options(routing)
+        )
+        == {}
+    )
 
 
 async def test_a_record_forged_on_a_topic_the_principal_does_not_own_is_refused(
