@@ -172,12 +172,16 @@ class Consultants:
         self._logged_in = False
 
     async def _login(self) -> None:
-        # The session is a signed cookie: it survives routing's restarts.
+        # The session is kept in routing's store: it survives routing's restarts. Calls
+        # with the session cookie carry its CSRF token (GET /auth/session gives it).
         response = await self.staff.post(
             "/auth/login", data={"username": "teamleder", "password": PASSWORD}
         )
         if response.status_code != 303:
             raise RuntimeError(f"login as teamleder failed: {response.status_code}")
+        session = await self.staff.get("/auth/session")
+        session.raise_for_status()
+        self.staff.headers["X-CSRF-Token"] = session.json()["csrf_token"]
         self._logged_in = True
 
     async def refer(self, case_id: str, give_up_s: float = 120) -> Referral:

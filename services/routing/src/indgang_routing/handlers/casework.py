@@ -217,7 +217,15 @@ class Casework:
         actor.check_may_work_on(case)
         now = self.ctx.now()
         note = new_note(str(uuid.uuid4()), actor.id, actor.name, text, now)
-        await self.cases.change(case_id, expect={}, now=now, push={"notes": note})
+        # Only onto the case as read: a deletion job that anonymised it meanwhile would
+        # otherwise be followed by personal text it never saw.
+        if not await self.cases.change(
+            case_id,
+            expect={"anonymised_at": case.get("anonymised_at")},
+            now=now,
+            push={"notes": note},
+        ):
+            raise Conflict("Sagen blev anonymiseret imens; noten blev ikke gemt.")
 
     async def share_guide_entries(
         self, case_id: str, actor: Actor, entry_ids: Sequence[str], message: str | None
