@@ -7,11 +7,8 @@ from typing import ClassVar
 from limits import parse
 from pydantic import Field, field_validator
 
-from indgang_intake.domain.retention import (
-    DEFAULT_DAYS_AFTER_CLOSE,
-    DEFAULT_DAYS_MAX,
-    DEFAULT_IDEMPOTENCY_HOURS,
-)
+from indgang_intake.domain.retention import DEFAULT_IDEMPOTENCY_HOURS
+from indgang_runtime.deadline_days import DEFAULT_DAYS_AFTER_CLOSE, DEFAULT_DAYS_MAX
 from indgang_runtime.settings import ServiceSettings
 
 

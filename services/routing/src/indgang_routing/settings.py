@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from indgang_routing.domain.retention import DEFAULT_DAYS_AFTER_CLOSE, DEFAULT_DAYS_MAX
+from indgang_runtime.deadline_days import DEFAULT_DAYS_AFTER_CLOSE, DEFAULT_DAYS_MAX
 from indgang_runtime.settings import ServiceSettings
 
 _DATA = Path(__file__).parent / "data"

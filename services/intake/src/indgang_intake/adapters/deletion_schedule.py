@@ -15,15 +15,8 @@ from indgang_intake.adapters.job_state import JobState
 from indgang_intake.adapters.migrations import file_every_inquiry
 from indgang_intake.adapters.organisations import Organisations
 from indgang_intake.adapters.queries import DUE_ON, INQUIRY
-from indgang_intake.domain.retention import (
-    RetentionPolicy,
-    anonymised_fields,
-    day_before,
-    day_of,
-    days_from,
-    past,
-    scheduled_day,
-)
+from indgang_intake.domain.retention import RetentionPolicy, anonymised_fields
+from indgang_runtime.deadline_days import day_before, day_of, days_from, past, scheduled_day
 from indgang_runtime.outbox import OUTBOX, PENDING
 
 # The deletion job's progress in `job_state`: the first day it has not finished.

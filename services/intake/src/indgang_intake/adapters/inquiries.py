@@ -30,10 +30,8 @@ from indgang_intake.adapters.queries import (
     INQUIRY_BY_REFERENCE,
 )
 from indgang_intake.domain.inquiry import Inquiry
-from indgang_intake.domain.retention import (
-    RetentionPolicy,
-    past,
-)
+from indgang_intake.domain.retention import RetentionPolicy
+from indgang_runtime.deadline_days import past
 from indgang_runtime.outbox import OutboxCollection
 
 Clock = Callable[[], datetime]

@@ -22,10 +22,14 @@ the job asks for one day or hour at a time by equality.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-DEFAULT_DAYS_AFTER_CLOSE = 365
-DEFAULT_DAYS_MAX = 3 * 365
+from indgang_runtime.deadline_days import (
+    DEFAULT_DAYS_AFTER_CLOSE,
+    DEFAULT_DAYS_MAX,
+    scheduled_day,
+)
+
 DEFAULT_IDEMPOTENCY_HOURS = 24
 
 _HOUR_FORMAT = "%Y-%m-%dT%H"
@@ -84,36 +88,6 @@ class RetentionPolicy:
             "after_close_seconds": int(self.after_close.total_seconds()),
             "maximum_seconds": int(self.maximum.total_seconds()),
         }
-
-
-def past(deadline: datetime, now: datetime) -> bool:
-    """Whether the deadline has passed: the data is kept up to and including it."""
-    return deadline < now
-
-
-def day_of(moment: datetime) -> str:
-    """The UTC day a moment falls on, as `YYYY-MM-DD`."""
-    return moment.astimezone(UTC).date().isoformat()
-
-
-def scheduled_day(deadline: datetime, now: datetime) -> str:
-    """The day under which a deadline is filed when it is written at `now`.
-
-    Never a day before today: the job finishes days behind it, so a deadline
-    that has already passed (a very late event, a shortened policy) is filed
-    under today and still found.
-    """
-    return max(day_of(deadline), day_of(now))
-
-
-def days_from(first: str, last: str) -> list[str]:
-    """Every day from `first` to `last`, both included (none if `first` is later)."""
-    start, end = date.fromisoformat(first), date.fromisoformat(last)
-    return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
-
-
-def day_before(day: str) -> str:
-    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
 
 
 def hour_of(moment: datetime) -> str:

@@ -25,11 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-DEFAULT_DAYS_AFTER_CLOSE = 365
-DEFAULT_DAYS_MAX = 3 * 365
+from indgang_runtime.deadline_days import (
+    DEFAULT_DAYS_AFTER_CLOSE,
+    DEFAULT_DAYS_MAX,
+    scheduled_day,
+)
+
 ANONYMISED = "[anonymiseret]"
 
 
@@ -70,31 +74,6 @@ class RetentionPolicy:
     def describe(self) -> str:
         """The policy as stored with the job, to notice when the settings change."""
         return f"{int(self.after_close.total_seconds())}/{int(self.maximum.total_seconds())}"
-
-
-def past(deadline: datetime, now: datetime) -> bool:
-    """Whether the deadline has passed: the data is kept up to and including it."""
-    return deadline < now
-
-
-def day_of(moment: datetime) -> str:
-    return moment.astimezone(UTC).date().isoformat()
-
-
-def scheduled_day(deadline: datetime, now: datetime) -> str:
-    """The day a deadline is filed under when written at `now`: never before today, since
-    the job may have finished earlier days (a late close, a shortened policy)."""
-    return max(day_of(deadline), day_of(now))
-
-
-def days_from(first: str, last: str) -> list[str]:
-    """Every day from `first` to `last`, both included (none if `first` is later)."""
-    start, end = date.fromisoformat(first), date.fromisoformat(last)
-    return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
-
-
-def day_before(day: str) -> str:
-    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
 
 
 def is_anonymised(case: Mapping[str, Any]) -> bool:

@@ -37,16 +37,9 @@ from prometheus_client import Counter
 
 from indgang_contracts.events import CaseStatus
 from indgang_routing.domain.case import Case
-from indgang_routing.domain.retention import (
-    anonymised_fields,
-    day_before,
-    day_of,
-    days_from,
-    is_anonymised,
-    past,
-    scheduled_day,
-)
+from indgang_routing.domain.retention import anonymised_fields, is_anonymised
 from indgang_routing.handlers.context import Context
+from indgang_runtime.deadline_days import day_before, day_of, days_from, past, scheduled_day
 from indgang_runtime.outbox import PENDING
 from indgang_runtime.service import repeat
 
