@@ -6,17 +6,14 @@ these cover the rules behind each form and each API answer.
 
 from __future__ import annotations
 
-import asyncio
 import html as htmllib
 import re
-import socket
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, HTTPException
 
 from indgang_contracts.events import (
@@ -26,6 +23,8 @@ from indgang_contracts.events import (
     ReferralUpdated,
 )
 from indgang_routing.adapters.guide import GuideClient
+
+from harness import serving
 
 PASSWORD = "indgang-dev"
 
@@ -346,12 +345,6 @@ async def test_team_lead_moves_a_case_from_the_case_page(routing: Any, ane_case:
 # --- the guide ----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 ENTRIES = {
     "rsv-registrering": {
         "id": "rsv-registrering",
@@ -396,14 +389,8 @@ async def guide() -> AsyncIterator[str]:
             raise HTTPException(404)
         return ENTRIES[entry_id]
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn only offers the flag
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serving(app) as url:
+        yield url
 
 
 async def test_guide_suggestions_and_sending_external_entries(

@@ -3,18 +3,17 @@ recommendations to staff only; routing reads them for the consultant with its ke
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 
 from indgang_routing.adapters.guide import GuideClient
 from indgang_routing.settings import RoutingSettings
 from indgang_runtime.http_security import DEVELOPMENT_GUIDE_READER_KEY, guide_reader_key
+
+from harness import serving
 
 KEY = "k" * 40
 
@@ -30,16 +29,8 @@ async def guide() -> AsyncIterator[str]:
             return {"case_id": case_id, "items": []}
         return {"case_id": case_id, "items": [{"entry_id": "intern", "audience": "internal"}]}
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn only offers the flag
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serving(app) as url:
+        yield url
 
 
 async def test_routing_presents_its_key_to_the_guide(guide: str) -> None:
