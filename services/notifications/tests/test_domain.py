@@ -18,14 +18,11 @@ from indgang_notifications.domain.delivery_log import (
     search_term,
     search_terms,
 )
-from indgang_notifications.domain.retention import (
-    days_to_visit,
-    deletion_day,
-    finished_through,
-)
+from indgang_notifications.domain.retention import days_to_visit, finished_through
 from indgang_notifications.domain.retry import RetryPolicy
 from indgang_notifications.domain.signature import signature, verify
 from indgang_notifications.domain.subscriptions import Subscription
+from indgang_runtime.deadline_days import scheduled_day
 
 SECRET = "whsec-test-0123456789abcdef"
 
@@ -120,11 +117,11 @@ def test_the_listing_reads_hours_newest_first_in_utc() -> None:
 
 def test_a_deadline_is_filed_under_its_day_or_today_if_it_has_passed() -> None:
     now = datetime(2026, 6, 10, 12, tzinfo=UTC)
-    assert deletion_day(datetime(2026, 7, 10, 23, 59, tzinfo=UTC), now) == "2026-07-10"
+    assert scheduled_day(datetime(2026, 7, 10, 23, 59, tzinfo=UTC), now) == "2026-07-10"
     # 00:30 in Copenhagen in summer is the evening before in UTC.
     local = datetime(2026, 7, 11, 0, 30, tzinfo=timezone(timedelta(hours=2)))
-    assert deletion_day(local, now) == "2026-07-10"
-    assert deletion_day(now - timedelta(days=3), now) == "2026-06-10"
+    assert scheduled_day(local, now) == "2026-07-10"
+    assert scheduled_day(now - timedelta(days=3), now) == "2026-06-10"
 
 
 def test_the_purge_finishes_a_day_only_well_after_it_ended() -> None:

@@ -20,7 +20,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from indgang_contracts.events import Consultant, ContactPerson
 from indgang_notifications.adapters.queries import CASE_CONTACTS, CONTACTS_TO_DELETE, STATE
 from indgang_notifications.domain.messages import CaseParties
-from indgang_notifications.domain.retention import days_to_visit, deletion_day, finished_through
+from indgang_notifications.domain.retention import days_to_visit, finished_through
+from indgang_runtime.deadline_days import scheduled_day
 
 PURGE_STATE = "case_contacts_purge"
 
@@ -86,7 +87,7 @@ class CaseParticipants:
         delete_after = at + retention
         await self.collection.update_one(
             CASE_CONTACTS.filter(_id=case_id),
-            {"$set": {"delete_after": delete_after, "delete_on": deletion_day(delete_after, now)}},
+            {"$set": {"delete_after": delete_after, "delete_on": scheduled_day(delete_after, now)}},
         )
 
     async def reopened(self, case_id: str) -> None:

@@ -49,10 +49,10 @@ from indgang_notifications.domain.retention import (
     DELIVERY_RETENTION_DAYS,
     anonymise_after,
     days_to_visit,
-    deletion_day,
     finished_through,
 )
 from indgang_runtime import outbox
+from indgang_runtime.deadline_days import scheduled_day
 from indgang_runtime.outbox import OutboxCollection
 
 Document = dict[str, Any]
@@ -391,7 +391,7 @@ class DeliveryRepository:
                     {
                         "$set": {
                             "anonymise_after": deadline,
-                            "anonymise_on": deletion_day(deadline, now),
+                            "anonymise_on": scheduled_day(deadline, now),
                         }
                     },
                 )
@@ -512,7 +512,7 @@ def _new_delivery(
         "created_at": now,
         "created_hour": created_hour(now),
         "anonymise_after": deadline,
-        "anonymise_on": deletion_day(deadline, now),
+        "anonymise_on": scheduled_day(deadline, now),
         "updated_at": now,
         # The relay's bookkeeping for a document with no events yet, from the runtime
         # (a bulk insert has no OutboxCollection call of its own).

@@ -31,11 +31,8 @@ from pymongo.errors import OperationFailure
 from indgang_notifications.adapters.deliveries import EPOCH, FREE
 from indgang_notifications.adapters.queries import STATE
 from indgang_notifications.domain.delivery_log import created_hour, search_terms
-from indgang_notifications.domain.retention import (
-    DELIVERY_MAX_RETENTION_DAYS,
-    anonymise_after,
-    deletion_day,
-)
+from indgang_notifications.domain.retention import DELIVERY_MAX_RETENTION_DAYS, anonymise_after
+from indgang_runtime.deadline_days import scheduled_day
 
 log = structlog.get_logger(__name__)
 Document = dict[str, Any]
@@ -76,7 +73,7 @@ async def migrate(db: AsyncDatabase[Document], now: datetime | None = None) -> N
     contacts = await _update_all(
         db["case_contacts"],
         {"delete_after": {"$ne": None}, "delete_on": {"$exists": False}},
-        lambda d: {"delete_on": deletion_day(d["delete_after"], now)},
+        lambda d: {"delete_on": scheduled_day(d["delete_after"], now)},
     )
     for collection, names in UNUSED_INDEXES.items():
         for name in names:
@@ -104,7 +101,7 @@ async def _live_claims(claims: AsyncCollection[Document], now: datetime) -> dict
 
 def _deadline(created: datetime, longest: timedelta, now: datetime) -> Document:
     deadline = anonymise_after(created, None, timedelta(0), longest)
-    return {"anonymise_after": deadline, "anonymise_on": deletion_day(deadline, now)}
+    return {"anonymise_after": deadline, "anonymise_on": scheduled_day(deadline, now)}
 
 
 def _delivery(doc: Mapping[str, Any], claims: Mapping[str, Document]) -> Document:

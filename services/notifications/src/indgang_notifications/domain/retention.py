@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from indgang_runtime.deadline_days import DEFAULT_DAYS_AFTER_CLOSE, DEFAULT_DAYS_MAX
+
 # Longer than any clock difference between instances.
 MARGIN = timedelta(hours=1)
 # The privacy notice's deadlines for what was sent: after the case closed, and at most.
-DELIVERY_RETENTION_DAYS = 365
-DELIVERY_MAX_RETENTION_DAYS = 3 * 365
+DELIVERY_RETENTION_DAYS = DEFAULT_DAYS_AFTER_CLOSE
+DELIVERY_MAX_RETENTION_DAYS = DEFAULT_DAYS_MAX
 
 
 def anonymise_after(
@@ -31,12 +33,6 @@ def anonymise_after(
     delivery about no case)."""
     latest = created_at + longest
     return latest if closed_at is None else min(latest, closed_at + retention)
-
-
-def deletion_day(delete_after: datetime, now: datetime) -> str:
-    """The day to file a deadline under: its own, or today if it has passed already
-    (a late event), since days before today may be finished."""
-    return max(delete_after, now).astimezone(UTC).date().isoformat()
 
 
 def days_to_visit(done_through: date | None, now: datetime) -> list[str]:
