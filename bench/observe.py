@@ -22,6 +22,8 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from indgang_runtime.http_security import DEVELOPMENT_GUIDE_READER_KEY
+
 now = time.perf_counter
 KeyOf = Callable[[dict[str, Any]], str | None]
 
@@ -127,7 +129,10 @@ async def stored_recommendations(
     there. Asked after the step's sending, so the questions do not load the step itself."""
     wanted, found = set(case_ids), set[str]()
     limit = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(base_url=guide_url, timeout=10) as http:
+    # Recommendations are for staff and routing only (issue 12): the bench asks as routing
+    # does, with the guide reader key its development stack accepts.
+    key = {"Authorization": f"Bearer {DEVELOPMENT_GUIDE_READER_KEY}"}
+    async with httpx.AsyncClient(base_url=guide_url, timeout=10, headers=key) as http:
 
         async def ask(case_id: str) -> None:
             async with limit:
