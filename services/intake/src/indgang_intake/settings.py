@@ -19,7 +19,7 @@ class IntakeSettings(ServiceSettings):
     http_port: int = 8001
     mongodb_database: str = "indgang_intake"
     privacy_notice_version: str = Field(
-        default="2026-11", description="Version of the privacy notice shown with the form."
+        default="2026-12", description="Version of the privacy notice shown with the form."
     )
 
     # What the pages say.
