@@ -249,3 +249,40 @@ async def test_two_instances_anonymise_each_case_once_and_a_write_in_between_is_
     # The note stands (anonymised with the case), or was refused because the case was
     # anonymised before it could be written: never personal text on an anonymised case.
     assert len((await routing.case(noted_case))["notes"]) == (1 if refused else 2)
+
+
+async def test_the_console_shows_an_anonymised_case_with_deleted_not_none(routing: Any) -> None:
+    """After the deletion job the case's contact has no e-mail or phone: the case page says
+    "slettet" there (and on the case), never "None", and shows no personal data."""
+    clock = Clock(RECEIVED + timedelta(hours=1))
+    routing.use.ctx.clock = clock
+    case_id = str(
+        await routing.use.routing.route_inquiry(
+            routing.inquiry(
+                1,
+                "email:mette@kaffeogomsorg.dk",
+                received_at=RECEIVED,
+                organisation={"name": "Mettes Café", "cvr": None, "stage": "idea"},
+            )
+        )
+    )
+    await routing.use.casework.add_note(case_id, ANE, "Mette Hansen ringer tilbage.")
+    await _published(routing, case_id)
+    clock.now = RECEIVED + 3 * 365 * DAY + 2 * DAY
+    assert await routing.app.state.retention.anonymise_due() == 1
+    async with routing.client() as client:
+        signed_in = await client.post(
+            "/auth/login", data={"username": "teamleder", "password": "indgang-dev"}
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        page = await client.get(f"/sager/{case_id}")
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "None" not in html
+    assert "mailto:" not in html
+    facts = html[html.index("<dt>Kontaktperson</dt>") : html.index("<dt>Kom ind via</dt>")]
+    assert facts.count(">slettet</span>") == 2  # the e-mail and the phone
+    assert "Personoplysninger slettet" in html
+    assert ANONYMISED in facts  # the contact's name, as the job left it
+    leaked = [p for p in (*PERSONAL, "mette@kaffeogomsorg.dk", "Mettes Café") if p in html]
+    assert leaked == []

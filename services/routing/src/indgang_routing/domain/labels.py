@@ -77,6 +77,10 @@ REASONS: dict[RoutingReason, str] = {
     RoutingReason.MANUAL: "Manuel omfordeling",
 }
 
+# In place of a personal field (the contact's e-mail, phone) that the deletion job has
+# removed from a case (`domain/retention.py`): the console never shows "None".
+DELETED = "slettet"
+
 _MONTHS = (
     *("januar", "februar", "marts", "april", "maj", "juni"),
     *("juli", "august", "september", "oktober", "november", "december"),
