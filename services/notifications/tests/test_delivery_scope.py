@@ -4,20 +4,23 @@ on notifications as a real process (the API with staff sessions, and the page)."
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from delivery_harness import Notifications, changed
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from indgang_contracts.examples import CASE_ROUTED
 from indgang_notifications.adapters.deliveries import DeliveryRepository, PlannedDelivery
 from indgang_notifications.adapters.delivery_log import DeliveryLog
+from indgang_notifications.domain.delivery_log import created_hour, search_terms
 from indgang_notifications.domain.messages import OutgoingMessage
 
-from harness import eventually
+from harness import MONGODB_URI, eventually
 
 Db = AsyncDatabase[dict[str, Any]]
 
@@ -144,3 +147,85 @@ async def test_consultants_see_their_own_cases_deliveries_and_get_404_for_others
     finally:
         for client in (ane, bjarne, lead):
             await client.aclose()
+
+
+async def test_the_pages_sign_out_form_carries_the_token_and_revokes_the_session(
+    notifications: Notifications,
+) -> None:
+    """The delivery log's sign-out form, posted as a browser that sends no Origin would
+    (the token from the page is all the CSRF check has): 303, and the old cookie no longer
+    opens the log."""
+    url = notifications.process.url
+    async with httpx.AsyncClient(base_url=url, timeout=10) as browser:
+        answer = await browser.post(
+            "/auth/login", data={"username": "teamleder", "password": "indgang-dev"}
+        )
+        assert answer.status_code == 303, answer.text
+        page = await browser.get("/leveringer")
+        assert page.status_code == 200
+        form = re.search(
+            r'<form method="post" action="/auth/logout"[^>]*>(.*?)</form>', page.text, re.S
+        )
+        assert form is not None
+        token = re.search(r'name="csrf" value="([^"]+)"', form.group(1))
+        assert token is not None, "the sign-out form has no csrf field"
+        cookie = browser.cookies["indgang_session"]
+
+        assert (await browser.post("/auth/logout")).status_code == 403  # no token, no origin
+        out = await browser.post("/auth/logout", data={"csrf": token.group(1)})
+        assert out.status_code == 303, out.text
+        assert (await browser.get("/auth/session")).status_code == 401
+    async with httpx.AsyncClient(base_url=url, timeout=10) as thief:
+        thief.cookies.set("indgang_session", cookie)
+        assert (await thief.get("/auth/session")).status_code == 401
+        assert (await thief.get("/api/v1/deliveries")).status_code in (401, 403)
+
+
+async def test_an_anonymised_dead_delivery_shows_no_none_and_cannot_be_resent_from_the_page(
+    notifications: Notifications,
+) -> None:
+    """A given-up delivery past its deletion deadline has no recipient or subject: the log
+    shows it without "None" and offers no resend (the API would refuse it anyway)."""
+    n = notifications
+    case_id = f"case-anon-{uuid.uuid4().hex[:6]}"
+    now = datetime.now(UTC).replace(microsecond=0)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI, tz_aware=True)
+    try:
+        # As the deletion job leaves it (DeliveryRepository.anonymise_expired).
+        await client[n.process.env["MONGODB_DATABASE"]]["deliveries"].insert_one(
+            {
+                "_id": f"anon-{case_id}",
+                "kind": "introduction",
+                "channel": "email",
+                "recipient": None,
+                "recipient_role": "inquirer",
+                "language": "da",
+                "case_id": case_id,
+                "inquiry_id": None,
+                "reference": "H-ANON01",
+                "search_terms": search_terms(case_id, None, "H-ANON01"),
+                "consultant_id": "ane-kjaer",
+                "subject": None,
+                "status": "dead",
+                "attempts": 8,
+                "cycle": 1,
+                "errors": [],
+                "last_error": "SMTP 550",
+                "next_attempt_at": None,
+                "created_at": now - timedelta(days=1100),
+                "created_hour": created_hour(now - timedelta(days=1100)),
+                "dead_at": now - timedelta(days=1100),
+                "anonymised_at": now,
+            }
+        )
+    finally:
+        await client.close()
+    lead = await signed_in(n, "teamleder")
+    try:
+        page = await lead.get("/leveringer", params={"q": case_id})
+    finally:
+        await lead.aclose()
+    assert page.status_code == 200
+    assert f"delivery-anon-{case_id}" in page.text
+    assert "None" not in page.text
+    assert "/gensend" not in page.text
