@@ -178,6 +178,34 @@ async def test_an_expired_claim_is_taken_over_and_only_the_new_holder_records(
     assert doc[outbox.DUE] is True
 
 
+async def test_sent_deliveries_are_recorded_together_except_a_claim_taken_over(
+    fresh_db: Db,
+) -> None:
+    """Three sent deliveries whose outcomes were published: one bulk write marks the two
+    still claimed sent (body dropped, claim given back, nothing in the outbox); the one
+    taken over by another sender is left for that sender to record."""
+    repository = await stored(
+        fresh_db, planned("a@example.dk"), planned("b@example.dk"), planned("c@example.dk")
+    )
+    seen, _ = await repository.due(datetime.now(UTC), limit=10)
+    held = [await repository.claim(d, f"s{n}", lease_seconds=60) for n, d in enumerate(seen)]
+    assert all(held)
+    mine = [d for d in held if d is not None]
+    await fresh_db["deliveries"].update_one({"_id": mine[2]["_id"]}, {"$set": {"claim": "other"}})
+    assert await repository.sent_many(mine) == 2
+    for doc in mine[:2]:
+        after = await repository.get(doc["_id"])
+        assert after is not None
+        assert after["status"] == "sent"
+        assert after["claim"] == ""
+        assert "content" not in after
+        assert after.get(outbox.PENDING, 0) == 0
+    taken = await repository.get(mine[2]["_id"])
+    assert taken is not None
+    assert (taken["status"], taken["claim"]) == ("pending", "other")
+    assert await repository.sent_many([]) == 0
+
+
 async def test_dead_deliveries_are_published_and_resent_in_a_new_cycle(fresh_db: Db) -> None:
     repository = await stored(fresh_db, planned())
     (seen,), _ = await repository.due(datetime.now(UTC), limit=10)

@@ -10,7 +10,9 @@ its own SMTP connection. Work reaches them two ways:
   each due one that also counts the attempt (`DeliveryRepository.claim`). This
   picks up retries, resends, deliveries stored while the queue was full and the
   claims of a crashed sender once they have expired.
-Each outcome is one write: sent with `notification-delivered` in its outbox; or
+Each outcome is one write: sent, its `notification-delivered` published first and
+the statuses of what several workers sent meanwhile written together
+(`SentRecorder`), or with the event in its outbox when the broker is away; or
 the next attempt after exponential backoff with jitter; or, after the last
 attempt (or a permanent refusal), dead with `notification-failed`. A process
 killed mid-send leaves its claims to expire; then any sender takes them over
@@ -39,6 +41,7 @@ from indgang_notifications.adapters.smtp import SmtpConnection, SmtpSender
 from indgang_notifications.adapters.subscriptions import SubscriptionRepository
 from indgang_notifications.adapters.webhooks import WebhookSender
 from indgang_notifications.domain.retry import RetryPolicy
+from indgang_notifications.handlers.recording import SentRecorder
 from indgang_notifications.settings import NotificationSettings
 
 log = structlog.get_logger(__name__)
@@ -76,6 +79,7 @@ class Sender:
             settings.retry_base_seconds, settings.retry_max_seconds, settings.max_attempts
         )
         self._instance = uuid.uuid4().hex[:12]
+        self._recorder = SentRecorder(deliveries.sent_many)
         self._lease = settings.delivery_lease_seconds
         self._wake = asyncio.Event()
         # Claimed by this sender and waiting for a worker; seen due by a sweep but not
@@ -122,6 +126,7 @@ class Sender:
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            await self._recorder.close()
             await self._release_queue()
             await self.webhooks.close()
 
@@ -238,11 +243,14 @@ class Sender:
         else:
             outcome = self._delivered(doc)
             published = await self._publish_now(outcome)
-            # Published: only the status is written. Not (the broker is away): the event
-            # goes to the delivery's outbox in the same write, and the relay publishes it.
-            recorded = await self.deliveries.sent(doc, [] if published else [outcome])
+            # Published: only the status is written, together with other workers'.
+            # Not (the broker is away): the event goes to the delivery's outbox in the
+            # same write, and the relay publishes it.
+            if published:
+                await self._recorder.record(doc)
+            else:
+                self._claim_lost(await self.deliveries.sent(doc, [outcome]), doc)
             log.info("delivery_sent", delivery=doc["_id"], kind=doc["kind"], channel=doc["channel"])
-            self._claim_lost(recorded, doc)
             return
         if failure.permanent or self.policy.gives_up_after(doc["attempts"]):
             error = failure.error

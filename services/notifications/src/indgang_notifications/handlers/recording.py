@@ -1,0 +1,62 @@
+"""Recording "sent" in groups: the senders that finish while one write is in flight
+share the next one (group commit), so eight workers cost the store about one bulk
+write per round instead of one update each. Nothing waits for a timer: a lone
+delivery is written at once, as before.
+
+Only outcomes already published go this way; one whose event must go to the
+delivery's outbox keeps its own single-document write (`DeliveryRepository.sent`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger(__name__)
+Document = dict[str, Any]
+# Records these deliveries as sent; returns how many still held their claim.
+WriteSent = Callable[[Sequence[Document]], Awaitable[int]]
+
+
+class SentRecorder:
+    def __init__(self, write: WriteSent) -> None:
+        self._write = write
+        self._waiting: list[tuple[Document, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, doc: Document) -> None:
+        """Returns once `doc` is recorded as sent; raises what the store raised."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((doc, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_rounds(), name="sent-recorder")
+        # Shielded: a worker cancelled while waiting must not cancel the write others share.
+        await asyncio.shield(done)
+
+    async def _write_rounds(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                recorded = await self._write([doc for doc, _ in batch])
+            except Exception as exc:  # the store is away: every waiting worker backs off
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            if recorded < len(batch):
+                # Claims that expired and were taken over: that sender records them.
+                log.warning("delivery_claims_lost", deliveries=len(batch) - recorded)
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+    async def close(self) -> None:
+        """Stopping: let a write in flight finish (its workers are gone; the deliveries
+        it records were sent)."""
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                await self._writer
