@@ -10,9 +10,9 @@ import httpx
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from indgang_contracts.events import Department
 from indgang_runtime.auth import (
     DepartmentKeys,
+    DepartmentSystem,
     LoginLimits,
     StaffUser,
     install_auth,
@@ -83,8 +83,8 @@ def build(
         return {"by": user.id, "thing": thing, "body": await request.json()}
 
     @app.post("/api/department")
-    async def department(department: Department = Depends(by_key)) -> str:
-        return department.value
+    async def department(system: DepartmentSystem = Depends(by_key)) -> str:
+        return system.department.value
 
     @app.post("/public", response_class=PlainTextResponse)
     async def public(name: Annotated[str, Form()]) -> str:

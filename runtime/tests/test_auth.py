@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from indgang_contracts.events import Department
 from indgang_runtime.auth import (
     DepartmentKeys,
+    DepartmentSystem,
+    InvalidKeysFile,
     StaffUser,
     install_auth,
     require_department,
@@ -52,8 +54,8 @@ def build() -> FastAPI:
         return f"hello {user.id}"
 
     @app.get("/dept")
-    async def dept(department: Department = Depends(require_department(keys))) -> str:
-        return department.value
+    async def dept(system: DepartmentSystem = Depends(require_department(keys))) -> str:
+        return "/".join(filter(None, (system.department.value, system.provider_id)))
 
     return app
 
@@ -100,3 +102,25 @@ async def test_department_api_keys() -> None:
         assert ok.json() == "job_centre"
         bearer = await client.get("/dept", headers={"Authorization": "Bearer dev-key-csr"})
         assert bearer.json() == "csr"
+        # Each outside provider has a key of its own, which names it (issue 12, finding 9).
+        provider = await client.get("/dept", headers={"X-API-Key": "dev-key-provider-mentorhuset"})
+        assert provider.json() == "outside_provider/mentorhuset"
+        shared = await client.get("/dept", headers={"X-API-Key": "dev-key-outside_provider"})
+        assert shared.status_code == 403  # the one key all providers shared is gone
+
+
+def _keys(tmp_path: Path, entry: str) -> Path:
+    path = tmp_path / "api-keys.toml"
+    path.write_text(f'[[key]]\nname = "Udbyder"\nsha256 = "{"0" * 64}"\n{entry}\n')
+    return path
+
+
+def test_an_outside_provider_key_must_name_its_provider(tmp_path: Path) -> None:
+    with pytest.raises(InvalidKeysFile, match="names no provider: outside providers do not share"):
+        DepartmentKeys(_keys(tmp_path, 'department = "outside_provider"'))
+    with pytest.raises(InvalidKeysFile, match="provider must be the provider's id"):
+        DepartmentKeys(_keys(tmp_path, 'department = "outside_provider"\nprovider = " "'))
+    with pytest.raises(InvalidKeysFile, match="only keys of the outside_provider department"):
+        DepartmentKeys(_keys(tmp_path, 'department = "job_centre"\nprovider = "mentorhuset"'))
+    keys = DepartmentKeys(_keys(tmp_path, 'department = "outside_provider"\nprovider = "a"'))
+    assert keys.system_for("0") is None

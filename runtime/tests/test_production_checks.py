@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,6 +37,20 @@ def keys_file(folder: Path, *keys: str) -> Path:
             f'[[key]]\ndepartment = "job_centre"\nname = "x"\n'
             f'sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n\n'
             for key in keys
+        )
+    )
+    return path
+
+
+def provider_keys_file(folder: Path, **keys: str) -> Path:
+    """A keys file with one outside provider's key per `provider id=key`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "api-keys.toml"
+    path.write_text(
+        "".join(
+            f'[[key]]\ndepartment = "outside_provider"\nprovider = "{provider}"\n'
+            f'sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\n\n'
+            for provider, key in keys.items()
         )
     )
     return path
@@ -170,11 +185,40 @@ def test_the_development_keys_file_is_refused_and_a_missing_one_too(tmp_path: Pa
     )
 
 
+def test_a_keys_file_accepting_a_providers_development_key_is_refused(tmp_path: Path) -> None:
+    # dev-key-provider-<id> of any provider the file names, under that provider or another.
+    own = provider_keys_file(tmp_path / "own", mentorhuset="dev-key-provider-mentorhuset")
+    swapped = provider_keys_file(
+        tmp_path / "swapped", a=secrets.token_urlsafe(32), b="dev-key-provider-a"
+    )
+    for path, key in ((own, "dev-key-provider-mentorhuset"), (swapped, "dev-key-provider-a")):
+        [problem] = problems_of(KeyedSettings(**production(tmp_path, api_keys_file=path)))
+        assert problem.startswith(f"API_KEYS_FILE ({path}) accepts the public development keys")
+        assert key in problem
+    mine = provider_keys_file(tmp_path / "mine", mentorhuset=secrets.token_urlsafe(32))
+    KeyedSettings(**production(tmp_path, api_keys_file=mine)).check_production()
+
+
+def test_a_keys_file_with_a_provider_key_naming_no_provider_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "api-keys.toml"
+    path.write_text(f'[[key]]\ndepartment = "outside_provider"\nsha256 = "{"0" * 64}"\n')
+    [problem] = problems_of(KeyedSettings(**production(tmp_path, api_keys_file=path)))
+    assert problem.startswith(f"API_KEYS_FILE ({path}) cannot be read (InvalidKeysFile: ")
+    assert "names no provider" in problem
+
+
 def test_the_computed_development_keys_are_those_of_deploy_dev() -> None:
-    # deploy/dev/api-keys.toml holds dev-key-<department> for every department: the
-    # production check, computing them from the contracts, knows each of them.
+    # deploy/dev/api-keys.toml holds dev-key-<department> for every department but the
+    # outside providers, and dev-key-provider-<id> for each provider routing is seeded
+    # with: the production check, computing them, knows each of them.
     accepted = DepartmentKeys(ROOT / "deploy/dev/api-keys.toml").development_keys()
-    assert accepted == [development_key(department) for department in Department]
+    seeded = ROOT / "services/routing/src/indgang_routing/data/providers.toml"
+    providers = sorted(p["id"] for p in tomllib.loads(seeded.read_text())["provider"])
+    assert accepted == [
+        development_key(department)
+        for department in Department
+        if department is not Department.OUTSIDE_PROVIDER
+    ] + [development_key(Department.OUTSIDE_PROVIDER, provider) for provider in providers]
 
 
 def test_settings_or_exit_prints_what_to_fix_and_exits_2(

@@ -429,8 +429,9 @@ class ReferralOutcome(_Model):
 class ReferralUpdated(Event):
     """The target of a referral answered it: accepted, declined (why) or completed (outcome).
 
-    Published by routing when answered through its API, or by a department system
-    directly; routing applies it to the case, whose consultant stays the owner.
+    Published only by routing, when a department or an outside provider answers through
+    routing's department API (no other principal may write this topic); routing applies it
+    to the case, whose consultant stays the owner.
     """
 
     EVENT_NAME: ClassVar[str] = "referral-updated"

@@ -6,7 +6,8 @@ in the service's own database and the cookie carries only their signed id
 (`indgang_runtime.sessions`); every state-changing request of a session passes
 the CSRF check (`indgang_runtime.csrf`). Roles: consultant, team_lead,
 guide_editor, admin. Department systems use API keys (header `X-API-Key`),
-stored as SHA-256 hashes in a file, each tied to one department.
+stored as SHA-256 hashes in a file, each tied to one department; a key of the
+outside-provider department is tied to one provider too (`DepartmentSystem`).
 
 Password sign-in (local users): attempts are limited per account and per client
 address with a growing wait (`LoginLimits`, 429 with Retry-After); an unknown
@@ -179,32 +180,83 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def development_key(department: Department) -> str:
-    """A department system's public development key (deploy/dev/api-keys.toml)."""
+PROVIDER_DEVELOPMENT_PREFIX = "dev-key-provider-"
+
+
+def development_key(department: Department, provider_id: str | None = None) -> str:
+    """A department system's public development key (deploy/dev/api-keys.toml):
+    `dev-key-<department>`, or `dev-key-provider-<provider id>` for one outside provider's."""
+    if provider_id is not None:
+        return f"{PROVIDER_DEVELOPMENT_PREFIX}{provider_id}"
     return f"dev-key-{department.value}"
 
 
+@dataclass(frozen=True)
+class DepartmentSystem:
+    """Who presented an API key: a department's system, or one outside provider's
+    (`department` is then the outside-provider department and `provider_id` names it:
+    the provider's id on routing's provider list)."""
+
+    department: Department
+    provider_id: str | None = None
+
+
+class InvalidKeysFile(ValueError):
+    """The keys file has an entry that would give a key more than it should."""
+
+
+def _system_of(index: int, entry: dict[str, Any]) -> DepartmentSystem:
+    """The department system one `[[key]]` entry (the `index`th, from 1) stands for.
+
+    Outside providers are not one party: a key of the outside-provider department must
+    name its provider (`provider = "<provider id>"`), so that each provider has its own
+    key and sees only the referrals sent to it. Other departments' keys name none."""
+    what = f"[[key]] number {index}" + (f" ({entry['name']})" if entry.get("name") else "")
+    department = Department(entry["department"])
+    provider_id = entry.get("provider")
+    if provider_id is not None and (not isinstance(provider_id, str) or not provider_id.strip()):
+        raise InvalidKeysFile(f"{what}: provider must be the provider's id (a non-empty string).")
+    if department is Department.OUTSIDE_PROVIDER and provider_id is None:
+        raise InvalidKeysFile(
+            f"{what} is an outside provider's key but names no provider: outside providers "
+            f'do not share a key. Give each its own [[key]] with provider = "<provider id>" '
+            "(its id on routing's provider list)."
+        )
+    if department is not Department.OUTSIDE_PROVIDER and provider_id is not None:
+        raise InvalidKeysFile(
+            f"{what} names provider {provider_id!r}, but only keys of the "
+            f"{Department.OUTSIDE_PROVIDER.value} department name a provider."
+        )
+    return DepartmentSystem(department, provider_id.strip() if provider_id else None)
+
+
 class DepartmentKeys:
-    """API keys of department systems (TOML `[[key]]` with `department` and `sha256`)."""
+    """API keys of department systems (TOML `[[key]]` with `department`, `sha256` and, for
+    an outside provider, `provider`). An entry that breaks the rules of `_system_of`
+    refuses the whole file (`InvalidKeysFile`), so a service does not start with it."""
 
     def __init__(self, path: Path) -> None:
         with path.open("rb") as f:
             data = tomllib.load(f)
-        self._keys = [(k["sha256"], Department(k["department"])) for k in data.get("key", [])]
+        self._keys = [(k["sha256"], _system_of(n, k)) for n, k in enumerate(data.get("key", []), 1)]
 
-    def department_for(self, presented: str) -> Department | None:
+    def system_for(self, presented: str) -> DepartmentSystem | None:
         digest = hashlib.sha256(presented.encode()).hexdigest()
         found = None
-        for expected, department in self._keys:
+        for expected, system in self._keys:
             if hmac.compare_digest(digest, expected):
-                found = department
+                found = system
         return found
 
     def development_keys(self) -> list[str]:
-        """The public development keys (one per department in the contracts) this file
-        accepts: none in production."""
-        keys = (development_key(department) for department in Department)
-        return [key for key in keys if self.department_for(key) is not None]
+        """The public development keys this file accepts (none in production): one per
+        department in the contracts, and `dev-key-provider-<id>` for every provider the
+        file names."""
+        providers = sorted({s.provider_id for _, s in self._keys if s.provider_id is not None})
+        keys = [development_key(department) for department in Department] + [
+            development_key(Department.OUTSIDE_PROVIDER, provider) for provider in providers
+        ]
+        return [key for key in keys if self.system_for(key) is not None]
 
 
 def current_user(request: Request) -> StaffUser | None:
@@ -242,20 +294,21 @@ def require_roles(*roles: str) -> Callable[[Request], StaffUser]:
     return dependency
 
 
-def require_department(keys: DepartmentKeys) -> Callable[[Request], Department]:
-    """A dependency: the department whose API key is in `X-API-Key` (or a Bearer token)."""
+def require_department(keys: DepartmentKeys) -> Callable[[Request], DepartmentSystem]:
+    """A dependency: the department system (department, and provider for an outside
+    provider) whose API key is in `X-API-Key` (or a Bearer token)."""
 
-    def dependency(request: Request) -> Department:
+    def dependency(request: Request) -> DepartmentSystem:
         presented = request.headers.get("x-api-key")
         auth = request.headers.get("authorization", "")
         if not presented and auth.lower().startswith("bearer "):
             presented = auth[7:].strip()
         if not presented:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "API key required (X-API-Key)")
-        department = keys.department_for(presented)
-        if department is None:
+        system = keys.system_for(presented)
+        if system is None:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "unknown API key")
-        return department
+        return system
 
     return dependency
 

@@ -394,9 +394,9 @@ class ServiceSettings(KafkaSecuritySettings):
         where = f"API_KEYS_FILE ({self.api_keys_file})"
         if in_development_files(self.api_keys_file):
             return [
-                f"{where} is the development keys file: its keys (dev-key-<department>) "
-                "are public. Mount the department systems' own keys file and set "
-                "API_KEYS_FILE to it."
+                f"{where} is the development keys file: its keys (dev-key-<department>, "
+                "dev-key-provider-<provider id>) are public. Mount the department systems' "
+                "own keys file and set API_KEYS_FILE to it."
             ]
         try:
             accepted = DepartmentKeys(self.api_keys_file).development_keys()

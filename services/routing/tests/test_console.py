@@ -214,6 +214,59 @@ async def test_department_api_answers_only_its_own_referrals(routing: Any, ane_c
     assert set(case["applied_event_ids"]) == {u.id for u in updates}
 
 
+async def test_each_outside_provider_reads_and_answers_only_its_own_referrals(
+    routing: Any, ane_case: str
+) -> None:
+    # Issue 12, finding 9: a provider's key names the provider; another provider's
+    # referral answers the same 404 as one that does not exist.
+    referrals = {}
+    async with routing.client() as client:
+        await login(client, "ane-kjaer")
+        for provider in ("mentorhuset", "fondsraadgivning"):
+            created = await client.post(
+                f"/api/v1/cases/{ane_case}/referrals",
+                json={
+                    "department": "outside_provider",
+                    "provider_id": provider,
+                    "purpose": "Mentorforløb.",
+                    "consent_to_share_contact": True,
+                },
+            )
+            assert created.status_code == 201, created.text
+            referrals[provider] = created.json()["referral_id"]
+    mentorhuset = {"X-API-Key": "dev-key-provider-mentorhuset"}
+    accepted = {"status": "accepted"}
+    async with routing.client() as provider:
+        unknown = await provider.get("/api/v1/referrals/no-such", headers=mentorhuset)
+        assert unknown.status_code == 404
+        theirs = referrals["fondsraadgivning"]
+        read = await provider.get(f"/api/v1/referrals/{theirs}", headers=mentorhuset)
+        assert (read.status_code, read.json()) == (
+            404,
+            {"detail": f"Henvisningen {theirs} findes ikke."},
+        )
+        answer = await provider.post(
+            f"/api/v1/referrals/{theirs}/answer", json=accepted, headers=mentorhuset
+        )
+        assert (answer.status_code, answer.json()) == (read.status_code, read.json())
+
+        mine = referrals["mentorhuset"]
+        read = await provider.get(f"/api/v1/referrals/{mine}", headers=mentorhuset)
+        assert read.status_code == 200, read.text
+        assert read.json()["target"] == {
+            "department": "outside_provider",
+            "provider_id": "mentorhuset",
+        }
+        answer = await provider.post(
+            f"/api/v1/referrals/{mine}/answer", json=accepted, headers=mentorhuset
+        )
+        assert answer.status_code == 200, answer.text
+    (update,) = await routing.events(ane_case, ReferralUpdated)
+    assert (update.data.referral_id, update.data.answered_by_provider_id) == (mine, "mentorhuset")
+    statuses = {r["id"]: r["status"] for r in (await routing.case(ane_case))["referrals"]}
+    assert statuses == {mine: "accepted", theirs: "sent"}
+
+
 async def test_json_api_needs_a_staff_session_and_shows_consultants_their_own(
     routing: Any, ane_case: str
 ) -> None:

@@ -37,9 +37,11 @@ from indgang_routing.domain.errors import (
     InvalidInput,
     InvalidTransition,
     NotAllowed,
+    ReferralNotFound,
 )
 from indgang_routing.domain.referrals import ReferralRequest
 from indgang_routing.handlers.loads import Loads
+from indgang_runtime.auth import DepartmentSystem
 
 ANE = Actor(id="ane-kjaer", name="Ane Kjær", consultant_id="ane-kjaer")
 BJARNE = Actor(id="bjarne-holm", name="Bjarne Holm", consultant_id="bjarne-holm")
@@ -424,8 +426,19 @@ async def test_referral_rules(routing: Any) -> None:
     )
     with pytest.raises(NotAllowed, match="anden afdelings"):
         await use.referrals.answer(
-            provider, Department.JOB_CENTRE, ReferralStatus.ACCEPTED, None, None
+            provider, DepartmentSystem(Department.JOB_CENTRE), ReferralStatus.ACCEPTED, None, None
         )
+    # Another provider's system: the referral does not exist for it (issue 12, finding 9).
+    other = DepartmentSystem(Department.OUTSIDE_PROVIDER, "fondsraadgivning")
+    with pytest.raises(ReferralNotFound, match=f"Henvisningen {provider} findes ikke."):
+        await use.referrals.answer(provider, other, ReferralStatus.ACCEPTED, None, None)
+    mentorhuset = DepartmentSystem(Department.OUTSIDE_PROVIDER, "mentorhuset")
+    await use.referrals.answer(provider, mentorhuset, ReferralStatus.ACCEPTED, None, None)
+    (answered,) = await routing.events(case_id, ReferralUpdated)
+    assert (answered.data.answered_by, answered.data.answered_by_provider_id) == (
+        Department.OUTSIDE_PROVIDER,
+        "mentorhuset",
+    )
     await use.casework.close(case_id, ANE, "Slut.")
     with pytest.raises(Conflict, match="lukket"):
         await use.referrals.make(case_id, referral_request(), ANE)

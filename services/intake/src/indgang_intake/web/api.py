@@ -134,14 +134,15 @@ router = APIRouter(prefix="/api/v1", tags=["inquiries"])
 def optional_department(
     request: Request, keys: Keys, _key: str | None = Security(_api_key)
 ) -> Department | None:
-    """The department whose key was presented, None for the public; 403 for an unknown key."""
+    """The department whose key was presented, None for the public; 403 for an unknown key.
+    (An outside provider's key forwards as the outside-provider department.)"""
     has_key = request.headers.get("x-api-key") or request.headers.get(
         "authorization", ""
     ).lower().startswith("bearer ")
     if not has_key:
         return None
     try:
-        return require_department(keys)(request)
+        return require_department(keys)(request).department
     except HTTPException as exc:
         raise ApiError(
             status.HTTP_403_FORBIDDEN,

@@ -7,7 +7,9 @@ Rules:
   the referral says so and carries none;
 - the target answers: sent → accepted | declined (with a reason) | completed
   (with an outcome); accepted → declined | completed; declined and completed are
-  final. Only the target department may answer.
+  final. Only the target may read and answer it: the department it was sent to, or,
+  for an outside provider, that provider alone (another provider's referral is, to
+  it, one that does not exist).
 """
 
 from __future__ import annotations
@@ -27,7 +29,12 @@ from indgang_contracts.events import (
     ReferralTarget,
     ReferralUpdated,
 )
-from indgang_routing.domain.errors import InvalidInput, InvalidTransition, NotAllowed
+from indgang_routing.domain.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotAllowed,
+    ReferralNotFound,
+)
 from indgang_routing.domain.labels import DEPARTMENTS, REFERRAL_STATUSES
 from indgang_routing.domain.providers import Provider
 
@@ -113,9 +120,32 @@ def referral_made(
     )
 
 
-def check_answerer(referral: Mapping[str, Any], department: Department) -> None:
-    """Only the department the referral went to may answer it."""
-    if Department(referral["target"]["department"]) is not department:
+def unknown(referral_id: str) -> ReferralNotFound:
+    """The answer to a referral id that does not exist, for whom it does not exist."""
+    return ReferralNotFound(f"Henvisningen {referral_id} findes ikke.")
+
+
+def check_sent_to(
+    referral: Mapping[str, Any], department: Department, provider_id: str | None = None
+) -> None:
+    """The referral was sent to this department system, which may read and answer it.
+
+    An outside provider's system (`provider_id` names it) sees only the referrals sent
+    to that provider: any other referral — another provider's, a department's — does not
+    exist for it (`ReferralNotFound`, the same answer as an unknown id), so it learns
+    nothing of them. A provider's system that names no provider sees none. A department
+    answering another department's referral is refused (`NotAllowed`).
+    """
+    target = referral["target"]
+    if department is Department.OUTSIDE_PROVIDER:
+        if (
+            Department(target["department"]) is not Department.OUTSIDE_PROVIDER
+            or provider_id is None
+            or target.get("provider_id") != provider_id
+        ):
+            raise unknown(referral["id"])
+        return
+    if Department(target["department"]) is not department:
         raise NotAllowed(
             "Du svarer på en anden afdelings henvisning (answering someone else's referral)."
         )
@@ -136,7 +166,8 @@ def check_answer(current: ReferralStatus, answer: ReferralStatus) -> None:
 
 
 def same_answer(stored: Mapping[str, Any], update: ReferralUpdated) -> bool:
-    """The stored answer is this update (a department that re-sent it with a new event id)."""
+    """The stored answer is this update (a department that sent it again through the API,
+    which makes a new event id)."""
     outcome = update.outcome.model_dump(mode="json") if update.outcome else None
     return (
         stored.get("status") == update.status.value

@@ -1,9 +1,12 @@
-"""Referrals from a case, and the target's answers: through routing's department API, or
-published by the department's own system on `referral-updated`.
+"""Referrals from a case, and the target's answers through routing's department API.
 
-An answer is applied once: the CloudEvent id is remembered on the case in the
-same write that applies it, so a redelivered event, or routing's own published
-answer coming back from Kafka, changes nothing. The consultant stays the owner.
+Departments and outside providers answer only through that API (each key reads and
+answers only the referrals sent to its department, or to its own provider); routing
+alone writes `referral-updated` (issue 12: no other principal may write the topic)
+and consumes it again. An answer is applied once: the CloudEvent id is remembered on
+the case in the same write that applies it, so a redelivered event, or routing's own
+published answer coming back from Kafka, changes nothing. The consultant stays the
+owner.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import structlog
 from indgang_contracts.envelope import Envelope, Record
 from indgang_contracts.events import Consultant as ConsultantRef
 from indgang_contracts.events import (
-    Department,
     ReferralOutcome,
     ReferralStatus,
     ReferralUpdated,
@@ -28,13 +30,15 @@ from indgang_routing.domain.errors import CaseNotFound, Conflict, ReferralNotFou
 from indgang_routing.domain.referrals import (
     ReferralRequest,
     check_answer,
-    check_answerer,
     check_request,
+    check_sent_to,
     referral_made,
     same_answer,
     target_name,
+    unknown,
 )
 from indgang_routing.handlers.context import Context, event_id
+from indgang_runtime.auth import DepartmentSystem
 
 log = structlog.get_logger(__name__)
 
@@ -81,27 +85,29 @@ class Referrals:
         log.info("referral_made", case_id=case_id, referral_id=referral_id)
         return referral_id
 
-    async def referral(self, referral_id: str, department: Department) -> tuple[Case, Referral]:
-        """The referral and its case, for the department it was sent to."""
+    async def referral(self, referral_id: str, reader: DepartmentSystem) -> tuple[Case, Referral]:
+        """The referral and its case, for the department system it was sent to (an outside
+        provider: only its own referrals; any other is not found)."""
         case = await self.cases.with_referral(referral_id)
         if case is None:
-            raise ReferralNotFound(f"Henvisningen {referral_id} findes ikke.")
+            raise unknown(referral_id)
         _, referral = _locate(case, referral_id)
-        check_answerer(referral, department)
+        check_sent_to(referral, reader.department, reader.provider_id)
         return case, referral
 
     async def answer(
         self,
         referral_id: str,
-        department: Department,
+        answerer: DepartmentSystem,
         status: ReferralStatus,
         reason: str | None,
         outcome: ReferralOutcome | None,
     ) -> str:
-        """A department answers through the API: stored and published as referral-updated.
+        """A department or outside provider answers through the API: stored and published
+        as referral-updated (routing is the only writer of that topic).
 
         Returns the case id. Repeating the answer the referral already has changes nothing."""
-        case, referral = await self.referral(referral_id, department)
+        case, referral = await self.referral(referral_id, answerer)
         update = ReferralUpdated(
             municipality_code=case["municipality_code"],
             referral_id=referral_id,
@@ -109,7 +115,7 @@ class Referrals:
             status=status,
             reason=reason,
             outcome=outcome,
-            answered_by=department,
+            answered_by=answerer.department,
             answered_by_provider_id=referral["target"].get("provider_id"),
             answered_at=self.ctx.now(),
         )
@@ -118,7 +124,9 @@ class Referrals:
         return str(case["_id"])
 
     async def apply(self, envelope: Envelope[ReferralUpdated]) -> bool:
-        """A referral-updated event from Kafka; unknown case or referral → dead letter."""
+        """A referral-updated event from Kafka: routing's own answers coming back (only
+        routing may write the topic). Unknown case or referral, or an answer by someone
+        the referral was not sent to → dead letter."""
         update = envelope.data
         case = await self.cases.get(update.case_id)
         if case is None:
@@ -127,7 +135,7 @@ class Referrals:
                 "does not have"
             )
         _, referral = _locate(case, update.referral_id)
-        check_answerer(referral, update.answered_by)
+        check_sent_to(referral, update.answered_by, update.answered_by_provider_id)
         return await self._apply(case, update, envelope.id, [])
 
     async def _apply(

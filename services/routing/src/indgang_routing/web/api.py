@@ -2,8 +2,9 @@
 
 Staff (a session with role consultant or team_lead): read cases, refer a case.
 A consultant sees and refers their own cases; the team lead all of them.
-Department systems (API key in `X-API-Key`, one key per department): read and
-answer the referrals sent to their department.
+Department systems (API key in `X-API-Key`, one key per department, and one per
+outside provider): read and answer the referrals sent to their department — an outside
+provider only those sent to it (any other answers 404, as an unknown referral does).
 
 The router is module-level; its dependencies read what `create_app` put on
 `app.state`: the use cases (`console`) and the department keys (`department_keys`).
@@ -30,7 +31,7 @@ from indgang_routing.domain.case import Case
 from indgang_routing.domain.errors import RoutingError
 from indgang_routing.domain.referrals import ReferralRequest
 from indgang_routing.web.common import Console, actor_for, http_error, staff, use_cases
-from indgang_runtime.auth import DepartmentKeys, StaffUser, require_department
+from indgang_runtime.auth import DepartmentKeys, DepartmentSystem, StaffUser, require_department
 
 
 class ReferralIn(BaseModel):
@@ -85,8 +86,9 @@ def public(case: Case) -> dict[str, Any]:
     return shown
 
 
-def department(request: Request) -> Department:
-    """A dependency: the department whose API key was presented (`app.state.department_keys`)."""
+def department_system(request: Request) -> DepartmentSystem:
+    """A dependency: the department system (department, and provider for an outside
+    provider) whose API key was presented (`app.state.department_keys`)."""
     keys: DepartmentKeys = request.app.state.department_keys
     return require_department(keys)(request)
 
@@ -183,14 +185,16 @@ async def post_referral(
     "/referrals/{referral_id}",
     tags=["department systems"],
     summary="A referral sent to your department (API key)",
+    description="An outside provider's key sees only the referrals sent to that provider; "
+    "any other referral answers 404, as an unknown one does.",
 )
 async def get_referral(
     referral_id: str,
-    dept: Department = Depends(department),
+    reader: DepartmentSystem = Depends(department_system),
     use: Console = Depends(use_cases),
 ) -> dict[str, Any]:
     try:
-        case, referral = await use.referrals.referral(referral_id, dept)
+        case, referral = await use.referrals.referral(referral_id, reader)
     except RoutingError as exc:
         raise http_error(exc) from None
     consent = bool(referral.get("consent_to_share_contact"))
@@ -212,18 +216,20 @@ async def get_referral(
     summary="Answer a referral sent to your department (API key)",
     description="accepted, declined (with reason) or completed (with outcome, e.g. "
     "wage_subsidy_hires). Stored on the case and published as referral-updated. Only the "
-    "department the referral was sent to may answer it (else 403). Repeating the same "
+    "department the referral was sent to may answer it (else 403); an outside provider's key "
+    "only the referrals sent to that provider (any other answers 404, as an unknown one "
+    "does). Repeating the same "
     "answer changes nothing; an answer the referral's state does not allow gives 409.",
 )
 async def answer_referral(
     referral_id: str,
     body: AnswerIn,
-    dept: Department = Depends(department),
+    answerer: DepartmentSystem = Depends(department_system),
     use: Console = Depends(use_cases),
 ) -> AnswerOut:
     try:
         case_id = await use.referrals.answer(
-            referral_id, dept, ReferralStatus(body.status), body.reason, body.outcome
+            referral_id, answerer, ReferralStatus(body.status), body.reason, body.outcome
         )
     except RoutingError as exc:
         raise http_error(exc) from None
