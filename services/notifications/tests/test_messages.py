@@ -133,6 +133,23 @@ def test_consultant_hears_why_and_team_lead_hears_overdue() -> None:
     assert "3. december 2026" in lead.text
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_staff_mails_link_to_the_case_page_in_the_console_not_the_api(language: str) -> None:
+    new = {"id": "bjarne-holm", "name": "Bjarne Holm", "email": "bjarne.holm@kommune.example"}
+    moved = changed(
+        CASE_ROUTED, consultant=new, previous_consultant_id="ane-kjaer", reason="manual"
+    )
+    for event, kind in (
+        (CASE_ROUTED, "case_assigned"),
+        (moved, "case_reassigned"),
+        (FIRST_CONTACT_OVERDUE, "first_contact_overdue"),
+        (FIRST_CONTACT_OVERDUE, "overdue_team_lead"),
+    ):
+        text = texts(event, kind, language).text
+        assert f"http://routing.example/sager/{event.case_id}" in text, kind
+        assert "/api/" not in text, kind
+
+
 def test_reassignment_tells_the_former_consultant_and_introduces_the_new_one() -> None:
     new = {"id": "bjarne-holm", "name": "Bjarne Holm", "email": "bjarne.holm@kommune.example"}
     moved = changed(
