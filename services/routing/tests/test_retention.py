@@ -9,6 +9,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from staff_app import PASSWORD
+
 from indgang_contracts.events import (
     ContactChannel,
     Department,
@@ -23,6 +25,7 @@ from indgang_routing.domain.errors import Conflict
 from indgang_routing.domain.referrals import ReferralRequest
 from indgang_routing.domain.retention import ANONYMISED
 from indgang_routing.handlers.retention import CaseRetention
+from indgang_runtime.auth import DepartmentSystem
 
 ANE = Actor(id="ane-kjaer", name="Ane Kjær", consultant_id="ane-kjaer")
 RECEIVED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -75,7 +78,7 @@ async def _worked_case(
     )
     outcome = ReferralOutcome(summary="Mette Hansen har ansat to.", wage_subsidy_hires=2)
     await use.referrals.answer(
-        referral, Department.JOB_CENTRE, ReferralStatus.COMPLETED, None, outcome
+        referral, DepartmentSystem(Department.JOB_CENTRE), ReferralStatus.COMPLETED, None, outcome
     )
     return str(case_id)
 
@@ -272,7 +275,7 @@ async def test_the_console_shows_an_anonymised_case_with_deleted_not_none(routin
     assert await routing.app.state.retention.anonymise_due() == 1
     async with routing.client() as client:
         signed_in = await client.post(
-            "/auth/login", data={"username": "teamleder", "password": "indgang-dev"}
+            "/auth/login", data={"username": "teamleder", "password": PASSWORD}
         )
         assert signed_in.status_code == 303, signed_in.text
         page = await client.get(f"/sager/{case_id}")
