@@ -178,16 +178,33 @@ async def routing(db: Database, history: History) -> None:
     consultant through `OrganisationStore.record`. The
     consultants are the packaged team's, in turn. Per-consultant loads are not written:
     routing reconciles them from the open cases at every start. `StoreUpgrade` first, on
-    the empty store, so the service's start finds every migration done."""
+    the empty store, so the service's start finds every migration done. Each case is filed
+    under its deletion deadline as routing files a new one, and the deletion job's policy
+    is recorded, so the service's start does not file 100,000 cases again."""
     from indgang_routing.adapters.cases import CaseRepository, closed_slot
+    from indgang_routing.adapters.jobs import JobState
     from indgang_routing.adapters.organisations import OrganisationStore, Owner
     from indgang_routing.adapters.seed_files import load_team
     from indgang_routing.adapters.upgrade import StoreUpgrade
     from indgang_routing.domain.calendar import add_working_days, local_day, month_of
+    from indgang_routing.domain.retention import RetentionPolicy
+    from indgang_routing.handlers import overdue
+    from indgang_routing.handlers.retention import JOB, NEXT_DAY, POLICY
     from indgang_routing.settings import RoutingSettings
+    from indgang_runtime.deadline_days import day_before, day_of
 
     await StoreUpgrade(db).run()
     await CaseRepository(db).ensure_indexes()
+    policy = RetentionPolicy.of()  # routing's defaults, as the bench's services run
+    jobs = JobState(db)
+    await jobs.start(JOB, NEXT_DAY, day_before(day_of(history.until)))
+    await jobs.set(JOB, POLICY, policy.describe())
+    # The overdue job's progress, as a store with this history has it: its first day is
+    # the day before the earliest open case's first-contact deadline (reading every case
+    # for it, as a fresh store's first start does, takes minutes at 100,000).
+    open_days = [local_day(p.received_at) for p in history if not p.closed]
+    earliest = min((add_working_days(d, 3) for d in open_days), default=local_day(history.until))
+    await jobs.start(overdue.JOB, overdue.FINISHED, (earliest - overdue.DAY).isoformat())
     team = load_team(RoutingSettings.model_fields["team_file"].default)
     consultants = [c.reference().model_dump(mode="json") for c in team.consultants]
 
@@ -233,7 +250,8 @@ async def routing(db: Database, history: History) -> None:
             "first_contact_due": add_working_days(opened, 3).isoformat(),
             "first_contact": None,
             "overdue_reported_at": None,
-            "overdue_watch": not p.closed,
+            # Watched under its deadline day while open, as routing opens a case.
+            "overdue_watch": False if p.closed else add_working_days(opened, 3).isoformat(),
             "outcome": "Historic case, closed." if p.closed else None,
             "closed_at": p.status_at if p.closed else None,
             "closed_month": month_of(closed_day) if p.closed else None,
@@ -243,6 +261,11 @@ async def routing(db: Database, history: History) -> None:
             "timeline": [],
             "created_at": p.received_at,
             "updated_at": p.status_at,
+            "personal_since": p.received_at,
+            "anonymised_at": None,
+            **policy.schedule(
+                p.received_at, p.status_at if p.closed else None, history.until
+            ).fields(),
         }
 
     async def write(staging: Any, batch: list[Past]) -> None:
