@@ -133,6 +133,22 @@ async def test_idempotent_retry_returns_the_first_answer_and_stores_once(
     assert len(copies) == 1
 
 
+async def test_outside_providers_do_not_share_idempotency_keys(system: System) -> None:
+    """Each outside provider has its own key (issue 12, finding 9), so one provider's
+    Idempotency-Key cannot replay another's answer, even for the same body."""
+    body = inquiry()
+    key = str(uuid.uuid4())
+    answers = []
+    async with httpx.AsyncClient(base_url=system.url("intake"), timeout=10) as http:
+        for provider in ("mentorhuset", "fondsraadgivning"):
+            headers = {"X-API-Key": f"dev-key-provider-{provider}", "Idempotency-Key": key}
+            response = await http.post(INQUIRIES, json=body, headers=as_client(**headers))
+            assert response.status_code == 202, response.text
+            assert "idempotent-replayed" not in response.headers
+            answers.append(response.json()["inquiry_id"])
+    assert answers[0] != answers[1]
+
+
 async def test_repeat_contact_is_marked_as_follow_up_of_the_latest_inquiry(
     system: System, received: EventLog
 ) -> None:

@@ -19,7 +19,6 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 from starlette.types import Scope
 
-from indgang_contracts.events import Department
 from indgang_intake.adapters.idempotency import IdempotencyStore
 from indgang_intake.adapters.inquiries import InquiryRepository
 from indgang_intake.domain.inquiry import Door, InquirySubmission
@@ -34,7 +33,7 @@ from indgang_intake.web.guards import client_ip
 from indgang_intake.web.messages import api_language, localised_detail
 from indgang_intake.web.state import Idempotency, Keys, Limits, Repository, Settings
 from indgang_intake.web.submitting import Submit, submitter
-from indgang_runtime.auth import require_department
+from indgang_runtime.auth import DepartmentSystem, require_department
 from indgang_runtime.pages import Language
 
 
@@ -133,16 +132,17 @@ router = APIRouter(prefix="/api/v1", tags=["inquiries"])
 
 def optional_department(
     request: Request, keys: Keys, _key: str | None = Security(_api_key)
-) -> Department | None:
-    """The department whose key was presented, None for the public; 403 for an unknown key.
-    (An outside provider's key forwards as the outside-provider department.)"""
+) -> DepartmentSystem | None:
+    """The department system whose key was presented, None for the public; 403 for an
+    unknown key. (An outside provider's key forwards as the outside-provider department,
+    but is limited and de-duplicated as that provider alone.)"""
     has_key = request.headers.get("x-api-key") or request.headers.get(
         "authorization", ""
     ).lower().startswith("bearer ")
     if not has_key:
         return None
     try:
-        return require_department(keys)(request).department
+        return require_department(keys)(request)
     except HTTPException as exc:
         raise ApiError(
             status.HTTP_403_FORBIDDEN,
@@ -154,12 +154,12 @@ def optional_department(
 async def rate_limited(
     request: Request,
     limits: Limits,
-    department: Department | None = Depends(optional_department),
-) -> Department | None:
-    if department is None:
+    system: DepartmentSystem | None = Depends(optional_department),
+) -> DepartmentSystem | None:
+    if system is None:
         verdict = await limits.hit("public", client_ip(request))
     else:
-        verdict = await limits.hit("department", department.value)
+        verdict = await limits.hit("department", client_of(system))
     if not verdict.allowed:
         seconds = verdict.retry_after
         raise ApiError(
@@ -168,7 +168,15 @@ async def rate_limited(
             f"Too many submissions in a short time. Try again in {seconds} seconds.",
             headers={"Retry-After": str(seconds)},
         )
-    return department
+    return system
+
+
+def client_of(system: DepartmentSystem) -> str:
+    """Whose limits and Idempotency-Keys these are: the department, or one outside
+    provider (providers do not share a budget, nor each other's replayed answers)."""
+    if system.provider_id is None:
+        return system.department.value
+    return f"{system.department.value}:{system.provider_id}"
 
 
 POST_DESCRIPTION = (
@@ -224,7 +232,7 @@ async def post_inquiry(
     settings: Settings,
     repository: Repository,
     idempotency: Idempotency,
-    department: Department | None = Depends(rate_limited),
+    system: DepartmentSystem | None = Depends(rate_limited),
     idempotency_key: str | None = Header(
         default=None,
         alias="Idempotency-Key",
@@ -233,12 +241,13 @@ async def post_inquiry(
         description="Makes a retried POST return the first answer instead of a second inquiry.",
     ),
 ) -> InquiryAccepted:
+    department = system.department if system else None
     door = Door.public() if department is None else Door.department_system(department)
     submit = submitter(submission, door, repository, settings)
     if idempotency_key is None:
         receipt = await submit()
     else:
-        client = f"department:{department.value}" if department else f"ip:{client_ip(request)}"
+        client = f"department:{client_of(system)}" if system else f"ip:{client_ip(request)}"
         outcome = await _submit_once(
             submit, idempotency, repository, client, idempotency_key, await request.json()
         )
