@@ -24,6 +24,7 @@ from indgang_notifications.adapters.delivery_log import DeliveryLog
 from indgang_notifications.adapters.migrations import migrate
 from indgang_notifications.domain.delivery_log import created_hour
 from indgang_notifications.domain.messages import CaseParties, OutgoingMessage
+from indgang_notifications.domain.retention import DELIVERY_MAX_RETENTION_DAYS
 from indgang_runtime import outbox
 
 Db = AsyncDatabase[dict[str, Any]]
@@ -316,6 +317,31 @@ async def test_closed_cases_contacts_are_deleted_at_their_deadline_not_before(
     assert await parties.get("open") is not None
 
 
+async def test_a_case_never_closed_loses_its_contacts_three_years_after_its_first_routing(
+    fresh_db: Db,
+) -> None:
+    """The privacy notice's longest deadline holds for open cases too; a later routing
+    (reassignment) does not move it, and a reopened case goes back to it."""
+    parties = CaseParticipants(fresh_db, longest=timedelta(days=3 * 365))
+    await parties.ensure_indexes()
+    first = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    deadline = first + timedelta(days=3 * 365)
+    await parties.remember([CaseParties("open", CONSULTANT, CONTACT, first)], now=first)
+    await parties.remember(
+        [CaseParties("open", OTHER, None, first + timedelta(days=400))], now=first
+    )
+    await parties.remember([CaseParties("reopened", CONSULTANT, CONTACT, first)], now=first)
+    await parties.closed("reopened", first, timedelta(days=30), now=first)
+    await parties.reopened("reopened", now=first + timedelta(days=1))
+
+    assert await parties.forget_expired(first) == 0
+    assert await parties.forget_expired(first + timedelta(days=40)) == 0  # reopened: kept
+    assert await parties.forget_expired(deadline - timedelta(seconds=1)) == 0
+    assert await parties.forget_expired(deadline) == 2
+    assert await parties.get("open") is None
+    assert await parties.get("reopened") is None
+
+
 async def test_a_close_consumed_after_its_deadline_is_deleted_at_the_next_purge(
     fresh_db: Db,
 ) -> None:
@@ -373,8 +399,11 @@ async def test_a_store_of_the_earlier_version_is_migrated_once(fresh_db: Db) -> 
     await claims.insert_one(
         {"_id": "claimed/1", "delivery_id": "claimed", "n": 1, "lease_until": now + timedelta(60)}
     )
-    await fresh_db["case_contacts"].insert_one(
-        {"_id": "case-9", "delete_after": now - timedelta(days=1), "routed_at": now}
+    await fresh_db["case_contacts"].insert_many(
+        [
+            {"_id": "case-9", "delete_after": now - timedelta(days=1), "routed_at": now},
+            {"_id": "still-open", "delete_after": None, "routed_at": now - timedelta(days=10)},
+        ]
     )
 
     await migrate(fresh_db)
@@ -396,6 +425,10 @@ async def test_a_store_of_the_earlier_version_is_migrated_once(fresh_db: Db) -> 
     contact = await fresh_db["case_contacts"].find_one({"_id": "case-9"})
     assert contact is not None
     assert contact["delete_on"] == now.date().isoformat()  # past due: deleted on the next purge
+    still_open = await fresh_db["case_contacts"].find_one({"_id": "still-open"})
+    assert still_open is not None
+    three_years = now - timedelta(days=10) + timedelta(days=DELIVERY_MAX_RETENTION_DAYS)
+    assert still_open["delete_on"] == three_years.date().isoformat()  # open: the longest
     assert "delivery_claims" not in await fresh_db.list_collection_names()
     assert "key_1" not in await deliveries.index_information()
 

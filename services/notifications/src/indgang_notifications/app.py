@@ -44,7 +44,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         longest=timedelta(days=settings.delivery_max_retention_days),
     )
     delivery_log = DeliveryLog(deliveries.collection)
-    parties = CaseParticipants(db)
+    parties = CaseParticipants(db, timedelta(days=settings.delivery_max_retention_days))
     subscriptions = SubscriptionRepository(db)
     templates = MessageTemplates(
         settings.templates_dir,

@@ -107,8 +107,9 @@ class NotificationSettings(ServiceSettings):
     delivery_max_retention_days: int = Field(
         default=DELIVERY_MAX_RETENTION_DAYS,
         ge=0,
-        description="Days any delivery keeps recipient, subject and body at most, open case "
-        "or none (the privacy notice: three years after receipt).",
+        description="Days any delivery keeps recipient, subject and body, and any case its "
+        "contact details, at most, open case or none (the privacy notice: three years "
+        "after receipt).",
     )
     contact_wait_minutes: float = Field(
         default=15.0,

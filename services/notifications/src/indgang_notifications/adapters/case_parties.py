@@ -1,16 +1,19 @@
 """Who each case is between (`case_contacts`), remembered from case-routed.
 
-Kept only as long as needed: when the case is closed the record gets a deadline
-(`delete_after`: closure + retention) and the day of it (`delete_on`); the purge
-job deletes each day's expired records by that day (`domain.retention`), an
-indexed equality, as FerretDB has no TTL indexes and pushes no range down. A
-reopened case loses both. The job's progress is a document in `service_state`.
+Kept only as long as needed: every record has a deadline (`delete_after`) and
+the day of it (`delete_on`): at first the privacy notice's longest, three years
+after the case's first routing (`first_routed_at`), so a case that is never
+closed is not kept for ever; when the case is closed, closure + retention if
+that is sooner; a reopened case goes back to the longest. The purge job deletes
+each day's expired records by that day (`domain.retention`), an indexed
+equality, as FerretDB has no TTL indexes and pushes no range down. The job's
+progress is a document in `service_state`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pymongo import UpdateOne
@@ -21,15 +24,20 @@ from indgang_contracts.events import Consultant, ContactPerson
 from indgang_notifications.adapters.queries import CASE_CONTACTS, CONTACTS_TO_DELETE, STATE
 from indgang_notifications.domain.messages import CaseParties
 from indgang_notifications.domain.retention import days_to_visit, finished_through
-from indgang_runtime.deadline_days import scheduled_day
+from indgang_runtime.deadline_days import DEFAULT_DAYS_MAX, scheduled_day
 
 PURGE_STATE = "case_contacts_purge"
 
 
 class CaseParticipants:
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        longest: timedelta = timedelta(days=DEFAULT_DAYS_MAX),
+    ) -> None:
         self.collection: AsyncCollection[dict[str, Any]] = db["case_contacts"]
         self.state: AsyncCollection[dict[str, Any]] = db["service_state"]
+        self.longest = longest  # kept at most this long after the first routing
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("delete_on")
@@ -46,7 +54,7 @@ class CaseParticipants:
             routed_at=doc.get("routed_at"),
         )
 
-    async def remember(self, routings: Sequence[CaseParties]) -> None:
+    async def remember(self, routings: Sequence[CaseParties], now: datetime | None = None) -> None:
         """Keep the parties of each case's latest routing (two bulk writes for a batch).
 
         Order does not matter: a routing older than the stored one changes nothing, so a
@@ -55,13 +63,14 @@ class CaseParticipants:
         routings = [r for r in routings if r.routed_at is not None]
         if not routings:
             return
+        now = now or datetime.now(UTC)
         # First make sure each case has a record; then, only for the cases that had one
         # already (a re-routing or a redelivery: rare), let the newest routing win.
         created = await self.collection.bulk_write(
             [
                 UpdateOne(
                     CASE_CONTACTS.filter(_id=r.case_id),
-                    {"$setOnInsert": _fields(r, with_contact=True)},
+                    {"$setOnInsert": self._first(r, now)},
                     upsert=True,
                 )
                 for r in routings
@@ -83,16 +92,42 @@ class CaseParticipants:
             ordered=False,
         )
 
-    async def closed(self, case_id: str, at: datetime, retention: timedelta, now: datetime) -> None:
-        delete_after = at + retention
-        await self.collection.update_one(
-            CASE_CONTACTS.filter(_id=case_id),
-            {"$set": {"delete_after": delete_after, "delete_on": scheduled_day(delete_after, now)}},
-        )
+    def _first(self, routing: CaseParties, now: datetime) -> dict[str, Any]:
+        assert routing.routed_at is not None
+        return {
+            **_fields(routing, with_contact=True),
+            "first_routed_at": routing.routed_at,
+            **_deadline(routing.routed_at + self.longest, now),
+        }
 
-    async def reopened(self, case_id: str) -> None:
+    async def closed(self, case_id: str, at: datetime, retention: timedelta, now: datetime) -> None:
+        """The case closed: its deadline comes forward to `retention` after `at`, unless
+        the longest one is sooner. (A read and a write: closing is rare, and both are
+        by `_id`; a redelivered close computes the same.)"""
+        await self._deadline_from(case_id, now, closed_at=at, retention=retention)
+
+    async def reopened(self, case_id: str, now: datetime | None = None) -> None:
+        """The case is open again: back to the longest deadline."""
+        await self._deadline_from(case_id, now or datetime.now(UTC))
+
+    async def _deadline_from(
+        self,
+        case_id: str,
+        now: datetime,
+        closed_at: datetime | None = None,
+        retention: timedelta = timedelta(0),
+    ) -> None:
+        doc = await self.collection.find_one(
+            CASE_CONTACTS.filter(_id=case_id), {"first_routed_at": 1, "routed_at": 1}
+        )
+        if doc is None:
+            return
+        first = doc.get("first_routed_at") or doc["routed_at"]
+        deadline = first.replace(tzinfo=first.tzinfo or UTC) + self.longest
+        if closed_at is not None:
+            deadline = min(deadline, closed_at + retention)
         await self.collection.update_one(
-            CASE_CONTACTS.filter(_id=case_id), {"$set": {"delete_after": None, "delete_on": None}}
+            CASE_CONTACTS.filter(_id=case_id), {"$set": _deadline(deadline, now)}
         )
 
     async def forget_expired(self, now: datetime) -> int:
@@ -115,6 +150,10 @@ class CaseParticipants:
                 upsert=True,
             )
         return deleted
+
+
+def _deadline(delete_after: datetime, now: datetime) -> dict[str, Any]:
+    return {"delete_after": delete_after, "delete_on": scheduled_day(delete_after, now)}
 
 
 def _fields(parties: CaseParties, *, with_contact: bool) -> dict[str, Any]:

@@ -12,6 +12,9 @@ Version 2 (issue 9, every hot-path query by `_id` or indexed equality):
 Version 3 (issue 12, finding 7): deliveries get their anonymisation deadline,
 three years after they were made (a case closed before this version keeps that
 longest deadline; one closed from now on brings it forward).
+Version 4 (issue 12, finding 7): case contacts get `first_routed_at` and, while
+their case is open, the longest deadline (three years after it), so the
+contacts of a case that is never closed are deleted too.
 The version is kept in `service_state`, so a migrated store is not read again.
 """
 
@@ -37,7 +40,7 @@ from indgang_runtime.deadline_days import scheduled_day
 log = structlog.get_logger(__name__)
 Document = dict[str, Any]
 
-VERSION = 3
+VERSION = 4
 SCHEMA = "schema"
 CHUNK = 500
 UNUSED_INDEXES = {
@@ -75,6 +78,11 @@ async def migrate(db: AsyncDatabase[Document], now: datetime | None = None) -> N
         {"delete_after": {"$ne": None}, "delete_on": {"$exists": False}},
         lambda d: {"delete_on": scheduled_day(d["delete_after"], now)},
     )
+    contacts += await _update_all(
+        db["case_contacts"],
+        {"first_routed_at": {"$exists": False}},
+        lambda d: _first_routed(d, longest, now),
+    )
     for collection, names in UNUSED_INDEXES.items():
         for name in names:
             # Never created, or dropped by another instance meanwhile.
@@ -102,6 +110,16 @@ async def _live_claims(claims: AsyncCollection[Document], now: datetime) -> dict
 def _deadline(created: datetime, longest: timedelta, now: datetime) -> Document:
     deadline = anonymise_after(created, None, timedelta(0), longest)
     return {"anonymise_after": deadline, "anonymise_on": scheduled_day(deadline, now)}
+
+
+def _first_routed(doc: Mapping[str, Any], longest: timedelta, now: datetime) -> Document:
+    # The earliest routing still known: the stored (latest) one, or now if none.
+    first = doc.get("routed_at") or now
+    fields: Document = {"first_routed_at": first}
+    if doc.get("delete_after") is None:  # open: the longest deadline
+        deadline = first + longest
+        fields.update(delete_after=deadline, delete_on=scheduled_day(deadline, now))
+    return fields
 
 
 def _delivery(doc: Mapping[str, Any], claims: Mapping[str, Document]) -> Document:

@@ -171,7 +171,7 @@ class Planner:
                 await self.parties.closed(event.case_id, event.changed_at, retention, now)
                 await self.deliveries.case_closed(event.case_id, event.changed_at, now)
             elif event.reopened:
-                await self.parties.reopened(event.case_id)
+                await self.parties.reopened(event.case_id, now)
                 await self.deliveries.case_reopened(event.case_id, now)
 
     def wait_or_give_up(self, event: Event, waiting_for: list[str]) -> None:
