@@ -457,6 +457,9 @@ async def test_guide_suggestions_and_sending_external_entries(
         assert "Registrering som socialøkonomisk virksomhed" in html
         assert "Kun internt" in html
         assert 'value="intern-praksis"' not in html  # no checkbox for internal entries
+        # each suggestion links to the guide's staff page for the entry (issue 13, point 7)
+        assert f'href="{guide}/guide/entries/rsv-registrering"' in html
+        assert f'href="{guide}/guide/entries/intern-praksis"' in html
         assert await post(client, f"{url}/vejledning", {"message": "Hej"}) == (
             "Vælg mindst ét opslag fra vejledningen."
         )

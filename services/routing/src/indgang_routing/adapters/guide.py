@@ -50,7 +50,16 @@ class GuideClient:
             items = response.json().get("items", [])
         except ValueError:
             return None
-        return [item for item in items if isinstance(item, dict) and item.get("entry_id")]
+        return [
+            # The staff page of the entry, one click from the case (issue 13, point 7).
+            {**item, "url": self.entry_page_url(str(item["entry_id"]))}
+            for item in items
+            if isinstance(item, dict) and item.get("entry_id")
+        ]
+
+    def entry_page_url(self, entry_id: str) -> str:
+        """The guide's staff page for an entry (the guide is on the same internal network)."""
+        return f"{self._base}/guide/entries/{quote(entry_id, safe='')}"
 
     async def shareable_entry(self, entry_id: str) -> SharedEntry:
         """The entry as it may be sent to an inquirer: only entries for an external audience."""
