@@ -133,6 +133,7 @@ def test_recommendations_rank_needs_then_stage_then_sendable() -> None:
         "stale",
     ]
     assert ranked[0].why.startswith(
+        "Matcher behov: ansættelse af udsatte ledige. "
         "Dækker behovene »ansættelse af udsatte ledige« og »lovgivning«"
     )
     assert "passer til fasen »opstart«" in ranked[1].why
@@ -142,3 +143,34 @@ def test_recommendations_rank_needs_then_stage_then_sendable() -> None:
     assert recommend(entries, [hiring], None, limit=2) == recommend(entries, [hiring], None, 2)
     assert len(recommend(entries, [hiring], None, limit=2)) == 2
     assert recommend(entries, [Need.COURSES_AND_MENTOR_TRAINING], None) == []
+
+
+def test_recommendations_put_focused_entries_before_broad_articles() -> None:
+    """Issue 13, point 7: "løntilskud + RSV + salg til kommunen" shows wage subsidy,
+    RSV registration and becoming a supplier before broad articles, with the reason."""
+    hiring, rsv, selling = (
+        Need.HIRING_VULNERABLE_UNEMPLOYED,
+        Need.RSV_REGISTRATION,
+        Need.SELLING_TO_MUNICIPALITY,
+    )
+    entries = [
+        _entry(
+            "broad-article", kind="article", needs=["business_development", rsv, selling, hiring]
+        ),
+        _entry("social-value", kind="article", needs=["business_development", selling, rsv]),
+        _entry("loentilskud", needs=[hiring, "funding_and_support"]),
+        _entry("rsv-registrering", needs=[rsv, "legislation"]),
+        _entry("saelg-til-kommunen", needs=[selling, "business_development"]),
+    ]
+    ranked = recommend(entries, [hiring, rsv, selling], None, limit=5, today=date(2026, 6, 1))
+    assert [r.entry_id for r in ranked] == [
+        "loentilskud",
+        "rsv-registrering",
+        "saelg-til-kommunen",
+        "broad-article",
+        "social-value",
+    ]
+    assert ranked[0].why.startswith("Matcher behov: ansættelse af udsatte ledige.")
+    assert ranked[1].why.startswith("Matcher behov: registrering som RSV.")
+    assert ranked[2].why.startswith("Matcher behov: salg til kommunen.")
+    assert "Matcher behov" not in ranked[3].why
