@@ -11,8 +11,9 @@ paths equality lookups (`adapters/queries.py`), written in the same update as
 what they copy: `consultant_id` (of `consultant`), `referral_ids` (of
 `referrals`), `overdue_watch` (the due day while assigned and not reported
 overdue, else false) and
-`closed_month` (of `closed_at`, while closed). `consultant_id` and
-`referral_ids` are kept here, whatever the caller sets or pushes.
+`closed_month` (of `closed_at`, while closed), `search_terms` (the words the case
+is found by: `domain/search.py`). `consultant_id`, `referral_ids` and
+`search_terms` are kept here, whatever the caller sets or pushes.
 
 The documents are `domain.case.Case`s (a TypedDict: read and written as they
 are). A list read with a projection holds only the projected keys.
@@ -34,6 +35,7 @@ from indgang_routing.adapters import queries as q
 from indgang_routing.adapters.bulk import bulk_update
 from indgang_routing.domain.case import Case
 from indgang_routing.domain.lifecycle import OPEN_STATUSES
+from indgang_routing.domain.search import MAX_CANDIDATES, case_search_terms
 from indgang_runtime import outbox
 from indgang_runtime.outbox import OutboxCollection
 
@@ -49,6 +51,7 @@ INTERNAL_FIELDS = (
     "overdue_watch",
     "closed_month",
     "anonymise_on",
+    "search_terms",
 )
 WITHOUT_OUTBOX = {"outbox": 0}
 # Lists show neither the timeline nor the notes.
@@ -82,6 +85,9 @@ class CaseRepository:
         await self.collection.create_index([("consultant_id", 1), ("closed_month", 1)])
         await self.collection.create_index("overdue_watch")
         await self.collection.create_index("anonymise_on")
+        # Finding a case: one term (multikey), alone or within one consultant's cases.
+        await self.collection.create_index("search_terms")
+        await self.collection.create_index([("consultant_id", 1), ("search_terms", 1)])
 
     # --- reading: one case -----------------------------------------------------------
 
@@ -129,6 +135,17 @@ class CaseRepository:
         ]
         found = await asyncio.gather(*(self._list(query) for query in queries))
         return [case for cases in found for case in cases]
+
+    async def with_term(self, term: str, consultant_id: str | None = None) -> list[Case]:
+        """Cases found by one search term (of one consultant), at most MAX_CANDIDATES:
+        the other filters and the order by deadline are applied by `domain/search.py`."""
+        query = (
+            q.CASES_WITH_TERM.filter(search_terms=term)
+            if consultant_id is None
+            else q.CONSULTANT_CASES_WITH_TERM.filter(consultant_id=consultant_id, search_terms=term)
+        )
+        found = await self.collection.find(query, dict(LISTED)).limit(MAX_CANDIDATES).to_list()
+        return cast(list[Case], found)
 
     async def of_organisation(self, organisation_key: str) -> list[Case]:
         query = q.CASES_OF_ORGANISATION.filter(organisation_key=organisation_key)
@@ -201,6 +218,10 @@ class CaseRepository:
             {
                 "$set": {
                     **fields,
+                    # Only the references still find an anonymised case (no personal data).
+                    "search_terms": case_search_terms(
+                        {"reference": case.get("reference"), "inquiries": case.get("inquiries")}
+                    ),
                     outbox.OUTBOX: [],
                     "personal_since": None,
                     "anonymise_at": None,
@@ -222,6 +243,7 @@ class CaseRepository:
         fields: Doc = {k: v for k, v in case.items() if k != "_id"}
         fields["consultant_id"] = case["consultant"]["id"]
         fields["referral_ids"] = [r["id"] for r in case.get("referrals", [])]
+        fields["search_terms"] = case_search_terms(case)
         return await self.outbox.create(case["_id"], fields, events)
 
     async def change(
@@ -253,7 +275,21 @@ class CaseRepository:
         ops: dict[str, Any] = {"$set": fields}
         if appended:
             ops["$push"] = appended
-        if add_to_set:
-            ops["$addToSet"] = dict(add_to_set)
+        added_to_set = dict(add_to_set or {})
+        # New words to find the case by, in the same write (a follow-up's reference, a
+        # changed organisation or contact); the old ones stay until the case is anonymised.
+        new_terms = _terms_of_change(fields, appended)
+        if new_terms:
+            added_to_set["search_terms"] = {"$each": new_terms}
+        if added_to_set:
+            ops["$addToSet"] = added_to_set
         result = await self.outbox.update({**q.CASE.filter(_id=case_id), **expect}, ops, events)
         return result.matched_count == 1
+
+
+def _terms_of_change(fields: Mapping[str, Any], appended: Mapping[str, Any]) -> list[str]:
+    partial: dict[str, Any] = {k: fields[k] for k in ("organisation", "contact") if k in fields}
+    if "inquiries" in appended:
+        inquiry = appended["inquiries"]
+        partial["inquiries"] = inquiry.get("$each", [inquiry])
+    return case_search_terms(partial) if partial else []

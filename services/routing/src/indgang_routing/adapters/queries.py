@@ -72,6 +72,19 @@ DUE_FOR_ANONYMISATION = HotQuery(
     anonymise_on="2027-11-30",
 )
 
+CASES_WITH_TERM = HotQuery(
+    CASES,
+    "cases found by one search term (team lead's search, API `q`; at most 500, the other "
+    "filters and the order by deadline in Python)",
+    search_terms="grøn",
+)
+CONSULTANT_CASES_WITH_TERM = HotQuery(
+    CASES,
+    "a consultant's cases found by one search term (their search, API `q`)",
+    consultant_id="ane-kjaer",
+    search_terms="grøn",
+)
+
 # --- the team, its loads, the providers, the organisations ---------------------------
 
 TEAM = HotQuery(

@@ -16,7 +16,9 @@ Steps, in order:
 - `organisations-latest-consultant`: each organisation's latest consultant
   (its open case's, else its newest case's), never over a newer write;
 - `consultants-load-counters`: the sets of open case ids the members held
-  (`open_case_ids`) become counters (`open_cases`), and the sets go.
+  (`open_case_ids`) become counters (`open_cases`), and the sets go;
+- `cases-search-terms`: every case gets the words it is found by (`search_terms`;
+  only its references once anonymised).
 
 The counters are then reconciled with the open cases, as at every start
 (`handlers/loads.py`).
@@ -40,6 +42,7 @@ from indgang_routing.adapters.cases import OPEN, closed_slot
 from indgang_routing.adapters.organisations import OrganisationStore, Owner
 from indgang_routing.domain.calendar import local_day, month_of
 from indgang_routing.domain.lifecycle import overdue_watch
+from indgang_routing.domain.search import case_search_terms
 
 log = structlog.get_logger(__name__)
 Doc = dict[str, Any]
@@ -162,6 +165,29 @@ async def count_open_case_ids(consultants: AsyncCollection[Doc]) -> int:
     return len(docs)
 
 
+async def add_search_terms(cases: AsyncCollection[Doc]) -> int:
+    """The words each case is found by (`domain/search.py`), once for the existing ones."""
+    projection = {
+        "reference": 1,
+        "inquiries.reference": 1,
+        "organisation": 1,
+        "contact": 1,
+        "anonymised_at": 1,
+    }
+    docs = await cases.find({}, projection).to_list()
+
+    def terms(case: Doc) -> list[str]:
+        if case.get("anonymised_at"):  # only the references find an anonymised case
+            case = {"reference": case.get("reference"), "inquiries": case.get("inquiries")}
+        return case_search_terms(case)
+
+    return await bulk_update(
+        cases,
+        (UpdateOne({"_id": d["_id"]}, {"$set": {"search_terms": terms(d)}}) for d in docs),
+        ordered=False,
+    )
+
+
 class StoreUpgrade:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
@@ -197,3 +223,4 @@ class StoreUpgrade:
         await self.once(
             "consultants-load-counters", lambda: count_open_case_ids(self.db[q.CONSULTANTS])
         )
+        await self.once("cases-search-terms", lambda: add_search_terms(cases))
