@@ -27,6 +27,19 @@ class IntakeSettings(ServiceSettings):
         default="http://127.0.0.1:8004/hjaelp",
         description="The guide's public page 'Hvad kan kommunen hjælpe med?'.",
     )
+    unit_name: str = Field(
+        default="Erhvervsservice, Socialøkonomisk indgang",
+        description="The unit that answers the inquiry, named beside the form and receipt.",
+    )
+    unit_phone: str = Field(
+        default="12 34 56 78",
+        description="The unit's phone number (shown the Danish way, e.g. 12 34 56 78); "
+        "the default is a development placeholder: set it in production.",
+    )
+    unit_address: str = Field(
+        default="Centerparken 1, 7330 Brande",
+        description="The unit's visiting address (one line).",
+    )
     first_contact_working_days: int = Field(
         default=3,
         ge=1,

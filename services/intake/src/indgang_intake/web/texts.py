@@ -158,6 +158,13 @@ PAGE_TEXTS: T = {
         "en": "Promise you work or contracts with the municipality. The municipality buys by "
         "the public procurement rules.",
     },
+    "unit.title": {"da": "Her finder du os", "en": "Where to find us"},
+    "unit.intro": {
+        "da": "Din henvendelse går til {name} i {municipality}.",
+        "en": "Your inquiry goes to {name} at {municipality}.",
+    },
+    "unit.phone": {"da": "Telefon", "en": "Phone"},
+    "unit.address": {"da": "Adresse", "en": "Address"},
     "expect.more": {
         "da": "Læs mere: Hvad kan kommunen hjælpe med?",
         "en": "Read more: What can the municipality help with?",
