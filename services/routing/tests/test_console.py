@@ -460,6 +460,7 @@ async def test_guide_suggestions_and_sending_external_entries(
         # each suggestion links to the guide's staff page for the entry (issue 13, point 7)
         assert f'href="{guide}/guide/entries/rsv-registrering"' in html
         assert f'href="{guide}/guide/entries/intern-praksis"' in html
+        assert '/guide">Vejledningen</a>' in html  # the nav links to the guide
         assert await post(client, f"{url}/vejledning", {"message": "Hej"}) == (
             "Vælg mindst ét opslag fra vejledningen."
         )

@@ -113,6 +113,8 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     )
     app.state.department_keys = DepartmentKeys(settings.api_keys_file)  # what web/api.py reads
     install_console(app, settings, console)  # also app.state.console: the use cases
+    # The console's nav links to the guide's staff search (issue 13, point 7).
+    app.state.pages.templates.env.globals["guide_url"] = settings.guide_url.rstrip("/")
     app.state.retention = retention  # the deletion job (tests move its clock)
     return app
 
