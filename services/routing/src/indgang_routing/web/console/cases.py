@@ -3,14 +3,17 @@ problems. What a case page's forms do is in `web/console/actions.py`."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
 
-from indgang_contracts.events import ContactChannel, Department, Need
+from indgang_contracts.events import CaseStatus, ContactChannel, Department, InquiryChannel, Need
 from indgang_routing.adapters.cases import OPEN, newest_first
 from indgang_routing.domain.calendar import add_working_days, this_and_last_month
 from indgang_routing.domain.case import Case
 from indgang_routing.domain.errors import RoutingError
+from indgang_routing.domain.search import CaseFilters, deadline, search_page, search_term
 from indgang_routing.web import views
 from indgang_routing.web.common import staff, team_lead
 from indgang_routing.web.console.pages import Page, lead_page, staff_page
@@ -46,6 +49,61 @@ async def my_cases(page: Page = Depends(staff_page)) -> Response:
         nav="mine",
         cases=views.by_urgency(mine, today),
         closed=closed,
+    )
+
+
+@router.get("/sager/soeg")
+async def search_cases(
+    q: str = "",
+    status: str = "",
+    behov: str = "",
+    kanal: str = "",
+    konsulent: str = "",
+    overskredet: bool = False,
+    afventer: bool = False,
+    side: int = 1,
+    page: Page = Depends(staff_page),
+) -> Response:
+    """Find any case: one term through the index, the rest filtered here (`domain/search.py`).
+    A team lead searches every case, a consultant only their own."""
+    actor, today = page.actor, page.today()
+    scope = None if actor.team_lead else (actor.consultant_id or "")
+    term = search_term(q)
+    if term is not None:
+        candidates = await page.ctx.cases.with_term(term, scope)
+    elif scope == "":
+        candidates = []
+    else:
+        candidates = await page.ctx.cases.open_cases(scope)
+    filters = CaseFilters(
+        status=status or None,
+        consultant_id=(konsulent or None) if actor.team_lead else None,
+        need=behov or None,
+        door=kanal or None,
+        overdue=overskredet,
+        waiting_for_department=afventer,
+    )
+    found = search_page(candidates, filters, today, page=side)
+    chosen = {
+        "q": q,
+        "status": status,
+        "behov": behov,
+        "kanal": kanal,
+        "konsulent": konsulent,
+        "overskredet": "1" if overskredet else "",
+        "afventer": "1" if afventer else "",
+    }
+    return page.render(
+        "console/search.html",
+        nav="search",
+        found=found,
+        chosen=chosen,
+        query=urlencode({k: v for k, v in chosen.items() if v}),
+        team=page.team,
+        deadline=deadline,
+        statuses=list(CaseStatus),
+        needs=list(Need),
+        doors=list(InquiryChannel),
     )
 
 
