@@ -315,6 +315,20 @@ class CaseRouted(Event):
         description="The consultant must contact the inquirer by this date (working days)."
     )
     routed_at: datetime = Field(description="When the routing decision was made (UTC).")
+    follow_up: bool = Field(
+        default=False,
+        description=(
+            "True when a later inquiry joined the organisation's open case: the consultant"
+            " hears of a new message and the inquirer is promised no new first contact."
+        ),
+    )
+    case_reference: str | None = Field(
+        default=None,
+        description=(
+            "On a follow-up, the case's own reference (its first inquiry's), the one the"
+            " enterprise keeps; `reference` is the new inquiry's."
+        ),
+    )
 
     def subject(self) -> str:
         return self.case_id

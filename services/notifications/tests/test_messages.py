@@ -68,6 +68,8 @@ def test_every_kind_exists_in_danish_and_english() -> None:
         "first_contact_overdue",
         "overdue_team_lead",
         "guide_entries",
+        "case_follow_up",
+        "follow_up_received",
     }
     assert all(sorted(languages) == ["da", "en"] for languages in kinds.values())
 
@@ -163,6 +165,37 @@ def test_reassignment_tells_the_former_consultant_and_introduces_the_new_one() -
     }
     intro = texts(moved, "introduction", "da")
     assert intro.subject.startswith("Du har fået en ny kontakt: Bjarne Holm")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_follow_up_is_a_new_message_on_the_case_not_a_new_case(language: str) -> None:
+    follow_up = changed(
+        CASE_ROUTED,
+        reference="H-2026-FOLLOWUP",
+        case_reference=CASE_ROUTED.reference,
+        follow_up=True,
+        reason="continuity",
+    )
+    messages = plan(envelope(follow_up), AUDIENCE, PARTIES).messages
+    assert {(m.kind, m.recipient) for m in messages} == {
+        ("follow_up_received", "aase@kaffeogomsorg.example"),
+        ("case_follow_up", "ane.kjaer@kommune.example"),
+    }
+    staff = texts(follow_up, "case_follow_up", language)
+    person = texts(follow_up, "follow_up_received", language)
+    new_message = {"da": "Ny besked på din sag", "en": "New message on your case"}[language]
+    assert staff.subject.startswith(new_message)
+    assert CASE_ROUTED.reference in staff.subject
+    assert "H-2026-FOLLOWUP" in staff.text
+    # One reference for the enterprise: the case's, and no new first-contact promise.
+    assert CASE_ROUTED.reference in person.subject
+    assert "H-2026-FOLLOWUP" not in person.text
+    assert "Ane Kjær" in person.subject
+    for text in (staff.text, person.text):
+        assert "Ny sag" not in text
+        assert "New case" not in text
+        assert "senest" not in text
+        assert " by " not in text
 
 
 def test_receipt_says_what_the_municipality_cannot_do() -> None:

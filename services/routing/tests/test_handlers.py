@@ -132,6 +132,10 @@ async def test_follow_up_joins_the_open_case_with_the_same_consultant(
     assert (again.reason, again.previous_consultant_id) == (RoutingReason.CONTINUITY, None)
     assert again.consultant == routed[0].data.consultant
     assert again.reference == "H-T0000002"
+    # Published as a follow-up under the case's one reference: no "new case" mail.
+    assert (routed[0].data.follow_up, routed[0].data.case_reference) == (False, None)
+    assert (again.follow_up, again.case_reference) == (True, case["reference"])
+    assert case["reference"] == first.reference
     assert [e["kind"] for e in case["timeline"]] == ["routed", "inquiry_added"]
 
 

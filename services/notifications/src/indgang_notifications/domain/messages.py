@@ -105,6 +105,17 @@ def plan(envelope: Envelope[Event], audience: Audience, parties: CaseParties | N
     waiting: list[str] = []
     if isinstance(event, InquiryReceived):
         mails.to_person("receipt", event.contact, "inquirer", inquiry=event)
+    elif isinstance(event, CaseRouted) and event.follow_up:
+        # A later inquiry on an open case: the same consultant, no new case or deadline.
+        if event.contact is not None:
+            mails.to_person("follow_up_received", event.contact, "inquirer", case=event)
+        mails.add(
+            "case_follow_up",
+            event.consultant.email,
+            "consultant",
+            audience.staff_language,
+            case=event,
+        )
     elif isinstance(event, CaseRouted):
         if event.contact is not None:
             mails.to_person("introduction", event.contact, "inquirer", case=event)

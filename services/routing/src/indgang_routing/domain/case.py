@@ -349,6 +349,10 @@ def inquiry_attached(case: Case, inquiry: InquiryReceived, now: datetime) -> Cas
         ),
         first_contact_due=date.fromisoformat(case["first_contact_due"]),
         routed_at=now,
+        # A follow-up, not a new case: notifications send "new message on your case",
+        # not "Ny sag til dig" with a new first-contact promise.
+        follow_up=True,
+        case_reference=case["reference"],
     )
 
 
