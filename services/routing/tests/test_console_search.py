@@ -63,3 +63,23 @@ async def test_pages_keep_the_search(routing: Any) -> None:
         assert "Forrige" in second.text
         assert "Næste" not in second.text
         assert 'href="/sager/soeg?q=v%C3%A6rksted&amp;side=1"' in second.text
+
+
+async def test_the_api_finds_cases_by_term_in_the_same_scope(routing: Any) -> None:
+    case_id = await routing.use.routing.route_inquiry(routing.inquiry(1))
+    owner = (await routing.case(case_id))["consultant"]["id"]
+    other = "bjarne-holm" if owner != "bjarne-holm" else "ane-kjaer"
+    async with routing.client() as client:
+        await login(client, owner)
+        found = await client.get("/api/v1/cases", params={"q": "Åse Ødegård"})
+        assert found.status_code == 200
+        assert case_id in found.text
+        closed = await client.get("/api/v1/cases", params={"q": "kaffe", "status": "closed"})
+        assert closed.json() == []
+        assert (await client.get("/api/v1/cases", params={"status": "bogus"})).status_code == 422
+    async with routing.client() as client:
+        await login(client, other)
+        assert case_id not in (await client.get("/api/v1/cases", params={"q": "kaffe"})).text
+    async with routing.client() as client:
+        await login(client, "teamleder")
+        assert case_id in (await client.get("/api/v1/cases", params={"q": "h-t0000001"})).text

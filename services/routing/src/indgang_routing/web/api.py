@@ -13,12 +13,13 @@ The router is module-level; its dependencies read what `create_app` put on
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from indgang_contracts.events import (
+    CaseStatus,
     Department,
     Need,
     ReferralOutcome,
@@ -30,6 +31,7 @@ from indgang_routing.domain.actors import Actor
 from indgang_routing.domain.case import Case
 from indgang_routing.domain.errors import RoutingError
 from indgang_routing.domain.referrals import ReferralRequest
+from indgang_routing.domain.search import CaseFilters, search_page, search_term
 from indgang_routing.web.common import Console, actor_for, http_error, staff, use_cases
 from indgang_runtime.auth import DepartmentKeys, DepartmentSystem, StaffUser, require_department
 
@@ -120,20 +122,37 @@ async def get_case(case_id: str, who: tuple[Actor, Console] = Depends(actor_of))
 @router.get(
     "/cases",
     tags=["cases"],
-    summary="Cases of one inquiry or organisation; without either, the open cases "
-    "(staff: consultants see their own)",
+    summary="Cases of one inquiry or organisation, or found by a search term; without "
+    "any, the open cases (staff: consultants see their own)",
     description="Newest first. Without a filter only open cases are listed: closed "
-    "cases are history, found through their inquiry or organisation.",
+    "cases are history, found through their inquiry or organisation or by `q`. `q` is "
+    "one search term (organisation name or one of its words, CVR, reference, the "
+    "contact's e-mail or name or one of its words; any case, whitespace collapsed); "
+    "its results, open and closed, are ordered by deadline (first contact due, else "
+    "the earliest referral answer due) and at most 500 cases are considered. "
+    "`status` keeps the cases in that status.",
 )
 async def list_cases(
     inquiry_id: str | None = None,
     organisation_key: str | None = None,
+    q: str | None = None,
+    case_status: CaseStatus | None = Query(None, alias="status"),
     limit: int = 50,
     who: tuple[Actor, Console] = Depends(actor_of),
 ) -> list[dict[str, Any]]:
     actor, use = who
     mine = None if actor.team_lead else actor.consultant_id or ""
     cases: list[Case]
+    term = search_term(q or "")
+    if term is not None and not (inquiry_id or organisation_key):
+        found_by_term = await use.ctx.cases.with_term(term, mine)
+        page = search_page(
+            found_by_term,
+            CaseFilters(status=case_status.value if case_status else None),
+            use.ctx.local_day(use.ctx.now()),
+            page_size=max(1, min(limit, 200)),
+        )
+        return [public(cast(Case, case)) for case in page.cases]
     if inquiry_id:
         found = await use.ctx.cases.with_inquiry(inquiry_id)
         cases = [found] if found else []
@@ -146,6 +165,7 @@ async def list_cases(
         for case in cases
         if (not organisation_key or case["organisation_key"] == organisation_key)
         and (mine is None or case["consultant"]["id"] == mine)
+        and (case_status is None or case["status"] == case_status.value)
     ]
     return [public(case) for case in newest_first(shown)[: max(1, min(limit, 200))]]
 
