@@ -105,4 +105,5 @@ async def test_the_public_receipt_of_a_repeat_inquiry_is_the_same_page(system: S
         assert receipt_without_reference(first) == receipt_without_reference(repeat)
         assert 'id="follow-up"' not in repeat.text
         # Where to go is on the receipt too (issue 13, point 9).
-        assert 'id="unit"' in first.text and "12 34 56 78" in first.text
+        assert 'id="unit"' in first.text
+        assert "12 34 56 78" in first.text

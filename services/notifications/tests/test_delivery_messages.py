@@ -136,11 +136,18 @@ async def test_every_message_arrives_once_with_the_right_content(
         assert reference in receipt["Subject"]
         if language == "da":
             assert "kan ikke give direkte økonomisk støtte" in text_of(receipt)
+            # The form's words (issue 13, point 10-11): § 14, the Erhvervshus, the days.
+            assert "inden for 3 arbejdsdage" in text_of(receipt)
+            assert "erhvervsfremmeloven § 14" in text_of(receipt)
+            assert "forretningsplan" in text_of(receipt).split("Erhvervshuset gratis")[0]
+            assert "Jobcentret" in text_of(receipt)
             assert "Ane Kjær er din ene kontakt" in text_of(intro)
             assert all("Din kontakt er stadig Ane Kjær" in text_of(m) for m in notices)
             assert "Læs mere: https://erhvervsstyrelsen.dk/" in text_of(guide)
         else:
             assert "cannot give direct financial support" in text_of(receipt)
+            assert "within 3 working days" in text_of(receipt)
+            assert "Business Promotion Act § 14" in text_of(receipt)
             assert "Ane Kjær is your one contact" in text_of(intro)
             assert all("Your contact stays Ane Kjær" in text_of(m) for m in notices)
             assert "Read more: https://erhvervsstyrelsen.dk/" in text_of(guide)

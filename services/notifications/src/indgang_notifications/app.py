@@ -51,6 +51,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         defaults={
             "municipality_name": settings.municipality_name,
             "routing_url": settings.routing_public_url,
+            "first_contact_working_days": settings.first_contact_working_days,
         },
     )
     # Delivery outcomes leave through the deliveries' own outbox.

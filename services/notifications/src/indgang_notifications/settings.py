@@ -111,6 +111,12 @@ class NotificationSettings(ServiceSettings):
         "contact details, at most, open case or none (the privacy notice: three years "
         "after receipt).",
     )
+    first_contact_working_days: int = Field(
+        default=3,
+        ge=1,
+        description="Working days until the consultant contacts the inquirer, promised in "
+        "the receipt (the same variable as intake's page and routing's deadline).",
+    )
     contact_wait_minutes: float = Field(
         default=15.0,
         description="How long a referral waits for its case-routed (the inquirer's address) "

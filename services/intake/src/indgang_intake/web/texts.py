@@ -93,7 +93,7 @@ PAGE_TEXTS: T = {
         "da": "Her kan socialøkonomiske virksomheder, sociale iværksættere og virksomheder, "
         "der vil drive en del af forretningen socialøkonomisk, kontakte kommunen. Du får én "
         "fast konsulent, som er din indgang til hele kommunen – uanset om du har brug for "
-        "jobcenteret, erhvervsservice, indkøb eller andre.",
+        "Jobcentret, Erhvervsservice, Indkøb eller andre.",
         "en": "Social-economy enterprises, social entrepreneurs and companies that want to run "
         "part of their business as social economy can contact the municipality here. You get "
         "one consultant who is your way into the whole municipality – whether you need the job "
@@ -123,10 +123,12 @@ PAGE_TEXTS: T = {
         "find it hard to get a job (e.g. wage subsidy, work placement, flex job and mentor).",
     },
     "expect.can.3": {
-        "da": "Hjælpe med forretningsplan og forretningsudvikling og henvise til kurser i "
+        "da": "Give grundlæggende, lokal erhvervsvejledning, fx om at starte og drive "
+        "virksomhed her i kommunen (erhvervsfremmeloven § 14), og henvise jer til kurser i "
         "forretningsudvikling og mentoruddannelse.",
-        "en": "Help with your business plan and development and refer you to courses in "
-        "business development and mentor training.",
+        "en": "Give basic local business guidance, e.g. on starting and running a business "
+        "here (Business Promotion Act § 14), and refer you to courses in business "
+        "development and mentor training.",
     },
     "expect.can.4": {
         "da": "Skabe kontakt til kommunens indkøbsafdeling og forklare, hvordan kommunen køber "
@@ -147,10 +149,12 @@ PAGE_TEXTS: T = {
         "you about schemes and funds you can apply to yourselves.",
     },
     "expect.cannot.2": {
-        "da": "Give generel erhvervsvejledning om fx at starte virksomhed, skat og regnskab. "
-        "Det er Erhvervshusets opgave, og vi hjælper dig videre dertil.",
-        "en": "Give general business guidance, e.g. on starting a business, tax and accounts. "
-        "That is the Erhvervshus's job (the regional business hub), and we help you get there.",
+        "da": "Give specialiseret forretningsrådgivning, fx om forretningsplan, "
+        "forretningsmodel, finansiering og vækst. Den giver Erhvervshuset gratis, og "
+        "konsulenten hjælper jer derhen.",
+        "en": "Give specialised business advice, e.g. on your business plan, business model, "
+        "funding and growth. The regional Business Hub (Erhvervshus) gives it free of "
+        "charge, and the consultant helps you get there.",
     },
     "expect.cannot.3": {
         "da": "Love jer opgaver eller aftaler med kommunen. Kommunen køber ind efter "
@@ -383,7 +387,7 @@ PAGE_TEXTS: T = {
     "privacy.recipients.title": {"da": "Hvem ser oplysningerne", "en": "Who sees the data"},
     "privacy.recipients.text": {
         "da": "Din konsulent og konsulentens teamleder. Andre afdelinger i kommunen (fx "
-        "jobcenteret, erhvervsservice eller indkøb) og eksterne samarbejdspartnere får kun "
+        "Jobcentret, Erhvervsservice eller Indkøb) og eksterne samarbejdspartnere får kun "
         "dine kontaktoplysninger, hvis du har sagt ja til det. Vi videregiver ikke "
         "oplysningerne til andre.",
         "en": "Your consultant and the consultant's team lead. Other departments (e.g. the "
