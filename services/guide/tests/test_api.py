@@ -71,7 +71,7 @@ async def test_recommendations_on_the_fly(guide_app: Any) -> None:
         items = response.json()["items"]
         assert len(items) == 5
         assert set(items[0]) == {"entry_id", "title", "section", "audience", "score", "why"}
-        assert items[0]["why"].startswith("Dækker behovene")
+        assert "Dækker behovene" in items[0]["why"]
         assert (await client.get("/api/v1/guide/recommendations")).status_code == 422
 
 
