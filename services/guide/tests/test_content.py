@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,24 @@ def test_external_entries_hold_no_notes_meant_for_staff() -> None:
     for entry in CONTENT.entries:
         if entry.audience == "external":
             assert not staff_words.search(entry.summary + " " + entry.body), entry.id
+
+
+def test_entries_with_known_errors_say_what_to_check_and_keep_their_review_date() -> None:
+    """Issue 13, point 12: facts that could not be verified here are marked for staff
+    (`to_check`, on the staff page and in the review list), not invented."""
+    by_id = {e.id: e for e in CONTENT.entries}
+    today = date(2026, 12, 2)
+    for entry_id, where in [
+        ("sociale-klausuler", "BEK nr. 1079"),
+        ("rimelighedskrav-og-merbeskaeftigelse", "retsinformation.dk"),
+        ("en-indgang-forventninger", "teamopsætning"),
+        ("beskaeftigelsesreform-2026", "lov nr. 1750"),
+        ("fleksjob", "star.dk"),
+    ]:
+        entry = by_id[entry_id]
+        assert entry.to_check, entry_id
+        assert where in entry.to_check, entry_id
+        assert entry.is_due_for_review(today), entry_id
+    assert by_id["sociale-klausuler"].review_by == date(2027, 6, 30)  # not re-checked: kept
+    eifo_sources = [s.url for s in by_id["eifo-finansiering"].sources]
+    assert not any("finpliance" in str(url) for url in eifo_sources)  # a private page, gone

@@ -87,6 +87,10 @@ class Entry(BaseModel):
     review_by: date
     status: Status
     needs_review: bool = False
+    # What a reviewer must still verify, and where (staff only: shown on the staff
+    # page and in the review list, never on the public page). Set when a fact could
+    # not be checked against its source; the review date is then left as it was.
+    to_check: str | None = Field(default=None, max_length=2000)
     tags: list[str] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
     law: str | None = None
@@ -112,7 +116,7 @@ class Entry(BaseModel):
         return [p.strip() for p in self.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
 
     def is_due_for_review(self, today: date) -> bool:
-        return self.review_by < today or self.needs_review
+        return self.review_by < today or self.needs_review or bool(self.to_check)
 
 
 class InvalidEntry(ValueError):
