@@ -70,6 +70,8 @@ async def test_editor_edits_previews_publishes_and_sees_history(
     base = guide_process.url
     await _login(page, base, "/redaktion", "redaktoer")
     await expect(page.get_by_role("heading", name="Skal revideres")).to_be_visible()
+    # what could not be verified is listed with what to check (issue 13, point 12)
+    await expect(page.get_by_text("Skal tjekkes: Tærsklerne").first).to_be_visible()
     assert await axe_violations(page) == []
 
     await page.get_by_role("link", name="Sociale klausuler i kommunens indkøb").first.click()
