@@ -310,3 +310,21 @@ def test_a_line_break_in_a_header_value_cannot_add_a_header() -> None:
     assert parsed["Bcc"] is None
     assert "\n" not in str(parsed["Subject"])
     assert str(parsed["Subject"]).startswith("Ny sag: Kaffe")
+
+
+def test_mails_to_the_enterprise_reply_to_its_consultant_and_staff_mails_do_not() -> None:
+    from email import message_from_bytes
+
+    from indgang_notifications.adapters.smtp import SmtpSender
+
+    consultant = "ane.kjaer@kommune.example"
+    follow_up = changed(CASE_ROUTED, follow_up=True, case_reference=CASE_ROUTED.reference)
+    for event in (CASE_ROUTED, follow_up, REFERRAL_MADE, GUIDE_ENTRIES_SHARED):
+        for message in plan(envelope(event), AUDIENCE, PARTIES).messages:
+            expected = consultant if message.recipient_role == "inquirer" else None
+            assert message.reply_to == expected, (event.EVENT_NAME, message.kind)
+    sender = SmtpSender(NotificationSettings(mongodb_database="n", environment="development"))
+    mail = sender.build("a@b.dk", "<x@indgang>", "Emne", "tekst", "<p>t</p>", "da", consultant)
+    assert message_from_bytes(mail.data)["Reply-To"] == consultant
+    plain = sender.build("a@b.dk", "<x@indgang>", "Emne", "tekst", "<p>t</p>", "da")
+    assert message_from_bytes(plain.data)["Reply-To"] is None

@@ -53,7 +53,14 @@ class SmtpSender:
         self._from = formataddr((name, address), charset="utf-8")
 
     def build(
-        self, recipient: str, message_id: str, subject: str, text: str, html: str, language: str
+        self,
+        recipient: str,
+        message_id: str,
+        subject: str,
+        text: str,
+        html: str,
+        language: str,
+        reply_to: str | None = None,
     ) -> Mail:
         # The `email` package's older (compat32) classes: the same message as
         # EmailMessage would make, in well under half the time, which counts when
@@ -65,6 +72,9 @@ class SmtpSender:
         msg = MIMEMultipart("alternative")
         msg["From"] = self._from
         msg["To"] = recipient
+        if reply_to:
+            # Replies from the enterprise go to its consultant, not the no-reply sender.
+            msg["Reply-To"] = one_line(reply_to)
         # A Header (not its text), so the generator folds the encoded words itself.
         msg["Subject"] = subject if subject.isascii() else cast("str", Header(subject, "utf-8"))
         # The same Message-ID on every attempt: a duplicate after a crash between

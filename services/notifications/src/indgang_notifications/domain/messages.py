@@ -61,6 +61,9 @@ class OutgoingMessage:
     inquiry_id: str | None = None
     reference: str | None = None
     context: dict[str, Any] = field(default_factory=dict, compare=False)
+    # The enterprise's consultant, so a reply to a mail about the case reaches a person
+    # rather than the no-reply sender (issue 13, point 5).
+    reply_to: str | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -108,7 +111,13 @@ def plan(envelope: Envelope[Event], audience: Audience, parties: CaseParties | N
     elif isinstance(event, CaseRouted) and event.follow_up:
         # A later inquiry on an open case: the same consultant, no new case or deadline.
         if event.contact is not None:
-            mails.to_person("follow_up_received", event.contact, "inquirer", case=event)
+            mails.to_person(
+                "follow_up_received",
+                event.contact,
+                "inquirer",
+                reply_to=event.consultant.email,
+                case=event,
+            )
         mails.add(
             "case_follow_up",
             event.consultant.email,
@@ -118,7 +127,13 @@ def plan(envelope: Envelope[Event], audience: Audience, parties: CaseParties | N
         )
     elif isinstance(event, CaseRouted):
         if event.contact is not None:
-            mails.to_person("introduction", event.contact, "inquirer", case=event)
+            mails.to_person(
+                "introduction",
+                event.contact,
+                "inquirer",
+                reply_to=event.consultant.email,
+                case=event,
+            )
         mails.add(
             "case_assigned",
             event.consultant.email,
@@ -167,7 +182,13 @@ def plan(envelope: Envelope[Event], audience: Audience, parties: CaseParties | N
                 )
         contact = event.contact or (parties.contact if parties is not None else None)
         if contact is not None:
-            mails.to_person("referral_notice", contact, "inquirer", referral=event)
+            mails.to_person(
+                "referral_notice",
+                contact,
+                "inquirer",
+                reply_to=_consultant_email(parties),
+                referral=event,
+            )
         elif parties is None:
             waiting.append(f"the inquirer of case {event.case_id} (its case-routed not seen yet)")
     elif isinstance(event, FirstContactOverdue):
@@ -187,8 +208,18 @@ def plan(envelope: Envelope[Event], audience: Audience, parties: CaseParties | N
                 case=event,
             )
     elif isinstance(event, GuideEntriesShared):
-        mails.to_person("guide_entries", event.contact, "inquirer", shared=event)
+        mails.to_person(
+            "guide_entries",
+            event.contact,
+            "inquirer",
+            reply_to=_consultant_email(parties),
+            shared=event,
+        )
     return Plan(mails.messages + webhooks(envelope, audience.subscriptions), waiting)
+
+
+def _consultant_email(parties: CaseParties | None) -> str | None:
+    return str(parties.consultant.email) if parties is not None else None
 
 
 def webhooks(envelope: Envelope[Event], subscriptions: list[Subscription]) -> list[OutgoingMessage]:
@@ -225,7 +256,15 @@ class _Mails:
         self.envelope = envelope
         self.messages: list[OutgoingMessage] = []
 
-    def add(self, kind: str, to: str, role: str, language: str, **context: Any) -> None:
+    def add(
+        self,
+        kind: str,
+        to: str,
+        role: str,
+        language: str,
+        reply_to: str | None = None,
+        **context: Any,
+    ) -> None:
         case_id, inquiry_id, reference = _refs(self.envelope.data)
         message = OutgoingMessage(
             self.envelope.id,
@@ -238,9 +277,25 @@ class _Mails:
             inquiry_id,
             reference,
             context,
+            str(reply_to) if reply_to else None,
         )
         if all(m.key != message.key for m in self.messages):
             self.messages.append(message)
 
-    def to_person(self, kind: str, person: ContactPerson, role: str, **context: Any) -> None:
-        self.add(kind, person.email, role, person.preferred_language, person=person, **context)
+    def to_person(
+        self,
+        kind: str,
+        person: ContactPerson,
+        role: str,
+        reply_to: str | None = None,
+        **context: Any,
+    ) -> None:
+        self.add(
+            kind,
+            person.email,
+            role,
+            person.preferred_language,
+            reply_to,
+            person=person,
+            **context,
+        )

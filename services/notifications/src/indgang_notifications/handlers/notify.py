@@ -147,11 +147,14 @@ class Planner:
         if message.kind == WEBHOOK_KIND:
             return None, {"body": cloudevent.structured(envelope).decode()}
         rendered = self.templates.render(message.kind, message.language, message.context)
-        return rendered.subject, {
+        content: dict[str, Any] = {
             "subject": rendered.subject,
             "text": rendered.text,
             "html": rendered.html,
         }
+        if message.reply_to:
+            content["reply_to"] = message.reply_to
+        return rendered.subject, content
 
     async def remember(self, events: Sequence[Event]) -> None:
         await self.parties.remember(

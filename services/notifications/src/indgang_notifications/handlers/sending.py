@@ -303,6 +303,7 @@ class Sender:
                 content["text"],
                 content["html"],
                 doc["language"],
+                reply_to=content.get("reply_to"),
             )
             await mail.send(message)
             return
