@@ -239,3 +239,26 @@ async def test_team_lead_pages(stack: Stack, page: Page) -> None:
     await log_in(page, f"{stack.routing.url}/teamleder/team", "ane-kjaer")
     await page.get_by_text("Din rolle giver ikke adgang til denne side.").wait_for()
     await check_accessible(page)
+
+
+async def test_a_consultant_finds_a_case_from_the_search_box(stack: Stack, page: Page) -> None:
+    """Issue 13, point 1: the search box on my cases, the results (at desktop and phone
+    width, without sideways scrolling at 390 px), then the case."""
+    inquiry = await send_inquiry(stack, "Søgbar Værkstedsforening")
+    base = stack.routing.url
+    for width, shot in ((1280, "soeg"), (390, "soeg-390")):
+        await page.set_viewport_size({"width": width, "height": 900})
+        await log_in(page, f"{base}/sager", "ane-kjaer")
+        await page.get_by_label("Find sag").fill("værkstedsforening")
+        await page.get_by_role("button", name="Søg", exact=True).click()
+        await page.get_by_role("heading", name="Find sag").wait_for()
+        assert "q=v%C3%A6rkstedsforening" in page.url  # a bookmarkable GET
+        await page.get_by_role("link", name=inquiry.reference).wait_for()
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{overflow} px sideways at {width} px"
+        await check_accessible(page, shot)
+        await page.get_by_role("link", name=inquiry.reference).click()
+        await page.get_by_role("heading", name="Søgbar Værkstedsforening").wait_for()
+        await page.get_by_role("button", name="Log ud").click()
