@@ -19,6 +19,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from indgang_runtime.local_time import danish_time
+
 Language = Literal["da", "en"]
 LANGUAGES: tuple[Language, ...] = ("da", "en")
 _HERE = Path(__file__).parent
@@ -90,6 +92,8 @@ def page_templates(directory: Path, **globals_: Any) -> Jinja2Templates:
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     env.globals.update(globals_)
+    # Times on pages are Danish local time (issue 13, point 11).
+    env.filters["local_time"] = danish_time
     return Jinja2Templates(env=env)
 
 

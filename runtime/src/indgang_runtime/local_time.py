@@ -1,0 +1,20 @@
+"""Times shown to people are Danish local time (issue 13, point 11).
+
+Stored and logged as UTC; on a staff page or a log shown to a person, Europe/Copenhagen,
+so "10:02" means what the reader's clock said, summer or winter.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+
+
+def danish_time(moment: datetime, *, seconds: bool = False, day: bool = True) -> str:
+    """'02.12.2026 kl. 10.02' (Danish local time; a naive datetime is taken as UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    local = aware.astimezone(COPENHAGEN)
+    clock = local.strftime("%H.%M.%S" if seconds else "%H.%M")
+    return f"{local:%d.%m.%Y} kl. {clock}" if day else f"kl. {clock}"
