@@ -6,7 +6,8 @@ Sends case-routed for a new case, then case-routed for a follow-up (`follow_up`,
 case's reference in `case_reference`). Receives: the introduction (Reply-To the
 consultant), "Ny sag til dig" once, then "Ny besked på din sag" for the consultant and
 "har fået din besked" for the inquirer under the case's reference, Reply-To the
-consultant; no second "Ny sag til dig".
+consultant; no second "Ny sag til dig"; the delivery log finds all four mails by the
+case's reference.
 """
 
 from __future__ import annotations
@@ -56,3 +57,9 @@ async def test_a_follow_up_is_a_new_message_and_replies_go_to_the_consultant(
     assert person["Reply-To"] == consultant["email"]
     await asyncio.sleep(0.5)
     assert len(mail.to(consultant["email"], "Ny sag til dig")) == 1
+    # The delivery log finds every mail of the case by the case's reference, the
+    # follow-up's too, and the follow-up's mails by the new inquiry's reference.
+    by_case = {d["kind"] for d in await n.deliveries(case_reference)}
+    assert by_case == {"introduction", "case_assigned", "case_follow_up", "follow_up_received"}
+    by_later = {d["kind"] for d in await n.deliveries(later)}
+    assert by_later == {"case_follow_up", "follow_up_received"}

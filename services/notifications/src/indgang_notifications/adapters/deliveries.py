@@ -457,7 +457,10 @@ def _anonymised(doc: Mapping[str, Any], now: datetime) -> Document:
             "subject": None,
             "errors": [],
             "search_terms": search_terms(
-                doc.get("case_id"), doc.get("inquiry_id"), doc.get("reference")
+                doc.get("case_id"),
+                doc.get("inquiry_id"),
+                doc.get("reference"),
+                doc.get("case_reference"),
             ),
             "anonymised_at": now,
             "anonymise_after": None,
@@ -502,7 +505,10 @@ def _new_delivery(
         "case_id": m.case_id,
         "inquiry_id": m.inquiry_id,
         "reference": m.reference,
-        "search_terms": search_terms(m.case_id, m.inquiry_id, m.reference, m.recipient),
+        "case_reference": m.case_reference,
+        "search_terms": search_terms(
+            m.case_id, m.inquiry_id, m.reference, m.case_reference, m.recipient
+        ),
         "consultant_id": p.consultant_id,
         "consultant_hour": consultant_hour(p.consultant_id, created_hour(now)),
         "message_id": m.message_id,

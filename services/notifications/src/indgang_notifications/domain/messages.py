@@ -64,6 +64,9 @@ class OutgoingMessage:
     # The enterprise's consultant, so a reply to a mail about the case reaches a person
     # rather than the no-reply sender (issue 13, point 5).
     reply_to: str | None = field(default=None, compare=False)
+    # On a follow-up, the case's own reference, so the delivery log finds the follow-up's
+    # mails by the reference the enterprise keeps as well as by the new inquiry's.
+    case_reference: str | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -278,6 +281,7 @@ class _Mails:
             reference,
             context,
             str(reply_to) if reply_to else None,
+            getattr(self.envelope.data, "case_reference", None),
         )
         if all(m.key != message.key for m in self.messages):
             self.messages.append(message)
