@@ -328,3 +328,13 @@ def test_mails_to_the_enterprise_reply_to_its_consultant_and_staff_mails_do_not(
     assert message_from_bytes(mail.data)["Reply-To"] == consultant
     plain = sender.build("a@b.dk", "<x@indgang>", "Emne", "tekst", "<p>t</p>", "da")
     assert message_from_bytes(plain.data)["Reply-To"] is None
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_purpose_written_for_the_department_stays_with_the_department(language: str) -> None:
+    purpose = "Intern note til jobcentret: vurdér løntilskud efter LAB § 51"
+    referral = changed(REFERRAL_MADE, purpose=purpose)
+    assert purpose in texts(referral, "referral", "da").text
+    notice = texts(referral, "referral_notice", language)
+    assert purpose not in notice.text
+    assert {"da": "Hvad sker der nu", "en": "What happens next"}[language] in notice.text
