@@ -261,4 +261,13 @@ async def test_a_consultant_finds_a_case_from_the_search_box(stack: Stack, page:
         await check_accessible(page, shot)
         await page.get_by_role("link", name=inquiry.reference).click()
         await page.get_by_role("heading", name="Søgbar Værkstedsforening").wait_for()
+        await page.goto(f"{base}/sager")  # the list itself stacks too (point 8)
+        await page.get_by_role("link", name=inquiry.reference).wait_for()
+        assert (
+            await page.evaluate(  # no table wider than the window, scrolling or not
+                "Math.max(...[...document.querySelectorAll('table')]"
+                ".map(t => t.getBoundingClientRect().right - window.innerWidth))"
+            )
+            <= 0
+        )
         await page.get_by_role("button", name="Log ud").click()
