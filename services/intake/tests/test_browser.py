@@ -62,7 +62,7 @@ async def test_danish_form_to_receipt_and_kafka(system: System, page: Page) -> N
         expectations = page.get_by_role("heading", name="Hvad kan kommunen hjælpe med?")
         await expectations.wait_for()
         assert await page.get_by_text("direkte økonomisk støtte").count() == 1
-        assert await page.get_by_text("Erhvervshusets opgave", exact=False).count() == 1
+        assert await page.get_by_text("Den giver Erhvervshuset gratis", exact=False).count() == 1
         guide = page.get_by_role("link", name="Læs mere: Hvad kan kommunen hjælpe med?")
         assert await guide.get_attribute("href") == f"{system.url('guide')}/hjaelp"
         # The privacy notice: summarised by the form, linked in full.

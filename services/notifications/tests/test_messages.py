@@ -28,7 +28,11 @@ DEPARTMENTS = load_departments(SETTINGS.departments_file)
 AUDIENCE = Audience(DEPARTMENTS)
 TEMPLATES = MessageTemplates(
     SETTINGS.templates_dir,
-    {"municipality_name": "Ikast-Brande Kommune", "routing_url": "http://routing.example"},
+    {
+        "municipality_name": "Ikast-Brande Kommune",
+        "routing_url": "http://routing.example",
+        "first_contact_working_days": SETTINGS.first_contact_working_days,
+    },
 )
 PARTIES = CaseParties(CASE_ROUTED.case_id, CASE_ROUTED.consultant, CASE_ROUTED.contact)
 LANGUAGES = ("da", "en")

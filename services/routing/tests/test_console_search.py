@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
-PASSWORD = "indgang-dev"
+from staff_app import PASSWORD
 
 
 async def login(client: httpx.AsyncClient, user: str) -> None:

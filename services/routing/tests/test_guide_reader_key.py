@@ -35,7 +35,10 @@ async def guide() -> AsyncIterator[str]:
 
 async def test_routing_presents_its_key_to_the_guide(guide: str) -> None:
     with_key = await GuideClient(guide, 2.0, KEY).recommendations("c-1")
-    assert with_key == [{"entry_id": "intern", "audience": "internal"}]
+    # The adapter adds each entry's staff page link (issue 13, point 7).
+    assert with_key == [
+        {"entry_id": "intern", "audience": "internal", "url": f"{guide}/guide/entries/intern"}
+    ]
     assert await GuideClient(guide, 2.0).recommendations("c-1") == []
 
 
