@@ -172,8 +172,8 @@ def message_id(event_id: str, kind: str, recipient: str) -> str:
 
 
 def expected_mails(records: list[Record]) -> dict[str, str]:
-    """Message-ID -> what it is, for the receipts, introductions and consultant notices
-    the events on the topics call for."""
+    """Message-ID -> what it is, for the receipts, introductions (or follow-up
+    acknowledgements) and consultant notices the events on the topics call for."""
     wanted: dict[str, str] = {}
     for r in records:
         if r.body is None or not r.ce_id:
@@ -185,11 +185,16 @@ def expected_mails(records: list[Record]) -> dict[str, str]:
         elif r.topic == CASE_ROUTED:
             email = (r.body.get("contact") or {}).get("email")
             case = r.body.get("case_id")
+            # A later inquiry on an open case calls for the follow-up mails instead of an
+            # introduction and "Ny sag til dig" (issue 13, point 4).
+            follow_up = bool(r.body.get("follow_up"))
+            to_inquirer = "follow_up_received" if follow_up else "introduction"
+            to_consultant = "case_follow_up" if follow_up else "case_assigned"
             if email:
-                wanted[message_id(r.ce_id, "introduction", email)] = f"introduction {case}"
+                wanted[message_id(r.ce_id, to_inquirer, email)] = f"{to_inquirer} {case}"
             consultant = (r.body.get("consultant") or {}).get("email")
             if consultant:
-                wanted[message_id(r.ce_id, "case_assigned", consultant)] = f"case_assigned {case}"
+                wanted[message_id(r.ce_id, to_consultant, consultant)] = f"{to_consultant} {case}"
     return wanted
 
 

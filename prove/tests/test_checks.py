@@ -77,6 +77,16 @@ def test_mails_are_expected_by_their_stable_message_id() -> None:
     assert not checks.mails(records, smtp[1:]).held
 
 
+def test_a_follow_up_calls_for_the_follow_up_mails_not_a_new_introduction() -> None:
+    first = routed(1)
+    later = rec(checks.CASE_ROUTED, "cr-2", 2, inquiry_id="inq-2", case_id="case-1",
+                organisation_key="org-1", contact={"email": "a@prove.example"},
+                consultant={"id": "ane", "email": "ane@kommune.example"},
+                follow_up=True)  # fmt: skip
+    kinds = sorted(v.split()[0] for v in checks.expected_mails([first, later]).values())
+    assert kinds == ["case_assigned", "case_follow_up", "follow_up_received", "introduction"]
+
+
 def test_a_webhook_repeat_must_carry_the_same_delivery_id() -> None:
     records = [rec(checks.REFERRAL_MADE, "rm-1", referral_id="r1", case_id="case-1")]
     ok = {"event_id": "rm-1", "delivery_id": "d1", "status": 200, "signature_ok": True}
