@@ -8,7 +8,7 @@ name of a thing, so "Jobcentret" is "Jobcentret" on every page and in every mail
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypeVar
 
 from indgang_contracts.events import (
     DEPARTMENT_NAMES,
@@ -24,6 +24,7 @@ from indgang_contracts.events import (
 )
 
 Language = Literal["da", "en"]
+Code = TypeVar("Code", bound=StrEnum)
 
 LABELS: dict[type[StrEnum], dict[StrEnum, dict[Language, str]]] = {
     Need: {
@@ -121,6 +122,6 @@ def label(code: StrEnum, lang: Language = "da") -> str:
     return LABELS[type(code)][code][lang]
 
 
-def labels_of(kind: type[StrEnum], lang: Language = "da") -> dict[StrEnum, str]:
+def labels_of(kind: type[Code], lang: Language = "da") -> dict[Code, str]:
     """Every code of `kind` with its label in `lang`, in the enum's order."""
     return {code: label(code, lang) for code in kind}

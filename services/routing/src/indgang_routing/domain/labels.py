@@ -17,14 +17,14 @@ from indgang_contracts.events import (
 from indgang_contracts.labels import labels_of
 
 # The words are contracts' one label table (issue 13, point 11); the console is Danish.
-NEEDS: dict[Need, str] = labels_of(Need)  # type: ignore[assignment]
-DEPARTMENTS: dict[Department, str] = labels_of(Department)  # type: ignore[assignment]
-STATUSES: dict[CaseStatus, str] = labels_of(CaseStatus)  # type: ignore[assignment]
-REFERRAL_STATUSES: dict[ReferralStatus, str] = labels_of(ReferralStatus)  # type: ignore[assignment]
-CONTACT_CHANNELS: dict[ContactChannel, str] = labels_of(ContactChannel)  # type: ignore[assignment]
-INQUIRY_CHANNELS: dict[InquiryChannel, str] = labels_of(InquiryChannel)  # type: ignore[assignment]
-STAGES: dict[OrganisationStage, str] = labels_of(OrganisationStage)  # type: ignore[assignment]
-REASONS: dict[RoutingReason, str] = labels_of(RoutingReason)  # type: ignore[assignment]
+NEEDS: dict[Need, str] = labels_of(Need)
+DEPARTMENTS: dict[Department, str] = labels_of(Department)
+STATUSES: dict[CaseStatus, str] = labels_of(CaseStatus)
+REFERRAL_STATUSES: dict[ReferralStatus, str] = labels_of(ReferralStatus)
+CONTACT_CHANNELS: dict[ContactChannel, str] = labels_of(ContactChannel)
+INQUIRY_CHANNELS: dict[InquiryChannel, str] = labels_of(InquiryChannel)
+STAGES: dict[OrganisationStage, str] = labels_of(OrganisationStage)
+REASONS: dict[RoutingReason, str] = labels_of(RoutingReason)
 
 # In place of a personal field (the contact's e-mail, phone) that the deletion job has
 # removed from a case (`domain/retention.py`): the console never shows "None".
