@@ -111,34 +111,24 @@ def plan(envelope: Envelope[Event], audience: Audience, parties: CaseParties | N
     waiting: list[str] = []
     if isinstance(event, InquiryReceived):
         mails.to_person("receipt", event.contact, "inquirer", inquiry=event)
-    elif isinstance(event, CaseRouted) and event.follow_up:
-        # A later inquiry on an open case: the same consultant, no new case or deadline.
-        if event.contact is not None:
-            mails.to_person(
-                "follow_up_received",
-                event.contact,
-                "inquirer",
-                reply_to=event.consultant.email,
-                case=event,
-            )
-        mails.add(
-            "case_follow_up",
-            event.consultant.email,
-            "consultant",
-            audience.staff_language,
-            case=event,
-        )
     elif isinstance(event, CaseRouted):
+        # A later inquiry on an open case (follow-up): the same consultant, no new case
+        # or deadline, so the follow-up mails instead of the introduction and new case.
+        to_inquirer, to_consultant = (
+            ("follow_up_received", "case_follow_up")
+            if event.follow_up
+            else ("introduction", "case_assigned")
+        )
         if event.contact is not None:
             mails.to_person(
-                "introduction",
+                to_inquirer,
                 event.contact,
                 "inquirer",
                 reply_to=event.consultant.email,
                 case=event,
             )
         mails.add(
-            "case_assigned",
+            to_consultant,
             event.consultant.email,
             "consultant",
             audience.staff_language,
@@ -146,7 +136,8 @@ def plan(envelope: Envelope[Event], audience: Audience, parties: CaseParties | N
         )
         previous = parties.consultant if parties is not None else None
         if (
-            event.previous_consultant_id
+            not event.follow_up
+            and event.previous_consultant_id
             and previous is not None
             and previous.id == event.previous_consultant_id
             and previous.id != event.consultant.id
