@@ -363,6 +363,15 @@ class ReferralMade(Event):
     )
     consultant: Consultant = Field(description="The owning consultant, who stays the contact.")
     made_at: datetime = Field(description="When the referral was made (UTC).")
+    message_to_enterprise: str | None = Field(
+        default=None,
+        max_length=1000,
+        description=(
+            "What the enterprise is told about this referral, in plain language, written"
+            " for it by the consultant. `purpose` is for the target alone and is never"
+            " shown to the enterprise; null: the enterprise gets a standard line."
+        ),
+    )
 
     @model_validator(mode="after")
     def _contact_only_with_consent(self) -> ReferralMade:
@@ -398,7 +407,17 @@ class CaseStatusChanged(Event):
         default=None, description="When first contact was made, when this change logs it."
     )
     outcome: str | None = Field(
-        default=None, max_length=2000, description="The outcome, when the case is closed."
+        default=None,
+        max_length=2000,
+        description="The outcome, when the case is closed (staff's words, not sent out).",
+    )
+    message_to_enterprise: str | None = Field(
+        default=None,
+        max_length=1000,
+        description=(
+            "When the case is closed: why, in plain language for the enterprise, which is"
+            " told by mail; null when it is not to be told (e.g. it asked for the closing)."
+        ),
     )
 
     def subject(self) -> str:
@@ -464,6 +483,25 @@ class ReferralUpdated(Event):
         default=None, description="The outside provider's id, when a provider answers."
     )
     answered_at: datetime = Field(description="When (UTC).")
+    reference: str | None = Field(
+        default=None,
+        description=(
+            "The case's reference, the one the enterprise knows (its first inquiry's;"
+            " referral-made.reference is the same). Null only on events from before"
+            " 2026-12."
+        ),
+    )
+    consultant: Consultant | None = Field(
+        default=None,
+        description="The case's owning consultant, who is told of the answer.",
+    )
+    recorded_by: str | None = Field(
+        default=None,
+        description=(
+            "Staff id of the consultant who recorded an answer the target gave by phone"
+            " or mail, on its behalf; null when the target answered through the API."
+        ),
+    )
 
     @model_validator(mode="after")
     def _answer_is_complete(self) -> ReferralUpdated:
@@ -474,6 +512,71 @@ class ReferralUpdated(Event):
         if self.status is ReferralStatus.COMPLETED and self.outcome is None:
             raise ValueError("a completed referral needs an outcome")
         return self
+
+    def subject(self) -> str:
+        return self.case_id
+
+    def partition_key(self) -> str:
+        return self.case_id
+
+
+class ReferralOverdue(Event):
+    """A referral's answer deadline passed with no answer (published once per referral)."""
+
+    EVENT_NAME: ClassVar[str] = "referral-overdue"
+
+    referral_id: str = Field(description="The referral not answered.")
+    case_id: str = Field(description="The case it belongs to.")
+    reference: str = Field(description="The case's reference (see referral-made).")
+    organisation_name: str = Field(description="The organisation's name.")
+    target: ReferralTarget = Field(description="Who has not answered.")
+    target_name: str = Field(description="The target's name, for people.")
+    consultant: Consultant = Field(description="The owning consultant, to be reminded.")
+    response_due: date = Field(description="The answer deadline that passed.")
+    detected_at: datetime = Field(description="When the overdue referral was found (UTC).")
+
+    def subject(self) -> str:
+        return self.case_id
+
+    def partition_key(self) -> str:
+        return self.case_id
+
+
+class MessageToEnterprise(Event):
+    """The consultant wrote to the enterprise from the case; notifications mails it.
+
+    Replies go to the consultant (Reply-To)."""
+
+    EVENT_NAME: ClassVar[str] = "message-to-enterprise"
+
+    message_id: str = Field(description="The message's id (UUID).")
+    case_id: str = Field(description="The case.")
+    reference: str = Field(description="The case's reference, put in the subject line.")
+    contact: ContactPerson = Field(description="Who receives it.")
+    consultant: Consultant = Field(description="Who wrote it (the one contact).")
+    subject_line: str = Field(min_length=1, max_length=200, description="The mail's subject.")
+    body: str = Field(min_length=1, max_length=5000, description="The message (plain text).")
+    written_at: datetime = Field(description="When (UTC).")
+
+    def subject(self) -> str:
+        return self.case_id
+
+    def partition_key(self) -> str:
+        return self.case_id
+
+
+class CaseContactChanged(Event):
+    """The consultant corrected the contact person's details on a case.
+
+    Later messages about the case go to the new details."""
+
+    EVENT_NAME: ClassVar[str] = "case-contact-changed"
+
+    case_id: str = Field(description="The case.")
+    reference: str = Field(description="The case's reference.")
+    contact: ContactPerson = Field(description="The contact person as now recorded.")
+    changed_by: str = Field(description="Staff id of who changed it.")
+    changed_at: datetime = Field(description="When (UTC).")
 
     def subject(self) -> str:
         return self.case_id
@@ -580,6 +683,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CaseStatusChanged,
         FirstContactOverdue,
         ReferralUpdated,
+        ReferralOverdue,
+        MessageToEnterprise,
+        CaseContactChanged,
         GuideEntriesShared,
         GuideEntryPublished,
         NotificationDelivered,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from indgang_contracts.events import (
+    CaseContactChanged,
     CaseRouted,
     CaseStatusChanged,
     Event,
@@ -12,9 +13,11 @@ from indgang_contracts.events import (
     GuideEntriesShared,
     GuideEntryPublished,
     InquiryReceived,
+    MessageToEnterprise,
     NotificationDelivered,
     NotificationFailed,
     ReferralMade,
+    ReferralOverdue,
     ReferralUpdated,
 )
 
@@ -82,6 +85,8 @@ REFERRAL_MADE = ReferralMade.model_validate(
         "contact": _CONTACT,
         "consultant": _CONSULTANT,
         "made_at": datetime(2026, 11, 30, 10, 15, tzinfo=UTC),
+        "message_to_enterprise": "Jobcentret ser på, om I kan ansætte to personer med"
+        " løntilskud. De ringer til jer inden for to uger.",
     }
 )
 
@@ -126,6 +131,49 @@ REFERRAL_UPDATED = ReferralUpdated.model_validate(
         },
         "answered_by": "job_centre",
         "answered_at": datetime(2026, 12, 10, 13, 0, tzinfo=UTC),
+        "reference": INQUIRY_RECEIVED.reference,
+        "consultant": _CONSULTANT,
+    }
+)
+
+REFERRAL_OVERDUE = ReferralOverdue.model_validate(
+    {
+        "municipality_code": "756",
+        "referral_id": REFERRAL_MADE.referral_id,
+        "case_id": CASE_ROUTED.case_id,
+        "reference": INQUIRY_RECEIVED.reference,
+        "organisation_name": "Kaffe & Omsorg ApS",
+        "target": {"department": "job_centre"},
+        "target_name": "Jobcentret",
+        "consultant": _CONSULTANT,
+        "response_due": date(2026, 12, 14),
+        "detected_at": datetime(2026, 12, 15, 6, 0, tzinfo=UTC),
+    }
+)
+
+MESSAGE_TO_ENTERPRISE = MessageToEnterprise.model_validate(
+    {
+        "municipality_code": "756",
+        "message_id": "7b0e4d1c-9a35-4f62-8e07-1d2c3b4a5f60",
+        "case_id": CASE_ROUTED.case_id,
+        "reference": INQUIRY_RECEIVED.reference,
+        "contact": _CONTACT,
+        "consultant": _CONSULTANT,
+        "subject_line": "Mødet om løntilskud",
+        "body": "Kære Åse\n\nJobcentret kommer gerne ud til jer torsdag kl. 10."
+        "\n\nVenlig hilsen\nAne",
+        "written_at": datetime(2026, 12, 2, 10, 0, tzinfo=UTC),
+    }
+)
+
+CASE_CONTACT_CHANGED = CaseContactChanged.model_validate(
+    {
+        "municipality_code": "756",
+        "case_id": CASE_ROUTED.case_id,
+        "reference": INQUIRY_RECEIVED.reference,
+        "contact": {**_CONTACT, "email": "aase.odegaard@kaffeogomsorg.example"},
+        "changed_by": "ane-kjaer",
+        "changed_at": datetime(2026, 12, 2, 10, 5, tzinfo=UTC),
     }
 )
 
@@ -193,6 +241,9 @@ EXAMPLES: tuple[Event, ...] = (
     CASE_STATUS_CHANGED,
     FIRST_CONTACT_OVERDUE,
     REFERRAL_UPDATED,
+    REFERRAL_OVERDUE,
+    MESSAGE_TO_ENTERPRISE,
+    CASE_CONTACT_CHANGED,
     GUIDE_ENTRIES_SHARED,
     GUIDE_ENTRY_PUBLISHED,
     NOTIFICATION_DELIVERED,
