@@ -138,3 +138,10 @@ prove: sync
 contracts: sync
 	$(UV) run --frozen indgang-contracts-generate
 	$(UV) run --frozen python tools/asyncapi.py
+
+# Event contracts against the last release (contracts/released/<date>/): a removed or
+# retyped field, a new required field, a narrowed enum or a removed event fails unless it
+# is a new major version (docs/contracts-versioning.md). Also part of `make test`.
+.PHONY: contracts-check
+contracts-check: sync
+	$(UV) run --frozen python tools/schema_compat.py --verbose
