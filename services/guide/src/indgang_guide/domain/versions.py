@@ -31,6 +31,7 @@ FIELD_LABELS: dict[str, str] = {
     "review_by": "revideres senest",
     "status": "status",
     "needs_review": "skal tjekkes",
+    "to_check": "hvad skal tjekkes",
     "tags": "nøgleord",
     "sources": "kilder",
     "law": "lov",

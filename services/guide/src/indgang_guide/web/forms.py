@@ -17,6 +17,7 @@ TEXT_FIELDS = (
     "audience",
     "owner",
     "review_by",
+    "to_check",
     "law",
     "law_reference",
     "section_ref",
@@ -30,6 +31,7 @@ TEXT_FIELDS = (
 )
 OPTIONAL = frozenset(
     {
+        "to_check",
         "law",
         "law_reference",
         "section_ref",

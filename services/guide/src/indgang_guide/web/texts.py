@@ -85,6 +85,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "da": "Dette opslag skal tjekkes: noget i teksten er ikke bekræftet.",
         "en": "This entry must be checked: part of it is not verified.",
     },
+    "entry.to_check": {"da": "Skal tjekkes", "en": "Must be checked"},
     "entry.history": {"da": "Versionshistorik", "en": "Version history"},
     "entry.edit": {"da": "Redigér", "en": "Edit"},
     # Staff search
@@ -178,6 +179,18 @@ TEXTS: dict[str, dict[str, str]] = {
     "field.needs_review": {
         "da": "Skal tjekkes (noget er ikke bekræftet)",
         "en": "Must be checked (part is not verified)",
+    },
+    "field.to_check": {
+        "da": "Hvad skal tjekkes (kun for medarbejdere)",
+        "en": "What must be checked (staff only)",
+    },
+    "field.to_check.hint": {
+        "da": "Hvad er ikke bekræftet, og mod hvilken kilde skal det tjekkes, fx "
+        "retsinformation.dk eller den ansvarlige styrelse. Vises aldrig på den offentlige "
+        "side. Tøm feltet, når det er tjekket.",
+        "en": "What is not verified, and against which source it must be checked, e.g. "
+        "retsinformation.dk or the responsible agency. Never shown on the public page. "
+        "Empty the field once it is checked.",
     },
     "field.tags": {"da": "Nøgleord", "en": "Tags"},
     "field.tags.hint": {"da": "Adskilt af komma.", "en": "Separated by commas."},
