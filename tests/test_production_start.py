@@ -50,6 +50,10 @@ def production_environment(tmp_path: Path) -> dict[str, str]:
         "OIDC_CLIENT_ID": "indgang",
         "OIDC_CLIENT_SECRET": secrets.token_urlsafe(32),
         "API_KEYS_FILE": str(keys),
+        # The unit the public pages name (intake, guide): its own, not the placeholders.
+        "UNIT_NAME": "Erhvervsservice, Socialøkonomi",
+        "UNIT_PHONE": "+45 99 60 00 00",
+        "UNIT_ADDRESS": "Rådhusgade 1, 7400 Herning",
     }
 
 
@@ -108,6 +112,27 @@ def test_a_fully_configured_production_environment_passes_the_check(tmp_path: Pa
         clean_environment(**production_environment(tmp_path)),
     )
     assert (checked.returncode, checked.stdout, checked.stderr) == (0, "ok\n", "")
+
+
+@pytest.mark.parametrize("service", ["intake", "guide"])
+def test_the_public_pages_never_name_the_placeholder_unit(service: str, tmp_path: Path) -> None:
+    # Issue 13, points 9-10: a production intake or guide with the development unit
+    # (UNIT_NAME, UNIT_PHONE, UNIT_ADDRESS) would send enterprises to a made-up place.
+    settings_class = SETTINGS[SERVICES.index(service)]
+    configured = production_environment(tmp_path)
+    fields = {
+        k.lower(): v for k, v in configured.items() if k.lower() in settings_class.model_fields
+    }
+    assert settings_class(**fields).production_problems() == []
+    for variable, placeholder in (
+        ("unit_name", "Erhvervsservice, Socialøkonomisk indgang"),
+        ("unit_phone", "+45 12 34 56 78"),  # the placeholder however written
+        ("unit_address", "Centerparken 1, 7330 Brande"),
+        ("unit_phone", " "),
+    ):
+        problems = settings_class(**{**fields, variable: placeholder}).production_problems()
+        assert len(problems) == 1, problems
+        assert problems[0].startswith(variable.upper()), problems
 
 
 @pytest.mark.parametrize("service", SERVICES)

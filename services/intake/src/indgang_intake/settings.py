@@ -9,6 +9,13 @@ from pydantic import Field, field_validator
 
 from indgang_intake.domain.retention import DEFAULT_IDEMPOTENCY_HOURS
 from indgang_runtime.deadline_days import DEFAULT_DAYS_AFTER_CLOSE, DEFAULT_DAYS_MAX
+from indgang_runtime.phone import (
+    DEVELOPMENT_UNIT_ADDRESS,
+    DEVELOPMENT_UNIT_NAME,
+    DEVELOPMENT_UNIT_PHONE,
+    UnitContact,
+    unit_contact_problems,
+)
 from indgang_runtime.settings import ServiceSettings
 
 
@@ -28,17 +35,19 @@ class IntakeSettings(ServiceSettings):
         description="The guide's public page 'Hvad kan kommunen hjælpe med?'.",
     )
     unit_name: str = Field(
-        default="Erhvervsservice, Socialøkonomisk indgang",
-        description="The unit that answers the inquiry, named beside the form and receipt.",
+        default=DEVELOPMENT_UNIT_NAME,
+        description="The unit that answers the inquiry, named beside the form and receipt; "
+        "the default is a development placeholder, refused in production.",
     )
     unit_phone: str = Field(
-        default="12 34 56 78",
+        default=DEVELOPMENT_UNIT_PHONE,
         description="The unit's phone number (shown the Danish way, e.g. 12 34 56 78); "
-        "the default is a development placeholder: set it in production.",
+        "the default is a development placeholder, refused in production.",
     )
     unit_address: str = Field(
-        default="Centerparken 1, 7330 Brande",
-        description="The unit's visiting address (one line).",
+        default=DEVELOPMENT_UNIT_ADDRESS,
+        description="The unit's visiting address (one line); the default is a development "
+        "placeholder, refused in production.",
     )
     first_contact_working_days: int = Field(
         default=3,
@@ -86,6 +95,16 @@ class IntakeSettings(ServiceSettings):
     retention_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often the deletion job runs."
     )
+
+    @property
+    def unit(self) -> UnitContact:
+        return UnitContact.of(self.unit_name, self.unit_phone, self.unit_address)
+
+    def production_problems(self) -> list[str]:
+        # The form and the receipt name the unit: never a made-up one (issue 13, pts 9-10).
+        return super().production_problems() + unit_contact_problems(
+            self.unit_name, self.unit_phone, self.unit_address
+        )
 
     @field_validator("rate_limit_public", "rate_limit_department")
     @classmethod

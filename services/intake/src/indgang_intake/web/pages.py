@@ -19,7 +19,6 @@ from fastapi.responses import Response
 from indgang_intake.settings import IntakeSettings
 from indgang_intake.web.forms import new_token, options
 from indgang_runtime.pages import Language
-from indgang_runtime.phone import danish_phone
 from indgang_runtime.web import ExtraValues, pages_of, render
 
 
@@ -32,12 +31,7 @@ def intake_values(settings: IntakeSettings) -> ExtraValues:
         "privacy_notice_version": settings.privacy_notice_version,
         "dpo_email": settings.dpo_email,
         "contact_email": settings.contact_email,
-        "unit": {
-            "name": settings.unit_name,
-            "phone": danish_phone(settings.unit_phone),
-            "phone_href": "tel:" + settings.unit_phone.replace(" ", ""),
-            "address": settings.unit_address,
-        },
+        "unit": settings.unit,
         "retention": {
             "after_close_days": settings.retention_days_after_close,
             "max_days": settings.retention_days_max,
