@@ -10,12 +10,17 @@ import pytest
 from indgang_contracts.envelope import Envelope
 from indgang_contracts.events import Event
 from indgang_contracts.examples import (
+    CASE_CONTACT_CHANGED,
     CASE_ROUTED,
+    CASE_STATUS_CHANGED,
     EXAMPLES,
     FIRST_CONTACT_OVERDUE,
     GUIDE_ENTRIES_SHARED,
     INQUIRY_RECEIVED,
+    MESSAGE_TO_ENTERPRISE,
     REFERRAL_MADE,
+    REFERRAL_OVERDUE,
+    REFERRAL_UPDATED,
 )
 from indgang_notifications.adapters.departments import load_departments
 from indgang_notifications.adapters.templates import MessageTemplates
@@ -74,6 +79,11 @@ def test_every_kind_exists_in_danish_and_english() -> None:
         "guide_entries",
         "case_follow_up",
         "follow_up_received",
+        "referral_answered",
+        "referral_answer_notice",
+        "referral_overdue",
+        "message_to_enterprise",
+        "case_closed",
     }
     assert all(sorted(languages) == ["da", "en"] for languages in kinds.values())
 
@@ -216,7 +226,7 @@ def test_referral_without_consent_has_no_contact_details_and_notice_uses_stored_
     assert "ikke givet samtykke" in department
     assert "/api/v1/referrals/a3c9e1f4-2b7d-4e8a-9f10-6c5b4a3d2e19/answer" in department
     notice = texts(no_consent, "referral_notice", "da")
-    assert "Din kontakt er stadig Ane Kjær" in notice.text
+    assert "Jeres kontakt er stadig Ane Kjær" in notice.text
     with_consent = texts(REFERRAL_MADE, "referral", "en").text
     assert "aase@kaffeogomsorg.example" in with_consent
     assert "14 December 2026" in with_consent
@@ -232,10 +242,13 @@ def test_referral_waits_for_the_case_when_the_inquirer_is_unknown() -> None:
 def test_guide_entries_list_each_entry_with_its_link() -> None:
     text = texts(GUIDE_ENTRIES_SHARED, "guide_entries", "en").text
     assert "Registrering som registreret socialøkonomisk virksomhed (RSV)" in text
-    assert "Read more: https://erhvervsstyrelsen.dk/" in text
+    assert "Read the whole guide: https://erhvervsstyrelsen.dk/" in text
     assert "Her er det, vi talte om." in text
     html = texts(GUIDE_ENTRIES_SHARED, "guide_entries", "da").html
-    assert '<a href="https://erhvervsstyrelsen.dk/' in html
+    # The link says what it leads to, not the bare address.
+    url = GUIDE_ENTRIES_SHARED.entries[0].url
+    title = GUIDE_ENTRIES_SHARED.entries[0].title
+    assert f'<a href="{url}">Læs hele vejledningen om {title}</a>' in html
 
 
 def test_subscriptions_add_webhooks_and_mailboxes_by_filter() -> None:
@@ -323,7 +336,17 @@ def test_mails_to_the_enterprise_reply_to_its_consultant_and_staff_mails_do_not(
 
     consultant = "ane.kjaer@kommune.example"
     follow_up = changed(CASE_ROUTED, follow_up=True, case_reference=CASE_ROUTED.reference)
-    for event in (CASE_ROUTED, follow_up, REFERRAL_MADE, GUIDE_ENTRIES_SHARED):
+    closed = changed(CASE_STATUS_CHANGED, status="closed", message_to_enterprise="Tak.")
+    for event in (
+        CASE_ROUTED,
+        follow_up,
+        REFERRAL_MADE,
+        GUIDE_ENTRIES_SHARED,
+        REFERRAL_UPDATED,
+        REFERRAL_OVERDUE,
+        MESSAGE_TO_ENTERPRISE,
+        closed,
+    ):
         for message in plan(envelope(event), AUDIENCE, PARTIES).messages:
             expected = consultant if message.recipient_role == "inquirer" else None
             assert message.reply_to == expected, (event.EVENT_NAME, message.kind)
@@ -342,3 +365,209 @@ def test_the_purpose_written_for_the_department_stays_with_the_department(langua
     notice = texts(referral, "referral_notice", language)
     assert purpose not in notice.text
     assert {"da": "Hvad sker der nu", "en": "What happens next"}[language] in notice.text
+
+
+# --- issue 13: every party told when a referral is answered (3), replies and closing (5),
+# text for the department stays there (6), guide links (7) --------------------------------
+
+CONSULTANT = "ane.kjaer@kommune.example"
+INQUIRER = "aase@kaffeogomsorg.example"
+DECLINED = changed(
+    REFERRAL_UPDATED,
+    status="declined",
+    reason="Intern vurdering: virksomheden opfylder ikke kravene i LAB § 51",
+    outcome=None,
+)
+ACCEPTED = changed(REFERRAL_UPDATED, status="accepted", outcome=None)
+
+
+def recipients(event: Event, parties: CaseParties | None = PARTIES) -> set[tuple[str, str]]:
+    return {(m.kind, m.recipient) for m in plan(envelope(event), AUDIENCE, parties).messages}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_answered_referral_tells_the_consultant_and_the_enterprise_what_happens_next(
+    language: str,
+) -> None:
+    for event in (REFERRAL_UPDATED, DECLINED, ACCEPTED):
+        messages = plan(envelope(event), AUDIENCE, PARTIES).messages
+        assert {(m.kind, m.recipient, m.reply_to) for m in messages} == {
+            ("referral_answered", CONSULTANT, None),
+            ("referral_answer_notice", INQUIRER, CONSULTANT),
+        }
+    staff = texts(DECLINED, "referral_answered", language)
+    assert {"da": "Svar fra Jobcentret", "en": "Answer from the job centre"}[language] in (
+        staff.subject
+    )
+    assert "LAB § 51" in staff.text  # the department's reason is for staff
+    assert f"http://routing.example/sager/{DECLINED.case_id}" in staff.text
+    declined = texts(DECLINED, "referral_answer_notice", language).text
+    assert "LAB § 51" not in declined
+    assert "Intern vurdering" not in declined
+    next_step = {
+        "da": ("kan ikke hjælpe jer", "Ane Kjær, jeres konsulent, kontakter jer om andre"),
+        "en": ("cannot help you", "Ane Kjær, your consultant, will contact you about other"),
+    }[language]
+    assert all(words in declined for words in next_step)
+    accepted = texts(ACCEPTED, "referral_answer_notice", language).text
+    assert {"da": "vil gerne hjælpe jer", "en": "would like to help you"}[language] in accepted
+    completed = texts(REFERRAL_UPDATED, "referral_answer_notice", language)
+    assert {"da": "afsluttet sin del", "en": "completed its part"}[language] in completed.text
+    assert REFERRAL_UPDATED.reference in completed.subject
+    outcome = texts(REFERRAL_UPDATED, "referral_answered", language).text
+    assert REFERRAL_UPDATED.outcome is not None
+    assert REFERRAL_UPDATED.outcome.summary in outcome
+
+
+def test_the_enterprise_mails_say_i_and_jer_and_phone_numbers_the_danish_way() -> None:
+    for event, kind in (
+        (DECLINED, "referral_answer_notice"),
+        (REFERRAL_MADE, "referral_notice"),
+        (MESSAGE_TO_ENTERPRISE, "message_to_enterprise"),
+        (
+            changed(CASE_STATUS_CHANGED, status="closed", message_to_enterprise="Tak."),
+            "case_closed",
+        ),
+    ):
+        text = texts(event, kind, "da").text
+        assert " jer" in text, kind
+        for word in (" du ", " dig ", " din ", " dit "):
+            assert word not in text.replace("\n", " "), (kind, word)
+        assert "+45 96 60 10 01" in text, kind
+
+
+def test_an_answer_the_consultant_recorded_is_not_mailed_back_to_them() -> None:
+    recorded = changed(REFERRAL_UPDATED, recorded_by="ane-kjaer")
+    assert recipients(recorded) == {("referral_answer_notice", INQUIRER)}
+
+
+def test_an_answer_from_before_the_consultant_was_in_the_event_uses_the_remembered_one() -> None:
+    old = changed(REFERRAL_UPDATED, consultant=None, reference=None)
+    assert recipients(old) == {
+        ("referral_answered", CONSULTANT),
+        ("referral_answer_notice", INQUIRER),
+    }
+    assert "Svar fra Jobcentret" in texts(old, "referral_answered", "da").subject
+
+
+def test_an_answer_waits_for_the_case_when_the_enterprise_is_not_known_yet() -> None:
+    planned = plan(envelope(REFERRAL_UPDATED), AUDIENCE, None)
+    assert [m.kind for m in planned.messages] == ["referral_answered"]
+    assert planned.waiting_for
+    # A case routed without the contact: nobody to tell, nothing to wait for.
+    no_contact = CaseParties(CASE_ROUTED.case_id, CASE_ROUTED.consultant, None)
+    planned = plan(envelope(REFERRAL_UPDATED), AUDIENCE, no_contact)
+    assert [m.kind for m in planned.messages] == ["referral_answered"]
+    assert not planned.waiting_for
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_overdue_referral_reminds_the_consultant_with_a_link_to_the_case(
+    language: str,
+) -> None:
+    assert recipients(REFERRAL_OVERDUE, None) == {("referral_overdue", CONSULTANT)}
+    reminder = texts(REFERRAL_OVERDUE, "referral_overdue", language)
+    assert REFERRAL_OVERDUE.reference in reminder.subject
+    assert "Jobcentret" in reminder.text
+    assert {"da": "14. december 2026", "en": "14 December 2026"}[language] in reminder.text
+    assert f"http://routing.example/sager/{REFERRAL_OVERDUE.case_id}" in reminder.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_message_to_the_enterprise_is_sent_as_written_signed_and_replies_reach_the_consultant(
+    language: str,
+) -> None:
+    to = changed(
+        MESSAGE_TO_ENTERPRISE,
+        contact={**MESSAGE_TO_ENTERPRISE.model_dump()["contact"], "preferred_language": language},
+    )
+    (message,) = plan(envelope(to), AUDIENCE, None).messages
+    assert (message.kind, message.recipient, message.reply_to, message.language) == (
+        "message_to_enterprise",
+        INQUIRER,
+        CONSULTANT,
+        language,
+    )
+    mail = texts(to, "message_to_enterprise", language, None)
+    case = {"da": "sag", "en": "case"}[language]
+    assert mail.subject == f"Mødet om løntilskud ({case} {MESSAGE_TO_ENTERPRISE.reference})"
+    assert mail.text.startswith(MESSAGE_TO_ENTERPRISE.body)
+    for signature in ("Ane Kjær", CONSULTANT, "+45 96 60 10 01"):
+        assert signature in mail.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_enterprise_hears_when_its_case_is_closed_and_why(language: str) -> None:
+    why = "I har fået hjælp til løntilskud, og vi har ikke hørt fra jer siden."
+    closed = changed(CASE_STATUS_CHANGED, status="closed", message_to_enterprise=why)
+    messages = plan(envelope(closed), AUDIENCE, PARTIES).messages
+    assert {(m.kind, m.recipient, m.reply_to) for m in messages} == {
+        ("case_closed", INQUIRER, CONSULTANT)
+    }
+    mail = texts(closed, "case_closed", language)
+    assert CASE_STATUS_CHANGED.reference in mail.subject
+    assert why in mail.text
+    assert {"da": "altid velkomne til at skrive igen", "en": "always welcome to write again"}[
+        language
+    ] in mail.text
+    # Not told: no line for the enterprise, not closed, or nobody to address.
+    silent = changed(CASE_STATUS_CHANGED, status="closed", message_to_enterprise=None)
+    assert recipients(silent) == set()
+    assert recipients(changed(closed, status="waiting")) == set()
+    assert recipients(closed, None) == set()
+
+
+def test_a_corrected_contact_sends_nothing() -> None:
+    assert recipients(CASE_CONTACT_CHANGED) == set()
+
+
+def test_later_mails_go_to_the_corrected_contact() -> None:
+    corrected = CaseParties(
+        CASE_ROUTED.case_id, CASE_ROUTED.consultant, CASE_CONTACT_CHANGED.contact
+    )
+    new = CASE_CONTACT_CHANGED.contact.email
+    assert ("referral_answer_notice", new) in recipients(REFERRAL_UPDATED, corrected)
+    no_consent = changed(REFERRAL_MADE, consent_to_share_contact=False, contact=None)
+    assert ("referral_notice", new) in recipients(no_consent, corrected)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_referral_notice_uses_the_line_for_the_enterprise_or_a_standard_line(
+    language: str,
+) -> None:
+    assert REFERRAL_MADE.message_to_enterprise is not None
+    notice = texts(REFERRAL_MADE, "referral_notice", language).text
+    assert REFERRAL_MADE.message_to_enterprise in notice
+    assert REFERRAL_MADE.purpose not in notice
+    plain = texts(changed(REFERRAL_MADE, message_to_enterprise=None), "referral_notice", language)
+    standard = {
+        "da": "Ane Kjær hører fra Jobcentret og fortæller jer, hvad de kan gøre for jer.",
+        "en": "Ane Kjær will hear from the job centre and tell you what they can do for you.",
+    }[language]
+    assert standard in plain.text
+    assert REFERRAL_MADE.purpose not in plain.text
+
+
+def test_messages_to_the_enterprise_and_contact_changes_are_not_offered_to_subscribers() -> None:
+    for event_type in ("message-to-enterprise", "case-contact-changed"):
+        with pytest.raises(ValueError, match="unknown event types"):
+            Subscription.model_validate(
+                {
+                    "id": "fagsystem",
+                    "name": "Fagsystem",
+                    "event_types": [event_type],
+                    "channel": "webhook",
+                    "url": "https://fag.example/hook",
+                    "secret": "s" * 32,
+                }
+            )
+    Subscription.model_validate(
+        {
+            "id": "fagsystem",
+            "name": "Fagsystem",
+            "event_types": ["referral-updated", "referral-overdue"],
+            "channel": "webhook",
+            "url": "https://fag.example/hook",
+            "secret": "s" * 32,
+        }
+    )

@@ -44,7 +44,8 @@ class CaseParticipants:
 
     async def get(self, case_id: str) -> CaseParties | None:
         doc = await self.collection.find_one(CASE_CONTACTS.filter(_id=case_id))
-        if doc is None:
+        if doc is None or not doc.get("consultant"):
+            # Unknown, or only a corrected contact seen before the case's routing.
             return None
         contact = doc.get("contact")
         return CaseParties(
@@ -52,6 +53,30 @@ class CaseParticipants:
             consultant=Consultant.model_validate(doc["consultant"]),
             contact=ContactPerson.model_validate(contact) if contact else None,
             routed_at=doc.get("routed_at"),
+            contact_at=doc.get("contact_at"),
+        )
+
+    async def contact_changed(
+        self, case_id: str, contact: ContactPerson, changed_at: datetime, now: datetime
+    ) -> None:
+        """A consultant corrected the case's contact person: later mails go to them.
+
+        Order-safe: a correction older than the contact stored (a later correction, or a
+        routing after it) changes nothing, so a redelivered or late event cannot bring
+        back an old address. Seen before the case's routing, it is kept for it (the
+        routing then keeps the newer contact), under the longest deadline."""
+        fields = {"contact": contact.model_dump(mode="json"), "contact_at": changed_at}
+        updated = await self.collection.update_one(
+            {**CASE_CONTACTS.filter(_id=case_id), **_contact_older_than(changed_at)},
+            {"$set": fields},
+        )
+        if updated.matched_count:
+            return
+        # No record, or one with a newer contact: insert if none (a newer one stays).
+        await self.collection.update_one(
+            CASE_CONTACTS.filter(_id=case_id),
+            {"$setOnInsert": {**fields, **_deadline(changed_at + self.longest, now)}},
+            upsert=True,
         )
 
     async def remember(self, routings: Sequence[CaseParties], now: datetime | None = None) -> None:
@@ -81,16 +106,25 @@ class CaseParticipants:
         existing = [r for n, r in enumerate(routings) if n not in upserted]
         if not existing:
             return
-        await self.collection.bulk_write(
-            [
-                UpdateOne(
-                    {**CASE_CONTACTS.filter(_id=r.case_id), "routed_at": {"$lt": r.routed_at}},
-                    {"$set": _fields(r, with_contact=r.contact is not None)},
-                )
-                for r in existing
-            ],
-            ordered=False,
-        )
+        # The contact by the newest routing or correction (`contact_at`), whichever came
+        # last; then the consultant by the newest routing. In this order: a record from
+        # before `contact_at` existed judges the contact by its `routed_at`. A record made
+        # by a correction seen before the routing has no `routed_at` yet.
+        updates = [
+            UpdateOne(
+                {**CASE_CONTACTS.filter(_id=r.case_id), **_contact_older_than(r.routed_at)},
+                {"$set": _contact(r)},
+            )
+            for r in existing
+            if r.contact is not None
+        ] + [
+            UpdateOne(
+                {**CASE_CONTACTS.filter(_id=r.case_id), **_older_than("routed_at", r.routed_at)},
+                {"$set": _fields(r, with_contact=False)},
+            )
+            for r in existing
+        ]
+        await self.collection.bulk_write(updates, ordered=True)
 
     def _first(self, routing: CaseParties, now: datetime) -> dict[str, Any]:
         assert routing.routed_at is not None
@@ -162,5 +196,29 @@ def _fields(parties: CaseParties, *, with_contact: bool) -> dict[str, Any]:
         "routed_at": parties.routed_at,
     }
     if with_contact:
-        fields["contact"] = parties.contact.model_dump(mode="json") if parties.contact else None
+        fields.update(_contact(parties))
     return fields
+
+
+def _contact(parties: CaseParties) -> dict[str, Any]:
+    return {
+        "contact": parties.contact.model_dump(mode="json") if parties.contact else None,
+        "contact_at": parties.routed_at,
+    }
+
+
+def _older_than(field: str, at: datetime | None) -> dict[str, Any]:
+    """The record's `field` is before `at`, or it has none (a record made by a contact
+    correction seen before the routing has no `routed_at`)."""
+    return {"$or": [{field: {"$lt": at}}, {field: {"$exists": False}}]}
+
+
+def _contact_older_than(at: datetime | None) -> dict[str, Any]:
+    """The stored contact was set before `at`: by `contact_at`, or on a record from
+    before it existed, by its routing."""
+    return {
+        "$or": [
+            {"contact_at": {"$lt": at}},
+            {"contact_at": {"$exists": False}, "routed_at": {"$lt": at}},
+        ]
+    }

@@ -23,6 +23,7 @@ from jinja2 import (
 )
 
 from indgang_notifications.domain.wording import day, label
+from indgang_runtime.phone import danish_phone
 
 
 class TemplateMissing(LookupError):
@@ -52,6 +53,7 @@ class MessageTemplates:
         )
         self._text.filters["label"] = label
         self._text.filters["day"] = day
+        self._text.filters["phone"] = danish_phone
         self._defaults = defaults
 
     def kinds(self) -> dict[str, list[str]]:

@@ -13,13 +13,18 @@ from typing import Any, Literal
 from indgang_contracts.envelope import Envelope
 from indgang_contracts.events import (
     CaseRouted,
+    CaseStatus,
+    CaseStatusChanged,
     Consultant,
     ContactPerson,
     Event,
     FirstContactOverdue,
     GuideEntriesShared,
     InquiryReceived,
+    MessageToEnterprise,
     ReferralMade,
+    ReferralOverdue,
+    ReferralUpdated,
 )
 from indgang_notifications.domain.subscriptions import Subscription
 
@@ -47,6 +52,9 @@ class CaseParties:
     contact: ContactPerson | None
     # When the routing they come from happened: the newest routing wins.
     routed_at: datetime | None = None
+    # When the contact was last set (its routing, or a consultant's correction): the
+    # newest wins, so a late routing cannot bring back a corrected address.
+    contact_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -209,7 +217,83 @@ def plan(envelope: Envelope[Event], audience: Audience, parties: CaseParties | N
             reply_to=_consultant_email(parties),
             shared=event,
         )
+    elif isinstance(event, ReferralUpdated):
+        # Events from before 2026-12 do not name the consultant: the case's, as remembered.
+        consultant = event.consultant or (parties.consultant if parties is not None else None)
+        contact = parties.contact if parties is not None else None
+        # A consultant who recorded the department's answer on its behalf (it answered by
+        # phone or mail) knows it already: telling them would be noise.
+        if consultant is not None and event.recorded_by is None:
+            mails.add(
+                "referral_answered",
+                consultant.email,
+                "consultant",
+                audience.staff_language,
+                update=event,
+                consultant=consultant,
+                enterprise_told=contact is not None,
+            )
+        if parties is None:
+            waiting.append(f"the inquirer of case {event.case_id} (its case-routed not seen yet)")
+        elif contact is not None and consultant is not None:
+            # What happens next in plain words, by status; never the department's own
+            # reason, which it wrote for staff.
+            mails.to_person(
+                "referral_answer_notice",
+                contact,
+                "inquirer",
+                reply_to=consultant.email,
+                update=event,
+                consultant=consultant,
+            )
+    elif isinstance(event, ReferralOverdue):
+        mails.add(
+            "referral_overdue",
+            event.consultant.email,
+            "consultant",
+            audience.staff_language,
+            overdue=event,
+        )
+    elif isinstance(event, MessageToEnterprise):
+        mails.to_person(
+            "message_to_enterprise",
+            event.contact,
+            "inquirer",
+            reply_to=event.consultant.email,
+            message=event,
+        )
+    elif (
+        isinstance(event, CaseStatusChanged)
+        and event.status is CaseStatus.CLOSED
+        and event.message_to_enterprise
+        and parties is not None
+        and parties.contact is not None
+    ):
+        # The enterprise hears that its case is closed, and why, when the consultant wrote
+        # it a line for that; null means it is not to be told (e.g. it asked to close).
+        mails.to_person(
+            "case_closed",
+            parties.contact,
+            "inquirer",
+            reply_to=parties.consultant.email,
+            closed=event,
+            consultant=parties.consultant,
+        )
+    # CaseContactChanged sends nothing: the planner remembers the new contact, and later
+    # mails about the case go to it.
     return Plan(mails.messages + webhooks(envelope, audience.subscriptions), waiting)
+
+
+def consultant_of(event: Event, parties: CaseParties | None) -> str | None:
+    """The id of the consultant whose case the event is about (who sees its deliveries in
+    the log): the case's as remembered, else as the event names it."""
+    if parties is not None:
+        return parties.consultant.id
+    consultant = getattr(event, "consultant", None)
+    if isinstance(consultant, Consultant):
+        return consultant.id
+    consultant_id = getattr(event, "consultant_id", None)
+    return consultant_id if isinstance(consultant_id, str) else None
 
 
 def _consultant_email(parties: CaseParties | None) -> str | None:

@@ -12,14 +12,23 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-from indgang_contracts.events import EVENT_TYPES, NotificationDelivered, NotificationFailed
+from indgang_contracts.events import (
+    EVENT_TYPES,
+    CaseContactChanged,
+    MessageToEnterprise,
+    NotificationDelivered,
+    NotificationFailed,
+)
 
-# Our own delivery outcomes are not offered: a webhook about a webhook delivery
-# would cause another outcome, and so on for ever.
+# Not offered to subscribers:
+# - our own delivery outcomes: a webhook about a webhook delivery would cause another
+#   outcome, and so on for ever;
+# - a consultant's message to the enterprise and a corrected contact person: personal
+#   data (a person's words, their name, e-mail and phone) no department needs; the
+#   enterprise gets the message, and notifications alone keeps the contact.
+NOT_OFFERED = (NotificationDelivered, NotificationFailed, MessageToEnterprise, CaseContactChanged)
 SUBSCRIBABLE: tuple[str, ...] = tuple(
-    model.EVENT_NAME
-    for model in EVENT_TYPES.values()
-    if model not in (NotificationDelivered, NotificationFailed)
+    model.EVENT_NAME for model in EVENT_TYPES.values() if model not in NOT_OFFERED
 )
 EMAIL_EVENT_TYPES: tuple[str, ...] = ("referral-made",)
 

@@ -38,6 +38,10 @@ LABELS: dict[str, dict[str, str]] = {
     "least_loaded": {"da": "færrest sager", "en": "fewest cases"},
     "deputy": {"da": "stedfortræder", "en": "deputy"},
     "manual": {"da": "manuel omfordeling", "en": "manual reassignment"},
+    # a department's answer to a referral
+    "accepted": {"da": "ja, vil hjælpe", "en": "yes, will help"},
+    "declined": {"da": "nej, kan ikke hjælpe", "en": "no, cannot help"},
+    "completed": {"da": "hjælpen er afsluttet", "en": "the help is completed"},
 }
 
 MONTHS = {

@@ -4,9 +4,9 @@ publishes the delivery outcomes (notification-delivered, notification-failed).
 Every handler only plans and stores deliveries (idempotent); rendering problems
 are poison (dead-lettered by the consumer with the reason); store outages are
 transient (retried, then the records are redelivered). Each subscriber takes
-what one poll returned and stores its deliveries together, except referrals:
-one may have to wait for its case's case-routed, and that wait must hold up
-only referrals after it, not be repeated for a whole batch.
+what one poll returned and stores its deliveries together, except referrals and
+their answers: one may have to wait for its case's case-routed, and that wait
+must hold up only those after it, not be repeated for a whole batch.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from faststream.kafka import KafkaRouter
 
 from indgang_contracts.events import (
+    CaseContactChanged,
     CaseRouted,
     CaseStatusChanged,
     Event,
@@ -21,9 +22,11 @@ from indgang_contracts.events import (
     GuideEntriesShared,
     GuideEntryPublished,
     InquiryReceived,
+    MessageToEnterprise,
     NotificationDelivered,
     NotificationFailed,
     ReferralMade,
+    ReferralOverdue,
     ReferralUpdated,
 )
 from indgang_notifications.handlers.notify import Planner
@@ -66,7 +69,19 @@ def build_router(
     )
     on(FirstContactOverdue, "Reminder to the consultant and the team lead; webhooks.")
     on(GuideEntriesShared, "The chosen guide entries to the inquirer; webhooks.")
-    on(CaseStatusChanged, "Forgets a closed case's contact after retention; webhooks.")
-    on(ReferralUpdated, "Webhooks.")
+    on(
+        CaseStatusChanged,
+        "On closing with a line for the enterprise, 'your case is closed, and why' to it; "
+        "forgets a closed case's contact after retention; webhooks.",
+    )
+    on(
+        ReferralUpdated,
+        "The department's answer to the consultant (unless they recorded it themselves) and "
+        "what happens next to the inquirer; webhooks.",
+        batch=False,
+    )
+    on(ReferralOverdue, "Reminder to the consultant; webhooks.")
+    on(MessageToEnterprise, "The consultant's message to the inquirer (Reply-To the consultant).")
+    on(CaseContactChanged, "Remembers the corrected contact person for later mails.")
     on(GuideEntryPublished, "Webhooks.")
     return router

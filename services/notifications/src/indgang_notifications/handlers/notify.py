@@ -18,11 +18,13 @@ import structlog
 
 from indgang_contracts.envelope import Envelope
 from indgang_contracts.events import (
+    CaseContactChanged,
     CaseRouted,
     CaseStatus,
     CaseStatusChanged,
     Event,
     ReferralMade,
+    ReferralUpdated,
 )
 from indgang_notifications.adapters.case_parties import CaseParticipants
 from indgang_notifications.adapters.deliveries import Claim, DeliveryRepository, PlannedDelivery
@@ -35,6 +37,7 @@ from indgang_notifications.domain.messages import (
     CaseParties,
     Department,
     OutgoingMessage,
+    consultant_of,
     plan,
 )
 from indgang_notifications.settings import NotificationSettings
@@ -104,7 +107,7 @@ class Planner:
                 known[case_id] = await self.parties.get(case_id)
             parties = known.get(case_id) if case_id else None
             after = _latest(parties, event) if isinstance(event, CaseRouted) else parties
-            consultant_id = after.consultant.id if after is not None else None
+            consultant_id = consultant_of(event, after)
             messages = plan(envelope, audience, parties)
             # Render everything before storing anything: one unrenderable message makes
             # the event poison, and a fixed template plus a replay sends the rest.
@@ -167,6 +170,12 @@ class Planner:
         # One at a time and in order: a case closed and reopened in one batch stays open.
         now = datetime.now(UTC)
         for event in events:
+            if isinstance(event, CaseContactChanged):
+                # Corrected by the consultant: later mails about the case go to them.
+                await self.parties.contact_changed(
+                    event.case_id, event.contact, event.changed_at, now
+                )
+                continue
             if not isinstance(event, CaseStatusChanged):
                 continue
             if event.status is CaseStatus.CLOSED:
@@ -178,7 +187,12 @@ class Planner:
                 await self.deliveries.case_reopened(event.case_id, now)
 
     def wait_or_give_up(self, event: Event, waiting_for: list[str]) -> None:
-        made_at = event.made_at if isinstance(event, ReferralMade) else datetime.now(UTC)
+        if isinstance(event, ReferralMade):
+            made_at = event.made_at
+        elif isinstance(event, ReferralUpdated):
+            made_at = event.answered_at
+        else:
+            made_at = datetime.now(UTC)
         reason = "; ".join(waiting_for)
         if datetime.now(UTC) - made_at > timedelta(minutes=self.settings.contact_wait_minutes):
             raise PartiesUnknown(f"cannot address {reason}")
