@@ -145,3 +145,11 @@ contracts: sync
 .PHONY: contracts-check
 contracts-check: sync
 	$(UV) run --frozen python tools/schema_compat.py --verbose
+
+# The Helm chart (deploy/helm/indgang): helm lint and helm template, and a schema check of
+# every rendered manifest against k8s.io/api's types (deploy/helm/chart-check.sh). helm is
+# built once from its Go module and cached in ~/.cache/indgang/helm; make test runs the
+# same checks (tests/test_helm_chart.py).
+.PHONY: chart-check
+chart-check:
+	bash deploy/helm/chart-check.sh
