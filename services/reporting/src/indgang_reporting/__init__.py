@@ -1,0 +1,1 @@
+"""indgang reporting: a read model of the events, and the report pages on it."""

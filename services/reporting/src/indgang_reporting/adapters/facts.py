@@ -1,0 +1,141 @@
+"""The read model in the store: one document per inquiry, case, closing, referral and
+delivery (`domain.facts`), each with its `month` and `week` bucket fields indexed.
+
+Writes: per event, the documents it touches are loaded by `_id`, merged (pure) and
+written back with a compare-and-set on their revision (`rev`), so two subscribers
+touching the same document (an inquiry's inquiry-received and its case-routed) never
+lose each other's fields: the loser reloads and merges again (merges are idempotent).
+A document that did not change is not written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import structlog
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from indgang_contracts.events import Event
+from indgang_reporting.adapters import queries as q
+from indgang_reporting.domain.facts import (
+    CASE_CHANGES,
+    CASES,
+    COLLECTIONS,
+    DELIVERIES,
+    INQUIRIES,
+    REFERRALS,
+    Doc,
+    Key,
+    merge,
+    touches,
+)
+from indgang_reporting.domain.figures import Facts
+from indgang_reporting.domain.periods import Span
+
+log = structlog.get_logger(__name__)
+ATTEMPTS = 20
+
+
+class Conflict(Exception):
+    """Another writer changed a document between our read and our write."""
+
+
+class FactStore:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self._db = db
+
+    async def ensure_indexes(self) -> None:
+        for name in (INQUIRIES, CASES, CASE_CHANGES, REFERRALS, DELIVERIES):
+            await self._db[name].create_index([("month", ASCENDING)])
+            await self._db[name].create_index([("week", ASCENDING)])
+        await self._db[CASES].create_index([("awaiting_first_contact", ASCENDING)])
+        await self._db[REFERRALS].create_index([("completed_month", ASCENDING)])
+        await self._db[REFERRALS].create_index([("completed_week", ASCENDING)])
+
+    async def drop(self) -> None:
+        """Forget the whole read model (a rebuild reads the topics again)."""
+        for name in COLLECTIONS:
+            await self._db.drop_collection(name)
+
+    # --- writes -----------------------------------------------------------------------
+
+    async def record(self, events: Sequence[Event]) -> int:
+        """Apply `events` in order; returns how many documents changed."""
+        for _ in range(ATTEMPTS):
+            try:
+                return await self._record_once(events)
+            except (Conflict, DuplicateKeyError):
+                continue  # someone else wrote first: merge again on what they wrote
+        raise Conflict(f"{len(events)} events: gave up after {ATTEMPTS} conflicting writes")
+
+    async def _record_once(self, events: Sequence[Event]) -> int:
+        loaded: dict[Key, Doc | None] = {}
+        current: dict[Key, Doc | None] = {}
+        for event in events:
+            for key in touches(event):
+                if key not in loaded:
+                    loaded[key] = await self._db[key[0]].find_one(q.FACT.filter(_id=key[1]))
+                    current[key] = loaded[key]
+            current.update(merge(event, current))
+        changed = 0
+        for key, doc in current.items():
+            before = loaded[key]
+            if doc is None or (before is not None and _same(before, doc)):
+                continue
+            await self._write(key, before, doc)
+            changed += 1
+        return changed
+
+    async def _write(self, key: Key, before: Doc | None, doc: Doc) -> None:
+        collection = self._db[key[0]]
+        if before is None:
+            await collection.insert_one({**doc, "rev": 1})  # DuplicateKeyError: a race
+            return
+        rev = int(before.get("rev", 0))
+        done = await collection.replace_one(
+            {**q.FACT.filter(_id=key[1]), "rev": rev}, {**doc, "rev": rev + 1}
+        )
+        if done.matched_count == 0:
+            raise Conflict(key)
+
+    # --- reads ------------------------------------------------------------------------
+
+    async def _of(self, collection: str, field: str, keys: Iterable[str]) -> list[Doc]:
+        found: list[Doc] = []
+        for key in keys:
+            found.extend(await self._db[collection].find({field: key}).to_list(None))
+        return found
+
+    async def facts(self, span: Span, *, openers: bool = False) -> Facts:
+        """The facts of `span`'s periods (`openers`: with the cases' opening inquiries)."""
+        by = span.granularity  # "month" or "week", the indexed bucket field
+        keys = span.keys()
+        facts = Facts(
+            inquiries=await self._of(INQUIRIES, by, keys),
+            cases=await self._of(CASES, by, keys),
+            case_changes=await self._of(CASE_CHANGES, by, keys),
+            referrals_made=await self._of(REFERRALS, by, keys),
+            referrals_completed=await self._of(REFERRALS, f"completed_{by}", keys),
+            deliveries=await self._of(DELIVERIES, by, keys),
+            awaiting=await self._db[CASES]
+            .find(q.CASES_AWAITING.filter(awaiting_first_contact=True))
+            .to_list(None),
+        )
+        if openers:
+            known = {str(d["_id"]): d for d in facts.inquiries}
+            for case in [*facts.cases, *facts.awaiting]:
+                opening = str(case.get("opening_inquiry_id"))
+                if opening not in known:
+                    doc = await self._db[INQUIRIES].find_one(q.FACT.filter(_id=opening))
+                    if doc is not None:
+                        known[opening] = doc
+            facts.openers = known
+        return facts
+
+
+def _same(before: Doc, after: Doc) -> bool:
+    strip: dict[str, Any] = {k: v for k, v in before.items() if k != "rev"}
+    return strip == after

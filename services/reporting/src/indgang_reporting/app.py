@@ -1,0 +1,47 @@
+"""Composition root: builds reporting from its settings. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from indgang_reporting.adapters.facts import FactStore
+from indgang_reporting.entrypoints.kafka import build_router
+from indgang_reporting.handlers.projector import Projector
+from indgang_reporting.settings import ReportingSettings
+from indgang_reporting.web import api, pages
+from indgang_reporting.web.pages import TRANSLATIONS
+from indgang_runtime.messaging import EventConsumer
+from indgang_runtime.service import Runtime, build_app, serve
+from indgang_runtime.settings import settings_or_exit
+from indgang_runtime.web import install_pages
+
+PAGES = Path(__file__).parent / "templates"
+
+
+def create_app(settings: ReportingSettings | None = None) -> FastAPI:
+    settings = settings or ReportingSettings()
+    settings.check_production()  # ENVIRONMENT=production: refuse unsafe settings first
+    runtime = Runtime.connect(settings)
+    broker, db = runtime.broker, runtime.db
+    facts = FactStore(db)
+    broker.include_router(build_router(settings, Projector(facts), EventConsumer(broker, settings)))
+    runtime.configure(on_startup=[facts.ensure_indexes])
+    app = build_app(
+        runtime,
+        title="indgang reporting",
+        description="What one entrance achieves — inquiries by door, first contact against "
+        "the deadline, referrals and their answers, closings, social value — from a read "
+        "model fed only by events. JSON for BI tools: `/api/v1/reports/*`.",
+        routers=[api.router, pages.router],
+    )
+    app.state.settings = settings
+    app.state.facts = facts
+    install_pages(app, settings, PAGES, TRANSLATIONS, staff=True, csrf=True)
+    return app
+
+
+def main() -> None:
+    settings = settings_or_exit(ReportingSettings)  # invalid or unsafe: exit 2, what to fix
+    serve(create_app(settings), settings)

@@ -1,0 +1,201 @@
+"""The report pages for team leads and management: a chosen period (from, to, per week or
+month) and filters (consultant, door, department), each table with a bar chart (SVG, with
+a text alternative) beside it and a CSV link. Server-rendered, no JavaScript needed,
+Danish first (`?lang=en`). Nothing here changes state, so there are no forms to protect
+beyond the sign-out (which carries the CSRF token)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from indgang_contracts.events import Department, InquiryChannel
+from indgang_contracts.labels import Language, label
+from indgang_reporting.domain.figures import Selection
+from indgang_reporting.handlers.reports import report
+from indgang_reporting.web.access import reader
+from indgang_reporting.web.charts import Bar, bar_chart
+from indgang_reporting.web.selection import selection
+from indgang_reporting.web.state import Store
+from indgang_reporting.web.tables import (
+    BY_SLUG,
+    REPORT_NAMES,
+    REPORT_TABLES,
+    Table,
+    cell,
+    csv_filename,
+    csv_text,
+    key_label,
+    table_of,
+)
+from indgang_runtime.pages import Translations, language
+from indgang_runtime.web import render
+
+TEXTS: dict[str, dict[str, str]] = {
+    "reports.title": {"da": "Rapporter", "en": "Reports"},
+    "reports.intro": {
+        "da": "Hvad Én indgang opnår: henvendelser, første kontakt, henvisninger, lukkede "
+        "sager og social værdi. Tallene bygger alene på hændelserne fra de andre dele af "
+        "systemet og indeholder ingen persondata om virksomhederne.",
+        "en": "What One entrance achieves: inquiries, first contact, referrals, closed "
+        "cases and social value. The figures are built from the other parts' events alone "
+        "and hold no personal data about the enterprises.",
+    },
+    "reports.choose": {"da": "Vælg periode og filtre", "en": "Choose period and filters"},
+    "reports.from": {"da": "Fra og med", "en": "From"},
+    "reports.to": {"da": "Til og med", "en": "To"},
+    "reports.per": {"da": "Rækker pr.", "en": "Rows per"},
+    "reports.week": {"da": "Uge", "en": "Week"},
+    "reports.month": {"da": "Måned", "en": "Month"},
+    "reports.consultant": {"da": "Konsulent (bruger-id)", "en": "Consultant (user id)"},
+    "reports.door": {"da": "Indgang", "en": "Door"},
+    "reports.department": {"da": "Afdeling", "en": "Department"},
+    "reports.all": {"da": "Alle", "en": "All"},
+    "reports.show": {"da": "Vis", "en": "Show"},
+    "reports.csv": {"da": "Hent som CSV (Excel)", "en": "Download as CSV (Excel)"},
+    "reports.json": {"da": "Som JSON", "en": "As JSON"},
+    "reports.none": {"da": "Ingen tal i perioden.", "en": "No figures in the period."},
+    "reports.chart": {"da": "Diagram", "en": "Chart"},
+    "reports.chart.summary": {
+        "da": "Søjlediagram; de samme tal står i tabellen",
+        "en": "Bar chart; the same figures are in the table",
+    },
+    "reports.period": {"da": "Periode", "en": "Period"},
+    "reports.door.note": {
+        "da": "Filteret på indgang gælder henvendelser og første kontakt; afdeling gælder "
+        "henvisninger og social værdi.",
+        "en": "The door filter applies to inquiries and first contact; the department "
+        "filter to referrals and social value.",
+    },
+    "reports.rsv": {
+        "da": "RSV-tjeklisten og konsulentens udfaldsskema på sagen kommer senere; indtil "
+        "da bygger den sociale værdi på afsluttede henvisningers udfald.",
+        "en": "The RSV checklist and the consultant's outcomes form on the case come later; "
+        "until then social value is taken from completed referrals' outcomes.",
+    },
+    "reports.overdue_now": {"da": "Overskredet frist nu i alt", "en": "Overdue now in all"},
+    "reports.nav": {"da": "Rapporter", "en": "Reports"},
+}
+TRANSLATIONS = Translations(TEXTS)
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[str, Depends(reader)]
+Chosen = Annotated[Selection, Depends(selection)]
+
+
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/rapporter", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/rapporter")
+async def reports_home() -> RedirectResponse:
+    return RedirectResponse("/rapporter/henvendelser", status.HTTP_303_SEE_OTHER)
+
+
+def _query(request: Request) -> str:
+    keep = {k: v for k, v in request.query_params.items() if k != "lang" and v}
+    return urlencode(keep)
+
+
+def _lang(request: Request) -> Language:
+    found: Language = language(request)
+    return found
+
+
+def _table_view(
+    name: str, table: Table, result: Any, lang: Language, query: str, slug: str
+) -> dict[str, Any]:
+    rows = table.rows(result)
+    labelled = [
+        {
+            "label": key_label(table.key, str(row.get("key", "")), lang),
+            "cells": [cell(row.get(c.field), c.kind, lang) for c in table.columns],
+            "total": row.get("key") == "total",
+        }
+        for row in rows
+    ]
+    chart = ""
+    if table.chart is not None:
+        column = next(c for c in table.columns if c.field == table.chart)
+        bars = [
+            Bar(
+                key_label(table.key, str(row.get("key", "")), lang),
+                float(row.get(table.chart) or 0),
+                cell(row.get(table.chart), column.kind, lang),
+            )
+            for row in rows
+            if row.get("key") != "total"
+        ]
+        summary = TEXTS["reports.chart.summary"][lang]
+        chart = bar_chart(
+            f"chart-{name}-{table.name}",
+            f"{table.title(lang)}: {column.name(lang)}",
+            bars,
+            summary,
+        )
+    return {
+        "id": f"{name}-{table.name}",
+        "title": table.title(lang),
+        "key_column": table.key_column(lang),
+        "columns": [c.name(lang) for c in table.columns],
+        "rows": labelled,
+        "chart": Markup(chart),  # built from escaped parts (charts.py)
+        "csv": f"/rapporter/{slug}/{table.name}.csv" + (f"?{query}" if query else ""),
+    }
+
+
+@router.get("/rapporter/{slug}", response_class=HTMLResponse)
+async def report_page(
+    request: Request, slug: str, who: Reader, store: Store, chosen: Chosen
+) -> Response:
+    name = BY_SLUG.get(slug)
+    if name is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such report")
+    lang = _lang(request)
+    result = await report(store, name, chosen)
+    query = _query(request)
+    api = f"/api/v1/reports/{name}" + (f"?{query}" if query else "")
+    return render(
+        request,
+        "reporting/report.html",
+        {
+            "reports": [
+                {"slug": s, "title": da if lang == "da" else en, "current": s == slug}
+                for s, da, en in REPORT_NAMES.values()
+            ],
+            "report_title": REPORT_NAMES[name][1 if lang == "da" else 2],
+            "slug": slug,
+            "name": name,
+            "tables": [
+                _table_view(name, t, result, lang, query, slug) for t in REPORT_TABLES[name]
+            ],
+            "extra": {"overdue_now_total": getattr(result, "overdue_now_total", None)},
+            "chosen": chosen,
+            "doors": [(c.value, label(c, lang)) for c in InquiryChannel],
+            "departments": [(d.value, label(d, lang)) for d in Department],
+            "api": api,
+        },
+    )
+
+
+@router.get("/rapporter/{slug}/{table}.csv")
+async def report_csv(
+    request: Request, slug: str, table: str, who: Reader, store: Store, chosen: Chosen
+) -> Response:
+    name = BY_SLUG.get(slug)
+    found = table_of(name, table) if name else None
+    if name is None or found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such table")
+    result = await report(store, name, chosen)
+    lang = _lang(request)
+    filename = csv_filename(slug, found, chosen.span.start, chosen.span.end)
+    return Response(
+        csv_text(found, result, lang).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )

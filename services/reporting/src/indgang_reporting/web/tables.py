@@ -1,0 +1,359 @@
+"""Every table of every report: its columns (Danish and English names), how its rows
+are labelled, and which column its chart shows. The page, the CSV export and the
+charts are all made from these, so a figure is named the same everywhere.
+
+CSV for Danish Excel: UTF-8 with a byte-order mark (without it Excel reads the file
+as Windows-1252 and "æøå" come out garbled), `;` between fields and a decimal comma
+(Danish Excel uses the comma for decimals, so a `,`-separated file would open as one
+column, and "0.5" would become a date or text).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from indgang_contracts.events import Department, InquiryChannel, Need, OrganisationStage
+from indgang_contracts.labels import Language, label
+
+Kind = Literal["count", "share", "days", "text"]
+KeyKind = Literal["period", "door", "need", "stage", "consultant", "target", "kind", "none"]
+
+_MONTHS = {
+    "da": "januar februar marts april maj juni juli august september oktober november december",
+    "en": "January February March April May June July August September October November December",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    da: str
+    en: str
+    kind: Kind = "count"
+
+    def name(self, lang: Language) -> str:
+        return self.da if lang == "da" else self.en
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # in URLs: /rapporter/<report>/<name>.csv
+    attr: str  # the report model's list of rows
+    da: str
+    en: str
+    key: KeyKind
+    columns: tuple[Column, ...]
+    chart: str | None = None  # the column drawn as bars
+    with_total: bool = False  # the report's `total` row last
+
+    def title(self, lang: Language) -> str:
+        return self.da if lang == "da" else self.en
+
+    def key_column(self, lang: Language) -> str:
+        return _KEY_NAMES[self.key][0 if lang == "da" else 1]
+
+    def rows(self, report: BaseModel) -> list[dict[str, Any]]:
+        rows = [row.model_dump() for row in getattr(report, self.attr)]
+        if self.with_total:
+            rows.append(report.model_dump(include={"total"})["total"])
+        return rows
+
+
+_KEY_NAMES = {
+    "period": ("Periode", "Period"),
+    "door": ("Indgang", "Door"),
+    "need": ("Behov", "Need"),
+    "stage": ("Stadie", "Stage"),
+    "consultant": ("Konsulent", "Consultant"),
+    "target": ("Afdeling / samarbejdspartner", "Department / provider"),
+    "kind": ("Besked", "Message"),
+    "none": ("", ""),
+}
+
+
+def key_label(kind: KeyKind, key: str, lang: Language) -> str:
+    """A row's key in words ("november 2026", "Videresendt af Jobcentret", ...)."""
+    if key == "total":
+        return "I alt" if lang == "da" else "Total"
+    try:
+        if kind == "period":
+            return period_label(key, lang)
+        if kind == "door":
+            channel, _, by = key.partition(":")
+            if by:
+                name = label(Department(by), lang)
+                return f"Videresendt af {name}" if lang == "da" else f"Forwarded by {name}"
+            return label(InquiryChannel(channel), lang)
+        if kind == "need":
+            return label(Need(key), lang)
+        if kind == "stage":
+            return label(OrganisationStage(key), lang)
+        if kind == "target":
+            department, _, provider = key.partition(":")
+            name = label(Department(department), lang)
+            return f"{name}: {provider}" if provider else name
+    except ValueError:
+        pass  # a code this version does not know: shown as it is
+    return key
+
+
+def period_label(key: str, lang: Language) -> str:
+    if "-W" in key:
+        year, week = key.split("-W")
+        return f"uge {int(week)} {year}" if lang == "da" else f"week {int(week)} {year}"
+    year, month = key.split("-")
+    return f"{_MONTHS[lang].split()[int(month) - 1]} {year}"
+
+
+def cell(value: Any, kind: Kind, lang: Language, *, for_csv: bool = False) -> str:
+    if value is None:
+        return "" if for_csv else "–"
+    if kind == "share":
+        text = f"{float(value) * 100:.1f}"
+        return _decimal(text, lang) + ("" if for_csv else " %")
+    if kind == "days":
+        return _decimal(f"{float(value):.1f}", lang)
+    return str(value)
+
+
+def _decimal(text: str, lang: Language) -> str:
+    return text.replace(".", ",") if lang == "da" else text
+
+
+def csv_text(table: Table, report: BaseModel, lang: Language = "da") -> str:
+    """The table as CSV for Danish Excel (see the module's docstring); the BOM first."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([table.key_column(lang), *(c.name(lang) for c in table.columns)])
+    for row in table.rows(report):
+        writer.writerow(
+            [
+                key_label(table.key, str(row.get("key", "")), lang),
+                *(cell(row.get(c.field), c.kind, lang, for_csv=True) for c in table.columns),
+            ]
+        )
+    return "\ufeff" + out.getvalue()
+
+
+def csv_filename(report: str, table: Table, start: date, end: date) -> str:
+    return f"indgang-{report}-{table.name}-{start.isoformat()}-{end.isoformat()}.csv"
+
+
+C = Column
+_INQUIRY_COLUMNS = (
+    C("total", "Henvendelser", "Inquiries"),
+    C("web", "Webformular", "Web form"),
+    C("phone", "Telefon", "Phone"),
+    C("email", "E-mail", "E-mail"),
+    C("walk_in", "Personligt fremmøde", "In person"),
+    C("forwarded", "Videresendt", "Forwarded"),
+    C("follow_ups", "Heraf opfølgninger", "Of these follow-ups"),
+)
+_COUNT = (C("count", "Antal", "Count"),)
+_FIRST_CONTACT = (
+    C("cases", "Sager oprettet", "Cases opened"),
+    C("contacted", "Kontaktet", "Contacted"),
+    C("on_time", "Til tiden", "On time"),
+    C("late", "For sent", "Late"),
+    C("waiting", "Venter, inden for fristen", "Waiting, within deadline"),
+    C("share_on_time", "Andel til tiden", "Share on time", "share"),
+    C("median_days", "Median, dage", "Median, days", "days"),
+    C("p90_days", "90 %-fraktil, dage", "90th percentile, days", "days"),
+)
+_REFERRAL = (
+    C("made", "Henvisninger", "Referrals"),
+    C("answered", "Besvaret", "Answered"),
+    C("accepted", "Accepteret", "Accepted"),
+    C("declined", "Afvist", "Declined"),
+    C("completed", "Afsluttet", "Completed"),
+    C("overdue", "Svarfrist overskredet", "Answer overdue"),
+    C("median_days_to_answer", "Median svartid, dage", "Median time to answer, days", "days"),
+)
+_CLOSED = (
+    C("closed", "Lukkede sager", "Cases closed"),
+    C("reopened", "Genåbnede", "Reopened"),
+)
+_SOCIAL = (
+    C("completed_referrals", "Afsluttede henvisninger", "Completed referrals"),
+    C("wage_subsidy_hires", "Løntilskud", "Wage subsidy"),
+    C("flex_jobs", "Fleksjob", "Flexjob"),
+    C("work_placements", "Virksomhedspraktik", "Work placement"),
+    C("other_hires", "Andre ansættelser", "Other hires"),
+    C("total_hires", "Ansatte i alt", "People employed in all"),
+)
+_MESSAGES = (
+    C("delivered", "Leveret", "Delivered"),
+    C("failed", "Opgivet", "Given up"),
+)
+
+REPORT_TABLES: dict[str, tuple[Table, ...]] = {
+    "inquiries": (
+        Table(
+            "perioder",
+            "periods",
+            "Henvendelser pr. periode",
+            "Inquiries per period",
+            "period",
+            _INQUIRY_COLUMNS,
+            chart="total",
+            with_total=True,
+        ),
+        Table("indgange", "by_door", "Efter indgang", "By door", "door", _COUNT, chart="count"),
+        Table("behov", "by_need", "Efter behov", "By need", "need", _COUNT, chart="count"),
+        Table("stadier", "by_stage", "Efter stadie", "By stage", "stage", _COUNT),
+        Table(
+            "konsulenter",
+            "by_consultant",
+            "Efter konsulent",
+            "By consultant",
+            "consultant",
+            _COUNT,
+        ),
+    ),
+    "first-contact": (
+        Table(
+            "perioder",
+            "periods",
+            "Første kontakt pr. periode (efter oprettelse)",
+            "First contact per period (by opening)",
+            "period",
+            _FIRST_CONTACT,
+            chart="share_on_time",
+            with_total=True,
+        ),
+        Table(
+            "konsulenter",
+            "by_consultant",
+            "Efter konsulent",
+            "By consultant",
+            "consultant",
+            _FIRST_CONTACT,
+        ),
+        Table(
+            "overskredet-nu",
+            "overdue_now",
+            "Overskredet frist nu (åbne sager uden kontakt)",
+            "Overdue now (open cases not contacted)",
+            "consultant",
+            _COUNT,
+        ),
+    ),
+    "referrals": (
+        Table(
+            "modtagere",
+            "by_target",
+            "Efter afdeling og samarbejdspartner",
+            "By department and provider",
+            "target",
+            _REFERRAL,
+            chart="made",
+        ),
+        Table(
+            "perioder",
+            "periods",
+            "Henvisninger pr. periode",
+            "Referrals per period",
+            "period",
+            _REFERRAL,
+            with_total=True,
+        ),
+        Table(
+            "afvisninger",
+            "declined_reasons",
+            "Afvisninger og begrundelser",
+            "Declines and reasons",
+            "target",
+            (
+                C("period", "Periode (henvist)", "Period (referred)", "text"),
+                C("reason", "Begrundelse", "Reason", "text"),
+            ),
+        ),
+    ),
+    "closed": (
+        Table(
+            "perioder",
+            "periods",
+            "Lukkede sager pr. periode",
+            "Cases closed per period",
+            "period",
+            _CLOSED,
+            chart="closed",
+            with_total=True,
+        ),
+        Table(
+            "konsulenter",
+            "by_consultant",
+            "Efter konsulent",
+            "By consultant",
+            "consultant",
+            _CLOSED,
+        ),
+    ),
+    "social-value": (
+        Table(
+            "perioder",
+            "periods",
+            "Social værdi pr. periode (efter afslutning)",
+            "Social value per period (by completion)",
+            "period",
+            _SOCIAL,
+            chart="total_hires",
+            with_total=True,
+        ),
+        Table(
+            "modtagere",
+            "by_target",
+            "Efter afdeling og samarbejdspartner",
+            "By department and provider",
+            "target",
+            _SOCIAL,
+        ),
+        Table(
+            "konsulenter",
+            "by_consultant",
+            "Efter konsulent",
+            "By consultant",
+            "consultant",
+            _SOCIAL,
+        ),
+    ),
+    "messages": (
+        Table(
+            "perioder",
+            "periods",
+            "Beskeder pr. periode",
+            "Messages per period",
+            "period",
+            _MESSAGES,
+            chart="delivered",
+            with_total=True,
+        ),
+        Table("typer", "by_kind", "Efter beskedtype", "By kind of message", "kind", _MESSAGES),
+    ),
+}
+
+REPORT_NAMES: dict[str, tuple[str, str, str]] = {
+    # report: (URL slug, Danish title, English title)
+    "inquiries": ("henvendelser", "Henvendelser", "Inquiries"),
+    "first-contact": ("foerste-kontakt", "Første kontakt", "First contact"),
+    "referrals": ("henvisninger", "Henvisninger", "Referrals"),
+    "closed": ("lukkede-sager", "Lukkede sager", "Cases closed"),
+    "social-value": ("social-vaerdi", "Social værdi", "Social value"),
+    "messages": ("beskeder", "Beskeder", "Messages"),
+}
+BY_SLUG = {slug: report for report, (slug, _, _) in REPORT_NAMES.items()}
+
+
+def table_of(report: str, name: str) -> Table | None:
+    return next((t for t in REPORT_TABLES.get(report, ()) if t.name == name), None)
+
+
+def all_tables() -> Sequence[Table]:
+    return [t for tables in REPORT_TABLES.values() for t in tables]
