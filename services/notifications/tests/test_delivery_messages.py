@@ -142,15 +142,15 @@ async def test_every_message_arrives_once_with_the_right_content(
             assert "forretningsplan" in text_of(receipt).split("Erhvervshuset gratis")[0]
             assert "Jobcentret" in text_of(receipt)
             assert "Ane Kjær er din ene kontakt" in text_of(intro)
-            assert all("Din kontakt er stadig Ane Kjær" in text_of(m) for m in notices)
-            assert "Læs mere: https://erhvervsstyrelsen.dk/" in text_of(guide)
+            assert all("Jeres kontakt er stadig Ane Kjær" in text_of(m) for m in notices)
+            assert "Læs hele vejledningen: https://erhvervsstyrelsen.dk/" in text_of(guide)
         else:
             assert "cannot give direct financial support" in text_of(receipt)
             assert "within 3 working days" in text_of(receipt)
             assert "Business Promotion Act § 14" in text_of(receipt)
             assert "Ane Kjær is your one contact" in text_of(intro)
             assert all("Your contact stays Ane Kjær" in text_of(m) for m in notices)
-            assert "Read more: https://erhvervsstyrelsen.dk/" in text_of(guide)
+            assert "Read the whole guide: https://erhvervsstyrelsen.dk/" in text_of(guide)
         assert f'lang="{language}"' in html_of(intro)
         assert intro["Content-Language"] == language
         assert "+4596601001" in text_of(intro)

@@ -6,18 +6,25 @@ Det Fælles Designsystem. The resend form carries a per-session token.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from indgang_notifications.adapters.deliveries import public
+from indgang_notifications.domain.log_labels import (
+    channel_label,
+    event_label,
+    kind_label,
+    language_label,
+    role_label,
+)
 from indgang_notifications.web.access import STAFF_ROLES, scope_of, visible
 from indgang_notifications.web.state import Deliveries, Log, SenderDep
 from indgang_runtime.auth import StaffUser, require_roles
-from indgang_runtime.pages import Translations
-from indgang_runtime.web import csrf_ok, render
+from indgang_runtime.pages import Language, Translations
+from indgang_runtime.web import csrf_ok, pages_of, render
 
 TEXTS: dict[str, dict[str, str]] = {
     "log.title": {"da": "Leveringslog", "en": "Delivery log"},
@@ -69,8 +76,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Only deliveries that were given up can be sent again.",
     },
     "log.cycle": {"da": "runde", "en": "round"},
-    "channel.email": {"da": "e-mail", "en": "e-mail"},
-    "channel.webhook": {"da": "webhook", "en": "webhook"},
+    "log.because": {"da": "Anledning", "en": "Cause"},
 }
 TRANSLATIONS = Translations(TEXTS)
 
@@ -96,7 +102,8 @@ async def delivery_log(
 ) -> Response:
     chosen = status_ if status_ in ("pending", "sent", "dead") else None
     found = await log.search(q or None, chosen, consultant=scope_of(user))
-    rows = [public(doc) for doc in found]
+    lang = pages_of(request).language(request)
+    rows = [labelled(public(doc), lang) for doc in found]
     return render(
         request,
         "notifications/deliveries.html",
@@ -109,6 +116,18 @@ async def delivery_log(
             "notice": notice if notice in ("resent", "not_dead") else "",
         },
     )
+
+
+def labelled(row: dict[str, Any], lang: Language) -> dict[str, Any]:
+    """The row with a label for each code in it: the page shows no codes or template keys."""
+    return {
+        **row,
+        "kind_label": kind_label(row.get("kind"), lang),
+        "role_label": role_label(row.get("recipient_role"), lang),
+        "event_label": event_label(row.get("event_type"), lang),
+        "channel_label": channel_label(row.get("channel"), lang),
+        "language_label": language_label(row.get("language"), lang),
+    }
 
 
 @router.post("/leveringer/{delivery_id}/gensend")
