@@ -64,6 +64,8 @@ def services(asyncapi: dict[str, object] | None = None) -> list[Service]:
         service = name.replace("/", ".").split(".", 1)[0]
         reference: str = operation["channel"]["$ref"]  # type: ignore[index]
         topic = channels[reference.rsplit("/", 1)[-1]]["address"]
+        if topic == DEAD_LETTER_TOPIC:
+            continue  # every service writes it; `grants` gives it to each
         sends, receives = found.setdefault(service, (set(), set()))
         (sends if operation["action"] == "send" else receives).add(topic)
     return [

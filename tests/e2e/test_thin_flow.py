@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import httpx
+from asyncapi_records import assert_records_match_contracts
 
 from harness import EventLog, SmtpServer, eventually
 from pytest_indgang import System
@@ -74,6 +75,11 @@ async def test_inquiry_is_routed_referred_and_mailed(system: System, smtp: SmtpS
         made = await referrals.wait_for(lambda e: e.data.referral_id == referral_id)
         assert made.data.contact.email == INQUIRY["contact"]["email"]
         assert made.data.consultant.id == "ane-kjaer"
+        # Every record published so far matches asyncapi.json and the JSON Schemas.
+        checked = assert_records_match_contracts(
+            [*routed.records, *referrals.records], prefix=system.topic("")
+        )
+        assert checked >= 2
 
         # Each party gets its mail, exactly once.
         await eventually(lambda: _found(smtp, INQUIRY["contact"]["email"], accepted["reference"]))
