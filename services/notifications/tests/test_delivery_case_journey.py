@@ -55,7 +55,7 @@ async def test_every_party_hears_what_happens_on_the_case_once(
     on_case = {"case_id": case_id, "reference": reference}
     routed = changed(CASE_ROUTED, **on_case, consultant=consultant, contact=contact(inquirer, "da"))
     await n.send(routed)
-    await one_mail(mail, inquirer, "Din kontakt")
+    await one_mail(mail, inquirer, "Jeres kontakt")
 
     purpose = f"Intern note {tag}: vurdér løntilskud efter LAB § 51"
     await n.send(

@@ -5,7 +5,7 @@ a follow-up on an open case (issue 13, point 4) and replies reaching the consult
 Sends case-routed for a new case, then case-routed for a follow-up (`follow_up`, the
 case's reference in `case_reference`). Receives: the introduction (Reply-To the
 consultant), "Ny sag til dig" once, then "Ny besked på din sag" for the consultant and
-"har fået din besked" for the inquirer under the case's reference, Reply-To the
+"har fået jeres besked" for the inquirer under the case's reference, Reply-To the
 consultant; no second "Ny sag til dig"; the delivery log finds all four mails by the
 case's reference.
 """
@@ -37,7 +37,7 @@ async def test_a_follow_up_is_a_new_message_and_replies_go_to_the_consultant(
         contact=contact(inquirer, "da"),
     )
     await n.send(first)
-    intro = await one_mail(mail, inquirer, "Din kontakt")
+    intro = await one_mail(mail, inquirer, "Jeres kontakt")
     assert intro["Reply-To"] == consultant["email"]
     await one_mail(mail, consultant["email"], "Ny sag til dig")
     await n.send(
@@ -52,7 +52,7 @@ async def test_a_follow_up_is_a_new_message_and_replies_go_to_the_consultant(
     )
     staff = await one_mail(mail, consultant["email"], "Ny besked på din sag")
     assert case_reference in str(staff["Subject"])
-    person = await one_mail(mail, inquirer, "har fået din besked")
+    person = await one_mail(mail, inquirer, "har fået jeres besked")
     assert case_reference in str(person["Subject"])
     assert person["Reply-To"] == consultant["email"]
     await asyncio.sleep(0.5)

@@ -74,7 +74,7 @@ async def test_every_message_arrives_once_with_the_right_content(
             )
         )
         words = {
-            "da": ("Vi har modtaget", "Din kontakt", "Vejledning fra", "Vi har inddraget"),
+            "da": ("Vi har modtaget", "Jeres kontakt", "Vejledning fra", "Vi har inddraget"),
             "en": ("We have received", "Your contact", "Guidance from", "We have involved"),
         }[language]
         receipt = await one_mail(mail, inquirer, words[0])
@@ -141,7 +141,7 @@ async def test_every_message_arrives_once_with_the_right_content(
             assert "erhvervsfremmeloven § 14" in text_of(receipt)
             assert "forretningsplan" in text_of(receipt).split("Erhvervshuset gratis")[0]
             assert "Jobcentret" in text_of(receipt)
-            assert "Ane Kjær er din ene kontakt" in text_of(intro)
+            assert "Ane Kjær er jeres ene kontakt" in text_of(intro)
             assert all("Jeres kontakt er stadig Ane Kjær" in text_of(m) for m in notices)
             assert "Læs hele vejledningen: https://erhvervsstyrelsen.dk/" in text_of(guide)
         else:
@@ -153,7 +153,7 @@ async def test_every_message_arrives_once_with_the_right_content(
             assert "Read the whole guide: https://erhvervsstyrelsen.dk/" in text_of(guide)
         assert f'lang="{language}"' in html_of(intro)
         assert intro["Content-Language"] == language
-        assert "+4596601001" in text_of(intro)
+        assert "+45 96 60 10 01" in text_of(intro)
         assert "faglig match" in text_of(assigned)
         assert case_id in text_of(overdue)
         assert "Ane Kjær" in text_of(lead_mail)
