@@ -19,37 +19,45 @@ TEXTS: dict[str, dict[str, str]] = {
     "help.can": {"da": "Det kan kommunen", "en": "What the municipality can do"},
     "help.can.items": {
         "da": "Give dig én fast kontakt, der ikke sender dig videre og glemmer dig.|"
+        "Give grundlæggende, lokal erhvervsvejledning, fx om at starte og drive virksomhed "
+        "her i kommunen (erhvervsfremmeloven § 14).|"
         "Introducere den beskæftigelses- og erhvervslovgivning, der er relevant for dig.|"
-        "Skabe kontakt til jobcentret, hvis du vil ansætte eller træne ledige, fx med "
+        "Skabe kontakt til Jobcentret, hvis du vil ansætte eller træne ledige, fx med "
         "løntilskud, virksomhedspraktik, mentor eller fleksjob.|"
         "Hjælpe dig med at forberede en registrering som registreret socialøkonomisk "
         "virksomhed (RSV).|"
-        "Skabe kontakt til kommunens indkøbsafdeling og henvise til Erhvervshuset, kurser "
-        "og andre relevante tilbud.",
+        "Skabe kontakt til kommunens indkøbsafdeling og henvise dig til Erhvervshuset, "
+        "kurser og andre relevante tilbud.",
         "en": "Give you one named contact who does not pass you on and forget you.|"
+        "Give basic local business guidance, e.g. on starting and running a business here "
+        "(Business Promotion Act § 14).|"
         "Introduce the employment and business legislation that matters to you.|"
-        "Put you in touch with the job centre if you want to employ or train unemployed "
-        "people, e.g. with wage subsidy, work placement, a mentor or a flex job.|"
+        "Put you in touch with the job centre (Jobcentret) if you want to employ or train "
+        "unemployed people, e.g. with wage subsidy, work placement, a mentor or a flex job.|"
         "Help you prepare registration as a registered social-economy enterprise (RSV).|"
         "Put you in touch with the municipality's procurement department, and refer you "
         "to the regional Business Hub (Erhvervshus), courses and other relevant offers.",
     },
     "help.cannot": {"da": "Det kan kommunen ikke", "en": "What the municipality cannot do"},
     "help.cannot.items": {
-        "da": "Give direkte økonomisk støtte til den enkelte virksomhed (erhvervsfremmeloven "
-        "§ 14).|"
-        "Love ordrer eller aftaler: kommunens køb følger udbudsreglerne.|"
+        "da": "Give direkte økonomisk støtte eller tilskud til den enkelte virksomhed "
+        "(erhvervsfremmeloven § 14). Konsulenten kan fortælle om ordninger og fonde, du selv "
+        "kan søge.|"
+        "Give specialiseret forretningsrådgivning, fx om forretningsplan, forretningsmodel, "
+        "finansiering og vækst. Den giver Erhvervshuset gratis, og konsulenten hjælper dig "
+        "derhen.|"
+        "Love ordrer eller aftaler: kommunen køber ind efter udbudsreglerne.|"
         "Love, at bestemte borgere kommer i praktik, løntilskud eller fleksjob hos dig: "
-        "jobcentret vurderer altid den enkelte borgers behov.|"
-        "Give specialiseret forretningsrådgivning: den får du gratis i Erhvervshuset, og "
-        "konsulenten hjælper dig derhen.",
-        "en": "Give direct financial support to an individual enterprise (Business Promotion "
-        "Act § 14).|"
+        "Jobcentret vurderer altid den enkelte borgers behov.",
+        "en": "Give direct financial support or grants to an individual enterprise (Business "
+        "Promotion Act § 14). The consultant can tell you about schemes and funds you can "
+        "apply to yourself.|"
+        "Give specialised business advice, e.g. on your business plan, business model, "
+        "funding and growth. The regional Business Hub (Erhvervshus) gives it free of "
+        "charge, and the consultant helps you get there.|"
         "Promise orders or contracts: the municipality buys under the procurement rules.|"
         "Promise that particular people will be placed with you: the job centre always "
-        "assesses each person's needs.|"
-        "Give specialised business advice: the Business Hub (Erhvervshus) gives it for "
-        "free, and the consultant helps you get there.",
+        "assesses each person's needs.",
     },
     "help.sections": {"da": "Hjælp og vejledning", "en": "Help and guidance"},
     "help.contact": {"da": "Skriv til os", "en": "Write to us"},
@@ -60,6 +68,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "consultant will contact you.",
     },
     "help.form": {"da": "Gå til formularen", "en": "Go to the form"},
+    "unit.title": {"da": "Her finder du os", "en": "Where to find us"},
+    "unit.intro": {
+        "da": "Du kan også ringe til eller besøge {name} i {municipality}.",
+        "en": "You can also call or visit {name} at {municipality}.",
+    },
+    "unit.phone": {"da": "Telefon", "en": "Phone"},
+    "unit.address": {"da": "Adresse", "en": "Address"},
     "help.empty": {"da": "Der er ingen opslag her endnu.", "en": "No entries here yet."},
     "help.back": {"da": "Tilbage til oversigten", "en": "Back to the overview"},
     "help.danish_only": {

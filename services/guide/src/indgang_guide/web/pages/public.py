@@ -29,10 +29,14 @@ async def public_help(request: Request, catalogue: CatalogueDep, settings: Setti
         for section in catalogue.sections
     ]
     return render(
-        request, "guide/help.html", {"grouped": grouped, "form_url": settings.intake_form_url}
+        request,
+        "guide/help.html",
+        {"grouped": grouped, "form_url": settings.intake_form_url, "unit": settings.unit},
     )
 
 
+# The municipality's own public page for an external entry: mails that share guide
+# entries link here (issue 13, point 7). Internal entries and drafts are 404.
 @router.get("/hjaelp/{entry_id}")
 async def public_entry(
     request: Request, entry_id: str, catalogue: CatalogueDep, settings: SettingsDep
@@ -43,5 +47,5 @@ async def public_entry(
     return render(
         request,
         "guide/help_entry.html",
-        {"entry": stored.entry, "form_url": settings.intake_form_url},
+        {"entry": stored.entry, "form_url": settings.intake_form_url, "unit": settings.unit},
     )
