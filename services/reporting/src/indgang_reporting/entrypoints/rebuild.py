@@ -1,11 +1,11 @@
 """`indgang-reporting-rebuild` (`make rebuild-reports`): forget the read model and read
 every topic again from the start.
 
-Drops the read model's collections and deletes reporting's consumer groups (one per
-topic), so the next start reads each topic from its earliest retained record
-(`auto_offset_reset=earliest`) and the merges build the same documents again. Kafka
-refuses to delete a group that has members: stop reporting first (the Makefile target
-does). What was deleted from the topics by retention cannot come back — see the README.
+Drops the read model's collections and sets each of reporting's consumer groups (one
+per topic) back to the earliest retained record of every partition, so the next start
+reads each topic from its start and the merges build the same documents again. Kafka
+refuses to commit for a group that has members: stop reporting first (the Makefile
+target does). What was deleted from the topics by retention cannot come back — see the README.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from indgang_contracts.topics import topic_for
@@ -26,26 +27,41 @@ from indgang_runtime.settings import settings_or_exit
 
 
 async def rebuild(settings: ReportingSettings) -> list[str]:
-    """Returns the consumer groups deleted."""
-    groups = [consumer_group(settings, settings.topic(topic_for(m))) for m in CONSUMED]
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-        **client_options(settings),
-    )
+    """Returns the consumer groups set back to the start."""
+    bootstrap = [s.strip() for s in settings.kafka_bootstrap_servers.split(",") if s.strip()]
+    topics = {settings.topic(topic_for(model)) for model in CONSUMED}
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **client_options(settings))
     await admin.start()
     try:
-        existing = {g[0] for g in await admin.list_consumer_groups()}
-        doomed = [g for g in groups if g in existing]
-        if doomed:
-            await admin.delete_consumer_groups(doomed)
+        described = await admin.describe_topics(sorted(topics))
     finally:
         await admin.close()
+    groups: list[str] = []
+    for found in described:
+        partitions = [TopicPartition(found["topic"], p["partition"]) for p in found["partitions"]]
+        if not partitions:
+            continue  # not created yet: nothing to read again
+        group = consumer_group(settings, found["topic"])
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            **client_options(settings),
+        )
+        await consumer.start()
+        try:
+            consumer.assign(partitions)
+            starts = await consumer.beginning_offsets(partitions)
+            await consumer.commit(dict(starts))  # refused while the group has members
+            groups.append(group)
+        finally:
+            await consumer.stop()
     client = mongo.connect(settings.mongodb_uri)
     try:
         await FactStore(client[settings.mongodb_database]).drop()
     finally:
         await client.close()
-    return doomed
+    return groups
 
 
 def main() -> None:
@@ -60,6 +76,7 @@ def main() -> None:
         )
         raise SystemExit(1) from exc
     print(
-        f"read model dropped; consumer groups deleted: {len(deleted)}. Start reporting "
+        f"read model dropped; {len(deleted)} consumer groups set back to the start. Start "
+        "reporting "
         "(bash deploy/services.sh up reporting) and it reads every topic from the start."
     )
