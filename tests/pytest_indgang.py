@@ -1,8 +1,10 @@
 """Shared fixtures (a pytest plugin, loaded with `-p pytest_indgang` for every test directory).
 
-Real parts: the broker and store started by `deploy/infra.sh`, the four services
-as real processes, a real SMTP server, and headless Chromium (Debian's package)
-driven by Playwright, with axe-core from npm for accessibility checks.
+Real parts: the broker and store started by `deploy/infra.sh` — or, where a Docker
+engine answers, by testcontainers (INDGANG_TEST_INFRA, tests/infra_choice.py; the
+header says which) — the four services as real processes, a real SMTP server, and
+headless Chromium (Debian's package) driven by Playwright, with axe-core from npm for
+accessibility checks.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from typing import Any
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
+from infra_choice import Choice, Containers, InfraChoiceError, choose, start_containers
 from playwright.async_api import Browser, Page, async_playwright
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+import harness
 from harness import (
     KAFKA_BOOTSTRAP,
+    KAFKA_LIBS,
     MONGODB_URI,
     ROOT,
     ServiceProcess,
@@ -85,6 +90,80 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.infra)
         if set(getattr(item, "fixturenames", ())) & BROWSER_FIXTURES:
             item.add_marker(pytest.mark.browser)
+        if _containers is not None and needs_local_kafka(item) and not KAFKA_LIBS.exists():
+            item.add_marker(pytest.mark.skip(reason=LOCAL_KAFKA_ONLY))
+
+
+# --- Which infrastructure: deploy/infra.sh's, or containers -------------------------
+#
+# Chosen before any conftest or test module is imported (they read the addresses at
+# import): in containers mode the containers start here, and KAFKA_BOOTSTRAP_SERVERS,
+# MONGODB_URI and harness's constants name them for everything after.
+
+_choice: Choice | None = None
+_containers: Containers | None = None
+
+# A broker of the test's own that it stops and starts, and the short prove's own
+# deploy/infra.sh instance: these need deploy/infra.sh's Kafka jars (and Java).
+LOCAL_KAFKA_FIXTURES = frozenset({"private_kafka"})
+LOCAL_KAFKA_ONLY = (
+    "containers mode: this test runs a Kafka broker of its own from deploy/infra.sh's "
+    "jars (bash deploy/infra.sh install; needs Java), which are not installed"
+)
+
+
+def needs_local_kafka(item: pytest.Item) -> bool:
+    if set(getattr(item, "fixturenames", ())) & LOCAL_KAFKA_FIXTURES:
+        return True
+    return item.path.as_posix().endswith("/tests/e2e/test_prove.py")
+
+
+def infra_excluded(markexpr: str) -> bool:
+    """True when the run's `-m` leaves out every infra test (`make unit`): then no
+    container is started."""
+    return markexpr.replace(" ", "") in ("notinfra", "not(infra)")
+
+
+def use_infrastructure(kafka_bootstrap: str, mongodb_uri: str) -> None:
+    """Point the tests, and the services they start, at this broker and store."""
+    global KAFKA_BOOTSTRAP, MONGODB_URI
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = kafka_bootstrap
+    os.environ["MONGODB_URI"] = mongodb_uri
+    harness.KAFKA_BOOTSTRAP = KAFKA_BOOTSTRAP = kafka_bootstrap
+    harness.MONGODB_URI = MONGODB_URI = mongodb_uri
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    global _choice, _containers
+    try:
+        _choice = choose(
+            os.environ, local_broker_running=lambda: reachable(KAFKA_BOOTSTRAP, timeout=0.5)
+        )
+        markexpr = getattr(early_config.known_args_namespace, "markexpr", "") or ""
+        if _choice.mode == "containers" and not infra_excluded(markexpr):
+            _containers = start_containers(os.environ)
+            use_infrastructure(_containers.kafka_bootstrap, _containers.mongodb_uri)
+    except InfraChoiceError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_report_header() -> list[str]:
+    if _choice is None:
+        return []
+    lines = [_choice.header()]
+    if _containers is not None:
+        lines.append(f"  Kafka {_containers.kafka_bootstrap}, MongoDB (container)")
+    elif _choice.mode == "containers":
+        lines.append("  none started: this run's -m leaves out the infra tests")
+    return lines
+
+
+def pytest_unconfigure() -> None:
+    global _containers
+    if _containers is not None:
+        _containers.stop()
+        _containers = None
 
 
 # Whether this session asked for the infrastructure: if not, it made nothing to drop.
@@ -100,7 +179,8 @@ def infra() -> None:
         f"{name} not reachable at {where}"
         for name, where in (
             ("Kafka", KAFKA_BOOTSTRAP),
-            ("MongoDB-compatible store", MONGODB_URI.split("//")[-1].split("/")[0]),
+            # mongodb://[user:password@]host:port/…
+            ("MongoDB-compatible store", MONGODB_URI.split("//")[-1].split("/")[0].split("@")[-1]),
         )
         if not reachable(where)
     ]
