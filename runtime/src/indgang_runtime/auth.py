@@ -4,7 +4,7 @@ Staff: OpenID Connect in production (any issuer: Entra ID, Keycloak, ...; roles
 from a claim), or a local users file for `make up` and tests. Sessions are kept
 in the service's own database and the cookie carries only their signed id
 (`indgang_runtime.sessions`); every state-changing request of a session passes
-the CSRF check (`indgang_runtime.csrf`). Roles: consultant, team_lead,
+the CSRF check (`indgang_runtime.csrf`). Roles: consultant, team_lead, management (reports),
 guide_editor, admin. Department systems use API keys (header `X-API-Key`),
 stored as SHA-256 hashes in a file, each tied to one department; a key of the
 outside-provider department is tied to one provider too (`DepartmentSystem`).
@@ -49,7 +49,7 @@ from indgang_runtime.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
 
-ROLES = ("consultant", "team_lead", "guide_editor", "admin")
+ROLES = ("consultant", "team_lead", "management", "guide_editor", "admin")
 
 
 class StaffUser(BaseModel):
