@@ -111,13 +111,26 @@ async def test_case_page_works_without_the_guide_and_actions_follow_the_rules(
         assert await post(client, f"{url}/luk", {"outcome": ""}) == (
             "Skriv sagens udfald, når du lukker den."
         )
+        # Closing tells the enterprise why, unless the consultant chooses not to.
         assert await post(client, f"{url}/luk", {"outcome": "Hjulpet videre."}) == (
-            "Sagen er lukket."
+            "Skriv en besked til virksomheden om, hvorfor sagen lukkes, eller vælg "
+            "»Send ikke besked«."
         )
-        assert await post(client, f"{url}/luk", {"outcome": "igen"}) == "Sagen er allerede lukket."
+        closing = {"outcome": "Hjulpet videre.", "message_to_enterprise": "I har fået svar."}
+        assert await post(client, f"{url}/luk", {**closing, "no_message": "1"}) == (
+            "Du har skrevet en besked til virksomheden og samtidig valgt »Send ikke "
+            "besked«. Fjern beskeden eller fjern krydset."
+        )
+        assert await post(client, f"{url}/luk", closing) == "Sagen er lukket."
+        assert await post(client, f"{url}/luk", {"outcome": "igen", "no_message": "1"}) == (
+            "Sagen er allerede lukket."
+        )
         html = (await client.get(url)).text
         assert "Genåbn sagen" in html
-        assert "Sagen er lukket. Udfald: Hjulpet videre." in html
+        assert (
+            "Sagen er lukket. Udfald: Hjulpet videre. Virksomheden får besked: »I har fået svar.«"
+            in html.replace("&#34;", '"')
+        )
         assert await post(client, f"{url}/genaabn", {}) == "Sagen er genåbnet."
 
 
@@ -449,7 +462,8 @@ async def guide() -> AsyncIterator[str]:
 async def test_guide_suggestions_and_sending_external_entries(
     routing: Any, ane_case: str, guide: str
 ) -> None:
-    routing.use.casework.guide = GuideClient(guide, 2.0)
+    public = "https://vejledning.ikast-brande.example"
+    routing.use.casework.guide = GuideClient(guide, 2.0, public_url=public)
     url = f"/sager/{ane_case}"
     async with routing.client() as client:
         await login(client, "ane-kjaer")
@@ -474,6 +488,8 @@ async def test_guide_suggestions_and_sending_external_entries(
         assert sent == "Opslagene er sendt til henvenderen."
     (shared,) = await routing.events(ane_case, GuideEntriesShared)
     (entry,) = shared.data.entries
-    assert (entry.id, entry.url) == ("rsv-registrering", "https://erhvervsstyrelsen.dk/rsv")
+    # The municipality's own public page for the entry, not the statute or source it
+    # cites (issue 13, point 7): GUIDE_PUBLIC_URL/hjaelp/<id>.
+    assert (entry.id, entry.url) == ("rsv-registrering", f"{public}/hjaelp/rsv-registrering")
     assert shared.data.contact.email == "aase@kaffeogomsorg.example"
     assert shared.data.message == "Se her."

@@ -201,7 +201,9 @@ async def test_lifecycle_is_stored_published_and_on_the_timeline(routing: Any) -
     assert case["open_slot"] == case["organisation_key"]
     texts = [e["text"] for e in case["timeline"]]
     assert texts[1].startswith("Første kontakt er registreret: telefon")
-    assert texts[4] == "Sagen er lukket. Udfald: Ansat to i løntilskud."
+    assert texts[4] == (
+        "Sagen er lukket. Udfald: Ansat to i løntilskud. Virksomheden får ikke besked om lukningen."
+    )
     assert texts[5] == "Sagen er genåbnet."
 
 
@@ -580,7 +582,14 @@ async def test_a_store_from_before_is_upgraded_at_startup(routing: Any) -> None:
     first = await routing.case(await routing.use.routing.route_inquiry(routing.inquiry(1)))
     await routing.cases.drop_indexes()
     await routing.cases.delete_many({})
-    added = ("open_slot", "consultant_id", "referral_ids", "overdue_watch", "closed_month")
+    added = (
+        "open_slot",
+        "consultant_id",
+        "referral_ids",
+        "overdue_watch",
+        "closed_month",
+        "referral_watch",
+    )
 
     async def legacy(case_id: str, status: str, month: int, owner: str, **more: Any) -> None:
         doc = {k: v for k, v in first.items() if k not in added}
@@ -653,7 +662,9 @@ async def test_a_store_from_before_is_upgraded_at_startup(routing: Any) -> None:
     organisations = routing.use.ctx.organisations
     assert await organisations.latest_consultant("cvr:35954716") == "bjarne-holm"  # open case
     assert await organisations.latest_consultant("cvr:12345674") == "ane-kjaer"
-    assert await routing.db["migrations"].count_documents({}) == 7  # the last: cases-search-terms
+    # the last: cases-referral-watch (the answer deadlines the overdue-referral job reads)
+    assert await routing.db["migrations"].count_documents({}) == 8
+    assert [c.get("referral_watch") async for c in routing.cases.find({})] == [[]] * 4
     assert all([c.get("search_terms") async for c in routing.cases.find({})])
     case_id = await routing.use.routing.route_inquiry(routing.inquiry(9))
     assert case_id == "newer"  # the organisation's open case takes the new inquiry

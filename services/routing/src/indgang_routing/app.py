@@ -49,7 +49,10 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     routing = CaseRouting(ctx)
     referrals = Referrals(ctx)
     guide = GuideClient(
-        settings.guide_url, settings.guide_timeout_seconds, guide_reader_key(settings)
+        settings.guide_url,
+        settings.guide_timeout_seconds,
+        guide_reader_key(settings),
+        public_url=settings.guide_public_url,
     )
     casework = Casework(ctx, guide)
     team_admin = TeamAdmin(ctx, routing)
@@ -80,6 +83,12 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     async def first_contact_overdue() -> None:
         await casework.overdue.job()
 
+    async def prepare_referral_overdue_job() -> None:
+        await casework.overdue_referrals.prepare()
+
+    async def referral_overdue() -> None:
+        await casework.overdue_referrals.job()
+
     async def loads_reconciliation() -> None:
         await loads.reconcile_job()
 
@@ -99,9 +108,15 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
             seed,
             reconcile_loads,
             prepare_overdue_job,
+            prepare_referral_overdue_job,
             file_deletion_deadlines,
         ],
-        background=[first_contact_overdue, loads_reconciliation, deletion_deadlines],
+        background=[
+            first_contact_overdue,
+            referral_overdue,
+            loads_reconciliation,
+            deletion_deadlines,
+        ],
     )
     console = Console(ctx, routing, casework, referrals, team_admin)
     app = build_app(

@@ -42,6 +42,11 @@ class RoutingSettings(ServiceSettings):
     guide_url: str = Field(
         default="http://127.0.0.1:8004", description="The guide service, for recommendations."
     )
+    guide_public_url: str = Field(
+        default="http://127.0.0.1:8004",
+        description="The municipality's public guide, as the enterprise reaches it: guide "
+        "entries mailed from a case link to {GUIDE_PUBLIC_URL}/hjaelp/{entry id}.",
+    )
     guide_timeout_seconds: float = Field(
         default=2.0, gt=0, description="Timeout of calls to the guide; the case page waits no more."
     )

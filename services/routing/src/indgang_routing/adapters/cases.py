@@ -10,7 +10,8 @@ Besides the case itself a document holds top-level copies that make the hot
 paths equality lookups (`adapters/queries.py`), written in the same update as
 what they copy: `consultant_id` (of `consultant`), `referral_ids` (of
 `referrals`), `overdue_watch` (the due day while assigned and not reported
-overdue, else false) and
+overdue, else false), `referral_watch` (the answer deadlines of the referrals
+still unanswered and not reported late) and
 `closed_month` (of `closed_at`, while closed), `search_terms` (the words the case
 is found by: `domain/search.py`). `consultant_id`, `referral_ids` and
 `search_terms` are kept here, whatever the caller sets or pushes.
@@ -49,6 +50,7 @@ INTERNAL_FIELDS = (
     "consultant_id",
     "referral_ids",
     "overdue_watch",
+    "referral_watch",
     "closed_month",
     "anonymise_on",
     "search_terms",
@@ -84,6 +86,7 @@ class CaseRepository:
         await self.collection.create_index([("consultant_id", 1), ("status", 1)])
         await self.collection.create_index([("consultant_id", 1), ("closed_month", 1)])
         await self.collection.create_index("overdue_watch")
+        await self.collection.create_index("referral_watch")
         await self.collection.create_index("anonymise_on")
         # Finding a case: one term (multikey), alone or within one consultant's cases.
         await self.collection.create_index("search_terms")
@@ -155,6 +158,20 @@ class CaseRepository:
         """Cases due on `due_day` ("2026-11-30") the overdue job watches (assigned, not
         yet reported)."""
         return await self._list(q.AWAITING_FIRST_CONTACT.filter(overdue_watch=due_day))
+
+    async def with_referrals_due(self, due_day: str) -> list[Case]:
+        """Cases with an unanswered referral whose answer deadline was `due_day`, not yet
+        reported (the overdue-referral job)."""
+        return await self._list(q.REFERRALS_DUE.filter(referral_watch=due_day))
+
+    async def earliest_referral_due(self) -> str | None:
+        """The earliest answer deadline among the watched referrals: the overdue-referral
+        job's first day on a store. Reads every watching case, so startup only, once."""
+        docs = self.collection.find({"referral_watch": {"$type": "string"}}, {"referral_watch": 1})
+        return min(
+            [str(day) async for d in docs for day in d.get("referral_watch") or []],
+            default=None,
+        )
 
     async def earliest_watched_due(self) -> str | None:
         """The earliest due day among the watched cases: the overdue job's first day on a
@@ -283,6 +300,28 @@ class CaseRepository:
             added_to_set["search_terms"] = {"$each": new_terms}
         if added_to_set:
             ops["$addToSet"] = added_to_set
+        result = await self.outbox.update({**q.CASE.filter(_id=case_id), **expect}, ops, events)
+        return result.matched_count == 1
+
+    async def unwatch_referral_day(
+        self,
+        case_id: str,
+        day: str,
+        *,
+        expect: Mapping[str, Any],
+        now: datetime,
+        set_: Mapping[str, Any],
+        timeline: Sequence[Mapping[str, Any]],
+        events: Sequence[Record],
+    ) -> bool:
+        """Take `day` out of the case's referral watch, with the reports of that day's late
+        referrals (fields, timeline entries, events), if the case still matches `expect`."""
+        ops: dict[str, Any] = {
+            "$set": {**set_, "updated_at": now},
+            "$pull": {"referral_watch": day},
+        }
+        if timeline:
+            ops["$push"] = {"timeline": {"$each": list(timeline)}}
         result = await self.outbox.update({**q.CASE.filter(_id=case_id), **expect}, ops, events)
         return result.matched_count == 1
 

@@ -23,8 +23,17 @@ class GuideUnavailable(RoutingError):
 
 
 class GuideClient:
-    def __init__(self, base_url: str, timeout: float, key: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float,
+        key: str | None = None,
+        *,
+        public_url: str | None = None,
+    ) -> None:
         self._base = base_url.rstrip("/")
+        # Where the enterprise reads an entry: the municipality's own public guide page.
+        self._public = (public_url or base_url).rstrip("/")
         self._timeout = timeout
         # The guide serves entries for internal use and a case's recommendations only
         # to staff: routing reads them on the consultant's behalf with this key.
@@ -61,6 +70,11 @@ class GuideClient:
         """The guide's staff page for an entry (the guide is on the same internal network)."""
         return f"{self._base}/guide/entries/{quote(entry_id, safe='')}"
 
+    def public_page_url(self, entry_id: str) -> str:
+        """The entry's page in the municipality's public guide (issue 13, point 7): what a
+        mail to the enterprise links to, not the statute or source the entry cites."""
+        return f"{self._public}/hjaelp/{quote(entry_id, safe='')}"
+
     async def shareable_entry(self, entry_id: str) -> SharedEntry:
         """The entry as it may be sent to an inquirer: only entries for an external audience."""
         try:
@@ -77,11 +91,10 @@ class GuideClient:
                 f"Opslaget »{entry.get('title', entry_id)}« er kun til internt brug og kan "
                 "ikke sendes til henvenderen."
             )
-        sources = entry.get("sources") or []
-        url = next((s.get("url") for s in sources if isinstance(s, dict) and s.get("url")), None)
+        shared_id = str(entry.get("id", entry_id))
         return SharedEntry(
-            id=str(entry.get("id", entry_id)),
+            id=shared_id,
             title=str(entry.get("title", entry_id)),
             summary=str(entry.get("summary", "")),
-            url=url,
+            url=self.public_page_url(shared_id),
         )

@@ -65,6 +65,12 @@ AWAITING_FIRST_CONTACT = HotQuery(
     "one query per day not yet finished)",
     overdue_watch="2026-11-30",
 )
+REFERRALS_DUE = HotQuery(
+    CASES,
+    "cases with a referral unanswered whose answer deadline was one day (overdue-referral "
+    "job: one query per day not yet finished; multikey)",
+    referral_watch="2026-11-30",
+)
 DUE_FOR_ANONYMISATION = HotQuery(
     CASES,
     "cases whose deletion deadline falls on one day (deletion job: one query per day not "
@@ -106,7 +112,7 @@ ORGANISATION = HotQuery(
 MIGRATION = HotQuery(MIGRATIONS, "whether a startup migration ran", _id="cases-open-slot")
 JOB = HotQuery(
     JOBS,
-    "a periodic job's progress (overdue job: the last finished day; deletion job: the "
+    "a periodic job's progress (overdue jobs: the last finished day; deletion job: the "
     "first day not finished)",
     _id="first-contact-overdue",
 )
@@ -121,6 +127,7 @@ HOT_PATHS: tuple[HotQuery, ...] = (
     CONSULTANT_CASES_IN_STATUS,
     CONSULTANT_CLOSED_IN_MONTH,
     AWAITING_FIRST_CONTACT,
+    REFERRALS_DUE,
     DUE_FOR_ANONYMISATION,
     TEAM,
     CONSULTANT,

@@ -18,7 +18,9 @@ Steps, in order:
 - `consultants-load-counters`: the sets of open case ids the members held
   (`open_case_ids`) become counters (`open_cases`), and the sets go;
 - `cases-search-terms`: every case gets the words it is found by (`search_terms`;
-  only its references once anonymised).
+  only its references once anonymised);
+- `cases-referral-watch`: every case gets the answer deadlines of its referrals still
+  unanswered (`referral_watch`), which the overdue-referral job looks them up by.
 
 The counters are then reconciled with the open cases, as at every start
 (`handlers/loads.py`).
@@ -42,6 +44,7 @@ from indgang_routing.adapters.cases import OPEN, closed_slot
 from indgang_routing.adapters.organisations import OrganisationStore, Owner
 from indgang_routing.domain.calendar import local_day, month_of
 from indgang_routing.domain.lifecycle import overdue_watch
+from indgang_routing.domain.referrals import watched_day
 from indgang_routing.domain.search import case_search_terms
 
 log = structlog.get_logger(__name__)
@@ -188,6 +191,21 @@ async def add_search_terms(cases: AsyncCollection[Doc]) -> int:
     )
 
 
+async def add_referral_watch(cases: AsyncCollection[Doc]) -> int:
+    """The deadlines of each case's unanswered referrals (`domain/referrals.watched_day`),
+    once for the existing cases; the job's first tick reports those already late."""
+    docs = await cases.find({"referral_watch": {"$exists": False}}, {"referrals": 1}).to_list()
+
+    def days(case: Doc) -> list[str]:
+        return sorted({d for r in case.get("referrals") or [] if (d := watched_day(r))})
+
+    return await bulk_update(
+        cases,
+        (UpdateOne({"_id": d["_id"]}, {"$set": {"referral_watch": days(d)}}) for d in docs),
+        ordered=False,
+    )
+
+
 class StoreUpgrade:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
@@ -224,3 +242,4 @@ class StoreUpgrade:
             "consultants-load-counters", lambda: count_open_case_ids(self.db[q.CONSULTANTS])
         )
         await self.once("cases-search-terms", lambda: add_search_terms(cases))
+        await self.once("cases-referral-watch", lambda: add_referral_watch(cases))

@@ -18,18 +18,25 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
+
+from pydantic import ValidationError
 
 from indgang_contracts.events import (
+    CaseContactChanged,
     CaseRouted,
     CaseStatus,
     CaseStatusChanged,
     ContactChannel,
+    ContactPerson,
     FirstContactOverdue,
     GuideEntriesShared,
     InquiryReceived,
+    MessageToEnterprise,
     Need,
+    ReferralOverdue,
     ReferralStatus,
+    ReferralTarget,
     ReferralUpdated,
     RoutingReason,
     SharedEntry,
@@ -37,7 +44,7 @@ from indgang_contracts.events import (
 from indgang_contracts.events import Consultant as ConsultantRef
 from indgang_routing.domain.errors import InvalidInput
 from indgang_routing.domain.policy import Assignment
-from indgang_routing.domain.referrals import ReferralRequest
+from indgang_routing.domain.referrals import ReferralRequest, target_name
 from indgang_routing.domain.retention import Schedule
 
 
@@ -86,6 +93,9 @@ class ReferralAnswer(TypedDict):
     answered_by: str
     answered_by_provider_id: str | None
     answered_at: datetime
+    # Staff id of the consultant who recorded it on the target's behalf (phone, mail).
+    recorded_by: NotRequired[str | None]
+    recorded_by_name: NotRequired[str | None]
 
 
 class Referral(TypedDict):
@@ -100,6 +110,10 @@ class Referral(TypedDict):
     made_at: datetime
     made_by: str
     answers: list[ReferralAnswer]
+    # What the enterprise was told (the purpose is the target's alone); None: a standard line.
+    message_to_enterprise: NotRequired[str | None]
+    # When the overdue-referral job reported that no answer came by the deadline.
+    overdue_reported_at: NotRequired[datetime | None]
 
 
 class Note(TypedDict):
@@ -154,6 +168,9 @@ class Case(TypedDict):
     # Top-level copies for the hot paths' equality lookups (kept by the adapter).
     consultant_id: str
     referral_ids: list[str]
+    # The answer deadlines of the referrals still unanswered and not reported late: the
+    # overdue-referral job finds one day's cases by equality (`handlers/overdue.py`).
+    referral_watch: list[str]
 
 
 def contact_of(case: Case) -> dict[str, Any] | None:
@@ -236,6 +253,7 @@ def new_case(
         "anonymised_at": None,
         "consultant_id": consultant["id"],
         "referral_ids": [],
+        "referral_watch": [],
     }
 
 
@@ -258,10 +276,14 @@ def new_referral(
         "made_at": now,
         "made_by": made_by,
         "answers": [],
+        "message_to_enterprise": (request.message_to_enterprise or "").strip() or None,
+        "overdue_reported_at": None,
     }
 
 
-def referral_answer(update: ReferralUpdated, event_id: str) -> ReferralAnswer:
+def referral_answer(
+    update: ReferralUpdated, event_id: str, recorded_by_name: str | None = None
+) -> ReferralAnswer:
     return {
         "event_id": event_id,
         "status": update.status.value,
@@ -270,6 +292,8 @@ def referral_answer(update: ReferralUpdated, event_id: str) -> ReferralAnswer:
         "answered_by": update.answered_by.value,
         "answered_by_provider_id": update.answered_by_provider_id,
         "answered_at": update.answered_at,
+        "recorded_by": update.recorded_by,
+        "recorded_by_name": recorded_by_name if update.recorded_by else None,
     }
 
 
@@ -385,6 +409,7 @@ def status_changed(
     *,
     first_contact: tuple[ContactChannel, datetime] | None = None,
     outcome: str | None = None,
+    message_to_enterprise: str | None = None,
 ) -> CaseStatusChanged:
     previous = CaseStatus(case["status"])
     return CaseStatusChanged(
@@ -401,6 +426,175 @@ def status_changed(
         first_contact_channel=first_contact[0] if first_contact else None,
         first_contact_at=first_contact[1] if first_contact else None,
         outcome=outcome,
+        message_to_enterprise=message_to_enterprise,
+    )
+
+
+MAX_CLOSING_MESSAGE = 1000
+
+
+def closing_choice(text: str, tell: bool) -> str | None:
+    """What the consultant chose to tell the enterprise when closing its case: why, in plain
+    language — required unless they chose not to tell it (`tell` False: e.g. it asked for
+    the closing itself); None: it is not told."""
+    text = text.strip()
+    if not tell:
+        if text:
+            raise InvalidInput(
+                "Du har skrevet en besked til virksomheden og samtidig valgt »Send ikke "
+                "besked«. Fjern beskeden eller fjern krydset."
+            )
+        return None
+    if not text:
+        raise InvalidInput(
+            "Skriv en besked til virksomheden om, hvorfor sagen lukkes, eller vælg "
+            "»Send ikke besked«."
+        )
+    return text
+
+
+def closing_message(case: Case, text: str | None) -> str | None:
+    """The closing message as published: none, or one the case's contact can be sent."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if len(text) > MAX_CLOSING_MESSAGE:
+        raise InvalidInput(f"Beskeden til virksomheden må højst være {MAX_CLOSING_MESSAGE} tegn.")
+    if contact_of(case) is None:
+        raise InvalidInput(
+            "Sagen har ingen e-mailadresse på kontaktpersonen længere, så virksomheden kan "
+            "ikke få besked. Vælg »Send ikke besked«."
+        )
+    return text
+
+
+def referral_overdue(case: Case, referral: Referral, now: datetime) -> ReferralOverdue:
+    """No answer to `referral` by its deadline: the consultant is reminded."""
+    due = referral.get("response_due")
+    assert due is not None  # only referrals with a deadline are watched
+    return ReferralOverdue(
+        municipality_code=case["municipality_code"],
+        referral_id=referral["id"],
+        case_id=case["_id"],
+        reference=case["reference"],
+        organisation_name=case["organisation"]["name"],
+        target=ReferralTarget.model_validate(referral["target"]),
+        target_name=referral.get("target_name") or target_name(referral["target"]),
+        consultant=ConsultantRef.model_validate(case["consultant"]),
+        response_due=date.fromisoformat(due),
+        detected_at=now,
+    )
+
+
+MAX_SUBJECT = 200
+MAX_BODY = 5000
+NO_CONTACT = (
+    "Sagen har ingen e-mailadresse på kontaktpersonen længere (personoplysningerne er "
+    "slettet), så der er ingen at skrive til. Ret kontaktoplysningerne først, hvis "
+    "virksomheden har givet nye."
+)
+
+
+def message_to_enterprise(
+    case: Case, message_id: str, subject_line: str, body: str, now: datetime
+) -> MessageToEnterprise:
+    """The consultant writes to the case's contact person (replies come back to them)."""
+    subject_line, body = subject_line.strip(), body.strip()
+    if not subject_line:
+        raise InvalidInput("Skriv et emne til beskeden.")
+    if len(subject_line) > MAX_SUBJECT:
+        raise InvalidInput(f"Emnet må højst være {MAX_SUBJECT} tegn.")
+    if not body:
+        raise InvalidInput("Skriv beskeden, før du sender den.")
+    if len(body) > MAX_BODY:
+        raise InvalidInput(f"Beskeden må højst være {MAX_BODY} tegn.")
+    contact = contact_of(case)
+    if contact is None:
+        raise InvalidInput(NO_CONTACT)
+    return MessageToEnterprise(
+        municipality_code=case["municipality_code"],
+        message_id=message_id,
+        case_id=case["_id"],
+        reference=case["reference"],
+        contact=ContactPerson.model_validate(contact),
+        consultant=ConsultantRef.model_validate(case["consultant"]),
+        subject_line=subject_line,
+        body=body,
+        written_at=now,
+    )
+
+
+# The contact person's fields a consultant may correct, with their Danish names.
+CONTACT_FIELDS = {
+    "name": "navn",
+    "email": "e-mail",
+    "phone": "telefon",
+    "preferred_language": "sprog",
+}
+_PHONE_SEPARATORS = str.maketrans("", "", " -./()")
+
+
+def normalised_phone(value: str) -> str | None:
+    """A phone number as stored (E.164, as intake stores it): a Danish number without
+    country code gets +45; empty is none."""
+    digits = value.strip().translate(_PHONE_SEPARATORS)
+    if not digits:
+        return None
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if digits.isdigit() and len(digits) == 8:
+        return "+45" + digits
+    if digits.startswith("+") and digits[1:].isdigit() and 8 <= len(digits) - 1 <= 15:
+        return digits
+    raise InvalidInput(
+        "Telefonnummeret kan ikke læses. Skriv et dansk nummer med 8 cifre, eller et "
+        "udenlandsk med landekode (fx +46 …)."
+    )
+
+
+def corrected_contact(
+    current: dict[str, Any], *, name: str, email: str, phone: str, language: str
+) -> tuple[ContactPerson, list[str]]:
+    """The contact person as corrected, and which fields changed (their Danish names, in
+    form order); refused with what is wrong in the consultant's words."""
+    if not name.strip():
+        raise InvalidInput("Skriv kontaktpersonens navn.")
+    if not email.strip():
+        raise InvalidInput("Skriv kontaktpersonens e-mailadresse.")
+    if language not in ("da", "en"):
+        raise InvalidInput("Vælg sproget: dansk eller engelsk.")
+    try:
+        contact = ContactPerson(
+            name=name.strip(),
+            email=email.strip(),
+            phone=normalised_phone(phone),
+            preferred_language=language,
+        )
+    except ValidationError as exc:
+        fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        if "email" in fields:
+            raise InvalidInput("E-mailadressen er ikke gyldig.") from None
+        if "name" in fields:
+            raise InvalidInput("Navnet er for langt eller indeholder ugyldige tegn.") from None
+        raise InvalidInput("Kontaktoplysningerne er ikke gyldige.") from None
+    new = contact.model_dump(mode="json")
+    old = {**{"phone": None, "preferred_language": "da"}, **(current or {})}
+    changed = [label for key, label in CONTACT_FIELDS.items() if new.get(key) != old.get(key)]
+    if not changed:
+        raise InvalidInput("Kontaktoplysningerne er de samme som før; intet er ændret.")
+    return contact, changed
+
+
+def contact_changed(
+    case: Case, contact: ContactPerson, changed_by: str, now: datetime
+) -> CaseContactChanged:
+    return CaseContactChanged(
+        municipality_code=case["municipality_code"],
+        case_id=case["_id"],
+        reference=case["reference"],
+        contact=contact,
+        changed_by=changed_by,
+        changed_at=now,
     )
 
 

@@ -9,7 +9,13 @@ Rules:
   (with an outcome); accepted → declined | completed; declined and completed are
   final. Only the target may read and answer it: the department it was sent to, or,
   for an outside provider, that provider alone (another provider's referral is, to
-  it, one that does not exist).
+  it, one that does not exist). The consultant may record an answer the target gave
+  by phone or mail, on its behalf (same rules; the answer says who recorded it and
+  when the target gave it: not in the future, not before the referral was made);
+- a referral still `sent` after its answer deadline is late ("Forsinket svar");
+  the deadline is today or later when the referral is made;
+- the purpose is for the target alone; the enterprise is told a separate,
+  plain-language line (`message_to_enterprise`), or a standard one.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from indgang_contracts.events import (
     Department,
     Need,
     ReferralMade,
+    ReferralOutcome,
     ReferralStatus,
     ReferralTarget,
     ReferralUpdated,
@@ -60,12 +67,21 @@ class ReferralRequest:
     needs: list[Need]
     response_due: date | None
     consent_to_share_contact: bool
+    message_to_enterprise: str | None = None
+
+
+MAX_MESSAGE_TO_ENTERPRISE = 1000
 
 
 def check_request(request: ReferralRequest, providers: Mapping[str, Provider]) -> Provider | None:
     """The request is complete; returns the outside provider it names, if any."""
     if not request.purpose.strip():
         raise InvalidInput("Skriv formålet med henvisningen.")
+    message = request.message_to_enterprise
+    if message and len(message.strip()) > MAX_MESSAGE_TO_ENTERPRISE:
+        raise InvalidInput(
+            f"Det, virksomheden får at vide, må højst være {MAX_MESSAGE_TO_ENTERPRISE} tegn."
+        )
     target = request.target
     if target.department is Department.OUTSIDE_PROVIDER:
         if not target.provider_id:
@@ -116,8 +132,87 @@ def referral_made(
             "contact": contact,
             "consultant": consultant,
             "made_at": now,
+            "message_to_enterprise": (request.message_to_enterprise or "").strip() or None,
         }
     )
+
+
+def check_response_due(due: date | None, today: date) -> None:
+    """An answer deadline is today or later (the overdue job has finished the days before)."""
+    if due is not None and due < today:
+        raise InvalidInput("Svarfristen kan ikke ligge i fortiden.")
+
+
+def is_late(referral: Mapping[str, Any], today: date) -> bool:
+    """No answer yet (still sent) and its answer deadline has passed: "Forsinket svar"."""
+    due = referral.get("response_due")
+    return (
+        referral.get("status") == ReferralStatus.SENT.value
+        and bool(due)
+        and str(due) < today.isoformat()
+    )
+
+
+def late_referrals(case: Mapping[str, Any], today: date) -> list[Mapping[str, Any]]:
+    """The case's referrals whose answer is late."""
+    return [r for r in case.get("referrals") or [] if is_late(r, today)]
+
+
+def watched_day(referral: Mapping[str, Any]) -> str | None:
+    """The day the overdue-referral job must look at this referral (its answer deadline),
+    while it waits for an answer; None when it is answered or has no deadline."""
+    due = referral.get("response_due")
+    return str(due) if due and referral.get("status") == ReferralStatus.SENT.value else None
+
+
+def due_on(case: Mapping[str, Any], day: str) -> list[tuple[int, Mapping[str, Any]]]:
+    """The referrals (with their index on the case) still unanswered whose deadline is `day`."""
+    return [(i, r) for i, r in enumerate(case.get("referrals") or []) if watched_day(r) == day]
+
+
+def check_answered_on(on: date, today: date, made_on: date) -> None:
+    """The day a department gave the answer a consultant records on its behalf."""
+    if on > today:
+        raise InvalidInput("Datoen for svaret kan ikke ligge i fremtiden.")
+    if on < made_on:
+        raise InvalidInput("Datoen for svaret ligger før henvisningen blev sendt.")
+
+
+def referral_updated(
+    case: Mapping[str, Any],
+    referral: Mapping[str, Any],
+    *,
+    status: ReferralStatus,
+    reason: str | None,
+    outcome: ReferralOutcome | None,
+    answered_at: datetime,
+    recorded_by: str | None = None,
+) -> ReferralUpdated:
+    """The target's answer to `referral`, as published: answered by the target (through the
+    API, or recorded on its behalf by `recorded_by`), with the case's reference and
+    consultant, who is told."""
+    target = referral["target"]
+    try:
+        return ReferralUpdated(
+            municipality_code=case["municipality_code"],
+            referral_id=referral["id"],
+            case_id=case["_id"],
+            status=status,
+            reason=(reason or "").strip() or None,
+            outcome=outcome,
+            answered_by=Department(target["department"]),
+            answered_by_provider_id=target.get("provider_id"),
+            answered_at=answered_at,
+            reference=case["reference"],
+            consultant=ConsultantRef.model_validate(case["consultant"]),
+            recorded_by=recorded_by,
+        )
+    except ValueError as exc:  # pydantic: an incomplete answer
+        if status is ReferralStatus.DECLINED:
+            raise InvalidInput("Skriv begrundelsen for afvisningen.") from None
+        if status is ReferralStatus.COMPLETED:
+            raise InvalidInput("Skriv hvad der kom ud af henvisningen.") from None
+        raise InvalidInput("Vælg svaret: accepteret, afvist eller afsluttet.") from exc
 
 
 def unknown(referral_id: str) -> ReferralNotFound:

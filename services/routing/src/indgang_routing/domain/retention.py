@@ -9,9 +9,10 @@ after-close deadline (only the maximum is left until it is closed again).
 
 Anonymised (`anonymised_fields`): the contact (name, e-mail, phone) on the case
 and on each inquiry, the inquiries' descriptions, the closing outcome, notes,
-timeline texts, referral purposes and the free text of their answers (reason,
-outcome summary), the outbox's copies of published events, and, without a CVR
-number, the organisation's name and its key (the key is the contact's e-mail).
+timeline texts, referral purposes and what the enterprise was told of them, the
+free text of their answers (reason, outcome summary), the outbox's copies of
+published events, and, without a CVR number, the organisation's name and its key
+(the key is the contact's e-mail).
 Kept for statistics: ids, references, status, dates, consultant, needs,
 channel, the organisation's CVR, name (with CVR) and stage, referral targets,
 statuses and their counts of people hired.
@@ -119,6 +120,7 @@ def anonymised_fields(case: Mapping[str, Any]) -> dict[str, Any]:
             {
                 **r,
                 "purpose": ANONYMISED,
+                "message_to_enterprise": _text(r.get("message_to_enterprise")),
                 "answers": [_answer(a) for a in r.get("answers") or []],
             }
             for r in case.get("referrals") or []

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from indgang_routing.domain.referrals import late_referrals
+
 # Most candidates one term may bring back; above it the user is asked to narrow the search.
 MAX_CANDIDATES = 500
 PAGE_SIZE = 25
@@ -77,6 +79,7 @@ class CaseFilters:
     door: str | None = None  # the channel the case came through
     overdue: bool = False
     waiting_for_department: bool = False
+    late_answer: bool = False  # a referral unanswered after its deadline ("Forsinket svar")
 
 
 def deadline(case: Mapping[str, Any]) -> str:
@@ -116,7 +119,13 @@ def matches(case: Mapping[str, Any], filters: CaseFilters, today: date) -> bool:
         and (filters.door is None or case.get("channel") == filters.door)
         and (not filters.overdue or is_overdue(case, today))
         and (not filters.waiting_for_department or waits_for_department(case))
+        and (not filters.late_answer or has_late_answer(case, today))
     )
+
+
+def has_late_answer(case: Mapping[str, Any], today: date) -> bool:
+    """An open case with a referral unanswered after its deadline ("Forsinket svar")."""
+    return case.get("status") not in CLOSED_STATUSES and bool(late_referrals(case, today))
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from indgang_contracts.events import (
+    CaseContactChanged,
     CaseRouted,
     CaseStatus,
     CaseStatusChanged,
     FirstContactOverdue,
     GuideEntriesShared,
+    MessageToEnterprise,
     ReferralMade,
+    ReferralOverdue,
     ReferralStatus,
     ReferralUpdated,
 )
@@ -69,7 +72,12 @@ def status_changed(event: CaseStatusChanged, event_id: str) -> Entry:
             f"{danish_date(event.first_contact_at.date())}."
         )
     elif event.status is CaseStatus.CLOSED:
-        text = f"Sagen er lukket. Udfald: {event.outcome}"
+        told = (
+            f" Virksomheden får besked: »{event.message_to_enterprise}«"
+            if event.message_to_enterprise
+            else " Virksomheden får ikke besked om lukningen."
+        )
+        text = f"Sagen er lukket. Udfald: {event.outcome}{told}"
     elif event.reopened:
         text = "Sagen er genåbnet."
     elif event.status is CaseStatus.WAITING:
@@ -106,7 +114,10 @@ def referral_made(event: ReferralMade, event_id: str, target: str, by: str) -> E
     )
 
 
-def referral_answered(event: ReferralUpdated, event_id: str, target: str) -> Entry:
+def referral_answered(
+    event: ReferralUpdated, event_id: str, target: str, recorded_by_name: str | None = None
+) -> Entry:
+    """The target's answer; one a consultant recorded on its behalf says so."""
     if event.status is ReferralStatus.ACCEPTED:
         text = f"{target} har accepteret henvisningen."
     elif event.status is ReferralStatus.DECLINED:
@@ -124,7 +135,47 @@ def referral_answered(event: ReferralUpdated, event_id: str, target: str) -> Ent
         text = f"{target} har afsluttet henvisningen: {o.summary}" + (
             f" ({numbers})" if numbers else ""
         )
+    if event.recorded_by:
+        text += (
+            f" Registreret af {recorded_by_name or event.recorded_by} på vegne af {target}"
+            f" (svaret givet {danish_date(event.answered_at.date())})."
+        )
+        return _entry(event.answered_at, "referral_answer", text, event_id, event.recorded_by)
     return _entry(event.answered_at, "referral_answer", text, event_id, event.answered_by.value)
+
+
+def referral_overdue(event: ReferralOverdue, event_id: str) -> Entry:
+    return _entry(
+        event.detected_at,
+        "referral_overdue",
+        f"Forsinket svar: {event.target_name} har ikke svaret på henvisningen inden "
+        f"svarfristen ({danish_date(event.response_due)}); konsulenten får besked.",
+        event_id,
+        None,
+    )
+
+
+def message_to_enterprise(event: MessageToEnterprise, event_id: str, by: str) -> Entry:
+    return _entry(
+        event.written_at,
+        "message_to_enterprise",
+        f"Besked sendt til {event.contact.name} ({event.contact.email}): "
+        f"»{event.subject_line}«\n{event.body}",
+        event_id,
+        by,
+    )
+
+
+def contact_changed(
+    event: CaseContactChanged, event_id: str, changed: list[str], by_name: str
+) -> Entry:
+    return _entry(
+        event.changed_at,
+        "contact_changed",
+        f"Kontaktoplysningerne er rettet af {by_name}: {', '.join(changed)}.",
+        event_id,
+        event.changed_by,
+    )
 
 
 def guide_shared(event: GuideEntriesShared, event_id: str, by: str) -> Entry:

@@ -9,12 +9,15 @@ from faststream.kafka import KafkaRouter
 
 from indgang_contracts.envelope import Envelope
 from indgang_contracts.events import (
+    CaseContactChanged,
     CaseRouted,
     CaseStatusChanged,
     FirstContactOverdue,
     GuideEntriesShared,
     InquiryReceived,
+    MessageToEnterprise,
     ReferralMade,
+    ReferralOverdue,
     ReferralUpdated,
 )
 from indgang_routing.handlers.cases import CaseRouting
@@ -38,6 +41,9 @@ def build_router(
             FirstContactOverdue,
             ReferralUpdated,
             GuideEntriesShared,
+            ReferralOverdue,
+            MessageToEnterprise,
+            CaseContactChanged,
         ],
     )
 

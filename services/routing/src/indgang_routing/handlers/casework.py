@@ -1,6 +1,7 @@
-"""The consultant's work on a case: first contact, waiting, closing, reopening, notes,
-guide entries for the inquirer; and the overdue-first-contact reminder
-(`handlers/overdue.py`).
+"""The consultant's work on a case: first contact, waiting, closing (telling the
+enterprise why, unless it is not to be told), reopening, notes, guide entries for the
+inquirer, writing to the enterprise, correcting the contact person's details; and the
+overdue reminders (`handlers/overdue.py`).
 
 Each status change is checked by the pure rules in `domain.lifecycle`, then
 stored with its `case-status-changed` event and timeline entry in one
@@ -28,8 +29,12 @@ from indgang_routing.domain.calendar import month_of
 from indgang_routing.domain.case import (
     Case,
     case_reassigned,
+    closing_message,
     consultant_doc,
+    contact_changed,
+    corrected_contact,
     guide_entries_shared,
+    message_to_enterprise,
     new_note,
     routing_info,
     status_changed,
@@ -45,7 +50,11 @@ from indgang_routing.domain.lifecycle import (
 from indgang_routing.domain.policy import owner_after_reopen
 from indgang_routing.domain.retention import is_anonymised
 from indgang_routing.handlers.context import COPENHAGEN, Bookkeeping, Context, event_id
-from indgang_routing.handlers.overdue import OverdueFirstContacts, overdue_report
+from indgang_routing.handlers.overdue import (
+    OverdueFirstContacts,
+    OverdueReferrals,
+    overdue_report,
+)
 
 log = structlog.get_logger(__name__)
 MAX_NOTE = 5000
@@ -58,6 +67,7 @@ class Casework:
         self.cases = ctx.cases
         self.guide = guide
         self.overdue = OverdueFirstContacts(ctx)
+        self.overdue_referrals = OverdueReferrals(ctx)
 
     async def _change_status(
         self,
@@ -67,6 +77,7 @@ class Casework:
         *,
         first_contact: tuple[ContactChannel, datetime] | None = None,
         outcome: str | None = None,
+        closing_text: str | None = None,
     ) -> CaseStatus:
         for _ in range(3):
             case = await self.ctx.case(case_id)
@@ -74,8 +85,16 @@ class Casework:
             current = CaseStatus(case["status"])
             new = next_status(current, action, first_contact_logged=bool(case.get("first_contact")))
             now = self.ctx.now()
+            # Closing: what the enterprise is told (None: it is not told).
+            told = closing_message(case, closing_text)
             event = status_changed(
-                case, new, actor.id, now, first_contact=first_contact, outcome=outcome
+                case,
+                new,
+                actor.id,
+                now,
+                first_contact=first_contact,
+                outcome=outcome,
+                message_to_enterprise=told,
             )
             record = self.ctx.record(event)
             events: list[Record] = [record]
@@ -198,9 +217,23 @@ class Casework:
     async def resume(self, case_id: str, actor: Actor) -> CaseStatus:
         return await self._change_status(case_id, actor, CaseAction.RESUME)
 
-    async def close(self, case_id: str, actor: Actor, outcome: str | None) -> CaseStatus:
+    async def close(
+        self,
+        case_id: str,
+        actor: Actor,
+        outcome: str | None,
+        message_to_enterprise: str | None = None,
+    ) -> CaseStatus:
+        """Close with an outcome (staff's words) and, unless None, a message for the
+        enterprise saying why in plain language (`case-status-changed.message_to_enterprise`,
+        mailed by notifications). The console requires one unless the consultant chose
+        »Send ikke besked« (`domain.case.closing_choice`)."""
         return await self._change_status(
-            case_id, actor, CaseAction.CLOSE, outcome=require_outcome(outcome)
+            case_id,
+            actor,
+            CaseAction.CLOSE,
+            outcome=require_outcome(outcome),
+            closing_text=message_to_enterprise,
         )
 
     async def reopen(self, case_id: str, actor: Actor) -> CaseStatus:
@@ -253,3 +286,70 @@ class Casework:
         )
         log.info("guide_entries_shared", case_id=case_id, entries=len(entries))
         return len(entries)
+
+    async def write_to_enterprise(
+        self, case_id: str, actor: Actor, subject_line: str, body: str
+    ) -> str:
+        """A message from the consultant to the case's contact person: published as
+        message-to-enterprise (notifications mails it, replies go to the consultant) and
+        logged on the timeline in the same write. Refused when the case has no contact
+        e-mail any more. Returns the message id."""
+        case = await self.ctx.case(case_id)
+        actor.check_may_work_on(case)
+        now = self.ctx.now()
+        message_id = str(uuid.uuid4())
+        event = message_to_enterprise(case, message_id, subject_line, body, now)
+        record = self.ctx.record(event)
+        # Onto the case as read: anonymised meanwhile, its contact is gone.
+        if not await self.cases.change(
+            case_id,
+            expect={"anonymised_at": case.get("anonymised_at")},
+            now=now,
+            push={"timeline": timeline.message_to_enterprise(event, event_id(record), actor.id)},
+            events=[record],
+        ):
+            raise Conflict("Sagen blev anonymiseret imens; beskeden blev ikke sendt.")
+        log.info("message_to_enterprise", case_id=case_id, message_id=message_id)
+        return message_id
+
+    async def change_contact(
+        self,
+        case_id: str,
+        actor: Actor,
+        *,
+        name: str,
+        email: str,
+        phone: str,
+        language: str,
+    ) -> list[str]:
+        """Correct the contact person's details: the case's contact (and the words it is
+        found by) changes, the timeline says which fields changed, and case-contact-changed
+        tells the world. Returns the changed fields' Danish names."""
+        case = await self.ctx.case(case_id)
+        actor.check_may_work_on(case)
+        if is_anonymised(case):
+            raise InvalidInput(
+                "Sagens personoplysninger er slettet efter slettefristen; kontaktoplysningerne "
+                "kan ikke rettes på denne sag."
+            )
+        contact, changed = corrected_contact(
+            case.get("contact") or {}, name=name, email=email, phone=phone, language=language
+        )
+        now = self.ctx.now()
+        event = contact_changed(case, contact, actor.id, now)
+        record = self.ctx.record(event)
+        # Compare-and-set on the case as read: two corrections at once, or the deletion
+        # job, make this one change nothing (the consultant tries again on the new case).
+        if not await self.cases.change(
+            case_id,
+            expect={"updated_at": case["updated_at"], "anonymised_at": None},
+            now=now,
+            set_={"contact": contact.model_dump(mode="json")},
+            push={
+                "timeline": timeline.contact_changed(event, event_id(record), changed, actor.name)
+            },
+            events=[record],
+        ):
+            raise Conflict("Sagen blev ændret samtidig. Se de nye oplysninger, og prøv igen.")
+        log.info("case_contact_changed", case_id=case_id, fields=len(changed))
+        return changed

@@ -12,6 +12,7 @@ owner.
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, time
 
 import structlog
 
@@ -25,17 +26,22 @@ from indgang_contracts.events import (
 from indgang_routing.adapters.cases import OPEN
 from indgang_routing.domain import timeline
 from indgang_routing.domain.actors import Actor
+from indgang_routing.domain.calendar import COPENHAGEN
 from indgang_routing.domain.case import Case, Referral, new_referral, referral_answer
 from indgang_routing.domain.errors import CaseNotFound, Conflict, ReferralNotFound
 from indgang_routing.domain.referrals import (
     ReferralRequest,
     check_answer,
+    check_answered_on,
     check_request,
+    check_response_due,
     check_sent_to,
     referral_made,
+    referral_updated,
     same_answer,
     target_name,
     unknown,
+    watched_day,
 )
 from indgang_routing.handlers.context import Context, event_id
 from indgang_runtime.auth import DepartmentSystem
@@ -62,6 +68,7 @@ class Referrals:
         if case["status"] not in OPEN:
             raise Conflict("Sagen er lukket. Genåbn den for at henvise.")
         now = self.ctx.now()
+        check_response_due(request.response_due, self.ctx.local_day(now))
         referral_id = str(uuid.uuid4())
         consultant = ConsultantRef.model_validate(case["consultant"])
         event = referral_made(case, request, consultant, referral_id, now)
@@ -70,6 +77,8 @@ class Referrals:
             request.target.model_dump(mode="json"), provider.name if provider else None
         )
         referral = new_referral(referral_id, request, name, actor.id, now)
+        # Its answer deadline, for the overdue-referral job (`handlers/overdue.py`).
+        day = watched_day(referral)
         made = await self.cases.change(
             case_id,
             expect={"status": {"$in": OPEN}},
@@ -78,6 +87,7 @@ class Referrals:
                 "referrals": referral,
                 "timeline": timeline.referral_made(event, event_id(record), name, actor.id),
             },
+            add_to_set={"referral_watch": day} if day else None,
             events=[record],
         )
         if not made:
@@ -108,20 +118,51 @@ class Referrals:
 
         Returns the case id. Repeating the answer the referral already has changes nothing."""
         case, referral = await self.referral(referral_id, answerer)
-        update = ReferralUpdated(
-            municipality_code=case["municipality_code"],
-            referral_id=referral_id,
-            case_id=case["_id"],
+        # Answered by the target it was sent to (`check_sent_to`), as the referral names it.
+        update = referral_updated(
+            case,
+            referral,
             status=status,
             reason=reason,
             outcome=outcome,
-            answered_by=answerer.department,
-            answered_by_provider_id=referral["target"].get("provider_id"),
             answered_at=self.ctx.now(),
         )
         record = self.ctx.record(update)
         await self._apply(case, update, event_id(record), [record])
         return str(case["_id"])
+
+    async def record_answer(
+        self,
+        case_id: str,
+        referral_id: str,
+        actor: Actor,
+        status: ReferralStatus,
+        reason: str | None,
+        outcome: ReferralOutcome | None,
+        answered_on: date,
+    ) -> bool:
+        """The consultant records an answer the target gave by phone or mail, on its behalf:
+        the same rules and the same apply path as an answer through the API, published as
+        referral-updated with `recorded_by`. Returns False when the referral already has
+        this answer (a form sent twice changes nothing)."""
+        case = await self.ctx.case(case_id)
+        actor.check_may_work_on(case)
+        _, referral = _locate(case, referral_id)
+        now = self.ctx.now()
+        today = self.ctx.local_day(now)
+        check_answered_on(answered_on, today, self.ctx.local_day(referral["made_at"]))
+        at = now if answered_on == today else datetime.combine(answered_on, time(12), COPENHAGEN)
+        update = referral_updated(
+            case,
+            referral,
+            status=status,
+            reason=reason,
+            outcome=outcome,
+            answered_at=at,
+            recorded_by=actor.id,
+        )
+        record = self.ctx.record(update)
+        return await self._apply(case, update, event_id(record), [record], actor.name)
 
     async def apply(self, envelope: Envelope[ReferralUpdated]) -> bool:
         """A referral-updated event from Kafka: routing's own answers coming back (only
@@ -139,7 +180,12 @@ class Referrals:
         return await self._apply(case, update, envelope.id, [])
 
     async def _apply(
-        self, case: Case, update: ReferralUpdated, answer_id: str, events: list[Record]
+        self,
+        case: Case,
+        update: ReferralUpdated,
+        answer_id: str,
+        events: list[Record],
+        recorder_name: str | None = None,
     ) -> bool:
         for _ in range(3):
             index, referral = _locate(case, update.referral_id)
@@ -150,7 +196,7 @@ class Referrals:
                 log.info("referral_answer_already_applied", referral_id=update.referral_id)
                 return False
             check_answer(ReferralStatus(referral["status"]), update.status)
-            answer = referral_answer(update, answer_id)
+            answer = referral_answer(update, answer_id, recorder_name)
             name = referral.get("target_name") or target_name(referral["target"])
             at = f"referrals.{index}"
             applied = await self.cases.change(
@@ -165,7 +211,7 @@ class Referrals:
                 push={
                     f"{at}.answers": answer,
                     "applied_event_ids": answer_id,
-                    "timeline": timeline.referral_answered(update, answer_id, name),
+                    "timeline": timeline.referral_answered(update, answer_id, name, recorder_name),
                 },
                 events=events,
             )

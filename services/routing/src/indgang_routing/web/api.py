@@ -47,6 +47,12 @@ class ReferralIn(BaseModel):
     consent_to_share_contact: bool = Field(
         description="The inquirer agreed that their contact details may be shared."
     )
+    message_to_enterprise: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="What the enterprise is told of this referral, in plain language (the "
+        "purpose is for the target alone); none: a standard line.",
+    )
 
 
 class ReferralCreated(BaseModel):
@@ -78,6 +84,18 @@ class AnswerOut(BaseModel):
     referral_id: str
     case_id: str
     status: ReferralStatus
+
+
+class RecordedAnswerIn(AnswerIn):
+    answered_on: date | None = Field(
+        default=None,
+        description="The day the target gave the answer (not in the future, not before the "
+        "referral was made); default today.",
+    )
+
+
+class RecordedAnswerOut(AnswerOut):
+    recorded: bool = Field(description="False: the referral already had this answer.")
 
 
 def public(case: Case) -> dict[str, Any]:
@@ -192,6 +210,7 @@ async def post_referral(
         needs=body.needs,
         response_due=body.response_due,
         consent_to_share_contact=body.consent_to_share_contact,
+        message_to_enterprise=body.message_to_enterprise,
     )
     try:
         actor = await actor_for(use.ctx.team, user)
@@ -199,6 +218,43 @@ async def post_referral(
     except RoutingError as exc:
         raise http_error(exc) from None
     return ReferralCreated(referral_id=referral_id, case_id=case_id)
+
+
+@router.post(
+    "/cases/{case_id}/referrals/{referral_id}/answer",
+    tags=["cases"],
+    response_model=RecordedAnswerOut,
+    summary="Record a department's answer given by phone or mail, on its behalf (staff)",
+    description="The same answers and rules as the department API (accepted, declined with "
+    "reason, completed with outcome), stored on the case and published as referral-updated "
+    "with `recorded_by` = you and `answered_by` = the referral's target. `answered_on` is "
+    "the day the target answered (default today). Repeating the answer changes nothing "
+    "(`recorded: false`); 409 if the referral's state does not allow it, 422 if incomplete.",
+)
+async def record_answer(
+    case_id: str,
+    referral_id: str,
+    body: RecordedAnswerIn,
+    user: StaffUser = Depends(staff),
+    use: Console = Depends(use_cases),
+) -> RecordedAnswerOut:
+    try:
+        actor = await actor_for(use.ctx.team, user)
+        answered_on = body.answered_on or use.ctx.local_day(use.ctx.now())
+        recorded = await use.referrals.record_answer(
+            case_id,
+            referral_id,
+            actor,
+            ReferralStatus(body.status),
+            body.reason,
+            body.outcome,
+            answered_on,
+        )
+    except RoutingError as exc:
+        raise http_error(exc) from None
+    return RecordedAnswerOut(
+        referral_id=referral_id, case_id=case_id, status=body.status, recorded=recorded
+    )
 
 
 @router.get(

@@ -13,7 +13,13 @@ from typing import TypeVar
 
 from fastapi import Form
 
-from indgang_contracts.events import Department, Need, ReferralTarget
+from indgang_contracts.events import (
+    Department,
+    Need,
+    ReferralOutcome,
+    ReferralStatus,
+    ReferralTarget,
+)
 from indgang_routing.domain.errors import InvalidInput
 from indgang_routing.domain.providers import Provider
 from indgang_routing.domain.referrals import ReferralRequest
@@ -130,6 +136,7 @@ def parse_referral(
     response_due: str,
     consent: str,
     today: date,
+    message_to_enterprise: str = "",
 ) -> ReferralRequest:
     target = parse_choice(Department, department, "Vælg hvem der henvises til.")
     if consent not in ("ja", "nej"):
@@ -152,4 +159,54 @@ def parse_referral(
         needs=parse_needs(needs),
         response_due=due,
         consent_to_share_contact=consent == "ja",
+        message_to_enterprise=message_to_enterprise.strip() or None,
     )
+
+
+def _count(value: str, label: str) -> int:
+    if not value.strip():
+        return 0
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise InvalidInput(f"Angiv {label} som et helt tal.") from None
+    if number < 0:
+        raise InvalidInput(f"{label.capitalize()} kan ikke være negativt.")
+    return number
+
+
+def parse_recorded_answer(
+    *,
+    status: str,
+    reason: str,
+    summary: str,
+    wage_subsidy_hires: str,
+    work_placements: str,
+    flex_jobs: str,
+    other_hires: str,
+) -> tuple[ReferralStatus, str | None, ReferralOutcome | None]:
+    """The answer a department gave by phone or mail, as the consultant records it."""
+    choose = "Vælg svaret: accepteret, afvist eller afsluttet."
+    answer = parse_choice(ReferralStatus, status, choose)
+    if answer is ReferralStatus.SENT:
+        raise InvalidInput(choose)
+    if answer is ReferralStatus.DECLINED:
+        if not reason.strip():
+            raise InvalidInput("Skriv begrundelsen for afvisningen.")
+        if len(reason.strip()) > 2000:
+            raise InvalidInput("Begrundelsen må højst være 2000 tegn.")
+        return answer, reason.strip(), None
+    if answer is ReferralStatus.COMPLETED:
+        if not summary.strip():
+            raise InvalidInput("Skriv hvad der kom ud af henvisningen.")
+        if len(summary.strip()) > 2000:
+            raise InvalidInput("Resultatet må højst være 2000 tegn.")
+        outcome = ReferralOutcome(
+            summary=summary.strip(),
+            wage_subsidy_hires=_count(wage_subsidy_hires, "antal ansat med løntilskud"),
+            work_placements=_count(work_placements, "antal i virksomhedspraktik"),
+            flex_jobs=_count(flex_jobs, "antal ansat i fleksjob"),
+            other_hires=_count(other_hires, "antal ansat på anden vis"),
+        )
+        return answer, None, outcome
+    return answer, None, None

@@ -26,7 +26,7 @@ from indgang_routing.settings import RoutingSettings
 from indgang_routing.web.common import Console
 from indgang_routing.web.console import actions, cases, providers, team
 from indgang_routing.web.console.errors import install_error_pages
-from indgang_routing.web.console.pages import danish_date, danish_time
+from indgang_routing.web.console.pages import danish_date, danish_time, local_iso_day
 from indgang_runtime.pages import Translations
 from indgang_runtime.web import install_pages
 
@@ -42,7 +42,7 @@ def install_console(app: FastAPI, settings: RoutingSettings, console: Console) -
         settings,
         _HERE / "templates",
         Translations({}),
-        filters={"dato": danish_date, "tid": danish_time},
+        filters={"dato": danish_date, "tid": danish_time, "dag": local_iso_day},
         staff=True,
         choose_language=False,  # the console is in Danish
     )

@@ -17,6 +17,8 @@ from starlette.datastructures import FormData
 
 from indgang_contracts.events import ContactChannel
 from indgang_routing.domain.actors import Actor
+from indgang_routing.domain.case import closing_choice
+from indgang_routing.domain.lifecycle import require_outcome
 from indgang_routing.web import forms
 from indgang_routing.web.common import Console, staff
 from indgang_routing.web.console.pages import Page, lead_page, staff_page
@@ -37,6 +39,7 @@ class Fields:
 
 
 Run = Callable[[Console, str, Actor, Fields], Awaitable[object]]
+Done = str | Callable[[object], str]
 
 
 async def _first_contact(use: Console, case_id: str, actor: Actor, field: Fields) -> object:
@@ -54,15 +57,68 @@ async def _refer(use: Console, case_id: str, actor: Actor, field: Fields) -> obj
         response_due=field("response_due"),
         consent=field("consent"),
         today=use.ctx.local_day(use.ctx.now()),
+        message_to_enterprise=field("message_to_enterprise"),
     )
     return await use.referrals.make(case_id, referral, actor)
+
+
+async def _record_answer(use: Console, case_id: str, actor: Actor, field: Fields) -> object:
+    status, reason, outcome = forms.parse_recorded_answer(
+        status=field("status"),
+        reason=field("reason"),
+        summary=field("summary"),
+        wage_subsidy_hires=field("wage_subsidy_hires"),
+        work_placements=field("work_placements"),
+        flex_jobs=field("flex_jobs"),
+        other_hires=field("other_hires"),
+    )
+    answered_on = forms.parse_date(field("answered_on"), "datoen for svaret")
+    return await use.referrals.record_answer(
+        case_id, field("referral_id"), actor, status, reason, outcome, answered_on
+    )
+
+
+def _recorded(applied: object) -> str:
+    return (
+        "Svaret er registreret."
+        if applied
+        else "Henvisningen havde allerede det svar; intet er ændret."
+    )
+
+
+async def _close(use: Console, case_id: str, actor: Actor, field: Fields) -> object:
+    outcome = require_outcome(field("outcome"))  # asked for first, as the form reads
+    told = closing_choice(field("message_to_enterprise"), tell=field("no_message") != "1")
+    return await use.casework.close(case_id, actor, outcome, told)
+
+
+async def _write(use: Console, case_id: str, actor: Actor, field: Fields) -> object:
+    return await use.casework.write_to_enterprise(
+        case_id, actor, field("subject_line"), field("body")
+    )
+
+
+async def _contact(use: Console, case_id: str, actor: Actor, field: Fields) -> object:
+    return await use.casework.change_contact(
+        case_id,
+        actor,
+        name=field("name"),
+        email=field("email"),
+        phone=field("phone"),
+        language=field("preferred_language"),
+    )
+
+
+def _contact_changed(changed: object) -> str:
+    fields = ", ".join(changed) if isinstance(changed, list) else ""
+    return f"Kontaktoplysningerne er rettet ({fields})."
 
 
 @dataclass(frozen=True)
 class CaseForm:
     path: str
     run: Run
-    done: str
+    done: Done  # the message when it worked (from the use case's result, if a function)
     anchor: str = ""
     lead: bool = False  # the team lead's alone
 
@@ -73,11 +129,7 @@ CASE_FORMS = (
     CaseForm(
         "genoptag", lambda use, c, actor, _: use.casework.resume(c, actor), "Sagen er genoptaget."
     ),
-    CaseForm(
-        "luk",
-        lambda use, c, actor, field: use.casework.close(c, actor, field("outcome")),
-        "Sagen er lukket.",
-    ),
+    CaseForm("luk", _close, "Sagen er lukket."),
     CaseForm(
         "genaabn", lambda use, c, actor, _: use.casework.reopen(c, actor), "Sagen er genåbnet."
     ),
@@ -88,6 +140,9 @@ CASE_FORMS = (
         anchor="#noter",
     ),
     CaseForm("henvisninger", _refer, "Henvisningen er sendt.", anchor="#henvisninger"),
+    CaseForm("henvisninger/svar", _record_answer, _recorded, anchor="#henvisninger"),
+    CaseForm("skriv", _write, "Beskeden er sendt til virksomheden.", anchor="#skriv"),
+    CaseForm("kontakt", _contact, _contact_changed, anchor="#kontakt"),
     CaseForm(
         "vejledning",
         lambda use, c, actor, field: use.casework.share_guide_entries(
@@ -125,5 +180,5 @@ for _form in CASE_FORMS:
         f"/sager/{{case_id}}/{_form.path}",
         _endpoint(_form),
         methods=["POST"],
-        name=f"case_{_form.path.replace('-', '_')}",
+        name=f"case_{_form.path.replace('-', '_').replace('/', '_')}",
     )

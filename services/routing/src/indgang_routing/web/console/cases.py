@@ -11,8 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 from indgang_contracts.events import CaseStatus, ContactChannel, Department, InquiryChannel, Need
 from indgang_routing.adapters.cases import OPEN, newest_first
 from indgang_routing.domain.calendar import add_working_days, this_and_last_month
-from indgang_routing.domain.case import Case
+from indgang_routing.domain.case import Case, contact_of
 from indgang_routing.domain.errors import RoutingError
+from indgang_routing.domain.referrals import late_referrals
 from indgang_routing.domain.search import CaseFilters, deadline, search_page, search_term
 from indgang_routing.web import views
 from indgang_routing.web.common import staff, team_lead
@@ -61,6 +62,7 @@ async def search_cases(
     konsulent: str = "",
     overskredet: bool = False,
     afventer: bool = False,
+    forsinket: bool = False,
     side: int = 1,
     page: Page = Depends(staff_page),
 ) -> Response:
@@ -82,6 +84,7 @@ async def search_cases(
         door=kanal or None,
         overdue=overskredet,
         waiting_for_department=afventer,
+        late_answer=forsinket,
     )
     found = search_page(candidates, filters, today, page=side)
     chosen = {
@@ -92,6 +95,7 @@ async def search_cases(
         "konsulent": konsulent,
         "overskredet": "1" if overskredet else "",
         "afventer": "1" if afventer else "",
+        "forsinket": "1" if forsinket else "",
     }
     return page.render(
         "console/search.html",
@@ -132,6 +136,8 @@ async def case_page(case_id: str, page: Page = Depends(staff_page)) -> Response:
         departments=list(Department),
         channels=list(ContactChannel),
         notes=list(reversed(case.get("notes", []))),
+        late_ids={r["id"] for r in late_referrals(case, today)},
+        can_write=contact_of(case) is not None,
         timeline=list(reversed(case.get("timeline", []))),
     )
 

@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from indgang_routing.domain import labels
 from indgang_routing.domain.actors import Actor
 from indgang_routing.domain.errors import CaseNotFound, NotAllowed, RoutingError
+from indgang_routing.domain.search import has_late_answer
 from indgang_routing.domain.team import Team
 from indgang_routing.handlers.context import COPENHAGEN, Context
 from indgang_routing.web import views
@@ -36,6 +37,11 @@ def danish_date(value: date | datetime | str | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(COPENHAGEN).date()
     return labels.danish_date(value)
+
+
+def local_iso_day(value: datetime | None) -> str:
+    """The `dag` filter: a moment's Danish date as ISO ("2026-12-03"), for date inputs."""
+    return "" if value is None else value.astimezone(COPENHAGEN).date().isoformat()
 
 
 def danish_time(value: datetime | None) -> str:
@@ -75,6 +81,8 @@ class Page:
                 "labels": labels,
                 "today": today,
                 "is_overdue": lambda case: views.is_overdue(case, today),
+                # A referral of the open case unanswered after its deadline ("Forsinket svar").
+                "late_answer": lambda case: has_late_answer(case, today),
                 **context,
             },
             status_code,
