@@ -1,0 +1,120 @@
+"""The report pages, CSV and JSON on the real store: who may read them, the figures of
+a small history on the page and in the CSV (BOM, `;`, Danish names, decimal comma), the
+documented schema, and field errors for a bad period."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from conftest import REPORTS_KEY, RunningApp, login
+from history import HISTORY
+
+from indgang_reporting.adapters.facts import FactStore
+
+
+async def _fill(app: RunningApp) -> None:
+    store: FactStore = app.app.state.facts
+    await store.record(HISTORY)
+
+
+async def test_only_team_leads_management_and_the_key_read_reports(
+    reporting_app: RunningApp,
+) -> None:
+    async with reporting_app.client() as client:
+        page = await client.get("/rapporter/henvendelser", headers={"accept": "text/html"})
+        assert page.status_code == 303
+        assert page.headers["location"].startswith("/auth/login")
+        assert (await client.get("/api/v1/reports/inquiries")).status_code == 401
+        wrong = {"X-Reports-Key": "wrong"}
+        assert (await client.get("/api/v1/reports/inquiries", headers=wrong)).status_code == 403
+        key = {"X-Reports-Key": REPORTS_KEY}
+        assert (await client.get("/api/v1/reports/inquiries", headers=key)).status_code == 200
+        await login(client, "ane-kjaer")  # a consultant
+        assert (await client.get("/rapporter/henvendelser")).status_code == 403
+    for user in ("teamleder", "ledelse", "admin"):
+        async with reporting_app.client() as client:
+            await login(client, user)
+            assert (await client.get("/rapporter/henvendelser")).status_code == 200, user
+
+
+async def test_the_page_shows_the_figures_with_a_chart_and_a_table(
+    reporting_app: RunningApp,
+) -> None:
+    await _fill(reporting_app)
+    async with reporting_app.client() as client:
+        await login(client, "ledelse")
+        query = "from=2026-11-01&to=2026-12-31&per=month"
+        page = await client.get(f"/rapporter/henvendelser?{query}")
+        assert page.status_code == 200
+        html = page.text
+        assert "november 2026" in html
+        assert 'role="img"' in html
+        assert "<desc" in html
+        assert "november 2026: 4" in html  # the chart's text alternative
+        assert "Videresendt af Jobcentret" in html
+        english = await client.get(f"/rapporter/henvendelser?{query}&lang=en")
+        assert "November 2026" in english.text
+        assert "Forwarded by Job centre" in english.text
+        query += "&lang=da"  # the choice is remembered in a cookie: back to Danish
+        for slug in ("foerste-kontakt", "henvisninger", "lukkede-sager", "social-vaerdi"):
+            assert (await client.get(f"/rapporter/{slug}?{query}")).status_code == 200
+        social = (await client.get(f"/rapporter/social-vaerdi?{query}")).text
+        assert "Løntilskud" in social
+        assert "rsv-note" in social
+        first = (await client.get(f"/rapporter/foerste-kontakt?{query}")).text
+        assert "33,3 %" in first
+
+
+async def test_csv_opens_in_danish_excel(reporting_app: RunningApp) -> None:
+    await _fill(reporting_app)
+    async with reporting_app.client() as client:
+        await login(client, "teamleder")
+        query = "from=2026-11-01&to=2026-12-31&per=month"
+        response = await client.get(f"/rapporter/foerste-kontakt/perioder.csv?{query}")
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        assert "attachment" in response.headers["content-disposition"]
+        raw = response.content
+        assert raw.startswith(b"\xef\xbb\xbf")  # the BOM
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+        assert rows[0][:3] == ["Periode", "Sager oprettet", "Kontaktet"]
+        assert "90 %-fraktil, dage" in rows[0]
+        november = rows[1]
+        assert november[0] == "november 2026"
+        assert november[6] == "33,3"  # share on time, decimal comma
+        assert rows[-1][0] == "I alt"
+        reasons = await client.get(f"/rapporter/henvisninger/afvisninger.csv?{query}")
+        text = reasons.content.decode("utf-8-sig")
+        assert "Ingen kapacitet før januar" in text
+        assert "Ekstern samarbejdspartner: mentorhuset" in text
+        assert (await client.get(f"/rapporter/henvisninger/nope.csv?{query}")).status_code == 404
+
+
+async def test_the_json_has_a_documented_schema_and_bad_periods_get_field_errors(
+    reporting_app: RunningApp,
+) -> None:
+    async with reporting_app.client() as client:
+        schema = (await client.get("/openapi.json")).json()
+        for name in ("inquiries", "first-contact", "referrals", "closed", "social-value"):
+            operation = schema["paths"][f"/api/v1/reports/{name}"]["get"]
+            assert "$ref" in operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert "share_on_time" in schema["components"]["schemas"]["FirstContactRow"]["properties"]
+        key = {"X-Reports-Key": REPORTS_KEY}
+        backwards = await client.get(
+            "/api/v1/reports/inquiries",
+            params={"from": "2026-12-01", "to": "2026-11-01"},
+            headers=key,
+        )
+        assert backwards.status_code == 422
+        assert backwards.json()["detail"][0]["loc"] == ["query", "to"]
+        too_long = await client.get(
+            "/api/v1/reports/inquiries",
+            params={"from": "2020-01-01", "to": "2026-11-01", "per": "week"},
+            headers=key,
+        )
+        assert too_long.status_code == 422
+        bad_door = await client.get(
+            "/api/v1/reports/inquiries", params={"door": "pigeon"}, headers=key
+        )
+        assert bad_door.status_code == 422
