@@ -14,7 +14,8 @@ What it shows (docs/integrators.md, "Rules"):
 - the offset is committed after a record was handled or parked, never before.
 
 Environment: KAFKA_BOOTSTRAP_SERVERS (127.0.0.1:9092), GROUP_ID (example-department),
-TOPIC_PREFIX (''), SEEN_DB (seen.sqlite3), PARKED_FILE (parked.jsonl), MAX_RECORDS
+TOPIC_PREFIX (''), SEEN_DB and PARKED_FILE (seen.sqlite3 and parked.jsonl next to this
+file), MAX_RECORDS
 (stop after that many; 0 = run until Ctrl-C), AUTO_OFFSET_RESET (earliest).
 It prints one JSON line per record: {"outcome": "handled"|"duplicate"|"parked", ...}.
 """
@@ -29,10 +30,13 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from indgang_contracts import Envelope, Event, InvalidEvent, ReferralMade, decode
+
+HERE = Path(__file__).resolve().parent
 
 
 class SeenEvents:
@@ -84,8 +88,8 @@ def handle(envelope: Envelope[Event]) -> dict[str, str]:
 
 async def consume(topics: Sequence[str]) -> int:
     prefix = os.environ.get("TOPIC_PREFIX", "")
-    seen = SeenEvents(os.environ.get("SEEN_DB", "seen.sqlite3"))
-    parked_file = os.environ.get("PARKED_FILE", "parked.jsonl")
+    seen = SeenEvents(os.environ.get("SEEN_DB", str(HERE / "seen.sqlite3")))
+    parked_file = os.environ.get("PARKED_FILE", str(HERE / "parked.jsonl"))
     limit = int(os.environ.get("MAX_RECORDS", "0"))
     consumer = AIOKafkaConsumer(
         *(f"{prefix}{t}" for t in topics),
