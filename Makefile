@@ -61,6 +61,7 @@ up:
 	echo "  routing        http://127.0.0.1:8002   consultants' console (log in: ane-kjaer / indgang-dev)"; \
 	echo "  notifications  http://127.0.0.1:8003   delivery log (teamleder / indgang-dev)"; \
 	echo "  guide          http://127.0.0.1:8004   guide; /hjaelp public page; editor (redaktoer / indgang-dev)"; \
+	echo "  reporting      http://127.0.0.1:8005   reports (teamleder or ledelse / indgang-dev); make demo-history"; \
 	echo "  webhooks       http://127.0.0.1:8090   development receiver for the job centre's webhook"; \
 	echo "  Kafka          $${KAFKA_BOOTSTRAP_SERVERS:-$$(cat var/run/kafka.bootstrap 2>/dev/null || echo 127.0.0.1:9092)}   (bash deploy/consume.sh indgang.case-routed.v1)"; \
 	echo "  store          $${MONGODB_URI:-mongodb://127.0.0.1:27017}"; \
@@ -153,3 +154,18 @@ contracts-check: sync
 .PHONY: chart-check
 chart-check:
 	bash deploy/helm/chart-check.sh
+
+# Reporting (issue 14). rebuild-reports: stop reporting, drop its read model and set its
+# consumer groups back to the topics' start, start it again: it reads every retained
+# event again. demo-history: a few dozen inquiries, referrals, answers and closings
+# through the public and staff APIs of a running `make up`.
+.PHONY: rebuild-reports demo-history
+rebuild-reports: sync
+	bash deploy/services.sh down reporting
+	ENVIRONMENT=$${ENVIRONMENT:-development} \
+	KAFKA_BOOTSTRAP_SERVERS=$${KAFKA_BOOTSTRAP_SERVERS:-$$(cat var/run/kafka.bootstrap 2>/dev/null || echo 127.0.0.1:9092)} \
+		$(UV) run --frozen --no-sync indgang-reporting-rebuild
+	bash deploy/services.sh up reporting
+
+demo-history: sync
+	$(UV) run --frozen --no-sync python services/reporting/scripts/demo_history.py $(DEMO_ARGS)

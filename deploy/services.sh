@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The four indgang services as background processes on 127.0.0.1, each from its
+# The indgang services as background processes on 127.0.0.1, each from its
 # console script in the uv workspace (run `uv sync --frozen` first; `make up`
 # does). Needs the infrastructure (deploy/infra.sh up).
 #
 #   bash deploy/services.sh up       # start those not running, wait for /health/ready
 #   bash deploy/services.sh down     # stop them
 #   bash deploy/services.sh status   # what runs where
+#   bash deploy/services.sh down reporting   # only the services named (also up)
 #
 # The environment is passed through (KAFKA_BOOTSTRAP_SERVERS, MONGODB_URI,
 # SMTP_HOST, SMTP_PORT, LOG_LEVEL, ...); unset ones default to the servers
@@ -31,7 +32,7 @@ PORT_OFFSET="${INDGANG_PORT_OFFSET:-0}"
 HOST=127.0.0.1
 READY_TIMEOUT="${INDGANG_READY_TIMEOUT:-60}"
 # "webhooks" is the development webhook receiver standing in for a department system.
-SERVICES=(intake routing notifications guide webhooks)
+SERVICES=(intake routing notifications guide reporting webhooks)
 
 if [[ -z "${UV:-}" ]]; then
     if command -v uv >/dev/null 2>&1; then UV=uv; else UV="python3 -m uv"; fi
@@ -54,6 +55,8 @@ export ENVIRONMENT="${ENVIRONMENT:-development}"
 export SUBSCRIPTIONS_FILE="${SUBSCRIPTIONS_FILE:-deploy/dev/subscriptions.toml}"
 export WEBHOOK_ALLOW_PLAIN_HTTP="${WEBHOOK_ALLOW_PLAIN_HTTP:-true}"
 export ADMIN_API_KEY="${ADMIN_API_KEY:-dev-admin-key}"
+# Reporting's key for BI tools (X-Reports-Key), public like the admin key.
+export REPORTS_API_KEY="${REPORTS_API_KEY:-dev-reports-key}"
 
 log() { printf '[services] %s\n' "$*"; }
 die() {
@@ -68,6 +71,7 @@ port_of() {
     routing) echo 8002 ;;
     notifications) echo 8003 ;;
     guide) echo 8004 ;;
+    reporting) echo 8005 ;;
     webhooks) echo 8090 ;;
     *) return 1 ;;
     esac
@@ -217,12 +221,20 @@ cmd_status() {
     return "$rc"
 }
 
+# Names after the command: only those services (e.g. `down reporting` for a rebuild).
+if (($# > 1)); then
+    for name in "${@:2}"; do
+        port_of "$name" >/dev/null || die "unknown service: $name"
+    done
+    SERVICES=("${@:2}")
+fi
+
 case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
 *)
-    echo "usage: $0 up|down|status" >&2
+    echo "usage: $0 up|down|status [service ...]" >&2
     exit 2
     ;;
 esac
