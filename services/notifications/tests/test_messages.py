@@ -587,3 +587,11 @@ def test_messages_to_the_enterprise_and_contact_changes_are_not_offered_to_subsc
             "secret": "s" * 32,
         }
     )
+
+
+def test_a_department_named_first_in_a_sentence_keeps_its_own_capitals() -> None:
+    by_csr = changed(REFERRAL_UPDATED, answered_by="csr")
+    assert texts(by_csr, "referral_answer_notice", "en").text.count("The CSR function") == 1
+    by_provider = changed(REFERRAL_UPDATED, answered_by="outside_provider")
+    notice = texts(by_provider, "referral_answer_notice", "da").text
+    assert "En ekstern samarbejdspartner har afsluttet" in notice

@@ -22,7 +22,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from indgang_notifications.domain.wording import day, label
+from indgang_notifications.domain.wording import day, label, sentence_start
 from indgang_runtime.phone import danish_phone
 
 
@@ -54,6 +54,7 @@ class MessageTemplates:
         self._text.filters["label"] = label
         self._text.filters["day"] = day
         self._text.filters["phone"] = danish_phone
+        self._text.filters["sentence_start"] = sentence_start
         self._defaults = defaults
 
     def kinds(self) -> dict[str, list[str]]:

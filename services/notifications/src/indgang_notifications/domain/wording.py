@@ -63,3 +63,9 @@ def day(value: date | datetime, language: str) -> str:
     month = MONTHS.get(language, MONTHS["da"]).split()[value.month - 1]
     dot = "." if language == "da" else ""
     return f"{value.day}{dot} {month} {value.year}"
+
+
+def sentence_start(text: str) -> str:
+    """The first letter upper case, the rest as written: 'the CSR function' -> 'The CSR
+    function' (Jinja's `capitalize` would make it 'The csr function')."""
+    return text[:1].upper() + text[1:]
