@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from indgang_reporting.adapters.facts import FactStore
 from indgang_reporting.entrypoints.kafka import build_router
@@ -18,6 +19,7 @@ from indgang_runtime.settings import settings_or_exit
 from indgang_runtime.web import install_pages
 
 PAGES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
@@ -39,6 +41,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.facts = facts
     install_pages(app, settings, PAGES, TRANSLATIONS, staff=True, csrf=True)
+    app.mount("/assets/reporting", StaticFiles(directory=STATIC), name="reporting")
     return app
 
 
