@@ -34,13 +34,13 @@ async def as_new_visitor(page: Page) -> Page:
 async def fill_in(page: Page, email: str, *, cvr: str = "DK 35 95 47 16") -> None:
     await page.get_by_label("Organisationens navn").fill("Kaffe & Omsorg – Ærø ApS")
     await page.get_by_label("CVR-nummer").fill(cvr)
-    await page.get_by_label("Vi er ved at starte op").check()
+    await page.get_by_label("Opstart", exact=True).check()
     await page.get_by_label("Dit navn").fill("Åse Ødegård")
     await page.get_by_label("E-mail", exact=True).fill(email)
     await page.get_by_label("Telefonnummer").fill("20 30 40 50")
     await page.get_by_label("Registrering som socialøkonomisk virksomhed (RSV)").check()
     await page.get_by_label("At ansætte ledige", exact=False).check()
-    await page.get_by_label("Fortæl kort om jeres situation").fill(
+    await page.get_by_label("Fortæl kort om din situation").fill(
         "Vi driver en café på Ærø og vil gerne ansætte to personer i løntilskud.\n"
         "Kan I hjælpe med RSV-registreringen? Æ ø å – <b>tak</b>!"
     )
@@ -107,7 +107,7 @@ async def test_errors_are_summarised_linked_and_keep_what_was_typed(
     await page.get_by_label("Dit navn").fill("Ærlige Øjvind")
     await page.get_by_label("E-mail", exact=True).fill("øjvind@")
     await page.get_by_label("Andet").check()
-    await page.get_by_label("Fortæl kort om jeres situation").fill("<script>alert('x')</script>")
+    await page.get_by_label("Fortæl kort om din situation").fill("<script>alert('x')</script>")
     await page.get_by_role("button", name="Send henvendelse").click()
 
     summary = page.locator("#error-summary")
@@ -128,7 +128,7 @@ async def test_errors_are_summarised_linked_and_keep_what_was_typed(
     assert await page.get_by_label("Dit navn").input_value() == "Ærlige Øjvind"
     assert await page.get_by_label("E-mail", exact=True).input_value() == "øjvind@"
     assert await page.get_by_label("Andet").is_checked()
-    description = page.get_by_label("Fortæl kort om jeres situation")
+    description = page.get_by_label("Fortæl kort om din situation")
     assert await description.input_value() == "<script>alert('x')</script>"
     # Each field in error says so, and says why.
     cvr = page.get_by_label("CVR-nummer")
@@ -143,7 +143,7 @@ async def test_errors_are_summarised_linked_and_keep_what_was_typed(
 
     # Corrected, the same page goes through.
     await page.get_by_label("CVR-nummer").fill("")
-    await page.get_by_label("Vi har en idé").check()
+    await page.get_by_label("Idé", exact=True).check()
     await page.get_by_label("E-mail", exact=True).fill(
         f"oejvind.{uuid.uuid4().hex[:6]}@eksempel.dk"
     )
@@ -295,3 +295,43 @@ async def test_works_without_javascript_on_a_phone(system: System, no_js_page: P
     await page.get_by_role("button", name="Send henvendelse").click()
     await page.locator("#reference").wait_for()
     assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+async def test_staff_form_is_worded_for_staff(system: System, page: Page) -> None:
+    """A consultant registers a phone call on someone's behalf (issue 13, point 11): the
+    form speaks about the inquirer, names every code by the shared label table, says the
+    errors about the inquirer, and the receipt shows the phone the Danish way."""
+    base = system.url("intake")
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await page.goto(f"{base}/medarbejder/henvendelse")
+    await page.get_by_label("Brugernavn").fill("ane-kjaer")
+    await page.get_by_label("Adgangskode").fill("indgang-dev")
+    await page.get_by_role("button", name="Log ind").click()
+    await page.get_by_role("heading", name="Registrér en henvendelse").wait_for()
+    assert await page.get_by_label("Henvenderens navn").count() == 1
+    assert await page.get_by_label("Dit navn").count() == 0
+    assert await page.get_by_role("group", name="Hvad vil henvenderen have hjælp til?").count() == 1
+    assert await page.get_by_label("Ansættelse af udsatte ledige").count() == 1  # the shared label
+    assert await page.get_by_label("Personligt fremmøde").count() == 1
+    assert await serious(page) == []
+
+    await page.get_by_role("button", name="Registrér henvendelse").click()
+    summary = page.locator("#error-summary")
+    await summary.wait_for()
+    assert await summary.get_by_role("link", name="Skriv henvenderens navn.").count() == 1
+    assert await serious(page) == []
+
+    await page.get_by_label("Telefon", exact=True).check()
+    await page.get_by_label("Organisationens navn").fill("Cykelværkstedet Ærø")
+    await page.get_by_label("Opstart", exact=True).check()
+    await page.get_by_label("Henvenderens navn").fill("Øjvind Ågesen")
+    email = f"oejvind.{uuid.uuid4().hex[:6]}@eksempel.dk"
+    await page.get_by_label("Henvenderens e-mail").fill(email)
+    await page.get_by_label("Henvenderens telefonnummer").fill("20304050")
+    await page.get_by_label("Kurser og mentoruddannelse").check()
+    await page.get_by_label("Beskriv kort henvenderens situation").fill("Ringede om mentorkurser.")
+    await page.get_by_label("Henvenderen er orienteret om privatlivserklæringen").check()
+    await page.get_by_role("button", name="Registrér henvendelse").click()
+    await page.get_by_role("heading", name="Henvendelsen er registreret").wait_for()
+    assert await page.get_by_text("Øjvind Ågesen, +45 20 30 40 50").count() == 1
+    assert await serious(page) == []

@@ -10,11 +10,13 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from starlette.datastructures import FormData
 
 from indgang_contracts.events import Department, InquiryChannel, Need, OrganisationStage
+from indgang_contracts.labels import label
 from indgang_intake.web.messages import field_path, localise
 from indgang_runtime.pages import Language
 
@@ -160,16 +162,38 @@ def form_errors(
     return by_field, summary
 
 
-def options(t: Any) -> dict[str, list[tuple[str, str]]]:
+# Wording for the enterprise on the public form, where the contracts' label (the name
+# of the thing, shared by every service) would be staff language. Every other code is
+# shown with its label from `indgang_contracts.labels`, also on the staff form.
+PUBLIC_WORDING: dict[StrEnum, dict[Language, str]] = {
+    Need.HIRING_VULNERABLE_UNEMPLOYED: {
+        "da": "At ansætte ledige, der har svært ved at få job "
+        "(fx løntilskud, virksomhedspraktik, fleksjob eller mentor)",
+        "en": "Hiring unemployed people who find it hard to get a job "
+        "(e.g. wage subsidy, work placement, flex job or mentor)",
+    },
+    OrganisationStage.ORDINARY_COMPANY: {
+        "da": "Almindelig virksomhed, der vil drive en del af forretningen socialøkonomisk",
+        "en": "Ordinary company that wants to run part of the business as social economy",
+    },
+}
+
+
+def code_label(code: StrEnum, lang: Language, *, public: bool = False) -> str:
+    """The code's label: the contracts' table, or the public form's wording of it."""
+    if public and code in PUBLIC_WORDING:
+        return PUBLIC_WORDING[code][lang]
+    return label(code, lang)
+
+
+def options(t: Any, lang: Language, *, public: bool) -> dict[str, list[tuple[str, str]]]:
     """Choices for radios, checkboxes and selects, labelled in the page's language."""
     return {
-        "stages": [(s.value, t(f"stage.{s.value}")) for s in OrganisationStage],
+        "stages": [(s.value, code_label(s, lang, public=public)) for s in OrganisationStage],
         "languages": [("da", t("language.da")), ("en", t("language.en"))],
-        "needs": [(n.value, t(f"need.{n.value}")) for n in Need],
+        "needs": [(n.value, code_label(n, lang, public=public)) for n in Need],
         "channels": [
-            (c.value, t(f"channel.{c.value}"))
-            for c in InquiryChannel
-            if c is not InquiryChannel.WEB
+            (c.value, label(c, lang)) for c in InquiryChannel if c is not InquiryChannel.WEB
         ],
-        "departments": [(d.value, t(f"department.{d.value}")) for d in Department],
+        "departments": [(d.value, label(d, lang)) for d in Department],
     }

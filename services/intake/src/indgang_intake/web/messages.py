@@ -34,14 +34,14 @@ FIELD_MESSAGES: dict[tuple[str, str], Pair] = {
     ("organisation.name", "string_too_long"): _NAME_LONG,
     ("organisation.name", "control_characters"): _NO_CONTROL,
     ("organisation.name", "*"): (
-        "Skriv organisationens navn – eller et arbejdsnavn, hvis I kun har en idé.",
-        "Enter the organisation's name – or a working name if you only have an idea.",
+        "Skriv organisationens navn – eller et arbejdsnavn, hvis der kun er en idé.",
+        "Enter the organisation's name – or a working name if there is only an idea.",
     ),
     ("organisation.cvr", "*"): (
         "CVR-nummeret skal være 8 cifre med et gyldigt kontrolciffer. "
-        "Lad feltet være tomt, hvis I ikke har et CVR-nummer.",
+        "Lad feltet være tomt, hvis organisationen ikke har et CVR-nummer.",
         "The CVR number must be 8 digits with a valid check digit. "
-        "Leave the field empty if you do not have a CVR number.",
+        "Leave the field empty if the organisation has no CVR number.",
     ),
     ("organisation.stage", "*"): (
         "Vælg, hvor langt organisationen er kommet.",

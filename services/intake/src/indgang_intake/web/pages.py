@@ -18,7 +18,8 @@ from fastapi.responses import Response
 
 from indgang_intake.settings import IntakeSettings
 from indgang_intake.web.forms import new_token, options
-from indgang_runtime.pages import Language
+from indgang_runtime.pages import Language, language
+from indgang_runtime.phone import danish_phone
 from indgang_runtime.web import ExtraValues, pages_of, render
 
 
@@ -32,6 +33,7 @@ def intake_values(settings: IntakeSettings) -> ExtraValues:
         "dpo_email": settings.dpo_email,
         "contact_email": settings.contact_email,
         "unit": settings.unit,
+        "danish_phone": danish_phone,
         "retention": {
             "after_close_days": settings.retention_days_after_close,
             "max_days": settings.retention_days_max,
@@ -57,9 +59,11 @@ def form_page(
     errors: dict[str, str] | None = None,
     summary: list[tuple[str, str]] | None = None,
     code: int = 200,
+    staff: bool = False,
     **extra: Any,
 ) -> Response:
-    """A form with what was typed, its errors and error summary, and its form token."""
+    """A form with what was typed, its errors and error summary, and its form token;
+    `staff`: worded for staff registering someone else's inquiry."""
     t = pages_of(request).gettext(request)
     return render(
         request,
@@ -69,7 +73,8 @@ def form_page(
             "values": values,
             "errors": errors or {},
             "summary": summary or [],
-            "options": options(t),
+            "options": options(t, language(request), public=not staff),
+            "staff": staff,
             "form_token": token or new_token(),
         },
         code,

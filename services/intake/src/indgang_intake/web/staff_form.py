@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 
+from indgang_contracts.labels import label
 from indgang_intake.domain.inquiry import Door, InquirySubmission, StaffDoorIn
 from indgang_intake.web.forms import (
     DOOR_FIELDS,
@@ -17,6 +18,7 @@ from indgang_intake.web.forms import (
     read_door_form,
     read_inquiry_form,
 )
+from indgang_intake.web.messages import FIELD_MESSAGES
 from indgang_intake.web.pages import form_page
 from indgang_intake.web.state import Idempotency, Repository, Settings
 from indgang_intake.web.submitting import store_form
@@ -32,7 +34,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def staff_page(request: Request, user: StaffUser, values: dict[str, Any], **form: Any) -> Response:
-    return form_page(request, "intake/staff_form.html", values, user=user, **form)
+    return form_page(request, "intake/staff_form.html", values, user=user, staff=True, **form)
 
 
 def _validated(model: type[Model], data: dict[str, Any], problems: list[Any]) -> Model | None:
@@ -44,17 +46,30 @@ def _validated(model: type[Model], data: dict[str, Any], problems: list[Any]) ->
         return None
 
 
+# Fields whose public error speaks to the inquirer ("Skriv dit navn."): on the staff
+# form they speak about the inquirer instead.
+_STAFF_ERRORS = {  # form field: (model path, the staff text)
+    "contact_name": ("contact.name", "staff.error.contact_name"),
+    "needs": ("needs", "staff.error.needs"),
+    "description": ("description", "staff.error.description"),
+    "privacy_notice_accepted": ("privacy_notice_accepted", "staff.privacy.error"),
+}
+
+
 def _staff_errors(
     problems: list[Any], lang: Language
 ) -> tuple[dict[str, str], list[tuple[str, str]]]:
     errors, summary = form_errors(problems, lang, DOOR_FIELDS + INQUIRY_FIELDS)
-    if "privacy_notice_accepted" in errors:  # staff confirm for the inquirer
-        said = TRANSLATIONS.gettext(lang)("staff.privacy.error")
-        errors["privacy_notice_accepted"] = said
-        summary = [
-            (anchor, said if anchor == "privacy-notice-accepted" else message)
-            for anchor, message in summary
-        ]
+    t = TRANSLATIONS.gettext(lang)
+    anchors = dict(DOOR_FIELDS + INQUIRY_FIELDS)
+    for field, (path, key) in _STAFF_ERRORS.items():
+        if errors.get(field) in FIELD_MESSAGES[(path, "*")]:  # not "too long" and the like
+            said = t(key)
+            errors[field] = said
+            summary = [
+                (anchor, said if anchor == anchors[field] else message)
+                for anchor, message in summary
+            ]
     return errors, summary
 
 
@@ -104,8 +119,10 @@ async def staff_submit(
         {
             "reference": receipt.reference,
             "follow_up": receipt.follow_up,
-            "channel": door.channel.value,
-            "forwarded_by": door.forwarded_by.value if door.forwarded_by else None,
+            "door": label(door.channel, lang)
+            + (f" – {label(door.forwarded_by, lang)}" if door.forwarded_by else ""),
             "organisation_name": submission.organisation.name,
+            "contact_name": submission.contact.name,
+            "contact_phone": submission.contact.phone,
         },
     )

@@ -1,84 +1,20 @@
 """Intake's page texts in Danish and English (Danish first; English falls back to Danish).
 
-Plain language: short sentences, "du" to the reader, what happens next.
+Plain language: short sentences, what happens next. The public pages (form, receipt,
+privacy notice) say "du" to the reader throughout, and name the organisation as
+"organisationen"; the staff form speaks about "henvenderen" (the inquirer).
 Placeholders in braces are filled in by the templates with `str.format`.
 """
 
 from __future__ import annotations
 
-from indgang_contracts.events import DEPARTMENT_NAMES, InquiryChannel, Need, OrganisationStage
 from indgang_runtime.pages import Translations
 
 T = dict[str, dict[str, str]]
 
+# The codes' labels (needs, stages, channels, departments) are not here: they come from
+# the contracts' one label table (indgang_contracts.labels, via web.forms.code_label).
 ENUM_TEXTS: T = {
-    # Needs (the seed's list)
-    f"need.{Need.BUSINESS_DEVELOPMENT.value}": {
-        "da": "Forretningsplan og forretningsudvikling",
-        "en": "Business plan and business development",
-    },
-    f"need.{Need.HIRING_VULNERABLE_UNEMPLOYED.value}": {
-        "da": "At ansætte ledige, der har svært ved at få job "
-        "(fx løntilskud, virksomhedspraktik, fleksjob eller mentor)",
-        "en": "Hiring unemployed people who find it hard to get a job "
-        "(e.g. wage subsidy, work placement, flex job or mentor)",
-    },
-    f"need.{Need.FUNDING_AND_SUPPORT.value}": {
-        "da": "Støttemuligheder og finansiering",
-        "en": "Support schemes and funding",
-    },
-    f"need.{Need.SELLING_TO_MUNICIPALITY.value}": {
-        "da": "At sælge til kommunen (indkøb, udbud og sociale klausuler)",
-        "en": "Selling to the municipality (purchasing, tenders and social clauses)",
-    },
-    f"need.{Need.RSV_REGISTRATION.value}": {
-        "da": "Registrering som socialøkonomisk virksomhed (RSV)",
-        "en": "Registration as a social-economy enterprise (RSV)",
-    },
-    f"need.{Need.COURSES_AND_MENTOR_TRAINING.value}": {
-        "da": "Kurser i forretningsudvikling og mentoruddannelse",
-        "en": "Courses in business development and mentor training",
-    },
-    f"need.{Need.LEGISLATION.value}": {
-        "da": "Lovgivning om beskæftigelse og virksomheder",
-        "en": "Employment and business legislation",
-    },
-    f"need.{Need.OTHER.value}": {"da": "Andet", "en": "Something else"},
-    # Stages
-    f"stage.{OrganisationStage.IDEA.value}": {
-        "da": "Vi har en idé",
-        "en": "We have an idea",
-    },
-    f"stage.{OrganisationStage.START_UP.value}": {
-        "da": "Vi er ved at starte op",
-        "en": "We are starting up",
-    },
-    f"stage.{OrganisationStage.ESTABLISHED_SOCIAL_ECONOMY.value}": {
-        "da": "Vi er en etableret socialøkonomisk virksomhed",
-        "en": "We are an established social-economy enterprise",
-    },
-    f"stage.{OrganisationStage.ORDINARY_COMPANY.value}": {
-        "da": "Vi er en almindelig virksomhed, der vil drive en del af forretningen "
-        "socialøkonomisk",
-        "en": "We are an ordinary company that wants to run part of the business as social economy",
-    },
-    # Departments: their names come from the contracts, like every service's
-    **{
-        f"department.{department.value}": {"da": names["da"], "en": names["en"]}
-        for department, names in DEPARTMENT_NAMES.items()
-    },
-    # Channels (staff form)
-    f"channel.{InquiryChannel.PHONE.value}": {"da": "Telefon", "en": "Phone"},
-    f"channel.{InquiryChannel.EMAIL.value}": {"da": "E-mail", "en": "E-mail"},
-    f"channel.{InquiryChannel.WALK_IN.value}": {
-        "da": "Personligt møde",
-        "en": "Meeting in person",
-    },
-    f"channel.{InquiryChannel.FORWARDED.value}": {
-        "da": "Videresendt fra en anden afdeling",
-        "en": "Forwarded by another department",
-    },
-    f"channel.{InquiryChannel.WEB.value}": {"da": "Webformular", "en": "Web form"},
     "language.da": {"da": "Dansk", "en": "Danish"},
     "language.en": {"da": "Engelsk", "en": "English"},
 }
@@ -111,20 +47,20 @@ PAGE_TEXTS: T = {
     },
     "expect.can.title": {"da": "Det kan vi", "en": "What we can do"},
     "expect.can.1": {
-        "da": "Give dig én navngiven konsulent, som kender jeres sag og taler med de "
+        "da": "Give dig én navngiven konsulent, som kender din sag og taler med de "
         "afdelinger, der skal inddrages.",
         "en": "Give you one named consultant who knows your case and talks to the "
         "departments that need to be involved.",
     },
     "expect.can.2": {
-        "da": "Vejlede om lovgivning og støttemuligheder, når I vil ansætte ledige, der har "
+        "da": "Vejlede om lovgivning og støttemuligheder, når du vil ansætte ledige, der har "
         "svært ved at få job (fx løntilskud, virksomhedspraktik, fleksjob og mentor).",
         "en": "Advise on legislation and support when you want to hire unemployed people who "
         "find it hard to get a job (e.g. wage subsidy, work placement, flex job and mentor).",
     },
     "expect.can.3": {
         "da": "Give grundlæggende, lokal erhvervsvejledning, fx om at starte og drive "
-        "virksomhed her i kommunen (erhvervsfremmeloven § 14), og henvise jer til kurser i "
+        "virksomhed her i kommunen (erhvervsfremmeloven § 14), og henvise dig til kurser i "
         "forretningsudvikling og mentoruddannelse.",
         "en": "Give basic local business guidance, e.g. on starting and running a business "
         "here (Business Promotion Act § 14), and refer you to courses in business "
@@ -137,27 +73,28 @@ PAGE_TEXTS: T = {
         "the municipality buys.",
     },
     "expect.can.5": {
-        "da": "Hjælpe jer med at forberede registrering som registreret socialøkonomisk "
+        "da": "Hjælpe dig med at forberede registrering som registreret socialøkonomisk "
         "virksomhed (RSV).",
         "en": "Help you prepare registration as a registered social-economy enterprise (RSV).",
     },
     "expect.cannot.title": {"da": "Det kan vi ikke", "en": "What we cannot do"},
     "expect.cannot.1": {
-        "da": "Give direkte økonomisk støtte eller tilskud til den enkelte virksomhed. Vi kan "
-        "fortælle om ordninger og fonde, I selv kan søge.",
-        "en": "Give direct financial support or grants to an individual company. We can tell "
-        "you about schemes and funds you can apply to yourselves.",
+        "da": "Give direkte økonomisk støtte eller tilskud til den enkelte virksomhed "
+        "(erhvervsfremmeloven § 14). Vi kan fortælle om ordninger og fonde, du selv kan søge.",
+        "en": "Give direct financial support or grants to an individual enterprise (Business "
+        "Promotion Act § 14). We can tell you about schemes and funds you can apply to "
+        "yourself.",
     },
     "expect.cannot.2": {
         "da": "Give specialiseret forretningsrådgivning, fx om forretningsplan, "
         "forretningsmodel, finansiering og vækst. Den giver Erhvervshuset gratis, og "
-        "konsulenten hjælper jer derhen.",
+        "konsulenten hjælper dig derhen.",
         "en": "Give specialised business advice, e.g. on your business plan, business model, "
         "funding and growth. The regional Business Hub (Erhvervshus) gives it free of "
         "charge, and the consultant helps you get there.",
     },
     "expect.cannot.3": {
-        "da": "Love jer opgaver eller aftaler med kommunen. Kommunen køber ind efter "
+        "da": "Love dig opgaver eller aftaler med kommunen. Kommunen køber ind efter "
         "udbudsreglerne.",
         "en": "Promise you work or contracts with the municipality. The municipality buys by "
         "the public procurement rules.",
@@ -184,17 +121,17 @@ PAGE_TEXTS: T = {
         "en": "Name of the organisation",
     },
     "form.organisation.name.hint": {
-        "da": "Har I kun en idé, så skriv et arbejdsnavn.",
+        "da": "Har du kun en idé, så skriv et arbejdsnavn.",
         "en": "If you only have an idea, write a working name.",
     },
     "form.organisation.cvr": {"da": "CVR-nummer", "en": "CVR number"},
     "form.organisation.cvr.hint": {
-        "da": "8 cifre. Lad feltet være tomt, hvis I ikke har et CVR-nummer endnu.",
-        "en": "8 digits. Leave it empty if you do not have a CVR number yet.",
+        "da": "8 cifre. Lad feltet være tomt, hvis organisationen ikke har et CVR-nummer endnu.",
+        "en": "8 digits. Leave it empty if the organisation does not have a CVR number yet.",
     },
     "form.organisation.stage": {
-        "da": "Hvor langt er I kommet?",
-        "en": "How far have you come?",
+        "da": "Hvor langt er organisationen kommet?",
+        "en": "How far has the organisation come?",
     },
     "form.contact": {"da": "Kontaktperson", "en": "Contact person"},
     "form.contact.name": {"da": "Dit navn", "en": "Your name"},
@@ -218,7 +155,7 @@ PAGE_TEXTS: T = {
     },
     "form.needs.hint": {"da": "Vælg alt det, der passer.", "en": "Choose all that apply."},
     "form.description": {
-        "da": "Fortæl kort om jeres situation og spørgsmål",
+        "da": "Fortæl kort om din situation og dine spørgsmål",
         "en": "Tell us briefly about your situation and questions",
     },
     "form.description.hint": {
@@ -307,12 +244,12 @@ PAGE_TEXTS: T = {
         "en": "Quote the reference number if you contact us about the inquiry.",
     },
     "receipt.follow_up": {
-        "da": "Vi kan se, at I har været i kontakt med os før. Henvendelsen er lagt til jeres "
-        "eksisterende kontakt, så I fortsætter med den samme konsulent. Du behøver ikke "
-        "forklare igen, hvem I er.",
-        "en": "We can see that you have been in touch with us before. The inquiry has been "
-        "added to your existing contact, so you continue with the same consultant. You do not "
-        "need to explain again who you are.",
+        "da": "Vi kan se, at organisationen har været i kontakt med os før. Henvendelsen er "
+        "lagt til den eksisterende kontakt, så du fortsætter med den samme konsulent. Du "
+        "behøver ikke forklare igen, hvem du er.",
+        "en": "We can see that the organisation has been in touch with us before. The inquiry "
+        "has been added to the existing contact, so you continue with the same consultant. "
+        "You do not need to explain again who you are.",
     },
     "receipt.next": {"da": "Hvad sker der nu?", "en": "What happens next?"},
     "receipt.next.1": {
@@ -330,6 +267,16 @@ PAGE_TEXTS: T = {
         "skal ikke selv finde rundt i kommunen.",
         "en": "The consultant brings in the departments and partners who can help. You do not "
         "have to find your own way around the municipality.",
+    },
+    "receipt.scope": {
+        "da": "Konsulenten giver grundlæggende, lokal erhvervsvejledning (erhvervsfremmeloven "
+        "§ 14). Har du brug for specialiseret forretningsrådgivning, fx om forretningsplan, "
+        "finansiering eller vækst, hjælper konsulenten dig videre til Erhvervshuset, som "
+        "giver den gratis.",
+        "en": "The consultant gives basic local business guidance (Business Promotion Act "
+        "§ 14). If you need specialised business advice, e.g. on your business plan, funding "
+        "or growth, the consultant helps you on to the regional Business Hub (Erhvervshus), "
+        "which gives it free of charge.",
     },
     "receipt.again": {"da": "Send en ny henvendelse", "en": "Send a new inquiry"},
     # Privacy notice
@@ -362,8 +309,8 @@ PAGE_TEXTS: T = {
     },
     "privacy.data.title": {"da": "Hvad vi gemmer", "en": "What we store"},
     "privacy.data.1": {
-        "da": "Organisationen: navn, CVR-nummer (hvis I har et) og hvor langt I er kommet.",
-        "en": "The organisation: name, CVR number (if any) and how far you have come.",
+        "da": "Organisationen: navn, CVR-nummer (hvis den har et) og hvor langt den er kommet.",
+        "en": "The organisation: name, CVR number (if any) and how far it has come.",
     },
     "privacy.data.2": {
         "da": "Dig: navn, e-mail, telefonnummer (hvis du giver det) og foretrukket sprog.",
@@ -602,6 +549,54 @@ PAGE_TEXTS: T = {
         "en": "The organisation has been in touch before; the inquiry was added to the "
         "existing contact.",
     },
+    # The staff form speaks about the inquirer, not to them.
+    "staff.form.organisation.name.hint": {
+        "da": "Har organisationen kun en idé, så skriv et arbejdsnavn.",
+        "en": "If the organisation is only an idea, write a working name.",
+    },
+    "staff.form.organisation.cvr.hint": {
+        "da": "8 cifre. Lad feltet være tomt, hvis organisationen ikke har et CVR-nummer.",
+        "en": "8 digits. Leave it empty if the organisation has no CVR number.",
+    },
+    "staff.form.contact": {"da": "Henvenderen", "en": "The inquirer"},
+    "staff.form.contact.name": {"da": "Henvenderens navn", "en": "The inquirer's name"},
+    "staff.form.contact.email": {
+        "da": "Henvenderens e-mail",
+        "en": "The inquirer's e-mail",
+    },
+    "staff.form.contact.email.hint": {
+        "da": "Henvenderen får en kvittering hertil.",
+        "en": "The inquirer gets a receipt here.",
+    },
+    "staff.form.contact.phone": {
+        "da": "Henvenderens telefonnummer",
+        "en": "The inquirer's phone number",
+    },
+    "staff.form.contact.language": {
+        "da": "Hvilket sprog foretrækker henvenderen?",
+        "en": "Which language does the inquirer prefer?",
+    },
+    "staff.form.needs": {
+        "da": "Hvad vil henvenderen have hjælp til?",
+        "en": "What does the inquirer want help with?",
+    },
+    "staff.form.description": {
+        "da": "Beskriv kort henvenderens situation og spørgsmål",
+        "en": "Describe the inquirer's situation and questions briefly",
+    },
+    "staff.error.contact_name": {
+        "da": "Skriv henvenderens navn.",
+        "en": "Enter the inquirer's name.",
+    },
+    "staff.error.needs": {
+        "da": "Vælg mindst ét emne, henvenderen vil have hjælp til.",
+        "en": "Choose at least one topic the inquirer wants help with.",
+    },
+    "staff.error.description": {
+        "da": "Beskriv kort, hvad henvenderen vil have hjælp til.",
+        "en": "Describe briefly what the inquirer wants help with.",
+    },
+    "staff.receipt.contact": {"da": "Henvender", "en": "Inquirer"},
     "staff.again": {"da": "Registrér en til", "en": "Register another"},
 }
 
