@@ -17,7 +17,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,7 +60,12 @@ async def stack(infra: None) -> AsyncIterator[Stack]:
     run_id = f"con{uuid.uuid4().hex[:5]}"
     guide = ServiceProcess("guide", service_env(run_id, "guide", KAFKA_BOOTSTRAP))
     routing = ServiceProcess(
-        "routing", {**service_env(run_id, "routing", KAFKA_BOOTSTRAP), "GUIDE_URL": guide.url}
+        "routing",
+        {
+            **service_env(run_id, "routing", KAFKA_BOOTSTRAP),
+            "GUIDE_URL": guide.url,
+            "OVERDUE_CHECK_SECONDS": "1",  # the overdue jobs tick every second
+        },
     )
     guide.start()
     routing.start()
@@ -210,6 +215,13 @@ async def test_console_works_without_javascript(stack: Stack, browser: Browser) 
         assert await flash(page) == "Skriv sagens udfald, når du lukker den."
         await page.get_by_label("Udfald").fill("Henvenderen fik svar på telefon.")
         await page.get_by_role("button", name="Luk sagen").click()
+        assert await flash(page) == (
+            "Skriv en besked til virksomheden om, hvorfor sagen lukkes, eller vælg "
+            "»Send ikke besked«."
+        )
+        await page.get_by_label("Udfald").fill("Henvenderen fik svar på telefon.")
+        await page.get_by_label("Send ikke besked").check()  # they asked to close it
+        await page.get_by_role("button", name="Luk sagen").click()
         assert await flash(page) == "Sagen er lukket."
         assert await page.locator("#case-status").inner_text() == "Lukket"
         await page.get_by_role("button", name="Genåbn sagen").click()
@@ -271,3 +283,132 @@ async def test_a_consultant_finds_a_case_from_the_search_box(stack: Stack, page:
             <= 0
         )
         await page.get_by_role("button", name="Log ud").click()
+
+
+async def cases_collection(stack: Stack) -> Any:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI)
+    return client, client[f"t_{stack.run_id}_routing"]["cases"]
+
+
+async def scroll_width(page: Page) -> int:
+    return int(await page.evaluate("document.scrollingElement.scrollWidth"))
+
+
+async def test_recording_an_answer_writing_to_the_enterprise_and_correcting_the_contact(
+    stack: Stack, page: Page
+) -> None:
+    """Issue 13, points 3, 5, 6 and 13: the referral form's line for the enterprise, an answer
+    the job centre gave by phone recorded on its behalf, a message to the enterprise and a
+    corrected e-mail, each on the timeline and published."""
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    inquiry = await send_inquiry(stack, "Værkstedet Nordlys")
+    base = stack.routing.url
+    await log_in(page, f"{base}/sager", "ane-kjaer")
+    await page.get_by_role("link", name=inquiry.reference).click()
+    await page.get_by_role("heading", name="Værkstedet Nordlys").wait_for()
+
+    async with EventLog(KAFKA_BOOTSTRAP, stack.topic("indgang.referral-made.v1")) as made:
+        await page.get_by_label("Henvis til").select_option("job_centre")
+        await page.get_by_label("Formål").fill("Vurdering af to ledige med skånehensyn.")
+        await page.get_by_label("Det får virksomheden at vide").fill(
+            "Jobcentret ringer til jer om løntilskud i næste uge."
+        )
+        await page.get_by_label("Ja, kontaktoplysningerne sendes med").check()
+        await page.get_by_role("button", name="Send henvisning").click()
+        assert await flash(page) == "Henvisningen er sendt."
+        event = await made.wait_for(lambda e: e.data.reference == inquiry.reference)
+    assert event.data.message_to_enterprise == (
+        "Jobcentret ringer til jer om løntilskud i næste uge."
+    )
+
+    # The job centre said yes on the phone: recorded on its behalf.
+    async with EventLog(KAFKA_BOOTSTRAP, stack.topic("indgang.referral-updated.v1")) as updated:
+        await page.get_by_text("Registrér svar fra Jobcentret").click()  # opens the details
+        await page.get_by_label("Accepteret").check()
+        await page.get_by_label("Dato for svaret").fill(today())
+        await check_accessible(page, "sag-registrer-svar")
+        await page.get_by_role("button", name="Registrér svaret fra Jobcentret").click()
+        assert await flash(page) == "Svaret er registreret."
+        answer = await updated.wait_for(lambda e: e.data.referral_id == event.data.referral_id)
+    assert answer.data.recorded_by == "ane-kjaer"
+    assert answer.data.answered_by.value == "job_centre"
+    assert answer.data.reference == inquiry.reference
+    assert "Registreret af Ane Kjær på vegne af Jobcentret" in (
+        await page.locator("#referrals").inner_text()
+    )
+    assert "på vegne af Jobcentret" in await page.locator("#timeline").inner_text()
+
+    # A message to the enterprise.
+    async with EventLog(KAFKA_BOOTSTRAP, stack.topic("indgang.message-to-enterprise.v1")) as sent:
+        await page.get_by_label("Emne").fill("Møde om løntilskud")
+        await page.get_by_label("Besked", exact=True).fill("Hej\nKan I tirsdag kl. 10?")
+        await page.get_by_role("button", name="Send beskeden").click()
+        assert await flash(page) == "Beskeden er sendt til virksomheden."
+        message = await sent.wait_for(lambda e: e.data.reference == inquiry.reference)
+    assert message.data.contact.email == inquiry.contact.email
+    assert "»Møde om løntilskud«" in await page.locator("#timeline").inner_text()
+    await check_accessible(page, "sag-skriv")
+
+    # The e-mail was wrong: corrected, the timeline says which field.
+    async with EventLog(KAFKA_BOOTSTRAP, stack.topic("indgang.case-contact-changed.v1")) as changed:
+        await page.get_by_text("Ret kontaktoplysninger").click()
+        await page.get_by_label("E-mail", exact=True).fill("rettet@nordlys.example")
+        await check_accessible(page, "sag-ret-kontakt")
+        await page.get_by_role("button", name="Gem kontaktoplysninger").click()
+        assert await flash(page) == "Kontaktoplysningerne er rettet (e-mail)."
+        contact = await changed.wait_for(lambda e: e.data.reference == inquiry.reference)
+    assert contact.data.contact.email == "rettet@nordlys.example"
+    assert "Kontaktoplysningerne er rettet af" in await page.locator("#timeline").inner_text()
+    await check_accessible(page)
+
+
+async def test_an_overdue_referral_and_the_case_page_at_phone_width(
+    stack: Stack, page: Page
+) -> None:
+    """Issue 13, points 3, 8 and 13: a referral with no answer by its deadline shows as
+    "Forsinket svar" on the case page and in the lists, the job reminds the consultant
+    (referral-overdue), and the case page and lists fit 390 px without sideways scrolling."""
+    inquiry = await send_inquiry(stack, "Genbrugsværkstedet Bæredygtig Fremtid ApS")
+    base = stack.routing.url
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await log_in(page, f"{base}/sager", "ane-kjaer")
+    await page.get_by_role("link", name=inquiry.reference).click()
+    await page.get_by_label("Henvis til").select_option("job_centre")
+    await page.get_by_label("Formål").fill("Afklaring af virksomhedspraktik.")
+    await page.get_by_label("Svar ønskes senest").fill(today())
+    await page.get_by_label("Nej, henvisningen sendes uden kontaktoplysninger").check()
+    await page.get_by_role("button", name="Send henvisning").click()
+    assert await flash(page) == "Henvisningen er sendt."
+    case_url = page.url.split("#")[0]
+
+    # Its deadline passes (moved back, as days passing would: the watch moves with it).
+    yesterday = (datetime.now(ZoneInfo("Europe/Copenhagen")).date() - timedelta(days=1)).isoformat()
+    client, cases = await cases_collection(stack)
+    try:
+        async with EventLog(KAFKA_BOOTSTRAP, stack.topic("indgang.referral-overdue.v1")) as late:
+            await cases.update_one(
+                {"inquiry_ids": inquiry.inquiry_id},
+                {"$set": {"referrals.0.response_due": yesterday, "referral_watch": [yesterday]}},
+            )
+            overdue = await late.wait_for(lambda e: e.data.reference == inquiry.reference)
+    finally:
+        await client.close()
+    assert overdue.data.consultant.id == "ane-kjaer"
+    assert overdue.data.target_name == "Jobcentret"
+
+    for width, suffix in ((1280, ""), (390, "-390")):
+        await page.set_viewport_size({"width": width, "height": 900})
+        await page.goto(case_url)
+        await page.locator("#case-late-answer").wait_for()
+        assert "Forsinket svar" in await page.locator("#referrals").inner_text()
+        assert "Forsinket svar: Jobcentret" in await page.locator("#timeline").inner_text()
+        assert await scroll_width(page) <= width, f"case page wider than {width} px"
+        await check_accessible(page, f"sag-forsinket-svar{suffix}")
+        await page.goto(f"{base}/sager/soeg?forsinket=1")
+        await page.get_by_role("link", name=inquiry.reference).wait_for()
+        assert await scroll_width(page) <= width, f"search wider than {width} px"
+        await check_accessible(page, f"soeg-forsinket-svar{suffix}")
+        await page.goto(f"{base}/sager")
+        await page.get_by_role("link", name=inquiry.reference).wait_for()
+        assert await scroll_width(page) <= width, f"my cases wider than {width} px"
+        await check_accessible(page, f"mine-sager-forsinket-svar{suffix}")

@@ -28,6 +28,7 @@ from indgang_routing.web.console import actions, cases, providers, team
 from indgang_routing.web.console.errors import install_error_pages
 from indgang_routing.web.console.pages import danish_date, danish_time, local_iso_day
 from indgang_runtime.pages import Translations
+from indgang_runtime.phone import danish_phone
 from indgang_runtime.web import install_pages
 
 __all__ = ["Console", "install_console"]
@@ -42,7 +43,12 @@ def install_console(app: FastAPI, settings: RoutingSettings, console: Console) -
         settings,
         _HERE / "templates",
         Translations({}),
-        filters={"dato": danish_date, "tid": danish_time, "dag": local_iso_day},
+        filters={
+            "dato": danish_date,
+            "tid": danish_time,
+            "dag": local_iso_day,
+            "telefon": danish_phone,
+        },
         staff=True,
         choose_language=False,  # the console is in Danish
     )
