@@ -139,6 +139,16 @@ def test_a_service_deploys_alone(tools: Tools) -> None:
     assert set(objects(docs, "Deployment")) == {"indgang-routing"}
 
 
+def test_one_service_moves_to_a_new_image_alone(tools: Tools) -> None:
+    docs = tools.render("--set=services.routing.imageTag=0.2.0")
+    images = {
+        name: d["spec"]["template"]["spec"]["containers"][0]["image"]
+        for name, d in objects(docs, "Deployment").items()
+    }
+    assert images["indgang-routing"].endswith("/indgang-routing:0.2.0")
+    assert images["indgang-guide"].endswith("/indgang-guide:0.1.0")
+
+
 def test_every_secret_comes_from_a_kubernetes_secret(tools: Tools) -> None:
     docs = tools.render()
     for name, deployment in objects(docs, "Deployment").items():

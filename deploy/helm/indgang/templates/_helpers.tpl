@@ -17,10 +17,11 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- end -}}
 
-{{/* The image of a service: <registry>/indgang-<service>:<tag>; both required. */}}
+{{/* The image of a service: <registry>/indgang-<service>:<tag>, the tag the service's
+own (services.<name>.imageTag, to move one service alone) or image.tag; required. */}}
 {{- define "indgang.image" -}}
 {{- $registry := required "image.registry is required (where the images built from deploy/Dockerfile are pushed)" .root.Values.image.registry -}}
-{{- $tag := required "image.tag is required (the release's image tag)" .root.Values.image.tag -}}
+{{- $tag := required "image.tag is required (the release's image tag)" (.tag | default .root.Values.image.tag) -}}
 {{- printf "%s/indgang-%s:%s" (trimSuffix "/" $registry) .image $tag -}}
 {{- end -}}
 
