@@ -1,13 +1,21 @@
 """The pages in a real browser (Chromium via Playwright) against the guide as a real
-process: the public help page, the staff search and the editor. axe-core checks
-each page for serious and critical WCAG 2.1 AA problems."""
+process: the public help page, an external entry's public page, the staff search and
+the editor. axe-core checks each page for serious and critical WCAG 2.1 AA problems.
+
+With INDGANG_SCREENSHOTS=<directory> set, the public entry page is also saved there as
+guide-public-entry.png (1280 wide, full page)."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from playwright.async_api import Page, expect
 
 from harness import ServiceProcess
 from pytest_indgang import axe_violations
+
+SCREENSHOTS = os.environ.get("INDGANG_SCREENSHOTS")
 
 
 async def _login(page: Page, base: str, path: str, user: str) -> None:
@@ -43,6 +51,52 @@ async def test_public_help_page(page: Page, guide_process: ServiceProcess) -> No
     )
     assert await page.get_attribute("html", "lang") == "en"
     assert await axe_violations(page) == []
+
+
+async def test_public_entry_page_the_mails_link_to(
+    page: Page, guide_process: ServiceProcess
+) -> None:
+    """/hjaelp/{entry_id}: the municipality's own page for an external entry (issue 13,
+    point 7), with the unit beside it (points 9-10), nothing meant for staff, in Danish
+    and English, at desktop and phone width; an internal entry is not there."""
+    base = guide_process.url
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await page.goto(f"{base}/hjaelp/fleksjob")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Fleksjob")
+    unit = page.get_by_role("complementary", name="Her finder du os")
+    await expect(unit).to_contain_text("Erhvervsservice, Socialøkonomisk indgang")
+    await expect(unit.get_by_role("link", name="12 34 56 78")).to_have_attribute(
+        "href", "tel:12345678"
+    )
+    await expect(unit).to_contain_text("Centerparken 1, 7330 Brande")
+    await expect(unit.get_by_role("link", name="Gå til formularen")).to_be_visible()
+    main = await page.inner_text("main")
+    for staff_only in ("Skal tjekkes", "gamle STAR-adresse", "Socialøkonomisk konsulent,"):
+        assert staff_only not in main, staff_only
+    await expect(page.get_by_role("heading", name="Kilder")).to_be_visible()
+    assert await axe_violations(page) == []
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=f"{SCREENSHOTS}/guide-public-entry.png", full_page=True)
+
+    await page.set_viewport_size({"width": 390, "height": 844})
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert await axe_violations(page) == []
+
+    await page.goto(f"{base}/hjaelp/fleksjob?lang=en")
+    assert await page.get_attribute("html", "lang") == "en"
+    await expect(page.get_by_text("This text is only available in Danish.")).to_be_visible()
+    await expect(page.get_by_role("complementary", name="Where to find us")).to_be_visible()
+    assert await page.get_attribute("article", "lang") == "da"
+    assert await axe_violations(page) == []
+    await page.get_by_role("link", name="Back to the overview").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "What can the municipality help with?"
+    )
+
+    internal = await page.goto(f"{base}/hjaelp/erhvervsfremmeloven-paragraf-14")
+    assert internal is not None
+    assert internal.status == 404
 
 
 async def test_staff_search_finds_loentilskud_misspelt(
