@@ -27,6 +27,8 @@ VALUES = CHART / "ci" / "test-values.yaml"
 SERVICES = ("intake", "routing", "notifications", "guide")
 # Built from source the first time (2-3 minutes), then cached.
 TOOLS_TIMEOUT = 600
+# The first test builds the tools in its setup: longer than pytest's 300 s default.
+pytestmark = pytest.mark.timeout(TOOLS_TIMEOUT + 60)
 
 
 @dataclass(frozen=True)
