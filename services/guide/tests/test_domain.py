@@ -133,10 +133,10 @@ def test_recommendations_rank_needs_then_stage_then_sendable() -> None:
         "stale",
     ]
     assert ranked[0].why.startswith(
-        "Matcher behov: ansættelse af udsatte ledige. "
-        "Dækker behovene »ansættelse af udsatte ledige« og »lovgivning«"
+        "Matcher behov: Ansættelse af udsatte ledige. "
+        "Dækker behovene »Ansættelse af udsatte ledige« og »Lovgivning«"
     )
-    assert "passer til fasen »opstart«" in ranked[1].why
+    assert "passer til fasen »Opstart«" in ranked[1].why
     assert "Kan sendes til virksomheden" in ranked[2].why
     assert "Kun til internt brug" in ranked[3].why
     assert "Bør tjekkes" in ranked[4].why
@@ -170,7 +170,9 @@ def test_recommendations_put_focused_entries_before_broad_articles() -> None:
         "broad-article",
         "social-value",
     ]
-    assert ranked[0].why.startswith("Matcher behov: ansættelse af udsatte ledige.")
-    assert ranked[1].why.startswith("Matcher behov: registrering som RSV.")
-    assert ranked[2].why.startswith("Matcher behov: salg til kommunen.")
+    assert ranked[0].why.startswith("Matcher behov: Ansættelse af udsatte ledige.")
+    assert ranked[1].why.startswith(
+        "Matcher behov: Registrering som socialøkonomisk virksomhed (RSV)."
+    )
+    assert ranked[2].why.startswith("Matcher behov: Salg til kommunen (udbud, sociale klausuler).")
     assert "Matcher behov" not in ranked[3].why

@@ -1,35 +1,14 @@
-"""Words for the guide's codes, in Danish first (English second), used in texts and pages."""
+"""Words for the guide's codes, in Danish first (English second), used in texts and pages.
+
+Needs and stages are named as every service names them, from the contracts' one label
+table (indgang_contracts.labels); the guide's own codes (kinds, audiences, statuses)
+are here.
+"""
 
 from __future__ import annotations
 
 from indgang_contracts.events import Need, OrganisationStage
-
-NEEDS: dict[Need, tuple[str, str]] = {
-    Need.BUSINESS_DEVELOPMENT: ("forretningsudvikling og forretningsplan", "business development"),
-    Need.HIRING_VULNERABLE_UNEMPLOYED: (
-        "ansættelse af udsatte ledige",
-        "hiring vulnerable unemployed",
-    ),
-    Need.FUNDING_AND_SUPPORT: ("finansiering og støtteordninger", "funding and support"),
-    Need.SELLING_TO_MUNICIPALITY: ("salg til kommunen", "selling to the municipality"),
-    Need.RSV_REGISTRATION: ("registrering som RSV", "RSV registration"),
-    Need.COURSES_AND_MENTOR_TRAINING: (
-        "kurser og mentoruddannelse",
-        "courses and mentor training",
-    ),
-    Need.LEGISLATION: ("lovgivning", "legislation"),
-    Need.OTHER: ("andet", "other"),
-}
-
-STAGES: dict[OrganisationStage, tuple[str, str]] = {
-    OrganisationStage.IDEA: ("idéfasen", "idea"),
-    OrganisationStage.START_UP: ("opstart", "start-up"),
-    OrganisationStage.ESTABLISHED_SOCIAL_ECONOMY: (
-        "etableret socialøkonomisk virksomhed",
-        "established social-economy enterprise",
-    ),
-    OrganisationStage.ORDINARY_COMPANY: ("almindelig virksomhed", "ordinary company"),
-}
+from indgang_contracts.labels import label
 
 KINDS: dict[str, tuple[str, str]] = {
     "article": ("Artikel", "Article"),
@@ -50,10 +29,8 @@ STATUSES: dict[str, tuple[str, str]] = {
 
 
 def need_label(need: Need | str, lang: str = "da") -> str:
-    da, en = NEEDS[Need(need)]
-    return en if lang == "en" else da
+    return label(Need(need), "en" if lang == "en" else "da")
 
 
 def stage_label(stage: OrganisationStage | str, lang: str = "da") -> str:
-    da, en = STAGES[OrganisationStage(stage)]
-    return en if lang == "en" else da
+    return label(OrganisationStage(stage), "en" if lang == "en" else "da")
