@@ -164,7 +164,7 @@ class FakeContainer:
         return "localhost:32801"
 
     def get_connection_url(self) -> str:
-        return "mongodb://test:test@localhost:32802"
+        return "mongodb://localhost:32802"
 
 
 def test_containers_start_and_stop_in_order_with_their_addresses() -> None:
@@ -182,7 +182,7 @@ def test_containers_start_and_stop_in_order_with_their_addresses() -> None:
     containers = start_containers({"INDGANG_TEST_MONGO_IMAGE": "mongo:8"}, kafka, mongo)
     assert (containers.kafka_bootstrap, containers.mongodb_uri) == (
         "localhost:32801",
-        "mongodb://test:test@localhost:32802",
+        "mongodb://localhost:32802",
     )
     assert images == ["confluentinc/cp-kafka:7.9.0", "mongo:8"]
     containers.stop()
