@@ -57,7 +57,7 @@ async def test_a_routed_case_about_hiring_gets_hiring_entries(
         assert {"loentilskud", "virksomhedspraktik", "fleksjob", "mentorstoette"} & set(ids[:3])
         assert all(set(item) == {"entry_id", "title", "section", "audience", "score", "why"}
                    for item in body["items"])  # fmt: skip
-        assert "ansættelse af udsatte ledige" in body["items"][0]["why"]
+        assert "Ansættelse af udsatte ledige" in body["items"][0]["why"]
         entry = await client.get(f"{guide_process.url}/api/v1/guide/entries/{ids[0]}")
         assert entry.json()["title"] == body["items"][0]["title"]
 
