@@ -189,6 +189,15 @@ def test_without_a_secret_or_a_required_setting_nothing_renders(
     assert message in result.stderr
 
 
+def test_a_misspelt_or_mistyped_value_is_refused_by_the_values_schema(tools: Tools) -> None:
+    misspelt = tools.template("-f", str(VALUES), "--set=services.routing.replica=3")
+    assert misspelt.returncode != 0
+    assert "additional properties 'replica' not allowed" in misspelt.stderr
+    wrong = tools.template("-f", str(VALUES), "--set=kafka.securityProtocol=SSL")
+    assert wrong.returncode != 0
+    assert "securityProtocol" in wrong.stderr
+
+
 def test_the_autoscaler_stops_at_the_partition_count(tools: Tools) -> None:
     partitions = {t.partitions for t in TOPICS if t.name != DEAD_LETTER_TOPIC}
     values = yaml.safe_load((CHART / "values.yaml").read_text())
