@@ -169,3 +169,10 @@ rebuild-reports: sync
 
 demo-history: sync
 	$(UV) run --frozen --no-sync python services/reporting/scripts/demo_history.py $(DEMO_ARGS)
+
+# Dead letters back to their original topics after a fix (docs/operations.md): lists what
+# matches, and re-drives it with --apply. REDRIVE_ARGS="--type case-routed --since 2026-12-01T06:00".
+REDRIVE_ARGS ?=
+.PHONY: redrive
+redrive: sync
+	$(UV) run --frozen python tools/redrive.py $(REDRIVE_ARGS)
