@@ -146,6 +146,11 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
             use_infrastructure(_containers.kafka_bootstrap, _containers.mongodb_uri)
     except InfraChoiceError as exc:
         raise pytest.UsageError(str(exc)) from None
+    except Exception as exc:  # Docker's own errors: say what failed, not a traceback
+        raise pytest.UsageError(
+            f"{_choice.header() if _choice else 'infrastructure'}: starting the containers "
+            f"failed: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def pytest_report_header() -> list[str]:

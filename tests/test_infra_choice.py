@@ -244,3 +244,19 @@ def test_pytest_refuses_containers_without_docker(tmp_path: Path) -> None:
     )
     assert result.returncode == 4  # pytest's usage error
     assert "no Docker engine answers at unix://" in result.stderr
+
+
+def test_pytest_in_containers_mode_starts_them_or_says_why_not(
+    engine: tuple[str, list[bytes]],
+) -> None:
+    # A Docker engine answers (the fake): the plugin goes on to start the containers,
+    # which the fake cannot run — without testcontainers installed it says how to get
+    # it, with it Docker's error; either way a usage error, never a half-started run.
+    endpoint, _ = engine
+    result = run_pytest(
+        {"INDGANG_TEST_INFRA": "containers", "DOCKER_HOST": endpoint},
+        "--collect-only",
+        "tests/test_infra_choice.py::test_an_unknown_mode_is_refused",
+    )
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "testcontainers" in result.stderr or "starting the containers failed" in result.stderr
