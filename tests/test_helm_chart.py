@@ -151,6 +151,23 @@ def test_one_service_moves_to_a_new_image_alone(tools: Tools) -> None:
     assert images["indgang-guide"].endswith("/indgang-guide:0.1.0")
 
 
+def test_reporting_is_one_more_block_and_off_until_enabled(tools: Tools) -> None:
+    assert "indgang-reporting" not in objects(tools.render(), "Deployment")
+    without_secret = tools.template("-f", str(VALUES), "--set=services.reporting.enabled=true")
+    assert without_secret.returncode != 0
+    assert "services.reporting.existingSecret is required" in without_secret.stderr
+    docs = tools.render(
+        "--set=services.reporting.enabled=true",
+        "--set=services.reporting.existingSecret=indgang-reporting",
+        "--set=services.reporting.oidcClientId=indgang-reporting",
+    )
+    reporting = objects(docs, "Deployment")["indgang-reporting"]
+    container = reporting["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"].endswith("/indgang-reporting:0.1.0")
+    assert container["ports"][0]["containerPort"] == 8005
+    assert "indgang-reporting" in objects(docs, "NetworkPolicy")
+
+
 def test_every_secret_comes_from_a_kubernetes_secret(tools: Tools) -> None:
     docs = tools.render()
     for name, deployment in objects(docs, "Deployment").items():
