@@ -412,3 +412,20 @@ async def test_an_overdue_referral_and_the_case_page_at_phone_width(
         await page.get_by_role("link", name=inquiry.reference).wait_for()
         assert await scroll_width(page) <= width, f"my cases wider than {width} px"
         await check_accessible(page, f"mine-sager-forsinket-svar{suffix}")
+
+
+async def test_the_team_leads_lists_at_phone_width(stack: Stack, page: Page) -> None:
+    """Issue 13, point 8: the team lead's lists (all open cases, problems, the team's
+    workload) stack at 390 px instead of scrolling sideways."""
+    await send_inquiry(stack, "Smalle Skærmes Forening")
+    await page.set_viewport_size({"width": 390, "height": 900})
+    await log_in(page, f"{stack.routing.url}/teamleder/sager", "teamleder")
+    for path, heading, shot in (
+        ("/teamleder/sager", "Alle åbne sager", "alle-sager-390"),
+        ("/teamleder/problemer", "Problemsager", "problemsager-390"),
+        ("/teamleder/team", "Team og arbejdsbyrde", "team-390"),
+    ):
+        await page.goto(f"{stack.routing.url}{path}")
+        await page.get_by_role("heading", name=heading, exact=True).wait_for()
+        assert await scroll_width(page) <= 390, f"{path} wider than 390 px"
+        await check_accessible(page, shot)
