@@ -149,6 +149,12 @@ def test_one_service_moves_to_a_new_image_alone(tools: Tools) -> None:
     }
     assert images["indgang-routing"].endswith("/indgang-routing:0.2.0")
     assert images["indgang-guide"].endswith("/indgang-guide:0.1.0")
+    # Only routing's pod template changes, so only routing's pods are replaced.
+    before = objects(tools.render(), "Deployment")
+    after = objects(docs, "Deployment")
+    for name in before:
+        same = before[name]["spec"]["template"] == after[name]["spec"]["template"]
+        assert same == (name != "indgang-routing"), name
 
 
 def test_reporting_is_one_more_block_and_off_until_enabled(tools: Tools) -> None:

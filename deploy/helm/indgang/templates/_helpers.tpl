@@ -12,7 +12,8 @@ app.kubernetes.io/component: {{ .name }}
 {{- define "indgang.labels" -}}
 {{ include "indgang.selectorLabels" . }}
 app.kubernetes.io/part-of: indgang
-app.kubernetes.io/version: {{ .root.Values.image.tag | default .root.Chart.AppVersion | quote }}
+{{- $svc := index .root.Values.services .name | default dict }}
+app.kubernetes.io/version: {{ $svc.imageTag | default .root.Values.image.tag | default .root.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- end -}}
