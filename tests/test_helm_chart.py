@@ -157,6 +157,18 @@ def test_one_service_moves_to_a_new_image_alone(tools: Tools) -> None:
         assert same == (name != "indgang-routing"), name
 
 
+def test_the_municipalitys_own_files_come_from_a_config_map(tools: Tools) -> None:
+    routing = objects(tools.render(), "Deployment")["indgang-routing"]
+    pod = routing["spec"]["template"]["spec"]
+    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert mounts["config"] == "/etc/indgang/config"
+    assert volumes["config"]["configMap"]["name"] == "indgang-routing-files"
+    assert env_of(routing)["TEAM_FILE"]["value"] == "/etc/indgang/config/team.toml"
+    guide = objects(tools.render(), "Deployment")["indgang-guide"]
+    assert "config" not in {v["name"] for v in guide["spec"]["template"]["spec"]["volumes"]}
+
+
 def test_reporting_is_one_more_block_and_off_until_enabled(tools: Tools) -> None:
     assert "indgang-reporting" not in objects(tools.render(), "Deployment")
     without_secret = tools.template("-f", str(VALUES), "--set=services.reporting.enabled=true")
