@@ -300,13 +300,19 @@ def main() -> None:
         inquiries.append(Inquiry(rng.choice(DOORS), organisation, stage, email, rng.choice(NEEDS)))
 
     say(f"Sending {len(inquiries)} inquiries to intake at {args.intake} ...")
-    with staff_client(args.intake, CONSULTANT) as staff:
+    staff = staff_client(args.intake, CONSULTANT)
+    try:
         for inquiry in inquiries:
             send_inquiry(inquiry, args.intake, staff, rng)
             say(f"  {inquiry.reference}  {inquiry.door:<9}  {', '.join(inquiry.needs)}")
+    finally:
+        staff.close()
     say(f"Casework in routing at {args.routing} as {TEAM_LEAD} ...")
-    with staff_client(args.routing, TEAM_LEAD) as routing:
+    routing = staff_client(args.routing, TEAM_LEAD)
+    try:
         done = casework(inquiries, routing, args.routing, rng)
+    finally:
+        routing.close()
     say(
         f"Done: {len(inquiries)} inquiries, {done['first_contact']} first contacts, "
         f"{done['referrals']} referrals, {done['answers']} answers, {done['closed']} closings."

@@ -118,3 +118,25 @@ async def test_the_json_has_a_documented_schema_and_bad_periods_get_field_errors
             "/api/v1/reports/inquiries", params={"door": "pigeon"}, headers=key
         )
         assert bad_door.status_code == 422
+
+
+async def test_the_form_empty_filters_are_all_and_a_bad_query_is_named_on_the_page(
+    reporting_app: RunningApp,
+) -> None:
+    async with reporting_app.client() as client:
+        await login(client, "teamleder")
+        empty = await client.get(
+            "/rapporter/henvendelser",
+            params={"from": "2026-11-01", "to": "2026-12-31", "per": "week", "door": "",
+                    "department": "", "consultant": "", "lang": "da"},
+        )  # fmt: skip
+        assert empty.status_code == 200
+        assert "uge 45 2026" in empty.text
+        bad = await client.get(
+            "/rapporter/henvendelser", params={"from": "2026-12-01", "to": "2026-11-01"}
+        )
+        assert bad.status_code == 422
+        assert 'id="invalid"' in bad.text
+        assert 'href="#to"' in bad.text
+        csv_bad = await client.get("/rapporter/henvendelser/perioder.csv", params={"door": "x"})
+        assert csv_bad.status_code == 422

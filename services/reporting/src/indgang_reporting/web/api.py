@@ -12,11 +12,11 @@ from indgang_reporting.domain import figures as f
 from indgang_reporting.domain.figures import Selection
 from indgang_reporting.handlers.reports import report
 from indgang_reporting.web.access import reader
-from indgang_reporting.web.selection import selection
+from indgang_reporting.web.selection import api_selection
 from indgang_reporting.web.state import Store
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], dependencies=[Depends(reader)])
-Chosen = Annotated[Selection, Depends(selection)]
+Chosen = Annotated[Selection, Depends(api_selection)]
 _AUTH = " Signed-in team lead or management (session cookie), or the BI key in `X-Reports-Key`."
 
 

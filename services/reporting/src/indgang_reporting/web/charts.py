@@ -32,7 +32,7 @@ def bar_chart(chart_id: str, title: str, bars: list[Bar], summary: str) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(chart_id)}" class="indgang-chart" '
         f'role="img" aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" '
-        f'width="100%" viewBox="0 0 {WIDTH} {height}" focusable="false">',
+        f'width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" focusable="false">',
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(summary)}: {escape(described)}</desc>',
     ]

@@ -19,7 +19,7 @@ from indgang_reporting.domain.figures import Selection
 from indgang_reporting.handlers.reports import report
 from indgang_reporting.web.access import reader
 from indgang_reporting.web.charts import Bar, bar_chart
-from indgang_reporting.web.selection import selection
+from indgang_reporting.web.selection import PageSelection, page_selection, selection
 from indgang_reporting.web.state import Store
 from indgang_reporting.web.tables import (
     BY_SLUG,
@@ -79,12 +79,24 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "reports.overdue_now": {"da": "Overskredet frist nu i alt", "en": "Overdue now in all"},
     "reports.nav": {"da": "Rapporter", "en": "Reports"},
+    "reports.invalid": {
+        "da": "Det valgte kunne ikke bruges, så standardværdien vises i stedet for:",
+        "en": "What was chosen could not be used, so the default is shown instead for:",
+    },
 }
 TRANSLATIONS = Translations(TEXTS)
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[str, Depends(reader)]
 Chosen = Annotated[Selection, Depends(selection)]
+ChosenOnPage = Annotated[PageSelection, Depends(page_selection)]
+_FIELD_KEYS = {
+    "from": "reports.from",
+    "to": "reports.to",
+    "per": "reports.per",
+    "door": "reports.door",
+    "department": "reports.department",
+}
 
 
 @router.get("/")
@@ -151,14 +163,19 @@ def _table_view(
 
 @router.get("/rapporter/{slug}", response_class=HTMLResponse)
 async def report_page(
-    request: Request, slug: str, who: Reader, store: Store, chosen: Chosen
+    request: Request, slug: str, who: Reader, store: Store, found: ChosenOnPage
 ) -> Response:
     name = BY_SLUG.get(slug)
     if name is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such report")
     lang = _lang(request)
+    chosen = found.chosen
     result = await report(store, name, chosen)
     query = _query(request)
+    invalid = [
+        (str(p["loc"][-1]), TEXTS[_FIELD_KEYS.get(str(p["loc"][-1]), "reports.from")][lang])
+        for p in found.problems
+    ]
     api = f"/api/v1/reports/{name}" + (f"?{query}" if query else "")
     return render(
         request,
@@ -179,7 +196,9 @@ async def report_page(
             "doors": [(c.value, label(c, lang)) for c in InquiryChannel],
             "departments": [(d.value, label(d, lang)) for d in Department],
             "api": api,
+            "invalid": invalid,
         },
+        status_code=422 if invalid else 200,
     )
 
 

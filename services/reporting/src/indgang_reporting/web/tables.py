@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from indgang_contracts.events import Department, InquiryChannel, Need, OrganisationStage
 from indgang_contracts.labels import Language, label
 
-Kind = Literal["count", "share", "days", "text"]
+Kind = Literal["count", "share", "days", "text", "period"]
 KeyKind = Literal["period", "door", "need", "stage", "consultant", "target", "kind", "none"]
 
 _MONTHS = {
@@ -115,6 +115,8 @@ def period_label(key: str, lang: Language) -> str:
 def cell(value: Any, kind: Kind, lang: Language, *, for_csv: bool = False) -> str:
     if value is None:
         return "" if for_csv else "–"
+    if kind == "period":
+        return period_label(str(value), lang)
     if kind == "share":
         text = f"{float(value) * 100:.1f}"
         return _decimal(text, lang) + ("" if for_csv else " %")
@@ -271,7 +273,7 @@ REPORT_TABLES: dict[str, tuple[Table, ...]] = {
             "Declines and reasons",
             "target",
             (
-                C("period", "Periode (henvist)", "Period (referred)", "text"),
+                C("period", "Periode (henvist)", "Period (referred)", "period"),
                 C("reason", "Begrundelse", "Reason", "text"),
             ),
         ),
