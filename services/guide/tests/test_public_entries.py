@@ -21,6 +21,11 @@ EXTERNAL = sorted(e.id for e in ENTRIES if e.audience == "external" and e.status
 NOT_PUBLIC = sorted(e.id for e in ENTRIES if e.audience == "internal" or e.status == "draft")
 
 
+# A template key ("help.contact", "unit.title") or a code shown raw ("hiring_vulnerable_…").
+KEY = re.compile(r"\b(help|entry|unit|nav|search|field|editor)\.[a-z_]+\b")
+RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+
+
 def text_of(page: str) -> str:
     """The page's visible text, roughly: tags out, entities decoded, spaces collapsed."""
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
@@ -52,6 +57,8 @@ async def test_every_external_entry_has_its_public_page(guide_app: Any, lang: st
             assert 'href="tel:12345678"' in page
             assert settings.unit_address in text
             assert f'href="{settings.intake_form_url}"' in page
+            assert not KEY.search(text), (entry_id, KEY.search(text))
+            assert not RAW_CODE.search(text), (entry_id, RAW_CODE.search(text))
             # Nothing meant for staff.
             if entry.to_check:
                 assert entry.to_check not in text, entry_id
@@ -71,6 +78,10 @@ async def test_internal_entries_and_drafts_are_not_found(guide_app: Any) -> None
 async def test_the_overview_says_what_the_form_says_about_paragraph_14(guide_app: Any) -> None:
     async with guide_app.client() as public:
         text = text_of((await public.get("/hjaelp", params={"lang": "da"})).text)
+        english = text_of((await public.get("/hjaelp", params={"lang": "en"})).text)
+    for shown in (text, english):
+        assert not KEY.search(shown), KEY.search(shown)
+        assert not RAW_CODE.search(shown), RAW_CODE.search(shown)
     assert "grundlæggende, lokal erhvervsvejledning" in text
     assert "erhvervsfremmeloven § 14" in text
     assert "specialiseret forretningsrådgivning, fx om forretningsplan" in text
