@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import structlog
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -13,11 +14,13 @@ from indgang_reporting.handlers.projector import Projector
 from indgang_reporting.settings import ReportingSettings
 from indgang_reporting.web import api, pages
 from indgang_reporting.web.pages import TRANSLATIONS
+from indgang_reporting.web.selection import today
 from indgang_runtime.messaging import EventConsumer
-from indgang_runtime.service import Runtime, build_app, serve
+from indgang_runtime.service import Runtime, build_app, repeat, serve
 from indgang_runtime.settings import settings_or_exit
 from indgang_runtime.web import install_pages
 
+log = structlog.get_logger(__name__)
 PAGES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
@@ -29,7 +32,16 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     broker, db = runtime.broker, runtime.db
     facts = FactStore(db)
     broker.include_router(build_router(settings, Projector(facts), EventConsumer(broker, settings)))
-    runtime.configure(on_startup=[facts.ensure_indexes])
+
+    async def purge_once() -> None:
+        removed = await facts.purge_reasons(today())
+        if removed:
+            log.info("decline_reasons_removed", count=removed)
+
+    async def purge_reasons() -> None:
+        await repeat(purge_once, settings.purge_interval_seconds, "decline_reasons_purge")
+
+    runtime.configure(on_startup=[facts.ensure_indexes], background=[purge_reasons])
     app = build_app(
         runtime,
         title="indgang reporting",

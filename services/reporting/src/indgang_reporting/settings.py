@@ -25,6 +25,12 @@ class ReportingSettings(ServiceSettings):
         "(header X-Reports-Key); unset: only signed-in team leads and management.",
     )
 
+    purge_interval_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the reasons of declines older than three years are removed.",
+    )
+
     def production_problems(self) -> list[str]:
         problems = super().production_problems()
         key = self.reports_api_key

@@ -11,6 +11,7 @@ A document that did not change is not written.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
 import structlog
@@ -37,6 +38,8 @@ from indgang_reporting.domain.periods import Span
 
 log = structlog.get_logger(__name__)
 ATTEMPTS = 20
+# The purge looks this many months back (the topics keep far less than that).
+PURGE_MONTHS_BACK = 24
 
 
 class Conflict(Exception):
@@ -54,6 +57,25 @@ class FactStore:
         await self._db[CASES].create_index([("awaiting_first_contact", ASCENDING)])
         await self._db[REFERRALS].create_index([("completed_month", ASCENDING)])
         await self._db[REFERRALS].create_index([("completed_week", ASCENDING)])
+        await self._db[REFERRALS].create_index([("reason_purge_month", ASCENDING)])
+
+    async def purge_reasons(self, today: date, months_back: int = PURGE_MONTHS_BACK) -> int:
+        """Remove the reasons of declines due this month or in the `months_back` before
+        (a rebuild may bring back a reason that was due; the next tick removes it)."""
+        removed = 0
+        year, month = today.year, today.month
+        for _ in range(months_back + 1):
+            done = await self._db[REFERRALS].update_many(
+                q.REASONS_TO_PURGE.filter(reason_purge_month=f"{year:04d}-{month:02d}"),
+                {
+                    "$unset": {"answers.declined.reason": ""},
+                    "$set": {"reason_purge_month": None},
+                    "$inc": {"rev": 1},
+                },
+            )
+            removed += done.modified_count
+            year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        return removed
 
     async def drop(self) -> None:
         """Forget the whole read model (a rebuild reads the topics again)."""

@@ -8,6 +8,7 @@ request reads grows with the chosen periods' activity, never with history.
 `tests/test_hot_paths.py` proves with `explain` on the real store that each is
 answered through an index.
 
+Per purge tick (hourly): the declines whose reason is due, by month.
 Not here, because it is not hot: `rebuild` (drops the collections).
 """
 
@@ -35,6 +36,11 @@ COMPLETED_IN_MONTH = HotQuery(
 COMPLETED_IN_WEEK = HotQuery(
     "referrals", "reports: referrals completed in a week", completed_week="2026-W47"
 )
+REASONS_TO_PURGE = HotQuery(
+    "referrals",
+    "purge: declines whose reason is removed in a month (one query per recent month)",
+    reason_purge_month="2029-11",
+)
 DELIVERIES_OF_MONTH = HotQuery("deliveries", "reports: messages of a month", month="2026-11")
 DELIVERIES_OF_WEEK = HotQuery("deliveries", "reports: messages of a week", week="2026-W47")
 
@@ -54,6 +60,7 @@ HOT_PATHS: tuple[HotQuery, ...] = (
     REFERRALS_OF_WEEK,
     COMPLETED_IN_MONTH,
     COMPLETED_IN_WEEK,
+    REASONS_TO_PURGE,
     DELIVERIES_OF_MONTH,
     DELIVERIES_OF_WEEK,
 )

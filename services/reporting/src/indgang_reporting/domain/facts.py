@@ -35,7 +35,7 @@ from indgang_contracts.events import (
     ReferralStatus,
     ReferralUpdated,
 )
-from indgang_reporting.domain.periods import keys_of
+from indgang_reporting.domain.periods import keys_of, local_date, month_key
 
 Doc = dict[str, Any]
 Key = tuple[str, str]  # (collection, _id)
@@ -47,6 +47,9 @@ REFERRALS = "referrals"
 DELIVERIES = "deliveries"
 COLLECTIONS = (INQUIRIES, CASES, CASE_CHANGES, REFERRALS, DELIVERIES)
 REASON_LENGTH = 300
+# A department's reason for declining is kept this many years after the answer (the
+# privacy notice's longest deadline), then removed (`reason_purge_month`).
+REASON_YEARS = 3
 HIRES = ("wage_subsidy_hires", "flex_jobs", "work_placements", "other_hires")
 # When two answers carry the same time, the later step wins.
 _STEP = {"accepted": 1, "declined": 2, "completed": 3}
@@ -267,6 +270,7 @@ def _referral_answered(event: ReferralUpdated, doc: Doc) -> None:
         answer: Doc = {"at": event.answered_at}
         if event.status is ReferralStatus.DECLINED and event.reason:
             answer["reason"] = event.reason.strip()[:REASON_LENGTH]
+            doc["reason_purge_month"] = purge_month(event.answered_at)
         if event.status is ReferralStatus.COMPLETED and event.outcome is not None:
             answer["hires"] = {field: getattr(event.outcome, field) for field in HIRES}
         answers[status] = answer
@@ -275,6 +279,12 @@ def _referral_answered(event: ReferralUpdated, doc: Doc) -> None:
     if completed is not None:
         keys = keys_of(completed["at"])
         doc.update(completed_month=keys["month"], completed_week=keys["week"])
+
+
+def purge_month(answered_at: datetime) -> str:
+    """The month in which a decline's reason is removed: REASON_YEARS after the answer."""
+    day = local_date(answered_at)
+    return month_key(day.replace(year=day.year + REASON_YEARS, day=1))
 
 
 # --- deliveries -----------------------------------------------------------------------
