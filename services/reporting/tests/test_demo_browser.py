@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import REPORTS_KEY
 from playwright.async_api import Browser, Page
+from reporting_kit import REPORTS_KEY
 
 from harness import KAFKA_BOOTSTRAP, ROOT, ServiceProcess, eventually, service_env
 from pytest_indgang import System, axe_violations

@@ -1,4 +1,4 @@
-"""Every figure of every report from a known history (history.py), worked out by hand;
+"""Every figure of every report from a known history (reporting_history.py), worked out by hand;
 then the same figures whatever the order, with every event delivered twice."""
 
 from __future__ import annotations
@@ -7,15 +7,11 @@ import random
 from datetime import date
 
 import pytest
-from history import HISTORY
+from reporting_history import HISTORY
+from reporting_kit import facts_of
 
 from indgang_reporting.domain import figures as f
 from indgang_reporting.domain.facts import (
-    CASE_CHANGES,
-    CASES,
-    DELIVERIES,
-    INQUIRIES,
-    REFERRALS,
     FactBook,
 )
 from indgang_reporting.domain.figures import Facts, Selection
@@ -23,22 +19,6 @@ from indgang_reporting.domain.periods import Span
 
 TODAY = date(2026, 12, 2)
 MONTHS = Selection(Span(date(2026, 11, 1), date(2026, 12, 31), "month"), TODAY)
-
-
-def facts_of(book: FactBook, span: Span) -> Facts:
-    """What the store returns for `span` (its buckets), from the book."""
-    by = span.granularity
-    keys = set(span.keys())
-    return Facts(
-        inquiries=[d for d in book.of(INQUIRIES) if d.get(by) in keys],
-        cases=[d for d in book.of(CASES) if d.get(by) in keys],
-        case_changes=[d for d in book.of(CASE_CHANGES) if d.get(by) in keys],
-        referrals_made=[d for d in book.of(REFERRALS) if d.get(by) in keys],
-        referrals_completed=[d for d in book.of(REFERRALS) if d.get(f"completed_{by}") in keys],
-        deliveries=[d for d in book.of(DELIVERIES) if d.get(by) in keys],
-        awaiting=[d for d in book.of(CASES) if d.get("awaiting_first_contact")],
-        openers={str(d["_id"]): d for d in book.of(INQUIRIES)},
-    )
 
 
 def book_of(events: list) -> FactBook:  # type: ignore[type-arg]

@@ -7,8 +7,8 @@ from __future__ import annotations
 import csv
 import io
 
-from conftest import REPORTS_KEY, RunningApp, login
-from history import HISTORY
+from reporting_history import HISTORY
+from reporting_kit import REPORTS_KEY, RunningApp, login
 
 from indgang_reporting.adapters.facts import FactStore
 

@@ -13,10 +13,9 @@ from datetime import date
 from typing import Any
 
 import httpx
-from conftest import REPORTS_KEY, run_app, settings_for
-from history import HISTORY
 from pymongo import AsyncMongoClient
-from test_figures import facts_of
+from reporting_history import HISTORY
+from reporting_kit import REPORTS_KEY, facts_of, run_app, settings_for
 
 from indgang_contracts.envelope import encode
 from indgang_contracts.events import Event, InquiryReceived
@@ -33,12 +32,12 @@ from harness import KAFKA_BOOTSTRAP, MONGODB_URI, EventLog, eventually, produce
 QUERY = {"from": "2026-11-01", "to": "2026-12-31", "per": "month"}
 
 
-async def _send(run_id: str, events: Sequence[tuple[Event, str]]) -> None:
+async def _send(prefix: str, events: Sequence[tuple[Event, str]]) -> None:
     for event, event_id in events:
         record = encode(event, source="/indgang/test", event_id=event_id)
         await produce(
             KAFKA_BOOTSTRAP,
-            f"test-{run_id}.{record.topic}",
+            f"{prefix}{record.topic}",
             record.value,
             record.key.encode(),
             [(k, v.encode()) for k, v in record.headers.items()],
@@ -82,7 +81,7 @@ async def test_the_history_through_the_broker_gives_the_pure_figures_and_a_rebui
     settings = settings_for(run_id, "projection")
 
     async for running in run_app(settings):
-        await _send(run_id, sent)
+        await _send(settings.kafka_topic_prefix, sent)
         async with running.client() as client:
 
             async def settled() -> dict[str, Any] | None:
@@ -114,8 +113,9 @@ async def test_a_record_that_is_no_event_is_dead_lettered(infra: None, run_id: s
     settings = settings_for(run_id, "poison")
     group = f"{settings.consumer_group}.{topic_for(InquiryReceived)}"
     async for _ in run_app(settings):
-        async with EventLog(KAFKA_BOOTSTRAP, f"test-{run_id}.{DEAD_LETTER_TOPIC}") as dead:
-            topic = f"test-{run_id}.{topic_for(InquiryReceived)}"
+        prefix = settings.kafka_topic_prefix
+        async with EventLog(KAFKA_BOOTSTRAP, f"{prefix}{DEAD_LETTER_TOPIC}") as dead:
+            topic = f"{prefix}{topic_for(InquiryReceived)}"
             await produce(KAFKA_BOOTSTRAP, topic, b"{not json", b"poison", [])
 
             async def found() -> Any:

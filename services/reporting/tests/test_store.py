@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from history import HISTORY
 from pymongo.asynchronous.database import AsyncDatabase
+from reporting_history import HISTORY
 
 from indgang_reporting.adapters.facts import FactStore
 from indgang_reporting.domain.facts import COLLECTIONS, FactBook
