@@ -242,3 +242,11 @@ def test_no_personal_data_is_kept() -> None:
     text = repr(book_of(HISTORY).docs)
     for personal in ("Åse", "aase@", "+4520304050", "35954716", "Kaffe", "café"):
         assert personal not in text
+
+
+def test_each_report_needs_only_the_facts_it_names(facts: Facts) -> None:
+    """The store loads only `NEEDS[report]`: those alone give the same figures."""
+    for name, report in f.REPORTS.items():
+        only = Facts(**{part: getattr(facts, part) for part in f.NEEDS[name]})
+        only.openers = facts.openers
+        assert report(only, MONTHS) == report(facts, MONTHS), name

@@ -10,7 +10,7 @@ A document that did not change is not written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -33,7 +33,7 @@ from indgang_reporting.domain.facts import (
     merge,
     touches,
 )
-from indgang_reporting.domain.figures import Facts
+from indgang_reporting.domain.figures import FACT_PARTS, Facts
 from indgang_reporting.domain.periods import Span
 
 log = structlog.get_logger(__name__)
@@ -131,21 +131,32 @@ class FactStore:
             found.extend(await self._db[collection].find({field: key}).to_list(None))
         return found
 
-    async def facts(self, span: Span, *, openers: bool = False) -> Facts:
-        """The facts of `span`'s periods (`openers`: with the cases' opening inquiries)."""
+    async def facts(
+        self, span: Span, *, parts: Collection[str] = FACT_PARTS, openers: bool = False
+    ) -> Facts:
+        """The facts of `span`'s periods: only the `parts` (fields of `Facts`) a report
+        uses; `openers`: with the cases' opening inquiries (the door of a case)."""
         by = span.granularity  # "month" or "week", the indexed bucket field
         keys = span.keys()
-        facts = Facts(
-            inquiries=await self._of(INQUIRIES, by, keys),
-            cases=await self._of(CASES, by, keys),
-            case_changes=await self._of(CASE_CHANGES, by, keys),
-            referrals_made=await self._of(REFERRALS, by, keys),
-            referrals_completed=await self._of(REFERRALS, f"completed_{by}", keys),
-            deliveries=await self._of(DELIVERIES, by, keys),
-            awaiting=await self._db[CASES]
-            .find(q.CASES_AWAITING.filter(awaiting_first_contact=True))
-            .to_list(None),
-        )
+        facts = Facts()
+        if "inquiries" in parts or openers:
+            facts.inquiries = await self._of(INQUIRIES, by, keys)
+        if "cases" in parts:
+            facts.cases = await self._of(CASES, by, keys)
+        if "case_changes" in parts:
+            facts.case_changes = await self._of(CASE_CHANGES, by, keys)
+        if "referrals_made" in parts:
+            facts.referrals_made = await self._of(REFERRALS, by, keys)
+        if "referrals_completed" in parts:
+            facts.referrals_completed = await self._of(REFERRALS, f"completed_{by}", keys)
+        if "deliveries" in parts:
+            facts.deliveries = await self._of(DELIVERIES, by, keys)
+        if "awaiting" in parts:
+            facts.awaiting = (
+                await self._db[CASES]
+                .find(q.CASES_AWAITING.filter(awaiting_first_contact=True))
+                .to_list(None)
+            )
         if openers:
             known = {str(d["_id"]): d for d in facts.inquiries}
             for case in [*facts.cases, *facts.awaiting]:

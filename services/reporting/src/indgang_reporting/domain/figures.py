@@ -464,6 +464,25 @@ def messages(facts: Facts, sel: Selection) -> MessagesReport:
     )
 
 
+FACT_PARTS = (
+    "inquiries",
+    "cases",
+    "case_changes",
+    "referrals_made",
+    "referrals_completed",
+    "deliveries",
+    "awaiting",
+)
+# The facts each report reads (the store loads only these).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "inquiries": ("inquiries",),
+    "first-contact": ("cases", "awaiting"),
+    "referrals": ("referrals_made",),
+    "closed": ("case_changes",),
+    "social-value": ("referrals_completed",),
+    "messages": ("deliveries",),
+}
+
 REPORTS: dict[str, Callable[[Facts, Selection], BaseModel]] = {
     "inquiries": inquiries,
     "first-contact": first_contact,
