@@ -27,8 +27,11 @@ def at(month: int, day: int, hour: int = 10, minute: int = 0, year: int = 2026) 
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
+NAMES = {"ane-kjaer": "Ane Kjær", "bjarne-holm": "Bjarne Holm", "camilla-dahl": "Camilla Dahl"}
+
+
 def consultant(staff_id: str) -> Consultant:
-    return ex.CASE_ROUTED.consultant.model_copy(update={"id": staff_id})
+    return ex.CASE_ROUTED.consultant.model_copy(update={"id": staff_id, "name": NAMES[staff_id]})
 
 
 def inquiry(

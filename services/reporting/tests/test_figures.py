@@ -238,7 +238,7 @@ def test_statistics() -> None:
     assert f.nearest_rank([1.0], 90) == 1.0
 
 
-def test_no_personal_data_is_kept() -> None:
+def test_no_personal_data_of_the_enterprises_is_kept() -> None:
     text = repr(book_of(HISTORY).docs)
     for personal in ("Åse", "aase@", "+4520304050", "35954716", "Kaffe", "café"):
         assert personal not in text

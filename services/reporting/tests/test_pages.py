@@ -64,6 +64,7 @@ async def test_the_page_shows_the_figures_with_a_chart_and_a_table(
         assert "rsv-note" in social
         first = (await client.get(f"/rapporter/foerste-kontakt?{query}")).text
         assert "33,3 %" in first
+        assert "Bjarne Holm" in first  # a consultant's row by name (from the events)
 
 
 async def test_csv_opens_in_danish_excel(reporting_app: RunningApp) -> None:
@@ -88,6 +89,8 @@ async def test_csv_opens_in_danish_excel(reporting_app: RunningApp) -> None:
         text = reasons.content.decode("utf-8-sig")
         assert "Ingen kapacitet før januar" in text
         assert "Ekstern samarbejdspartner: mentorhuset" in text
+        people = await client.get(f"/rapporter/lukkede-sager/konsulenter.csv?{query}")
+        assert "Bjarne Holm;1;1" in people.content.decode("utf-8-sig")
         assert (await client.get(f"/rapporter/henvisninger/nope.csv?{query}")).status_code == 404
 
 

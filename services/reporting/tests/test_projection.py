@@ -96,7 +96,9 @@ async def test_the_history_through_the_broker_gives_the_pure_figures_and_a_rebui
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI)
     try:
         db = mongo[settings.mongodb_database]
-        assert [await db[name].count_documents({}) for name in COLLECTIONS] == [0] * 5
+        assert [await db[name].count_documents({}) for name in COLLECTIONS] == [0] * len(
+            COLLECTIONS
+        )
     finally:
         await mongo.close()
     async for running in run_app(settings):

@@ -25,6 +25,7 @@ from indgang_reporting.domain.facts import (
     CASE_CHANGES,
     CASES,
     COLLECTIONS,
+    CONSULTANTS,
     DELIVERIES,
     INQUIRIES,
     REFERRALS,
@@ -122,6 +123,15 @@ class FactStore:
         )
         if done.matched_count == 0:
             raise Conflict(key)
+
+    async def names(self, staff_ids: Iterable[str]) -> dict[str, str]:
+        """The consultants' names by staff id (those known from the events)."""
+        found: dict[str, str] = {}
+        for staff_id in set(staff_ids):
+            doc = await self._db[CONSULTANTS].find_one(q.FACT.filter(_id=staff_id))
+            if doc is not None and doc.get("name"):
+                found[staff_id] = str(doc["name"])
+        return found
 
     # --- reads ------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Hot path: per consumed event (the projector: documents by `_id`) and per report
 request (the facts of one period by an indexed equality on `month` or `week`,
-once per period of the chosen span, at most `periods.MAX_PERIODS`; the cases
+once per period of the chosen span, at most `periods.MAX_PERIODS`; a consultant's
+name by `_id` for each consultant row shown; the cases
 still waiting for first contact; a case's opening inquiry by `_id`). What one
 request reads grows with the chosen periods' activity, never with history.
 `tests/test_hot_paths.py` proves with `explain` on the real store that each is
@@ -45,7 +46,14 @@ DELIVERIES_OF_MONTH = HotQuery("deliveries", "reports: messages of a month", mon
 DELIVERIES_OF_WEEK = HotQuery("deliveries", "reports: messages of a week", week="2026-W47")
 
 # The collections every `_id` lookup (FACT) runs on.
-FACT_COLLECTIONS = ("inquiries", "cases", "case_changes", "referrals", "deliveries")
+FACT_COLLECTIONS = (
+    "inquiries",
+    "cases",
+    "case_changes",
+    "referrals",
+    "deliveries",
+    "consultants",
+)
 
 HOT_PATHS: tuple[HotQuery, ...] = (
     FACT,

@@ -9,8 +9,9 @@ does not depend on arrival — the earliest time (`_earliest`), the latest by it
 timestamp (`_latest`), or "either" for flags. So a rebuild from the topics, in any
 interleaving, ends in the same documents.
 
-No personal data: no names, e-mail addresses, phone numbers, CVR numbers or free
-text of the enterprise; only codes, times, ids, staff ids and counts. The one text
+No personal data of the enterprises: no names, e-mail addresses, phone numbers, CVR
+numbers or free text of theirs; only codes, times, ids, staff ids and counts, and the
+consultants' names (staff data, to name the rows of the reports). The one text
 kept is a department's reason for declining a referral (its own words to the
 municipality, shown to the team lead as the report asks), cut to 300 characters.
 """
@@ -45,7 +46,8 @@ CASES = "cases"
 CASE_CHANGES = "case_changes"
 REFERRALS = "referrals"
 DELIVERIES = "deliveries"
-COLLECTIONS = (INQUIRIES, CASES, CASE_CHANGES, REFERRALS, DELIVERIES)
+CONSULTANTS = "consultants"  # a staff id's name, to show in the reports (staff data)
+COLLECTIONS = (INQUIRIES, CASES, CASE_CHANGES, REFERRALS, DELIVERIES, CONSULTANTS)
 REASON_LENGTH = 300
 # A department's reason for declining is kept this many years after the answer (the
 # privacy notice's longest deadline), then removed (`reason_purge_month`).
@@ -61,7 +63,11 @@ def touches(event: Event) -> list[Key]:
         case InquiryReceived():
             return [(INQUIRIES, event.inquiry_id)]
         case CaseRouted():
-            return [(INQUIRIES, event.inquiry_id), (CASES, event.case_id)]
+            return [
+                (INQUIRIES, event.inquiry_id),
+                (CASES, event.case_id),
+                (CONSULTANTS, event.consultant.id),
+            ]
         case CaseStatusChanged():
             keys = [(CASES, event.case_id)]
             change = _change_kind(event)
@@ -70,7 +76,9 @@ def touches(event: Event) -> list[Key]:
             return keys
         case FirstContactOverdue():
             return [(CASES, event.case_id)]
-        case ReferralMade() | ReferralUpdated() | ReferralOverdue():
+        case ReferralMade():
+            return [(REFERRALS, event.referral_id), (CONSULTANTS, event.consultant.id)]
+        case ReferralUpdated() | ReferralOverdue():
             return [(REFERRALS, event.referral_id)]
         case NotificationDelivered() | NotificationFailed():
             return [(DELIVERIES, event.delivery_id)]
@@ -110,6 +118,8 @@ def _apply(event: Event, collection: str, doc: Doc) -> None:
             _inquiry(event, doc)
         case CaseRouted(), "inquiries":
             _inquiry_routed(event, doc)
+        case CaseRouted(), "consultants":
+            _named(doc, event.consultant.name, event.routed_at)
         case CaseRouted(), _:
             _case_routed(event, doc)
         case CaseStatusChanged(), "cases":
@@ -118,6 +128,8 @@ def _apply(event: Event, collection: str, doc: Doc) -> None:
             _case_change(event, doc)
         case FirstContactOverdue(), _:
             _earliest(doc, "overdue_detected_at", event.detected_at)
+        case ReferralMade(), "consultants":
+            _named(doc, event.consultant.name, event.made_at)
         case ReferralMade(), _:
             _referral_made(event, doc)
         case ReferralUpdated(), _:
@@ -155,6 +167,12 @@ def _latest(doc: Doc, field: str, value: datetime, rank: int = 0) -> bool:
         doc[field + "_rank"] = rank
         return True
     return False
+
+
+def _named(doc: Doc, name: str, at: datetime) -> None:
+    """A consultant's name: the one in the latest event that names them."""
+    if _latest(doc, "named_at", at):
+        doc["name"] = name
 
 
 # --- inquiries ------------------------------------------------------------------------

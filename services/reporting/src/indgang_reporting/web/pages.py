@@ -6,6 +6,7 @@ beyond the sign-out (which carries the CSRF token)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,7 @@ from indgang_reporting.web.tables import (
     REPORT_TABLES,
     Table,
     cell,
+    consultant_ids,
     csv_filename,
     csv_text,
     key_label,
@@ -120,12 +122,18 @@ def _lang(request: Request) -> Language:
 
 
 def _table_view(
-    name: str, table: Table, result: Any, lang: Language, query: str, slug: str
+    name: str,
+    table: Table,
+    result: Any,
+    lang: Language,
+    query: str,
+    slug: str,
+    names: Mapping[str, str],
 ) -> dict[str, Any]:
     rows = table.rows(result)
     labelled = [
         {
-            "label": key_label(table.key, str(row.get("key", "")), lang),
+            "label": key_label(table.key, str(row.get("key", "")), lang, names),
             "cells": [cell(row.get(c.field), c.kind, lang) for c in table.columns],
             "total": row.get("key") == "total",
         }
@@ -136,7 +144,7 @@ def _table_view(
         column = next(c for c in table.columns if c.field == table.chart)
         bars = [
             Bar(
-                key_label(table.key, str(row.get("key", "")), lang),
+                key_label(table.key, str(row.get("key", "")), lang, names),
                 float(row.get(table.chart) or 0),
                 cell(row.get(table.chart), column.kind, lang),
             )
@@ -171,6 +179,7 @@ async def report_page(
     lang = _lang(request)
     chosen = found.chosen
     result = await report(store, name, chosen)
+    names = await store.names(consultant_ids(result))
     query = _query(request)
     invalid = [
         (str(p["loc"][-1]), TEXTS[_FIELD_KEYS.get(str(p["loc"][-1]), "reports.from")][lang])
@@ -189,7 +198,7 @@ async def report_page(
             "slug": slug,
             "name": name,
             "tables": [
-                _table_view(name, t, result, lang, query, slug) for t in REPORT_TABLES[name]
+                _table_view(name, t, result, lang, query, slug, names) for t in REPORT_TABLES[name]
             ],
             "extra": {"overdue_now_total": getattr(result, "overdue_now_total", None)},
             "chosen": chosen,
@@ -212,9 +221,10 @@ async def report_csv(
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such table")
     result = await report(store, name, chosen)
     lang = _lang(request)
+    names = await store.names(consultant_ids(result))
     filename = csv_filename(slug, found, chosen.span.start, chosen.span.end)
     return Response(
-        csv_text(found, result, lang).encode("utf-8"),
+        csv_text(found, result, lang, names).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{filename}"'},
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -78,10 +78,15 @@ _KEY_NAMES = {
 }
 
 
-def key_label(kind: KeyKind, key: str, lang: Language) -> str:
-    """A row's key in words ("november 2026", "Videresendt af Jobcentret", ...)."""
+def key_label(
+    kind: KeyKind, key: str, lang: Language, names: Mapping[str, str] | None = None
+) -> str:
+    """A row's key in words ("november 2026", "Videresendt af Jobcentret", a consultant's
+    name from `names`, ...)."""
     if key == "total":
         return "I alt" if lang == "da" else "Total"
+    if kind == "consultant":
+        return (names or {}).get(key, key)
     try:
         if kind == "period":
             return period_label(key, lang)
@@ -129,7 +134,19 @@ def _decimal(text: str, lang: Language) -> str:
     return text.replace(".", ",") if lang == "da" else text
 
 
-def csv_text(table: Table, report: BaseModel, lang: Language = "da") -> str:
+def consultant_ids(report: BaseModel) -> set[str]:
+    """The staff ids the report's consultant rows name."""
+    return {
+        str(row.get("key"))
+        for t in REPORT_TABLES_BY_MODEL.get(type(report).__name__, ())
+        if t.key == "consultant"
+        for row in t.rows(report)
+    }
+
+
+def csv_text(
+    table: Table, report: BaseModel, lang: Language = "da", names: Mapping[str, str] | None = None
+) -> str:
     """The table as CSV for Danish Excel (see the module's docstring); the BOM first."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -137,7 +154,7 @@ def csv_text(table: Table, report: BaseModel, lang: Language = "da") -> str:
     for row in table.rows(report):
         writer.writerow(
             [
-                key_label(table.key, str(row.get("key", "")), lang),
+                key_label(table.key, str(row.get("key", "")), lang, names),
                 *(cell(row.get(c.field), c.kind, lang, for_csv=True) for c in table.columns),
             ]
         )
@@ -339,6 +356,15 @@ REPORT_TABLES: dict[str, tuple[Table, ...]] = {
         ),
         Table("typer", "by_kind", "Efter beskedtype", "By kind of message", "kind", _MESSAGES),
     ),
+}
+
+REPORT_TABLES_BY_MODEL: dict[str, tuple[Table, ...]] = {
+    "InquiriesReport": REPORT_TABLES["inquiries"],
+    "FirstContactReport": REPORT_TABLES["first-contact"],
+    "ReferralsReport": REPORT_TABLES["referrals"],
+    "ClosedReport": REPORT_TABLES["closed"],
+    "SocialValueReport": REPORT_TABLES["social-value"],
+    "MessagesReport": REPORT_TABLES["messages"],
 }
 
 REPORT_NAMES: dict[str, tuple[str, str, str]] = {
