@@ -1,4 +1,4 @@
-"""Generates contracts/asyncapi.json (AsyncAPI 3) from the four services' Kafka wiring.
+"""Generates contracts/asyncapi.json (AsyncAPI 3) from the services' Kafka wiring.
 
 Run with `make contracts`; `tests/test_asyncapi.py` fails when the committed document
 drifts. A tool of the repository, not of `contracts/`: it imports the services, and
@@ -73,6 +73,8 @@ def _service_apps() -> list[tuple[str, KafkaBroker]]:
     from indgang_intake.settings import IntakeSettings
     from indgang_notifications.app import create_app as notifications
     from indgang_notifications.settings import NotificationSettings
+    from indgang_reporting.app import create_app as reporting
+    from indgang_reporting.settings import ReportingSettings
     from indgang_routing.app import create_app as routing
     from indgang_routing.settings import RoutingSettings
 
@@ -84,6 +86,7 @@ def _service_apps() -> list[tuple[str, KafkaBroker]]:
         "routing": routing(RoutingSettings(**common)),
         "notifications": notifications(NotificationSettings(**common)),
         "guide": guide(GuideSettings(**common)),
+        "reporting": reporting(ReportingSettings(**common)),
     }
     return [(name, app.state.runtime.broker) for name, app in apps.items()]
 

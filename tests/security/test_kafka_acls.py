@@ -51,7 +51,7 @@ from indgang_runtime.topics import ensure_topics
 
 from harness import KAFKA_LIBS, ROOT, eventually, free_port, reachable
 
-SERVICES = ("intake", "routing", "notifications", "guide")
+SERVICES = ("intake", "routing", "notifications", "guide", "reporting")
 DEPARTMENT = "job_centre"
 CASE_ROUTED = "indgang.case-routed.v1"
 REFERRAL_MADE = "indgang.referral-made.v1"
@@ -392,6 +392,31 @@ async def test_a_service_reads_only_what_it_consumes(private_kafka: SecureKafka)
     assert isinstance(error, TopicAuthorizationFailedError), repr(error)
 
 
+async def test_reporting_reads_in_its_own_groups_and_publishes_nothing(
+    private_kafka: SecureKafka,
+) -> None:
+    # Reporting consumes referral-made (among its nine topics) in its own group ...
+    options = private_kafka.client("indgang-reporting")
+    consumer = AIOKafkaConsumer(
+        REFERRAL_MADE, group_id=f"indgang-reporting.{REFERRAL_MADE}", **options
+    )
+    await asyncio.wait_for(poll(consumer), 60)
+    # ... not in another service's group ...
+    borrowed = AIOKafkaConsumer(
+        REFERRAL_MADE, group_id=f"indgang-notifications.{REFERRAL_MADE}", **options
+    )
+    error = await refused(lambda: poll(borrowed))
+    assert isinstance(error, GroupAuthorizationFailedError), repr(error)
+    # ... and writes no event topic (only dead letters).
+    producer = AIOKafkaProducer(acks="all", **options)
+    await producer.start()
+    try:
+        error = await refused(lambda: producer.send_and_wait(CASE_ROUTED, b"{}", key=b"c"))
+        assert isinstance(error, TopicAuthorizationFailedError), repr(error)
+    finally:
+        await producer.stop()
+
+
 async def test_a_wrong_password_or_plaintext_does_not_get_in(private_kafka: SecureKafka) -> None:
     wrong = AIOKafkaProducer(**private_kafka.client("indgang-routing", "not-the-password"))
     with pytest.raises(KafkaError):
@@ -413,3 +438,7 @@ def test_every_topic_has_an_owner_and_the_acls_follow_the_contracts() -> None:
     assert {t.name for t in TOPICS} - set(published) == {acls.DEAD_LETTER_TOPIC}
     assert catalogue["routing"].publishes.count(REFERRAL_UPDATED) == 1
     assert REFERRAL_MADE not in catalogue["guide"].subscribes
+    # Reporting only reads: the nine topics its read model is made of.
+    assert catalogue["reporting"].publishes == ()
+    assert len(catalogue["reporting"].subscribes) == 9
+    assert REFERRAL_UPDATED in catalogue["reporting"].subscribes
