@@ -225,6 +225,16 @@ class ServiceSettings(KafkaSecuritySettings):
         description="The municipality's name on every page and in every mail.",
     )
     log_level: str = Field(default="INFO", description="Log level.")
+    otel_exporter_otlp_endpoint: str = Field(
+        default="",
+        description="OTLP/HTTP collector for traces (http://collector:4318); the standard "
+        "OpenTelemetry variable. Unset: no OTLP export (docs/observability.md).",
+    )
+    traces_dir: str = Field(
+        default="",
+        description="Folder for traces as JSON lines (`make up`: var/traces), read by "
+        "tools/trace.py. Unset and no OTLP endpoint: spans are made but not exported.",
+    )
     outbox_poll_seconds: float = Field(
         default=2.0,
         description="How often the outbox relay looks for unpublished events it was not "
@@ -294,6 +304,20 @@ class ServiceSettings(KafkaSecuritySettings):
     oidc_client_id: str | None = Field(default=None, description="OIDC client id.")
     oidc_client_secret: str | None = Field(default=None, description="OIDC client secret.")
     oidc_roles_claim: str = Field(default="roles", description="Claim that carries roles.")
+    oidc_api_audience: str | None = Field(
+        default=None,
+        description="The audience (`aud`) the identity provider puts in access tokens "
+        "for indgang's staff APIs (client credentials of service accounts, "
+        "docs/service-accounts.md). Unset: no bearer token is accepted with AUTH_MODE=oidc.",
+    )
+    service_accounts_file: Path = Field(
+        default=Path("deploy/dev/service-accounts.toml"),
+        description="Service accounts of the development token endpoint POST /auth/token "
+        "(AUTH_MODE=local only; SHA-256 of each client secret).",
+    )
+    service_account_token_minutes: int = Field(
+        default=15, ge=1, le=60, description="How long a development bearer token is valid."
+    )
     api_keys_file: Path = Field(
         default=Path("deploy/dev/api-keys.toml"),
         description="Department systems' API keys (SHA-256 hashes).",
