@@ -21,13 +21,14 @@ import pytest
 from indgang_guide.settings import GuideSettings
 from indgang_intake.settings import IntakeSettings
 from indgang_notifications.settings import NotificationSettings
+from indgang_reporting.settings import ReportingSettings
 from indgang_routing.settings import RoutingSettings
 from indgang_runtime.settings import UnsafeForProduction
 
 from harness import ROOT
 
-SERVICES = ("intake", "routing", "notifications", "guide")
-SETTINGS = (IntakeSettings, RoutingSettings, NotificationSettings, GuideSettings)
+SERVICES = ("intake", "routing", "notifications", "guide", "reporting")
+SETTINGS = (IntakeSettings, RoutingSettings, NotificationSettings, GuideSettings, ReportingSettings)
 # Every variable a service reads: the child processes get none from this one's environment.
 READ = {name.upper() for cls in SETTINGS for name in cls.model_fields}
 
