@@ -19,6 +19,8 @@ SHOWN = [
     events.ReferralStatus,
     events.RoutingReason,
     events.DeliveryChannel,
+    events.RsvCriterion,
+    events.RsvCriterionStatus,
 ]
 
 

@@ -167,6 +167,25 @@ class DeliveryChannel(StrEnum):
     WEBHOOK = "webhook"
 
 
+class RsvCriterion(StrEnum):
+    """The five registration criteria of lov nr. 711 af 25. juni 2014 om registrerede
+    socialøkonomiske virksomheder, § 5 (the law's wording is what counts)."""
+
+    SOCIAL_PURPOSE = "social_purpose"
+    COMMERCIAL_ACTIVITY = "commercial_activity"
+    INDEPENDENCE = "independence"
+    INCLUSIVE_GOVERNANCE = "inclusive_governance"
+    SOCIAL_PROFIT_HANDLING = "social_profit_handling"
+
+
+class RsvCriterionStatus(StrEnum):
+    """How far the enterprise is with one criterion, as the consultant judges it."""
+
+    MET = "met"
+    NOT_YET = "not_yet"
+    UNKNOWN = "unknown"
+
+
 class _Model(BaseModel):
     # Unknown fields are ignored so that additive changes by a producer never
     # break an older consumer.
@@ -585,6 +604,104 @@ class CaseContactChanged(Event):
         return self.case_id
 
 
+Count = Annotated[int, Field(ge=0, le=10_000)]
+
+
+class CaseOutcomeRecorded(Event):
+    """The consultant recorded social value the case brought about (issue 14): people
+    employed through the enterprise by instrument, RSV registration helped, supplier
+    agreements and social clauses won, for the period `occurred_on` belongs to.
+
+    Corrections: a recording with an `outcome_id` seen before replaces that recording
+    entirely. A read model keeps, per `outcome_id`, the recording with the latest
+    `recorded_at` (routing makes each replacement strictly later than the one it
+    replaces) and counts it unless `withdrawn`; so redelivered and reordered events give
+    the same figures. A withdrawn recording has every count 0 and the flag false."""
+
+    EVENT_NAME: ClassVar[str] = "case-outcome-recorded"
+
+    outcome_id: str = Field(description="The recording's id (UUID); a correction keeps it.")
+    case_id: str = Field(description="The case.")
+    reference: str = Field(description="The case's reference.")
+    consultant_id: str = Field(description="The case's consultant when recorded.")
+    organisation_key: str = Field(description="The organisation (as on inquiry-received).")
+    wage_subsidy_hires: Count = Field(description="People employed with wage subsidy.")
+    flex_jobs: Count = Field(description="People employed in a flexjob.")
+    work_placements: Count = Field(description="People in a work placement (praktik).")
+    ordinary_hires: Count = Field(description="People employed on ordinary terms.")
+    rsv_registration_helped: bool = Field(
+        description="The consultant helped the enterprise to RSV registration."
+    )
+    supplier_agreements: Count = Field(description="Supplier agreements won.")
+    social_clauses: Count = Field(description="Contracts with social clauses won.")
+    occurred_on: date = Field(
+        description="The day the outcome belongs to (reports bucket by it; Danish date)."
+    )
+    withdrawn: bool = Field(
+        default=False,
+        description="True: this replaces the recording with nothing (it counts nothing).",
+    )
+    recorded_by: str = Field(description="Staff id of who recorded it.")
+    recorded_at: datetime = Field(description="When (UTC); later for each replacement.")
+
+    @model_validator(mode="after")
+    def _withdrawn_counts_nothing(self) -> CaseOutcomeRecorded:
+        if self.withdrawn and (self.people_employed() or self.rsv_registration_helped):
+            raise ValueError("a withdrawn recording has every count 0")
+        if self.withdrawn and (self.supplier_agreements or self.social_clauses):
+            raise ValueError("a withdrawn recording has every count 0")
+        return self
+
+    def people_employed(self) -> int:
+        return self.wage_subsidy_hires + self.flex_jobs + self.work_placements + self.ordinary_hires
+
+    def subject(self) -> str:
+        return self.case_id
+
+    def partition_key(self) -> str:
+        return self.case_id
+
+
+class RsvReadinessChanged(Event):
+    """The consultant changed the case's RSV readiness checklist (the five criteria of
+    lov nr. 711/2014 § 5, each met / not yet / unknown) or marked the enterprise
+    RSV-registered. Each event is the whole checklist: a read model keeps, per case, the
+    event with the latest `changed_at`."""
+
+    EVENT_NAME: ClassVar[str] = "rsv-readiness-changed"
+
+    case_id: str = Field(description="The case.")
+    reference: str = Field(description="The case's reference.")
+    consultant_id: str = Field(description="The case's consultant.")
+    organisation_key: str = Field(description="The organisation (as on inquiry-received).")
+    criteria: dict[RsvCriterion, RsvCriterionStatus] = Field(
+        description="Every one of the five criteria with its status."
+    )
+    ready: bool = Field(description="All five criteria are met.")
+    registered: bool = Field(description="The enterprise is RSV-registered.")
+    registered_on: date | None = Field(
+        default=None, description="The day it was registered (when registered)."
+    )
+    changed_by: str = Field(description="Staff id of who changed it.")
+    changed_at: datetime = Field(description="When (UTC).")
+
+    @model_validator(mode="after")
+    def _whole_and_consistent(self) -> RsvReadinessChanged:
+        if set(self.criteria) != set(RsvCriterion):
+            raise ValueError("criteria must name each of the five criteria")
+        if self.ready != all(s is RsvCriterionStatus.MET for s in self.criteria.values()):
+            raise ValueError("ready is true exactly when every criterion is met")
+        if self.registered != (self.registered_on is not None):
+            raise ValueError("registered_on is given exactly when registered")
+        return self
+
+    def subject(self) -> str:
+        return self.case_id
+
+    def partition_key(self) -> str:
+        return self.case_id
+
+
 class SharedEntry(_Model):
     """A guide entry as sent to an inquirer."""
 
@@ -686,6 +803,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReferralOverdue,
         MessageToEnterprise,
         CaseContactChanged,
+        CaseOutcomeRecorded,
+        RsvReadinessChanged,
         GuideEntriesShared,
         GuideEntryPublished,
         NotificationDelivered,

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from indgang_contracts.events import (
     CaseContactChanged,
+    CaseOutcomeRecorded,
     CaseRouted,
     CaseStatusChanged,
     Event,
@@ -19,6 +20,7 @@ from indgang_contracts.events import (
     ReferralMade,
     ReferralOverdue,
     ReferralUpdated,
+    RsvReadinessChanged,
 )
 
 _CONTACT = {
@@ -177,6 +179,49 @@ CASE_CONTACT_CHANGED = CaseContactChanged.model_validate(
     }
 )
 
+CASE_OUTCOME_RECORDED = CaseOutcomeRecorded.model_validate(
+    {
+        "municipality_code": "756",
+        "outcome_id": "5b0d7c1e-8a5f-4e43-9d6a-2f1f3c9e7a10",
+        "case_id": CASE_ROUTED.case_id,
+        "reference": INQUIRY_RECEIVED.reference,
+        "consultant_id": "ane-kjaer",
+        "organisation_key": INQUIRY_RECEIVED.organisation_key,
+        "wage_subsidy_hires": 2,
+        "flex_jobs": 1,
+        "work_placements": 0,
+        "ordinary_hires": 1,
+        "rsv_registration_helped": False,
+        "supplier_agreements": 1,
+        "social_clauses": 0,
+        "occurred_on": date(2026, 11, 30),
+        "recorded_by": "ane-kjaer",
+        "recorded_at": datetime(2026, 12, 2, 11, 0, tzinfo=UTC),
+    }
+)
+
+RSV_READINESS_CHANGED = RsvReadinessChanged.model_validate(
+    {
+        "municipality_code": "756",
+        "case_id": CASE_ROUTED.case_id,
+        "reference": INQUIRY_RECEIVED.reference,
+        "consultant_id": "ane-kjaer",
+        "organisation_key": INQUIRY_RECEIVED.organisation_key,
+        "criteria": {
+            "social_purpose": "met",
+            "commercial_activity": "met",
+            "independence": "met",
+            "inclusive_governance": "not_yet",
+            "social_profit_handling": "unknown",
+        },
+        "ready": False,
+        "registered": False,
+        "registered_on": None,
+        "changed_by": "ane-kjaer",
+        "changed_at": datetime(2026, 12, 2, 11, 5, tzinfo=UTC),
+    }
+)
+
 GUIDE_ENTRIES_SHARED = GuideEntriesShared.model_validate(
     {
         "municipality_code": "756",
@@ -244,6 +289,8 @@ EXAMPLES: tuple[Event, ...] = (
     REFERRAL_OVERDUE,
     MESSAGE_TO_ENTERPRISE,
     CASE_CONTACT_CHANGED,
+    CASE_OUTCOME_RECORDED,
+    RSV_READINESS_CHANGED,
     GUIDE_ENTRIES_SHARED,
     GUIDE_ENTRY_PUBLISHED,
     NOTIFICATION_DELIVERED,

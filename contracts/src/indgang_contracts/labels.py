@@ -21,6 +21,8 @@ from indgang_contracts.events import (
     OrganisationStage,
     ReferralStatus,
     RoutingReason,
+    RsvCriterion,
+    RsvCriterionStatus,
 )
 
 Language = Literal["da", "en"]
@@ -107,6 +109,30 @@ LABELS: dict[type[StrEnum], dict[StrEnum, dict[Language, str]]] = {
     DeliveryChannel: {
         DeliveryChannel.EMAIL: {"da": "E-mail", "en": "E-mail"},
         DeliveryChannel.WEBHOOK: {"da": "Webhook", "en": "Webhook"},
+    },
+    RsvCriterion: {
+        RsvCriterion.SOCIAL_PURPOSE: {"da": "Socialt formål", "en": "Social purpose"},
+        RsvCriterion.COMMERCIAL_ACTIVITY: {
+            "da": "Væsentlig erhvervsvirksomhed",
+            "en": "Substantial commercial activity",
+        },
+        RsvCriterion.INDEPENDENCE: {
+            "da": "Uafhængig af det offentlige",
+            "en": "Independent of the public sector",
+        },
+        RsvCriterion.INCLUSIVE_GOVERNANCE: {
+            "da": "Inddragende og ansvarlig i sit virke",
+            "en": "Inclusive and responsible governance",
+        },
+        RsvCriterion.SOCIAL_PROFIT_HANDLING: {
+            "da": "Social håndtering af overskud",
+            "en": "Social handling of profit",
+        },
+    },
+    RsvCriterionStatus: {
+        RsvCriterionStatus.MET: {"da": "Opfyldt", "en": "Met"},
+        RsvCriterionStatus.NOT_YET: {"da": "Ikke endnu", "en": "Not yet"},
+        RsvCriterionStatus.UNKNOWN: {"da": "Ved ikke", "en": "Unknown"},
     },
 }
 # Departments keep their names (and in-sentence forms) in events.DEPARTMENT_NAMES.

@@ -10,6 +10,7 @@ from faststream.kafka import KafkaRouter
 from indgang_contracts.envelope import Envelope
 from indgang_contracts.events import (
     CaseContactChanged,
+    CaseOutcomeRecorded,
     CaseRouted,
     CaseStatusChanged,
     FirstContactOverdue,
@@ -19,6 +20,7 @@ from indgang_contracts.events import (
     ReferralMade,
     ReferralOverdue,
     ReferralUpdated,
+    RsvReadinessChanged,
 )
 from indgang_routing.handlers.cases import CaseRouting
 from indgang_routing.handlers.referrals import Referrals
@@ -44,6 +46,8 @@ def build_router(
             ReferralOverdue,
             MessageToEnterprise,
             CaseContactChanged,
+            CaseOutcomeRecorded,
+            RsvReadinessChanged,
         ],
     )
 
