@@ -33,6 +33,7 @@ from indgang_contracts.topics import DEAD_LETTER_TOPIC
 from indgang_runtime.kafka_security import broker_security
 from indgang_runtime.outbox import OutboxCollection, OutboxRelay, default_instance
 from indgang_runtime.settings import ServiceSettings
+from indgang_runtime.telemetry import consuming
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -220,7 +221,8 @@ class EventConsumer:
         envelope = decoded.envelope
         _bind(envelope)
         try:
-            await retry_transient(lambda: action(envelope))
+            with consuming([decoded]):  # a span in the trace the record carries
+                await retry_transient(lambda: action(envelope))
         except TRANSIENT:
             raise
         except Exception as exc:
@@ -251,7 +253,9 @@ class EventConsumer:
         if not decoded:
             return
         try:
-            await retry_transient(lambda: action([d.envelope for d in decoded]))
+            # A span per event, each in the trace its record carries.
+            with consuming(decoded):
+                await retry_transient(lambda: action([d.envelope for d in decoded]))
             return
         except TRANSIENT:
             raise
@@ -260,7 +264,8 @@ class EventConsumer:
         for raw, envelope in decoded:
             _bind(envelope)
             try:
-                await retry_transient(lambda e=envelope: action([e]))  # type: ignore[misc]
+                with consuming([Decoded(raw, envelope)]):
+                    await retry_transient(lambda e=envelope: action([e]))  # type: ignore[misc]
             except TRANSIENT:
                 raise
             except Exception as exc:

@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, OperationFailure
@@ -44,6 +44,7 @@ from pymongo.results import UpdateResult
 from indgang_contracts.envelope import Record
 from indgang_runtime.hot_paths import HotQuery
 from indgang_runtime.mongo import as_duplicate_key
+from indgang_runtime.telemetry import outbox_fields, relaying
 
 OUTBOX = "outbox"
 PENDING = "outbox_pending"
@@ -88,6 +89,30 @@ BATCH = Histogram(
     ["service"],
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
 )
+BACKLOG = Gauge(
+    "indgang_outbox_backlog_events",
+    "Unpublished events this instance's relay found in its last round (at most a batch's)",
+    ["service", "collection"],
+)
+OLDEST_PENDING = Gauge(
+    "indgang_outbox_oldest_pending_seconds",
+    "Age of the oldest unpublished event this instance's relay found in its last round",
+    ["service", "collection"],
+)
+PUBLISH_DELAY = Histogram(
+    "indgang_outbox_publish_delay_seconds",
+    "From an event's write to the outbox to the broker's acknowledgement of it",
+    ["service"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+EVENT_LATENCY = Histogram(
+    "indgang_event_latency_seconds",
+    "From the start of the story a consumed event told (an inquiry's received_at, else "
+    "the event's time) to the acknowledged publication of the event it caused "
+    "(routing's case-routed: inquiry received -> case routed)",
+    ["service", "topic"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
 
 Doc = dict[str, Any]
 # Hands a record to the producer and returns once it is queued; the awaitable it
@@ -111,6 +136,8 @@ def entry(record: Record) -> Doc:
         # Stored as text so the published bytes are exactly what was decided.
         "value": record.value.decode(),
         "created_at": datetime.now(UTC),
+        # The trace it continues when published, and when its story began (telemetry).
+        **outbox_fields(record),
     }
 
 
@@ -372,6 +399,7 @@ class OutboxRelay:
         ).to_list(self._batch)
         full = len(due) >= self._batch
         docs = [d for d in due if d.get(PENDING, 0) > 0]
+        self._observe_backlog(collection.name, docs)
         if len(docs) < len(due):
             await self._unflag(raw, [d for d in due if d.get(PENDING, 0) <= 0])
         if not docs:
@@ -386,6 +414,12 @@ class OutboxRelay:
         # A document whose events did not all go out stays due: another round at once
         # would only hit the same broker trouble; the next wake or poll retries it.
         return total, full
+
+    def _observe_backlog(self, collection: str, docs: Sequence[Doc]) -> None:
+        BACKLOG.labels(self._service, collection).set(sum(d[PENDING] for d in docs))
+        oldest = min((_oldest_pending(d) for d in docs), default=None)
+        age = (self._clock() - oldest).total_seconds() if oldest is not None else 0.0
+        OLDEST_PENDING.labels(self._service, collection).set(max(age, 0.0))
 
     async def take_over(self, collection: OutboxCollection) -> int:
         """Make this relay the owner of documents other instances left due for longer than
@@ -433,21 +467,24 @@ class OutboxRelay:
         Returns, per document, how many of its pending events (from the oldest)
         the broker acknowledged; the rest stay pending and are retried.
         """
-        acks: list[tuple[Any, str, Awaitable[Any]]] = []
+        acks: list[tuple[Any, Mapping[str, Any], Awaitable[Any]]] = []
         failed: set[Any] = set()
         for doc in docs:
             for stored in doc[OUTBOX][-doc[PENDING] :]:
                 try:
-                    ack = await self._enqueue(record_of(stored))
+                    # In the trace of the work that wrote it: the record's headers carry it.
+                    with relaying(stored):
+                        ack = await self._enqueue(record_of(stored))
                 except Exception as exc:
                     log.warning("outbox_enqueue_failed", error=type(exc).__name__)
                     failed.add(doc["_id"])
                     break
-                acks.append((doc["_id"], stored["topic"], ack))
+                acks.append((doc["_id"], stored, ack))
         results = await asyncio.gather(*(ack for _, _, ack in acks), return_exceptions=True)
+        acknowledged = datetime.now(UTC)
         sent: dict[Any, int] = dict.fromkeys((d["_id"] for d in docs), 0)
         stopped: set[Any] = set(failed)
-        for (doc_id, topic, _), result in zip(acks, results, strict=True):
+        for (doc_id, stored, _), result in zip(acks, results, strict=True):
             if isinstance(result, BaseException):
                 if isinstance(result, asyncio.CancelledError):
                     raise result
@@ -455,10 +492,20 @@ class OutboxRelay:
                 log.warning("outbox_publish_failed", error=type(result).__name__)
             elif doc_id not in stopped:
                 sent[doc_id] += 1
-                PUBLISHED.labels(self._service, topic).inc()
+                PUBLISHED.labels(self._service, stored["topic"]).inc()
+                self._observe_published(stored, acknowledged)
         if stopped:
             FAILURES.labels(self._service).inc()
         return sent
+
+    def _observe_published(self, stored: Mapping[str, Any], acknowledged: datetime) -> None:
+        PUBLISH_DELAY.labels(self._service).observe(
+            max((acknowledged - _aware(stored["created_at"])).total_seconds(), 0.0)
+        )
+        if stored.get("origin_at") is not None:
+            EVENT_LATENCY.labels(self._service, stored["topic"]).observe(
+                max((acknowledged - _aware(stored["origin_at"])).total_seconds(), 0.0)
+            )
 
     async def _clear(
         self, collection: AsyncCollection[Doc], docs: Sequence[Doc], sent: Mapping[Any, int]
@@ -515,5 +562,8 @@ def _clear_op(doc: Mapping[str, Any], pending: int, seq: Any, lower: int) -> tup
 
 
 def _oldest_pending(doc: Mapping[str, Any]) -> datetime:
-    created: datetime = doc[OUTBOX][-doc[PENDING]]["created_at"]
-    return created if created.tzinfo else created.replace(tzinfo=UTC)
+    return _aware(doc[OUTBOX][-doc[PENDING]]["created_at"])
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

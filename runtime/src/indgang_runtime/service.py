@@ -31,6 +31,12 @@ from indgang_runtime.messaging import make_broker
 from indgang_runtime.mongo import Document, ping
 from indgang_runtime.outbox import OutboxRelay
 from indgang_runtime.settings import ServiceSettings
+from indgang_runtime.telemetry import (
+    configure_tracing,
+    flush_traces,
+    instrument_app,
+    observe_consumer_lag,
+)
 from indgang_runtime.topics import ensure_topics
 
 log = structlog.get_logger(__name__)
@@ -154,6 +160,19 @@ async def repeat(job: Callable[[], Awaitable[object]], seconds: float, name: str
         await asyncio.sleep(seconds)
 
 
+async def _consumer_lag(runtime: Runtime) -> None:
+    await runtime.broker_up.wait()
+    await repeat(
+        lambda: observe_consumer_lag(runtime.broker, runtime.settings.service_name),
+        CONSUMER_LAG_SECONDS,
+        "consumer-lag",
+    )
+
+
+# How often each instance measures its consumers' lag (indgang_consumer_lag_records).
+CONSUMER_LAG_SECONDS = 15.0
+
+
 def health_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
@@ -204,6 +223,7 @@ def build_app(
                 )
             )
         tasks += [asyncio.create_task(job(), name=job.__name__) for job in runtime.background]
+        tasks.append(asyncio.create_task(_consumer_lag(runtime), name="consumer-lag"))
         log.info("service_started", port=settings.http_port)
         try:
             yield
@@ -221,9 +241,16 @@ def build_app(
             with contextlib.suppress(Exception):
                 await runtime.broker.stop()
             await runtime.client.close()
+            flush_traces()
             log.info("service_stopped")
 
+    configure_tracing(
+        settings.service_name,
+        otlp_endpoint=settings.otel_exporter_otlp_endpoint,
+        traces_dir=settings.traces_dir,
+    )
     app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_options)
+    instrument_app(app)  # the request's span starts the trace its events continue
     app.state.runtime = runtime
     install_http_security(app, settings)  # headers on every response; operations not public
     app.include_router(health_router(runtime))
