@@ -26,7 +26,8 @@ key, value and headers unchanged (runtime/src/indgang_runtime/messaging.py,
 `dlt_failed_at` headers, to `<prefix>indgang.dead-letter.v1`; every consumer
 group of the topic does so on its own, so one poison record appears once per
 group (more than once if a consumer died between dead-lettering and committing).
-Topics nobody consumes (notification-delivered, notification-failed) are never
+Topics no service of prove's stack consumes (notification-delivered,
+notification-failed: only reporting, which prove does not start) are never
 dead-lettered: `expected_groups` says who should.
 """
 
@@ -39,12 +40,13 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from stack import SERVICES
 
 from indgang_contracts.envelope import encode
 from indgang_contracts.events import EVENT_TYPES, Event
@@ -263,10 +265,13 @@ def dead_letter_topic(prefix: str = "") -> str:
     return f"{prefix}{DEAD_LETTER_TOPIC}"
 
 
-def expected_groups(topic: str, asyncapi: Path = ASYNCAPI) -> set[str]:
+def expected_groups(
+    topic: str, asyncapi: Path = ASYNCAPI, services: Collection[str] = SERVICES
+) -> set[str]:
     """The consumer groups that read `topic` and so each dead-letter a poison record on
     it (from contracts/asyncapi.json, generated from the services' subscribers;
-    group = `<prefix>indgang-<service>.<topic>`, one per subscription)."""
+    group = `<prefix>indgang-<service>.<topic>`, one per subscription), of the services
+    prove starts (stack.SERVICES: not reporting, whose groups never run there)."""
     prefix, name = contract_topic(topic)
     document = json.loads(asyncapi.read_text(encoding="utf-8"))
     groups = set()
@@ -274,8 +279,8 @@ def expected_groups(topic: str, asyncapi: Path = ASYNCAPI) -> set[str]:
         if operation.get("action") != "receive":
             continue
         channel = document["channels"][operation["channel"]["$ref"].rsplit("/", 1)[-1]]
-        if channel.get("address") == name:
-            service = operation_id.split("/", 1)[0]
+        service = operation_id.split("/", 1)[0]
+        if channel.get("address") == name and service in services:
             groups.add(f"{prefix}indgang-{service}.{name}")
     return groups
 
