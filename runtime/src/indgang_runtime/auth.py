@@ -44,6 +44,7 @@ from indgang_contracts.events import Department
 from indgang_runtime.csrf import CsrfMiddleware
 from indgang_runtime.pages import Translations, language
 from indgang_runtime.service import repeat
+from indgang_runtime.service_accounts import SCOPE_KEY, install_service_accounts
 from indgang_runtime.sessions import SessionMiddleware, SessionStore, start_session
 from indgang_runtime.settings import ServiceSettings
 
@@ -58,6 +59,8 @@ class StaffUser(BaseModel):
     email: str
     roles: frozenset[str]
     department: str | None = None
+    # A service account's client id (who acted, for the audit); None for a person.
+    client_id: str | None = None
 
     def has_any(self, *roles: str) -> bool:
         return "admin" in self.roles or bool(self.roles.intersection(roles))
@@ -260,8 +263,11 @@ class DepartmentKeys:
 
 
 def current_user(request: Request) -> StaffUser | None:
-    """The signed-in staff user of the request's session, if any."""
-    raw = request.session.get("user") if "session" in request.scope else None
+    """The staff user of the request: a service account's bearer token
+    (`indgang_runtime.service_accounts`), else the signed-in user of the session, if any."""
+    raw = request.scope.get(SCOPE_KEY)
+    if raw is None:
+        raw = request.session.get("user") if "session" in request.scope else None
     return StaffUser.model_validate(raw) if raw else None
 
 
@@ -272,7 +278,7 @@ def _wants_html(request: Request) -> bool:
 def require_roles(*roles: str) -> Callable[[Request], StaffUser]:
     """A dependency: the signed-in staff user with one of `roles` (admin always passes).
 
-    No session: browsers are sent to the login page, API clients get 401.
+    No session nor bearer token: browsers are sent to the login page, API clients get 401.
     Wrong role: 403 for both.
     """
 
@@ -286,7 +292,11 @@ def require_roles(*roles: str) -> Callable[[Request], StaffUser]:
                 raise HTTPException(
                     status.HTTP_303_SEE_OTHER, headers={"Location": f"/auth/login?next={target}"}
                 )
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first")
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "sign in first (a session, or a service account's bearer token)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if roles and not user.has_any(*roles):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "your role does not allow this")
         return user
@@ -358,6 +368,8 @@ def install_auth(
         # start without SESSION_HTTPS_ONLY).
         https_only=settings.session_https_only or settings.environment == "production",
     )
+    # Added after the sessions = outside them: a bearer request never has a session.
+    install_service_accounts(app, settings, limits)
     runtime = getattr(app.state, "runtime", None)
     if runtime is not None and sessions is None:
 

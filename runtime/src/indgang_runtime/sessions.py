@@ -46,6 +46,9 @@ COLLECTION = "sessions"
 _TOUCH_EVERY = timedelta(minutes=1)
 # The scope key by which `start_session` asks for a new id.
 _RENEW = "indgang.session.renew"
+# Where `service_accounts.BearerMiddleware` puts a bearer request's user.
+_BEARER = "indgang.service_account"
+_SESSIONLESS = "indgang.sessionless"
 
 SESSION = HotQuery(COLLECTION, "the staff session of a request (every staff request)", _id="s")
 ENDING_IN_HOUR = HotQuery(
@@ -169,6 +172,12 @@ class SessionMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        if scope.get(_BEARER) or scope.get(_SESSIONLESS):
+            # A service account's request: its token is its identity, cookies play no
+            # part (nothing is loaded or stored; no CSRF token is asked for).
+            scope["session"] = {}
             await self.app(scope, receive, send)
             return
         now = datetime.now(UTC)
