@@ -43,6 +43,7 @@ from indgang_notifications.adapters.webhooks import WebhookSender
 from indgang_notifications.domain.retry import RetryPolicy
 from indgang_notifications.handlers.recording import SentRecorder
 from indgang_notifications.settings import NotificationSettings
+from indgang_runtime import telemetry
 
 log = structlog.get_logger(__name__)
 Document = dict[str, Any]
@@ -152,7 +153,8 @@ class Sender:
                     if doc is None:
                         continue
                     try:
-                        await self.attempt(doc, mail)
+                        with telemetry.delivering(doc["channel"], doc.get("event_id"), doc["_id"]):
+                            await self.attempt(doc, mail)
                     finally:
                         self._in_hand.discard(doc["_id"])
                     backoff = self.settings.sender_poll_seconds
@@ -227,7 +229,8 @@ class Sender:
 
     async def attempt(self, doc: Document, mail: SmtpConnection) -> None:
         try:
-            await self._send(doc, mail)
+            with telemetry.delivery_attempt(doc["channel"]):  # span and sent/failed counts
+                await self._send(doc, mail)
         except SendFailed as exc:
             failure = exc
         except PyMongoError:
@@ -254,12 +257,14 @@ class Sender:
             return
         if failure.permanent or self.policy.gives_up_after(doc["attempts"]):
             error = failure.error
+            telemetry.delivery_given_up(doc["channel"])
             recorded = await self.deliveries.dead(doc, error, self._failed(doc, error))
             log.warning(
                 "delivery_dead", delivery=doc["_id"], kind=doc["kind"], attempts=doc["attempts"]
             )
         else:
             delay = self.policy.delay(doc["attempts"])
+            telemetry.delivery_retrying(doc["channel"])
             recorded = await self.deliveries.retry_later(doc, failure.error, delay)
             log.info(
                 "delivery_retry",
