@@ -42,6 +42,7 @@ from pydantic import BaseModel
 
 from indgang_contracts.events import Department
 from indgang_runtime.csrf import CsrfMiddleware
+from indgang_runtime.openapi import DEPARTMENT_KEY, STAFF, requires
 from indgang_runtime.pages import Translations, language
 from indgang_runtime.service import repeat
 from indgang_runtime.service_accounts import SCOPE_KEY, install_service_accounts
@@ -301,7 +302,7 @@ def require_roles(*roles: str) -> Callable[[Request], StaffUser]:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "your role does not allow this")
         return user
 
-    return dependency
+    return requires(*STAFF)(dependency)
 
 
 def require_department(keys: DepartmentKeys) -> Callable[[Request], DepartmentSystem]:
@@ -320,7 +321,7 @@ def require_department(keys: DepartmentKeys) -> Callable[[Request], DepartmentSy
             raise HTTPException(status.HTTP_403_FORBIDDEN, "unknown API key")
         return system
 
-    return dependency
+    return requires(DEPARTMENT_KEY)(dependency)
 
 
 def _safe_next(target: str | None) -> str:

@@ -29,6 +29,7 @@ from indgang_runtime.kafka_security import client_options
 from indgang_runtime.logging import configure_logging
 from indgang_runtime.messaging import make_broker
 from indgang_runtime.mongo import Document, ping
+from indgang_runtime.openapi import document_api
 from indgang_runtime.outbox import OutboxRelay
 from indgang_runtime.settings import ServiceSettings
 from indgang_runtime.telemetry import (
@@ -176,11 +177,17 @@ CONSUMER_LAG_SECONDS = 15.0
 def health_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
-    @router.get("/health/live", summary="The process is alive")
+    public: dict[str, Any] = {"security": []}
+
+    @router.get("/health/live", summary="The process is alive", openapi_extra=public)
     async def live() -> dict[str, str]:
         return {"status": "live"}
 
-    @router.get("/health/ready", summary="Ready: the store and the broker are reachable")
+    @router.get(
+        "/health/ready",
+        summary="Ready: the store and the broker are reachable",
+        openapi_extra=public,
+    )
     async def ready() -> JSONResponse:
         store_ok = await ping(runtime.db)
         broker_ok = runtime.broker_connected and await runtime.broker.ping(timeout=2.0)
@@ -254,6 +261,7 @@ def build_app(
     app.state.runtime = runtime
     install_http_security(app, settings)  # headers on every response; operations not public
     app.include_router(health_router(runtime))
+    document_api(app)  # security and error responses; the service may name its own parts
     for router in routers:
         app.include_router(router)
     return app

@@ -386,6 +386,14 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
+_OAUTH_ERROR: dict[str, Any] = {
+    "title": "OAuthError",
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+}
+
+
 def token_router(accounts: ServiceAccounts, tokens: LocalTokens, limits: Any) -> APIRouter:
     """`POST /auth/token`: the development client-credentials endpoint."""
     router = APIRouter(tags=["service accounts"])
@@ -433,7 +441,18 @@ def token_router(accounts: ServiceAccounts, tokens: LocalTokens, limits: Any) ->
                             }
                         }
                     },
-                }
+                },
+                **{
+                    code: {
+                        "description": description,
+                        "content": {"application/json": {"schema": _OAUTH_ERROR}},
+                    }
+                    for code, description in (
+                        ("400", "unsupported_grant_type or invalid_request (RFC 6749 § 5.2)."),
+                        ("401", "invalid_client: unknown client or wrong secret."),
+                        ("429", "slow_down: too many failures; wait Retry-After seconds."),
+                    )
+                },
             },
         },
         response_model=None,

@@ -28,6 +28,7 @@ PUBLIC = {
     ("GET", "/auth/callback"),
     ("POST", "/auth/logout"),
     ("GET", "/auth/session"),
+    ("POST", "/auth/token"),  # service accounts' own credentials (client credentials)
 }
 DEPARTMENT = {
     ("GET", "/api/v1/referrals/{referral_id}"),

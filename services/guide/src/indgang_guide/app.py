@@ -14,9 +14,11 @@ from indgang_guide.handlers.catalogue import Catalogue
 from indgang_guide.handlers.editing import Editing
 from indgang_guide.settings import GuideSettings
 from indgang_guide.web import api, pages
+from indgang_guide.web.api import staff_reader
 from indgang_guide.web.pages.rendering import guide_values
 from indgang_guide.web.texts import TEXTS
 from indgang_runtime.messaging import EventConsumer, outbox_relay
+from indgang_runtime.openapi import ANONYMOUS, GUIDE_READER_KEY, STAFF, document_api
 from indgang_runtime.pages import Translations
 from indgang_runtime.service import Runtime, build_app, repeat, serve
 from indgang_runtime.settings import settings_or_exit
@@ -66,6 +68,8 @@ def create_app(settings: GuideSettings | None = None) -> FastAPI:
     install_pages(
         app, settings, _TEMPLATES, Translations(TEXTS), extra=guide_values(catalogue), staff=True
     )
+    # Entries for the public to anyone; the internal ones to staff and routing's key.
+    document_api(app, schemes={staff_reader: (ANONYMOUS, *STAFF, GUIDE_READER_KEY)})
     return app
 
 

@@ -28,6 +28,7 @@ from indgang_intake.web.pages import intake_values, too_large_page
 from indgang_intake.web.texts import TRANSLATIONS
 from indgang_runtime.auth import DepartmentKeys
 from indgang_runtime.messaging import EventConsumer, outbox_relay
+from indgang_runtime.openapi import document_api
 from indgang_runtime.service import Runtime, build_app, serve
 from indgang_runtime.settings import settings_or_exit
 from indgang_runtime.web import install_pages
@@ -96,6 +97,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(BodyTooLarge, on_too_large)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, render=too_large)
+    # Public by design: an inquiry's status, by its id that nobody can guess.
+    document_api(app, public={"/api/v1/inquiries/{inquiry_id}/status"})
     return app
 
 

@@ -23,8 +23,10 @@ from indgang_notifications.handlers.notify import Planner
 from indgang_notifications.handlers.sending import Sender
 from indgang_notifications.settings import NotificationSettings
 from indgang_notifications.web import api, pages
+from indgang_notifications.web.access import admin, delivery_scope
 from indgang_notifications.web.pages import TRANSLATIONS
 from indgang_runtime.messaging import EventConsumer, outbox_relay, publish_record
+from indgang_runtime.openapi import ADMIN_KEY, STAFF, document_api
 from indgang_runtime.service import Runtime, build_app, repeat, serve
 from indgang_runtime.settings import settings_or_exit
 from indgang_runtime.web import install_pages
@@ -125,6 +127,7 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     app.state.subscriptions = subscriptions
     app.state.sender = sender
     install_pages(app, settings, PAGES, TRANSLATIONS, staff=True, csrf=True)
+    document_api(app, schemes={admin: (ADMIN_KEY, *STAFF), delivery_scope: (ADMIN_KEY, *STAFF)})
     return app
 
 

@@ -13,9 +13,11 @@ from indgang_reporting.entrypoints.kafka import build_router
 from indgang_reporting.handlers.projector import Projector
 from indgang_reporting.settings import ReportingSettings
 from indgang_reporting.web import api, pages
+from indgang_reporting.web.access import reader
 from indgang_reporting.web.pages import TRANSLATIONS
 from indgang_reporting.web.selection import today
 from indgang_runtime.messaging import EventConsumer
+from indgang_runtime.openapi import REPORTS_KEY, STAFF, document_api
 from indgang_runtime.service import Runtime, build_app, repeat, serve
 from indgang_runtime.settings import settings_or_exit
 from indgang_runtime.web import install_pages
@@ -54,6 +56,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
     app.state.facts = facts
     install_pages(app, settings, PAGES, TRANSLATIONS, staff=True, csrf=True)
     app.mount("/assets/reporting", StaticFiles(directory=STATIC), name="reporting")
+    document_api(app, schemes={reader: (REPORTS_KEY, *STAFF)})
     return app
 
 
