@@ -176,3 +176,10 @@ REDRIVE_ARGS ?=
 .PHONY: redrive
 redrive: sync
 	$(UV) run --frozen python tools/redrive.py $(REDRIVE_ARGS)
+
+# One inquiry's trace across the services, from the spans in var/traces/ (make up writes
+# them; docs/observability.md): make trace REF=H-2026-000123
+REF ?=
+.PHONY: trace
+trace:
+	$(UV) run --frozen --no-sync python tools/trace.py $(REF)

@@ -57,6 +57,11 @@ export WEBHOOK_ALLOW_PLAIN_HTTP="${WEBHOOK_ALLOW_PLAIN_HTTP:-true}"
 export ADMIN_API_KEY="${ADMIN_API_KEY:-dev-admin-key}"
 # Reporting's key for BI tools (X-Reports-Key), public like the admin key.
 export REPORTS_API_KEY="${REPORTS_API_KEY:-dev-reports-key}"
+# Traces: to an OTLP collector when OTEL_EXPORTER_OTLP_ENDPOINT is set, else as JSON
+# lines in var/traces/ (make trace REF=<reference> prints one inquiry's; docs/observability.md).
+if [[ -z "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" ]]; then
+    export TRACES_DIR="${TRACES_DIR:-$VAR/traces}"
+fi
 
 log() { printf '[services] %s\n' "$*"; }
 die() {

@@ -213,6 +213,8 @@ def service_env(
         "MONGODB_DATABASE": f"t_{run_id}_{name}",
         "OUTBOX_POLL_SECONDS": "0.2",
         "LOG_LEVEL": "INFO",
+        # Spans as JSON lines, one folder per run (tests/e2e/test_traces.py reads them).
+        "TRACES_DIR": str(ROOT / "var" / "traces" / "tests" / run_id),
     }
     if smtp_port is not None:
         env.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port)})

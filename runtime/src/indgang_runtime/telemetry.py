@@ -33,7 +33,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     SpanExporter,
@@ -100,7 +100,7 @@ class JsonLinesExporter(SpanExporter):
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = "".join(json.dumps(json.loads(span.to_json())) + "\n" for span in spans)
+        lines = "".join(json.dumps(span_as_json(span), default=_text) + "\n" for span in spans)
         try:
             with self._lock, self.path.open("a", encoding="utf-8") as out:
                 out.write(lines)
@@ -110,6 +110,60 @@ class JsonLinesExporter(SpanExporter):
 
     def shutdown(self) -> None:
         return None
+
+
+def span_as_json(span: ReadableSpan) -> dict[str, Any]:
+    """A span in the form of `ReadableSpan.to_json` (which fails on bytes attributes,
+    such as FastStream's record keys)."""
+    context = span.get_span_context()
+    return {
+        "name": span.name,
+        "context": {
+            "trace_id": f"0x{context.trace_id:032x}" if context else None,
+            "span_id": f"0x{context.span_id:016x}" if context else None,
+        },
+        "kind": str(span.kind),
+        "parent_id": f"0x{span.parent.span_id:016x}" if span.parent else None,
+        "start_time": _iso(span.start_time),
+        "end_time": _iso(span.end_time),
+        "status": {"status_code": span.status.status_code.name},
+        "attributes": dict(span.attributes or {}),
+        "links": [
+            {
+                "trace_id": f"0x{link.context.trace_id:032x}",
+                "span_id": f"0x{link.context.span_id:016x}",
+            }
+            for link in span.links
+        ],
+        "resource": {"attributes": dict(span.resource.attributes)},
+    }
+
+
+def _iso(nanoseconds: int | None) -> str | None:
+    if nanoseconds is None:
+        return None
+    moment = datetime.fromtimestamp(nanoseconds / 1e9, tz=UTC)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _text(value: object) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+# Kafka keys can be personal data (an inquiry without a CVR number is keyed by its
+# e-mail address); FastStream puts the key on its spans.
+_PERSONAL_SPAN_ATTRIBUTES = ("messaging.kafka.message.key",)
+
+
+class WithoutPersonalData(SpanProcessor):
+    """Blanks attributes that may hold personal data as a span starts (before any
+    exporter sees it)."""
+
+    def on_start(self, span: Any, parent_context: Context | None = None) -> None:
+        attributes = span.attributes or {}
+        for name in _PERSONAL_SPAN_ATTRIBUTES:
+            if name in attributes:
+                span.set_attribute(name, "")
 
 
 _configured: TracerProvider | None = None
@@ -134,6 +188,7 @@ def configure_tracing(
             {"service.name": f"indgang-{service}", "service.namespace": "indgang"}
         )
     )
+    provider.add_span_processor(WithoutPersonalData())
     chosen: list[SpanExporter] = list(exporters)
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
