@@ -49,7 +49,7 @@ from indgang_runtime.messaging import consumer_group, make_broker, subscriber_op
 from indgang_runtime.settings import ServiceSettings, TopicsSettings
 from indgang_runtime.topics import ensure_topics
 
-from harness import KAFKA_LIBS, ROOT, eventually, free_port, reachable
+from harness import KAFKA_LIBS, MONGODB_URI, ROOT, eventually, free_port, reachable
 
 SERVICES = ("intake", "routing", "notifications", "guide", "reporting")
 DEPARTMENT = "job_centre"
@@ -415,6 +415,23 @@ async def test_reporting_reads_in_its_own_groups_and_publishes_nothing(
         assert isinstance(error, TopicAuthorizationFailedError), repr(error)
     finally:
         await producer.stop()
+
+
+async def test_reporting_rebuild_runs_as_reporting(private_kafka: SecureKafka) -> None:
+    # `make rebuild-reports` in production signs in as reporting: describing its topics
+    # and committing its groups back to the start need no more than its ACLs.
+    from indgang_reporting.entrypoints.rebuild import rebuild
+    from indgang_reporting.settings import ReportingSettings
+
+    settings = ReportingSettings(
+        environment="development",
+        mongodb_uri=MONGODB_URI,
+        mongodb_database=f"test_acl_rebuild_{uuid.uuid4().hex[:8]}",  # nothing in it
+        **private_kafka.security("indgang-reporting"),
+    )
+    groups = await asyncio.wait_for(rebuild(settings), 120)
+    assert len(groups) == 9
+    assert all(group.startswith("indgang-reporting.indgang.") for group in groups)
 
 
 async def test_a_wrong_password_or_plaintext_does_not_get_in(private_kafka: SecureKafka) -> None:
