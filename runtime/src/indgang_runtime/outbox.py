@@ -399,26 +399,34 @@ class OutboxRelay:
         ).to_list(self._batch)
         full = len(due) >= self._batch
         docs = [d for d in due if d.get(PENDING, 0) > 0]
-        self._observe_backlog(collection.name, docs)
         if len(docs) < len(due):
             await self._unflag(raw, [d for d in due if d.get(PENDING, 0) <= 0])
         if not docs:
+            self._observe_backlog(collection.name, docs, {})
             return 0, full
         # Oldest pending event first: events with one key (one organisation's
         # inquiries, say) stored in different documents keep their order.
         docs.sort(key=_oldest_pending)
         sent = await self._publish(docs)
         await self._clear(raw, docs, sent)
+        self._observe_backlog(collection.name, docs, sent)
         total = sum(sent.values())
         BATCH.labels(self._service).observe(total)
         # A document whose events did not all go out stays due: another round at once
         # would only hit the same broker trouble; the next wake or poll retries it.
         return total, full
 
-    def _observe_backlog(self, collection: str, docs: Sequence[Doc]) -> None:
-        BACKLOG.labels(self._service, collection).set(sum(d[PENDING] for d in docs))
-        oldest = min((_oldest_pending(d) for d in docs), default=None)
+    def _observe_backlog(
+        self, collection: str, docs: Sequence[Doc], sent: Mapping[Any, int]
+    ) -> None:
+        """What is still unpublished of what this round read (a batch at most)."""
+        left = {d["_id"]: d[PENDING] - sent.get(d["_id"], 0) for d in docs}
+        oldest = min(
+            (_aware(d[OUTBOX][-left[d["_id"]]]["created_at"]) for d in docs if left[d["_id"]] > 0),
+            default=None,
+        )
         age = (self._clock() - oldest).total_seconds() if oldest is not None else 0.0
+        BACKLOG.labels(self._service, collection).set(sum(left.values()))
         OLDEST_PENDING.labels(self._service, collection).set(max(age, 0.0))
 
     async def take_over(self, collection: OutboxCollection) -> int:
