@@ -73,7 +73,7 @@ def test_every_operation_declares_security_and_errors(
 def test_routings_staff_and_department_apis(monkeypatch: pytest.MonkeyPatch) -> None:
     doc = document("routing", monkeypatch)
     paths = doc["paths"]
-    staff = [{"staffSession": []}, {"serviceAccount": []}]
+    staff: list[dict[str, list[str]]] = [{"staffSession": []}, {"serviceAccount": []}]
     assert paths["/api/v1/cases/{case_id}/referrals"]["post"]["security"] == staff
     assert paths["/api/v1/referrals/{referral_id}/answer"]["post"]["security"] == [
         {"departmentKey": []}
