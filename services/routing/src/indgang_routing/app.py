@@ -18,6 +18,7 @@ from indgang_routing.handlers.context import Context
 from indgang_routing.handlers.loads import Loads
 from indgang_routing.handlers.referrals import Referrals
 from indgang_routing.handlers.retention import CaseRetention
+from indgang_routing.handlers.social_value import SocialValue
 from indgang_routing.handlers.team import TeamAdmin
 from indgang_routing.settings import RoutingSettings
 from indgang_routing.web import api
@@ -118,7 +119,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
             deletion_deadlines,
         ],
     )
-    console = Console(ctx, routing, casework, referrals, team_admin)
+    console = Console(ctx, routing, casework, referrals, team_admin, SocialValue(ctx))
     app = build_app(
         runtime,
         title="indgang routing",

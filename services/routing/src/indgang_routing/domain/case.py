@@ -46,6 +46,7 @@ from indgang_routing.domain.errors import InvalidInput
 from indgang_routing.domain.policy import Assignment
 from indgang_routing.domain.referrals import ReferralRequest, target_name
 from indgang_routing.domain.retention import Schedule
+from indgang_routing.domain.social_value import OutcomeRecord, RsvReadiness
 
 
 class ConsultantDoc(TypedDict):
@@ -171,6 +172,10 @@ class Case(TypedDict):
     # The answer deadlines of the referrals still unanswered and not reported late: the
     # overdue-referral job finds one day's cases by equality (`handlers/overdue.py`).
     referral_watch: list[str]
+    # Social value (`domain/social_value.py`): the outcomes recorded (the latest version of
+    # each), and the RSV readiness checklist; absent on a case that has none yet.
+    outcomes: NotRequired[list[OutcomeRecord]]
+    rsv: NotRequired[RsvReadiness | None]
 
 
 def contact_of(case: Case) -> dict[str, Any] | None:

@@ -10,12 +10,14 @@ after-close deadline (only the maximum is left until it is closed again).
 Anonymised (`anonymised_fields`): the contact (name, e-mail, phone) on the case
 and on each inquiry, the inquiries' descriptions, the closing outcome, notes,
 timeline texts, referral purposes and what the enterprise was told of them, the
-free text of their answers (reason, outcome summary), the outbox's copies of
+free text of their answers (reason, outcome summary), the notes on the RSV checklist,
+the outbox's copies of
 published events, and, without a CVR number, the organisation's name and its key
 (the key is the contact's e-mail).
 Kept for statistics: ids, references, status, dates, consultant, needs,
 channel, the organisation's CVR, name (with CVR) and stage, referral targets,
-statuses and their counts of people hired.
+statuses and their counts of people hired, the social value recorded and the RSV
+checklist's statuses.
 
 The store cannot find "every case past its deadline" cheaply (no range query on
 a hot path), so a deadline is also filed under the UTC day it falls on
@@ -126,6 +128,10 @@ def anonymised_fields(case: Mapping[str, Any]) -> dict[str, Any]:
             for r in case.get("referrals") or []
         ],
     }
+    rsv = case.get("rsv")
+    if rsv:  # the consultant's notes on the RSV checklist are free text
+        notes = rsv.get("notes") or {}
+        fields["rsv"] = {**rsv, "notes": {k: ANONYMISED if v else "" for k, v in notes.items()}}
     organisation = case.get("organisation") or {}
     if not organisation.get("cvr"):
         # Without a CVR number the name may name a person (a sole trader, an idea) and

@@ -13,6 +13,7 @@ from typing import Any
 
 from indgang_contracts.events import (
     CaseContactChanged,
+    CaseOutcomeRecorded,
     CaseRouted,
     CaseStatus,
     CaseStatusChanged,
@@ -23,8 +24,10 @@ from indgang_contracts.events import (
     ReferralOverdue,
     ReferralStatus,
     ReferralUpdated,
+    RsvReadinessChanged,
 )
 from indgang_routing.domain.labels import CONTACT_CHANNELS, NEEDS, danish_date
+from indgang_routing.domain.social_value import outcome_summary
 
 Entry = dict[str, Any]
 
@@ -187,3 +190,27 @@ def guide_shared(event: GuideEntriesShared, event_id: str, by: str) -> Entry:
         event_id,
         by,
     )
+
+
+def outcome_recorded(event: CaseOutcomeRecorded, event_id: str, change: str, by_name: str) -> Entry:
+    """Social value recorded, corrected or withdrawn (`domain/social_value.py`)."""
+    day = danish_date(event.occurred_on)
+    if event.withdrawn:
+        text = f"{by_name} har trukket registreringen af social værdi for {day} tilbage."
+    else:
+        summary = outcome_summary(event.model_dump())
+        verb = "rettet registreringen af" if change == "corrected" else "registreret"
+        text = f"{by_name} har {verb} social værdi for {day}: {summary}."
+    return _entry(event.recorded_at, "outcome", text, event_id, event.recorded_by)
+
+
+def rsv_changed(
+    event: RsvReadinessChanged, event_id: str, changes: list[str], by_name: str
+) -> Entry:
+    ready = (
+        " Alle fem kriterier er opfyldt: virksomheden er klar til at søge registrering."
+        if event.ready
+        else ""
+    )
+    text = f"{by_name} har ændret RSV-tjeklisten: {'; '.join(changes)}.{ready}"
+    return _entry(event.changed_at, "rsv", text, event_id, event.changed_by)

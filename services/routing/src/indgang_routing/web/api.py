@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal, cast
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from indgang_contracts.events import (
@@ -25,6 +25,8 @@ from indgang_contracts.events import (
     ReferralOutcome,
     ReferralStatus,
     ReferralTarget,
+    RsvCriterion,
+    RsvCriterionStatus,
 )
 from indgang_routing.adapters.cases import INTERNAL_FIELDS, WITHOUT_OUTBOX, newest_first
 from indgang_routing.domain.actors import Actor
@@ -32,6 +34,15 @@ from indgang_routing.domain.case import Case
 from indgang_routing.domain.errors import RoutingError
 from indgang_routing.domain.referrals import ReferralRequest
 from indgang_routing.domain.search import CaseFilters, search_page, search_term
+from indgang_routing.domain.social_value import (
+    MAX_COUNT,
+    MAX_RSV_NOTE,
+    Change,
+    FieldErrors,
+    Outcome,
+    blank_readiness,
+    is_ready,
+)
 from indgang_routing.web.common import Console, actor_for, http_error, staff, use_cases
 from indgang_runtime.auth import DepartmentKeys, DepartmentSystem, StaffUser, require_department
 
@@ -96,6 +107,97 @@ class RecordedAnswerIn(AnswerIn):
 
 class RecordedAnswerOut(AnswerOut):
     recorded: bool = Field(description="False: the referral already had this answer.")
+
+
+class OutcomeIn(BaseModel):
+    """Social value the case brought about, for the day it belongs to (issue 14)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    wage_subsidy_hires: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="People employed with wage subsidy."
+    )
+    flex_jobs: int = Field(default=0, ge=0, le=MAX_COUNT, description="People in a flexjob.")
+    work_placements: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="People in a work placement."
+    )
+    ordinary_hires: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="People employed on ordinary terms."
+    )
+    rsv_registration_helped: bool = Field(
+        default=False, description="You helped the enterprise to RSV registration."
+    )
+    supplier_agreements: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="Supplier agreements won."
+    )
+    social_clauses: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="Contracts with social clauses won."
+    )
+    occurred_on: date | None = Field(
+        default=None,
+        description="The day it belongs to (reports bucket by it): not in the future, not "
+        "before the case was opened; default today.",
+    )
+
+    def outcome(self, today: date) -> Outcome:
+        return Outcome(
+            **self.model_dump(exclude={"occurred_on"}), occurred_on=self.occurred_on or today
+        )
+
+
+class OutcomeOut(BaseModel):
+    outcome_id: str
+    case_id: str
+    result: Change = Field(
+        description="recorded (new), corrected (replaced), withdrawn, or unchanged (the "
+        "recording already said this: nothing published)."
+    )
+
+
+class RsvCriterionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: RsvCriterionStatus | None = Field(default=None, description="Unchanged if absent.")
+    note: str | None = Field(
+        default=None, max_length=MAX_RSV_NOTE, description="Unchanged if absent; '' removes it."
+    )
+
+
+class RsvReadinessIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    criteria: dict[RsvCriterion, RsvCriterionIn] = Field(
+        default_factory=dict, description="The criteria to change; the others keep theirs."
+    )
+    registered_on: date | None = Field(
+        default=None,
+        description="The day the enterprise became RSV-registered; null: not registered; "
+        "absent: unchanged.",
+    )
+
+
+class RsvReadinessOut(BaseModel):
+    case_id: str
+    criteria: dict[RsvCriterion, RsvCriterionStatus]
+    ready: bool = Field(description="All five criteria are met.")
+    registered_on: date | None
+    changed: list[str] = Field(
+        description="What changed, in Danish (as on the timeline); empty: nothing "
+        "changed and nothing was published."
+    )
+
+
+def field_errors(
+    error: FieldErrors, where: dict[str, list[str | int]] | None = None
+) -> HTTPException:
+    """422 with one entry per field, shaped as FastAPI's own validation errors."""
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        [
+            {"loc": ["body", *(where or {}).get(field, [field])], "msg": msg, "type": "value_error"}
+            for field, msg in error.errors.items()
+        ],
+    )
 
 
 def public(case: Case) -> dict[str, Any]:
@@ -254,6 +356,137 @@ async def record_answer(
         raise http_error(exc) from None
     return RecordedAnswerOut(
         referral_id=referral_id, case_id=case_id, status=body.status, recorded=recorded
+    )
+
+
+async def _record_outcome(
+    case_id: str, outcome_id: str | None, body: OutcomeIn, user: StaffUser, use: Console
+) -> OutcomeOut:
+    try:
+        actor = await actor_for(use.ctx.team, user)
+        outcome = body.outcome(use.ctx.local_day(use.ctx.now()))
+        outcome_id, result = await use.social_value.record_outcome(
+            case_id, actor, outcome, outcome_id
+        )
+    except FieldErrors as exc:
+        raise field_errors(exc) from None
+    except RoutingError as exc:
+        raise http_error(exc) from None
+    return OutcomeOut(outcome_id=outcome_id, case_id=case_id, result=result)
+
+
+OUTCOMES = (
+    "Counts per instrument (wage_subsidy_hires, flex_jobs, work_placements, ordinary_hires), "
+    "rsv_registration_helped, supplier_agreements, social_clauses, for the day `occurred_on`; "
+    "published as case-outcome-recorded. Own case, or team lead; open or closed. At least one "
+    "count or the RSV flag; 422 names each wrong field."
+)
+
+
+@router.post(
+    "/cases/{case_id}/outcomes",
+    tags=["cases"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=OutcomeOut,
+    summary="Record social value on the case (staff)",
+    description=OUTCOMES + " A new recording each time: to retry safely, PUT with your own id.",
+)
+async def post_outcome(
+    case_id: str,
+    body: OutcomeIn,
+    user: StaffUser = Depends(staff),
+    use: Console = Depends(use_cases),
+) -> OutcomeOut:
+    return await _record_outcome(case_id, None, body, user, use)
+
+
+@router.put(
+    "/cases/{case_id}/outcomes/{outcome_id}",
+    tags=["cases"],
+    response_model=OutcomeOut,
+    summary="Record social value under your id, or correct a recording (staff)",
+    description=OUTCOMES + " A new id records; a known id replaces that recording entirely "
+    "(`corrected`); the same values again change nothing (`unchanged`). 409 if withdrawn.",
+)
+async def put_outcome(
+    case_id: str,
+    body: OutcomeIn,
+    outcome_id: str = Path(min_length=1, max_length=100),
+    user: StaffUser = Depends(staff),
+    use: Console = Depends(use_cases),
+) -> OutcomeOut:
+    return await _record_outcome(case_id, outcome_id, body, user, use)
+
+
+@router.delete(
+    "/cases/{case_id}/outcomes/{outcome_id}",
+    tags=["cases"],
+    response_model=OutcomeOut,
+    summary="Withdraw a social-value recording (staff)",
+    description="Published as case-outcome-recorded with `withdrawn: true` and every count 0; "
+    "again changes nothing (`unchanged`). 404 if the case has no such recording.",
+)
+async def delete_outcome(
+    case_id: str,
+    outcome_id: str = Path(min_length=1, max_length=100),
+    user: StaffUser = Depends(staff),
+    use: Console = Depends(use_cases),
+) -> OutcomeOut:
+    try:
+        actor = await actor_for(use.ctx.team, user)
+        result = await use.social_value.withdraw_outcome(case_id, actor, outcome_id)
+    except RoutingError as exc:
+        raise http_error(exc) from None
+    return OutcomeOut(outcome_id=outcome_id, case_id=case_id, result=result)
+
+
+@router.patch(
+    "/cases/{case_id}/rsv-readiness",
+    tags=["cases"],
+    response_model=RsvReadinessOut,
+    summary="Change the case's RSV readiness checklist (staff)",
+    description="The five criteria of lov nr. 711/2014 § 5 (social_purpose, "
+    "commercial_activity, independence, inclusive_governance, social_profit_handling), each "
+    "met / not_yet / unknown with a note, and `registered_on` when the enterprise became "
+    "RSV-registered. Criteria not named keep theirs. Published (the whole checklist) as "
+    "rsv-readiness-changed and on the timeline; the same state again publishes nothing.",
+)
+async def patch_rsv_readiness(
+    case_id: str,
+    body: RsvReadinessIn,
+    user: StaffUser = Depends(staff),
+    use: Console = Depends(use_cases),
+) -> RsvReadinessOut:
+    statuses = {c: v.status for c, v in body.criteria.items() if v.status is not None}
+    notes = {c: v.note for c, v in body.criteria.items() if v.note is not None}
+    try:
+        actor = await actor_for(use.ctx.team, user)
+        case = await use.ctx.case(case_id)
+        current = case.get("rsv") or blank_readiness()
+        registered = current["registered_on"]
+        if "registered_on" in body.model_fields_set:
+            registered_on = body.registered_on
+        else:
+            registered_on = date.fromisoformat(registered) if registered else None
+        changed = await use.social_value.change_rsv_readiness(
+            case_id, actor, statuses, notes, registered_on
+        )
+        case = await use.ctx.case(case_id)
+    except FieldErrors as exc:
+        where: dict[str, list[str | int]] = {
+            f"note_{c.value}": ["criteria", c.value, "note"] for c in RsvCriterion
+        }
+        raise field_errors(exc, where) from None
+    except RoutingError as exc:
+        raise http_error(exc) from None
+    readiness = case.get("rsv") or blank_readiness()
+    stored = readiness["registered_on"]
+    return RsvReadinessOut(
+        case_id=case_id,
+        criteria={RsvCriterion(k): RsvCriterionStatus(v) for k, v in readiness["criteria"].items()},
+        ready=is_ready(readiness["criteria"]),
+        registered_on=date.fromisoformat(stored) if stored else None,
+        changed=changed,
     )
 
 

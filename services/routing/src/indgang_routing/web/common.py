@@ -22,6 +22,7 @@ from indgang_routing.handlers.cases import CaseRouting
 from indgang_routing.handlers.casework import Casework
 from indgang_routing.handlers.context import Context
 from indgang_routing.handlers.referrals import Referrals
+from indgang_routing.handlers.social_value import SocialValue
 from indgang_routing.handlers.team import TeamAdmin
 from indgang_runtime.auth import StaffUser, require_roles
 from indgang_runtime.web import from_state
@@ -40,6 +41,7 @@ class Console:
     casework: Casework
     referrals: Referrals
     team_admin: TeamAdmin
+    social_value: SocialValue
 
 
 # A dependency: the use cases `create_app` put on `app.state`.

@@ -6,7 +6,7 @@ is checked here and a mistake becomes an `InvalidInput` the page shows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from enum import Enum
 from typing import TypeVar
@@ -19,10 +19,13 @@ from indgang_contracts.events import (
     ReferralOutcome,
     ReferralStatus,
     ReferralTarget,
+    RsvCriterion,
+    RsvCriterionStatus,
 )
 from indgang_routing.domain.errors import InvalidInput
 from indgang_routing.domain.providers import Provider
 from indgang_routing.domain.referrals import ReferralRequest
+from indgang_routing.domain.social_value import COUNTS, CRITERIA, FieldErrors, Outcome
 from indgang_routing.domain.team import Consultant
 
 E = TypeVar("E", bound=Enum)
@@ -210,3 +213,61 @@ def parse_recorded_answer(
         )
         return answer, None, outcome
     return answer, None, None
+
+
+def parse_outcome(fields: Mapping[str, str], today: date) -> Outcome:
+    """The social-value form (`domain/social_value.py`): empty counts are 0, the day is
+    today unless given; every field that cannot be read is named at once."""
+    errors: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for key, name in COUNTS.items():
+        text = fields.get(key, "").strip()
+        if not text:
+            counts[key] = 0
+        elif text.isdigit():
+            counts[key] = int(text)
+        else:
+            errors[key] = f"Angiv antal {name} som et helt tal (0 eller flere)."
+    day = today
+    if fields.get("occurred_on", "").strip():
+        try:
+            day = date.fromisoformat(fields["occurred_on"].strip())
+        except ValueError:
+            errors["occurred_on"] = "Angiv datoen som en dato (åååå-mm-dd)."
+    if errors:
+        raise FieldErrors(errors)
+    return Outcome(
+        occurred_on=day,
+        rsv_registration_helped=fields.get("rsv_registration_helped") == "1",
+        **counts,
+    )
+
+
+def parse_rsv_readiness(
+    fields: Mapping[str, str],
+) -> tuple[dict[RsvCriterion, RsvCriterionStatus], dict[RsvCriterion, str], date | None]:
+    """The RSV checklist form: each criterion's status (`status_<criterion>`) and note
+    (`note_<criterion>`), and the registration (`registered` = 1 with `registered_on`)."""
+    errors: dict[str, str] = {}
+    statuses: dict[RsvCriterion, RsvCriterionStatus] = {}
+    notes: dict[RsvCriterion, str] = {}
+    for criterion in CRITERIA:
+        code = criterion.code.value
+        try:
+            statuses[criterion.code] = RsvCriterionStatus(fields.get(f"status_{code}", ""))
+        except ValueError:
+            errors[f"status_{code}"] = (
+                f"Vælg for »{criterion.title}«: opfyldt, ikke endnu eller ved ikke."
+            )
+        notes[criterion.code] = fields.get(f"note_{code}", "")
+    registered_on: date | None = None
+    if fields.get("registered") == "1":
+        try:
+            registered_on = date.fromisoformat(fields.get("registered_on", "").strip())
+        except ValueError:
+            errors["registered_on"] = (
+                "Angiv datoen for registreringen som RSV som en dato (åååå-mm-dd)."
+            )
+    if errors:
+        raise FieldErrors(errors)
+    return statuses, notes, registered_on

@@ -19,6 +19,7 @@ from indgang_contracts.events import ContactChannel
 from indgang_routing.domain.actors import Actor
 from indgang_routing.domain.case import closing_choice
 from indgang_routing.domain.lifecycle import require_outcome
+from indgang_routing.domain.social_value import COUNTS, CRITERIA
 from indgang_routing.web import forms
 from indgang_routing.web.common import Console, staff
 from indgang_routing.web.console.pages import Page, lead_page, staff_page
@@ -109,6 +110,40 @@ async def _contact(use: Console, case_id: str, actor: Actor, field: Fields) -> o
     )
 
 
+async def _outcome(use: Console, case_id: str, actor: Actor, field: Fields) -> object:
+    names = ("occurred_on", "rsv_registration_helped", *COUNTS)
+    outcome = forms.parse_outcome({n: field(n) for n in names}, use.ctx.local_day(use.ctx.now()))
+    _, change = await use.social_value.record_outcome(
+        case_id, actor, outcome, field("outcome_id").strip() or None
+    )
+    return change
+
+
+async def _withdraw_outcome(use: Console, case_id: str, actor: Actor, field: Fields) -> object:
+    return await use.social_value.withdraw_outcome(case_id, actor, field("outcome_id").strip())
+
+
+OUTCOME_DONE = {
+    "recorded": "Den sociale værdi er registreret.",
+    "corrected": "Registreringen er rettet.",
+    "withdrawn": "Registreringen er trukket tilbage.",
+    "unchanged": "Registreringen var allerede gemt; intet er ændret.",
+}
+
+
+async def _rsv(use: Console, case_id: str, actor: Actor, field: Fields) -> object:
+    names = [f"{kind}_{c.code.value}" for c in CRITERIA for kind in ("status", "note")]
+    names += ["registered", "registered_on"]
+    statuses, notes, registered_on = forms.parse_rsv_readiness({n: field(n) for n in names})
+    return await use.social_value.change_rsv_readiness(
+        case_id, actor, statuses, notes, registered_on
+    )
+
+
+def _rsv_changed(changes: object) -> str:
+    return "RSV-tjeklisten er gemt." if changes else "RSV-tjeklisten er uændret."
+
+
 def _contact_changed(changed: object) -> str:
     fields = ", ".join(changed) if isinstance(changed, list) else ""
     return f"Kontaktoplysningerne er rettet ({fields})."
@@ -143,6 +178,19 @@ CASE_FORMS = (
     CaseForm("henvisninger/svar", _record_answer, _recorded, anchor="#henvisninger"),
     CaseForm("skriv", _write, "Beskeden er sendt til virksomheden.", anchor="#skriv"),
     CaseForm("kontakt", _contact, _contact_changed, anchor="#kontakt"),
+    CaseForm(
+        "social-vaerdi",
+        _outcome,
+        lambda change: OUTCOME_DONE[str(change)],
+        anchor="#social-vaerdi",
+    ),
+    CaseForm(
+        "social-vaerdi/tilbagetraek",
+        _withdraw_outcome,
+        lambda change: OUTCOME_DONE[str(change)],
+        anchor="#social-vaerdi",
+    ),
+    CaseForm("rsv", _rsv, _rsv_changed, anchor="#rsv"),
     CaseForm(
         "vejledning",
         lambda use, c, actor, field: use.casework.share_guide_entries(

@@ -3,6 +3,7 @@ problems. What a case page's forms do is in `web/console/actions.py`."""
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
@@ -15,6 +16,17 @@ from indgang_routing.domain.case import Case, contact_of
 from indgang_routing.domain.errors import RoutingError
 from indgang_routing.domain.referrals import late_referrals
 from indgang_routing.domain.search import CaseFilters, deadline, search_page, search_term
+from indgang_routing.domain.social_value import (
+    CRITERIA,
+    EMPLOYED,
+    STATUS_NAMES,
+    WON,
+    blank_readiness,
+    is_ready,
+    met_count,
+    outcome_summary,
+    totals,
+)
 from indgang_routing.web import views
 from indgang_routing.web.common import staff, team_lead
 from indgang_routing.web.console.pages import Page, lead_page, staff_page
@@ -139,6 +151,20 @@ async def case_page(case_id: str, page: Page = Depends(staff_page)) -> Response:
         late_ids={r["id"] for r in late_referrals(case, today)},
         can_write=contact_of(case) is not None,
         timeline=list(reversed(case.get("timeline", []))),
+        # Social value (issue 14): the recordings, newest day first, and the RSV checklist.
+        outcomes=sorted(
+            case.get("outcomes") or [], key=lambda r: (r["occurred_on"], r["recorded_at"])
+        )[::-1],
+        outcome_totals=totals(case.get("outcomes") or []),
+        outcome_summary=outcome_summary,
+        employed=EMPLOYED,
+        won=WON,
+        new_outcome_id=str(uuid.uuid4()),  # a form sent twice records once
+        criteria=CRITERIA,
+        rsv_statuses=STATUS_NAMES,
+        rsv={**blank_readiness(), **(case.get("rsv") or {})},
+        rsv_met=met_count(case.get("rsv")),
+        rsv_ready=is_ready((case.get("rsv") or blank_readiness())["criteria"]),
     )
 
 
