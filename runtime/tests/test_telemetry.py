@@ -241,3 +241,36 @@ def test_spans_as_json_lines_are_what_the_trace_tool_reads(
     assert span["attributes"]["indgang.reference"] == "H-1"
     assert span["context"]["trace_id"].startswith("0x")
     assert span["resource"]["attributes"]["service.name"].startswith("indgang-")
+
+
+async def test_consumer_lag_per_partition_and_none_for_partitions_moved_away() -> None:
+    from aiokafka import TopicPartition
+
+    class Consumer:
+        def __init__(self, assigned: dict[TopicPartition, tuple[int, int]]) -> None:
+            self.assigned = assigned
+
+        def assignment(self) -> set[TopicPartition]:
+            return set(self.assigned)
+
+        def highwater(self, partition: TopicPartition) -> int:
+            return self.assigned[partition][0]
+
+        async def position(self, partition: TopicPartition) -> int:
+            return self.assigned[partition][1]
+
+    one, two = TopicPartition("t.lag", 0), TopicPartition("t.lag", 1)
+    consumer = Consumer({one: (10, 4), two: (5, 5)})
+    broker = SimpleNamespace(subscribers=[SimpleNamespace(consumer=consumer)])
+    await telemetry.observe_consumer_lag(broker, "lag-test")
+
+    def lag(partition: int) -> float | None:
+        return REGISTRY.get_sample_value(
+            "indgang_consumer_lag_records",
+            {"service": "lag-test", "topic": "t.lag", "partition": str(partition)},
+        )
+
+    assert (lag(0), lag(1)) == (6, 0)
+    consumer.assigned = {two: (7, 5)}  # partition 0 went to another instance
+    await telemetry.observe_consumer_lag(broker, "lag-test")
+    assert (lag(0), lag(1)) == (None, 2)

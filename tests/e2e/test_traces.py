@@ -84,3 +84,23 @@ async def test_one_inquiry_is_one_trace_across_the_four_services(
     lines = trace_tool.render(trace_id, spans)
     assert lines[0].startswith(f"trace {trace_id}")
     assert len(lines) == len(spans) + 1
+
+
+async def test_the_dashboard_and_alerts_use_only_metrics_the_services_serve(
+    system: System,
+) -> None:
+    from test_observability_config import (
+        alert_rules,
+        dashboard_expressions,
+        exposition_series,
+        used,
+    )
+
+    served: set[str] = set()
+    async with httpx.AsyncClient(timeout=10) as http:
+        for name in EVERY_SERVICE:
+            response = await http.get(f"{system.url(name)}/metrics")
+            assert response.status_code == 200
+            served |= exposition_series(response.text)
+    wanted = used(dashboard_expressions()) | used(rule["expr"] for rule in alert_rules())
+    assert not wanted - served, sorted(wanted - served)

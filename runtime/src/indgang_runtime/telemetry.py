@@ -449,7 +449,10 @@ CONSUMER_LAG = Gauge(
 
 async def observe_consumer_lag(broker: Any, service: str) -> None:
     """Set `indgang_consumer_lag_records` for every partition this instance consumes:
-    from what each consumer knows already (no request to the broker per partition)."""
+    from what each consumer knows already (no request to the broker per partition).
+    Partitions that moved to another instance are dropped, so the sum over instances
+    stays the group's lag."""
+    measured: set[tuple[str, str, str]] = set()
     for subscriber in getattr(broker, "subscribers", ()):
         consumer = getattr(subscriber, "consumer", None)
         if consumer is None:
@@ -462,6 +465,13 @@ async def observe_consumer_lag(broker: Any, service: str) -> None:
                 position = await consumer.position(partition)
             except Exception:  # the assignment changed meanwhile (a rebalance)
                 continue
-            CONSUMER_LAG.labels(service, partition.topic, str(partition.partition)).set(
-                max(highwater - position, 0)
-            )
+            labels = (service, partition.topic, str(partition.partition))
+            CONSUMER_LAG.labels(*labels).set(max(highwater - position, 0))
+            measured.add(labels)
+    for gone in _lag_measured - measured:
+        CONSUMER_LAG.remove(*gone)
+    _lag_measured.clear()
+    _lag_measured.update(measured)
+
+
+_lag_measured: set[tuple[str, str, str]] = set()
