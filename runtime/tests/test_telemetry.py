@@ -274,3 +274,11 @@ async def test_consumer_lag_per_partition_and_none_for_partitions_moved_away() -
     consumer.assigned = {two: (7, 5)}  # partition 0 went to another instance
     await telemetry.observe_consumer_lag(broker, "lag-test")
     assert (lag(0), lag(1)) == (None, 2)
+
+
+def test_a_dead_letter_is_published_in_its_records_trace(spans: InMemorySpanExporter) -> None:
+    with tracer().start_as_current_span("original publish") as original:
+        pass
+    with telemetry.continuing(carrier_of(original)):
+        assert trace_id(trace.get_current_span()) == trace_id(original)
+    assert trace.get_current_span().get_span_context().is_valid is False

@@ -33,7 +33,7 @@ from indgang_contracts.topics import DEAD_LETTER_TOPIC
 from indgang_runtime.kafka_security import broker_security
 from indgang_runtime.outbox import OutboxCollection, OutboxRelay, default_instance
 from indgang_runtime.settings import ServiceSettings
-from indgang_runtime.telemetry import consuming
+from indgang_runtime.telemetry import consuming, continuing
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -297,11 +297,12 @@ class EventConsumer:
                 "dlt_failed_at": datetime.now(UTC).isoformat(),
             }
         )
-        await retry_transient(
-            lambda: self._broker.publish(
-                raw.value or b"", self._dead_letter_topic, key=raw.key, headers=headers
+        with continuing(headers):  # the dead letter stays in the record's trace
+            await retry_transient(
+                lambda: self._broker.publish(
+                    raw.value or b"", self._dead_letter_topic, key=raw.key, headers=headers
+                )
             )
-        )
         DEAD_LETTERED.labels(self._service, raw.topic).inc()
         log.warning(
             "dead_lettered",

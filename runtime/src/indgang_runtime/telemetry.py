@@ -353,6 +353,16 @@ def _cause_of(record: Record) -> Cause | None:
     return next((cause for cause in causes if cause.ties & ties), None)
 
 
+@contextmanager
+def continuing(headers: Mapping[str, str]) -> Iterator[None]:
+    """Work on a record outside its handling (dead-lettering it) in the record's trace."""
+    token = otel_context.attach(PROPAGATOR.extract(dict(headers)))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
 # --- Outbox -------------------------------------------------------------------------
 
 
