@@ -429,3 +429,90 @@ async def test_the_team_leads_lists_at_phone_width(stack: Stack, page: Page) -> 
         await page.get_by_role("heading", name=heading, exact=True).wait_for()
         assert await scroll_width(page) <= 390, f"{path} wider than 390 px"
         await check_accessible(page, shot)
+
+
+async def test_social_value_and_the_rsv_checklist_on_the_case(
+    stack: Stack, page: Page, browser: Browser
+) -> None:
+    """Issue 14, points 2 and 4: the consultant records people employed and an agreement
+    won, and goes through the RSV criteria with the enterprise; each published, on the
+    timeline, accessible, and at 390 px without sideways scrolling; the same forms work
+    without JavaScript. Screenshots of the two sections: console-outcomes, console-rsv."""
+    inquiry = await send_inquiry(stack, "Café Mosaik ApS")
+    base = stack.routing.url
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await log_in(page, f"{base}/sager", "ane-kjaer")
+    await page.get_by_role("link", name=inquiry.reference).click()
+    await page.get_by_role("heading", name="Social værdi").wait_for()
+    case_url = page.url.split("#")[0]
+
+    outcomes = page.locator("#social-vaerdi")
+    async with EventLog(KAFKA_BOOTSTRAP, stack.topic("indgang.case-outcome-recorded.v1")) as log:
+        await outcomes.get_by_label("Ansat med løntilskud").fill("2")
+        await outcomes.get_by_label("Ansat på ordinære vilkår").fill("1")
+        await outcomes.get_by_label("Leverandøraftaler vundet").fill("1")
+        await outcomes.get_by_label("Dato, den sociale værdi hører til").fill(today())
+        await page.get_by_role("button", name="Registrér social værdi").click()
+        assert await flash(page) == "Den sociale værdi er registreret."
+        recorded = await log.wait_for(lambda e: e.data.reference == inquiry.reference)
+    assert recorded.data.wage_subsidy_hires == 2
+    assert recorded.data.ordinary_hires == 1
+    assert recorded.data.supplier_agreements == 1
+    assert recorded.data.consultant_id == "ane-kjaer"
+    assert "3 ansat gennem virksomheden" in await page.locator("#outcome-totals").inner_text()
+    assert "har registreret social værdi" in await page.locator("#timeline").inner_text()
+
+    rsv = page.locator("#rsv")
+    async with EventLog(KAFKA_BOOTSTRAP, stack.topic("indgang.rsv-readiness-changed.v1")) as log:
+        for group, status in (
+            ("1. Socialt formål", "Opfyldt"),
+            ("2. Væsentlig erhvervsvirksomhed", "Opfyldt"),
+            ("3. Uafhængig af det offentlige", "Opfyldt"),
+            ("4. Inddragende og ansvarlig i sit virke", "Ikke endnu"),
+            ("5. Social håndtering af overskud", "Ved ikke"),
+        ):
+            await rsv.get_by_role("group", name=group).get_by_label(status, exact=True).check()
+        await rsv.get_by_label("Note til kriterium 4").fill(
+            "Medarbejderne skal have en plads i bestyrelsen; forslag til vedtægter på vej."
+        )
+        await page.get_by_role("button", name="Gem RSV-tjeklisten").click()
+        assert await flash(page) == "RSV-tjeklisten er gemt."
+        changed = await log.wait_for(lambda e: e.data.reference == inquiry.reference)
+    assert changed.data.criteria["social_purpose"].value == "met"
+    assert changed.data.criteria["inclusive_governance"].value == "not_yet"
+    assert not changed.data.ready
+    assert "3 af 5 kriterier opfyldt" in await page.locator("#rsv-summary").inner_text()
+    assert "har ændret RSV-tjeklisten" in await page.locator("#timeline").inner_text()
+
+    for width in (1280, 390):
+        await page.set_viewport_size({"width": width, "height": 900})
+        await page.goto(case_url)
+        await page.get_by_text("Ret eller træk registreringen").click()  # opens the details
+        assert await scroll_width(page) <= width, f"case page wider than {width} px"
+        await check_accessible(page)
+        if SCREENSHOTS and width == 1280:
+            Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+            await outcomes.screenshot(path=f"{SCREENSHOTS}/console-outcomes.png")
+            await rsv.screenshot(path=f"{SCREENSHOTS}/console-rsv.png")
+
+    # Without JavaScript: a correction and the registration, as plain form posts.
+    context = await browser.new_context(java_script_enabled=False, locale="da-DK")
+    plain = await context.new_page()
+    try:
+        await log_in(plain, case_url, "ane-kjaer")
+        await plain.get_by_role("heading", name="Social værdi").wait_for()
+        correction = plain.locator("#ret-1")
+        await correction.locator("summary").click()  # details open without JavaScript too
+        await correction.get_by_label("Ansat på ordinære vilkår").fill("2")
+        await correction.get_by_role("button", name="Gem rettelsen").click()
+        assert await flash(plain) == "Registreringen er rettet."
+        section = plain.locator("#rsv")
+        await section.get_by_role("group", name="4. Inddragende").get_by_label("Opfyldt").check()
+        await section.get_by_role("group", name="5. Social").get_by_label("Opfyldt").check()
+        await section.get_by_label("Virksomheden er registreret som RSV").check()
+        await section.get_by_label("Dato for registreringen").fill(today())
+        await plain.get_by_role("button", name="Gem RSV-tjeklisten").click()
+        assert await flash(plain) == "RSV-tjeklisten er gemt."
+        assert "Registreret som RSV" in await plain.locator("#rsv-summary").inner_text()
+    finally:
+        await context.close()

@@ -146,7 +146,7 @@ def test_the_timeline_says_what_was_recorded_corrected_and_withdrawn() -> None:
     event = outcome_recorded(CASE, "o-1", outcome, None, "ane-kjaer", NOW)
     assert timeline.outcome_recorded(event, "e", "recorded", "Ane Kjær")["text"] == (
         "Ane Kjær har registreret social værdi for 2. december 2026: 2 ansat med løntilskud, "
-        "1 ansat i fleksjob, 1 kontrakter med sociale klausuler vundet."
+        "1 ansat i fleksjob, 1 kontrakt med sociale klausuler vundet."
     )
     assert (
         "rettet registreringen af"

@@ -49,6 +49,11 @@ WON = {
     "social_clauses": "kontrakter med sociale klausuler vundet",
 }
 COUNTS = {**EMPLOYED, **WON}
+# One of each, in a sentence ("1 leverandøraftale vundet").
+SINGULAR = {
+    "supplier_agreements": "leverandøraftale vundet",
+    "social_clauses": "kontrakt med sociale klausuler vundet",
+}
 
 
 class FieldErrors(InvalidInput):
@@ -215,7 +220,11 @@ def replaced(recorded: list[OutcomeRecord], record: OutcomeRecord) -> list[Outco
 
 def outcome_summary(record: Mapping[str, Any]) -> str:
     """In words: "2 ansat med løntilskud, 1 i fleksjob; hjulpet til RSV-registrering"."""
-    parts = [f"{record.get(key) or 0} {name}" for key, name in COUNTS.items() if record.get(key)]
+    parts = [
+        f"{record[key]} {SINGULAR.get(key, name) if record[key] == 1 else name}"
+        for key, name in COUNTS.items()
+        if record.get(key)
+    ]
     if record.get("rsv_registration_helped"):
         parts.append("hjulpet til RSV-registrering")
     return ", ".join(parts) or "intet"
