@@ -9,6 +9,7 @@ from typing import Any
 
 from indgang_contracts import examples as ex
 from indgang_contracts.events import (
+    CaseOutcomeRecorded,
     CaseRouted,
     CaseStatusChanged,
     Consultant,
@@ -20,6 +21,7 @@ from indgang_contracts.events import (
     ReferralMade,
     ReferralOverdue,
     ReferralUpdated,
+    RsvReadinessChanged,
 )
 
 
@@ -155,6 +157,78 @@ def failed(delivery_id: str, when: datetime, kind: str) -> NotificationFailed:
     )
 
 
+def outcome(
+    outcome_id: str,
+    case_id: str,
+    staff: str,
+    day: date,
+    when: datetime,
+    *,
+    withdrawn: bool = False,
+    **counts: Any,
+) -> CaseOutcomeRecorded:
+    zero = dict.fromkeys(
+        (
+            "wage_subsidy_hires",
+            "flex_jobs",
+            "work_placements",
+            "ordinary_hires",
+            "supplier_agreements",
+            "social_clauses",
+        ),
+        0,
+    )
+    return CaseOutcomeRecorded.model_validate(
+        {
+            **ex.CASE_OUTCOME_RECORDED.model_dump(),
+            **zero,
+            "rsv_registration_helped": False,
+            "outcome_id": outcome_id,
+            "case_id": case_id,
+            "consultant_id": staff,
+            "recorded_by": staff,
+            "occurred_on": day,
+            "recorded_at": when,
+            "withdrawn": withdrawn,
+            **counts,
+        }
+    )
+
+
+CRITERIA = (
+    "social_purpose",
+    "commercial_activity",
+    "independence",
+    "inclusive_governance",
+    "social_profit_handling",
+)
+
+
+def checklist(
+    case_id: str,
+    staff: str,
+    when: datetime,
+    statuses: str,
+    registered_on: date | None = None,
+) -> RsvReadinessChanged:
+    """`statuses`: one letter per criterion in CRITERIA's order (m met, n not yet, u unknown)."""
+    names = {"m": "met", "n": "not_yet", "u": "unknown"}
+    criteria = {c: names[s] for c, s in zip(CRITERIA, statuses, strict=True)}
+    return RsvReadinessChanged.model_validate(
+        {
+            **ex.RSV_READINESS_CHANGED.model_dump(),
+            "case_id": case_id,
+            "consultant_id": staff,
+            "changed_by": staff,
+            "changed_at": when,
+            "criteria": criteria,
+            "ready": statuses == "mmmmm",
+            "registered": registered_on is not None,
+            "registered_on": registered_on,
+        }
+    )
+
+
 HIRES = {
     "summary": "To ansat i løntilskud, én i fleksjob, én ordinært.",
     "wage_subsidy_hires": 2,
@@ -217,4 +291,48 @@ HISTORY: list[Event] = [
     failed("d2", at(11, 9, 11), "introduction"),
     delivered("d2", at(11, 10, 9), "introduction"),
     failed("d3", at(11, 20, 13), "referral"),
+    # Social value recorded by the consultants. O1 on C1, corrected (day and counts);
+    # O2 on C2 before its last closing (RSV helped, a social clause); O3 on C2 withdrawn;
+    # O6 on C2 after its closing day; O4 on C1 in December, entered just after C1's
+    # closing with the closing day; O5 on C5 (open).
+    outcome("o1", "c1", "ane-kjaer", date(2026, 11, 20), at(11, 20, 14), wage_subsidy_hires=1),
+    outcome(
+        "o1",
+        "c1",
+        "ane-kjaer",
+        date(2026, 11, 24),
+        at(11, 25, 9),
+        wage_subsidy_hires=2,
+        flex_jobs=1,
+        supplier_agreements=1,
+    ),
+    outcome(
+        "o2",
+        "c2",
+        "bjarne-holm",
+        date(2026, 11, 18),
+        at(11, 18, 12),
+        rsv_registration_helped=True,
+        social_clauses=1,
+    ),
+    outcome("o3", "c2", "bjarne-holm", date(2026, 11, 10), at(11, 12, 9), ordinary_hires=3),
+    outcome("o3", "c2", "bjarne-holm", date(2026, 11, 10), at(11, 19, 13), withdrawn=True),
+    outcome("o6", "c2", "bjarne-holm", date(2026, 11, 25), at(11, 25, 10), ordinary_hires=1),
+    outcome("o4", "c1", "ane-kjaer", date(2026, 12, 1), at(12, 1, 16), ordinary_hires=1),
+    outcome(
+        "o5",
+        "c5",
+        "camilla-dahl",
+        date(2026, 12, 2),
+        at(12, 2, 8),
+        work_placements=2,
+        rsv_registration_helped=True,
+    ),
+    # RSV checklists: C1 ready in November, registered on 1 December (its latest state);
+    # C2 partly met; C3 ready, not registered.
+    checklist("c1", "ane-kjaer", at(11, 5, 9), "muuuu"),
+    checklist("c1", "ane-kjaer", at(11, 28, 9), "mmmmm"),
+    checklist("c1", "ane-kjaer", at(12, 1, 9), "mmmmm", registered_on=date(2026, 12, 1)),
+    checklist("c2", "bjarne-holm", at(11, 15, 9), "mmnuu"),
+    checklist("c3", "ane-kjaer", at(11, 22, 9), "mmmmm"),
 ]

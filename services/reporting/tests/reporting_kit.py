@@ -15,7 +15,9 @@ from indgang_reporting.domain.facts import (
     CASES,
     DELIVERIES,
     INQUIRIES,
+    OUTCOMES,
     REFERRALS,
+    RSV,
     FactBook,
 )
 from indgang_reporting.domain.figures import Facts
@@ -76,4 +78,14 @@ def facts_of(book: FactBook, span: Span) -> Facts:
         deliveries=[d for d in book.of(DELIVERIES) if d.get(by) in keys],
         awaiting=[d for d in book.of(CASES) if d.get("awaiting_first_contact")],
         openers={str(d["_id"]): d for d in book.of(INQUIRIES)},
+        outcomes=[d for d in book.of(OUTCOMES) if d.get(by) in keys],
+        case_outcomes={
+            case: [d for d in book.of(OUTCOMES) if d.get("case_id") == case]
+            for case in {
+                str(d["case_id"])
+                for d in book.of(CASE_CHANGES)
+                if d.get(by) in keys and d.get("kind") == "closed"
+            }
+        },
+        rsv=[d for d in book.of(RSV) if d.get(by) in keys],
     )

@@ -165,17 +165,42 @@ def test_referrals_per_target_with_answers_and_reasons(facts: Facts) -> None:
     assert f.referrals(facts, bjarne).total.declined == 1
 
 
-def test_closings_count_each_case_once_a_period(facts: Facts) -> None:
+def test_closings_count_each_case_once_a_period_with_its_social_value(facts: Facts) -> None:
     report = f.closed(facts, MONTHS)
-    assert rows(report) == {
-        "2026-11": dict(closed=1, reopened=1),
-        "2026-12": dict(closed=1, reopened=0),
-    }
-    assert report.total.closed == 2
-    assert rows(report, "by_consultant") == {
-        "ane-kjaer": dict(closed=1, reopened=0),
-        "bjarne-holm": dict(closed=1, reopened=1),
-    }
+    # C2 (last closed 19 Nov): O2 (18 Nov) counts; O3 withdrawn; O6 (25 Nov) is after.
+    c2 = dict(
+        closed=1,
+        reopened=1,
+        with_outcomes=1,
+        people_employed=0,
+        rsv_registrations_helped=1,
+        supplier_agreements=0,
+        social_clauses=1,
+    )
+    # C1 (closed 1 Dec 15:00): O1 as corrected (2 + 1) and O4 (1 Dec, entered at 16:00).
+    c1 = dict(
+        closed=1,
+        reopened=0,
+        with_outcomes=1,
+        people_employed=4,
+        rsv_registrations_helped=0,
+        supplier_agreements=1,
+        social_clauses=0,
+    )
+    assert rows(report) == {"2026-11": c2, "2026-12": c1}
+    assert report.total.model_dump(exclude={"key"}) == dict(
+        closed=2,
+        reopened=1,
+        with_outcomes=2,
+        people_employed=4,
+        rsv_registrations_helped=1,
+        supplier_agreements=1,
+        social_clauses=1,
+    )
+    assert rows(report, "by_consultant") == {"ane-kjaer": c1, "bjarne-holm": c2}
+    # Only December: C1's closing, its value the same.
+    december = Selection(Span(date(2026, 12, 1), date(2026, 12, 31), "month"), TODAY)
+    assert f.closed(facts_of(book_of(HISTORY), december.span), december).total.people_employed == 4
 
 
 def test_social_value_from_completed_referrals(facts: Facts) -> None:
@@ -192,6 +217,131 @@ def test_social_value_from_completed_referrals(facts: Facts) -> None:
     assert rows(report)["2026-12"]["completed_referrals"] == 0
     assert rows(report, "by_target") == {"job_centre": hires}
     assert rows(report, "by_consultant") == {"ane-kjaer": hires}
+
+
+def _value(**counts: int) -> dict[str, int]:
+    names = (
+        "recordings",
+        "cases",
+        "wage_subsidy_hires",
+        "flex_jobs",
+        "work_placements",
+        "ordinary_hires",
+        "people_employed",
+        "rsv_registrations_helped",
+        "supplier_agreements",
+        "social_clauses",
+    )
+    return {name: counts.get(name, 0) for name in names}
+
+
+def test_social_value_recorded_by_the_consultants_by_its_day(facts: Facts) -> None:
+    report = f.social_value(facts, MONTHS)
+    # November: O1 as corrected (its day moved to 24 Nov), O2, O6; O3 withdrawn.
+    november = _value(
+        recordings=3,
+        cases=2,
+        wage_subsidy_hires=2,
+        flex_jobs=1,
+        ordinary_hires=1,
+        people_employed=4,
+        rsv_registrations_helped=1,
+        supplier_agreements=1,
+        social_clauses=1,
+    )
+    december = _value(
+        recordings=2,
+        cases=2,
+        work_placements=2,
+        ordinary_hires=1,
+        people_employed=3,
+        rsv_registrations_helped=1,
+    )
+    assert rows(report, "recorded_periods") == {"2026-11": november, "2026-12": december}
+    assert report.recorded_total.model_dump(exclude={"key"}) == _value(
+        recordings=5,
+        cases=3,
+        wage_subsidy_hires=2,
+        flex_jobs=1,
+        work_placements=2,
+        ordinary_hires=2,
+        people_employed=7,
+        rsv_registrations_helped=2,
+        supplier_agreements=1,
+        social_clauses=1,
+    )
+    assert rows(report, "recorded_by_consultant") == {
+        "ane-kjaer": _value(
+            recordings=2,
+            cases=1,
+            wage_subsidy_hires=2,
+            flex_jobs=1,
+            ordinary_hires=1,
+            people_employed=4,
+            supplier_agreements=1,
+        ),
+        "bjarne-holm": _value(
+            recordings=2,
+            cases=1,
+            ordinary_hires=1,
+            people_employed=1,
+            rsv_registrations_helped=1,
+            social_clauses=1,
+        ),
+        "camilla-dahl": _value(
+            recordings=1,
+            cases=1,
+            work_placements=2,
+            people_employed=2,
+            rsv_registrations_helped=1,
+        ),
+    }
+    # Not added to the referrals' figures (the same person can be in both).
+    assert report.total.total_hires == 4
+    # Per consultant; the department filter leaves the recordings alone.
+    bjarne = Selection(MONTHS.span, TODAY, consultant="bjarne-holm")
+    assert f.social_value(facts, bjarne).recorded_total.people_employed == 1
+    assert f.social_value(facts, bjarne).total.total_hires == 0
+    business = Selection(MONTHS.span, TODAY, department="business_service")
+    assert f.social_value(facts, business).recorded_total.people_employed == 7
+    # A span from 25 November: O6 (25 Nov) and December's; O1's day (24 Nov) is before.
+    late = Selection(Span(date(2026, 11, 25), date(2026, 12, 31), "month"), TODAY)
+    assert f.social_value(facts, late).recorded_total.people_employed == 4
+    weeks = Selection(Span(date(2026, 11, 16), date(2026, 12, 6), "week"), TODAY)
+    by_week = f.social_value(facts_of(book_of(HISTORY), weeks.span), weeks)
+    assert {r.key: r.people_employed for r in by_week.recorded_periods} == {
+        "2026-W47": 0,  # O2: RSV and a clause, nobody employed
+        "2026-W48": 4,  # O1 (24 Nov), O6 (25 Nov)
+        "2026-W49": 3,  # O4, O5
+    }
+
+
+def test_rsv_readiness_by_the_latest_checklist(facts: Facts) -> None:
+    report = f.rsv_readiness(facts, MONTHS)
+    # C1's latest checklist (1 Dec: ready and registered) counts in December only.
+    assert rows(report) == {
+        "2026-11": dict(cases=2, ready=1, registered=0, ready_not_registered=1),
+        "2026-12": dict(cases=1, ready=1, registered=1, ready_not_registered=0),
+    }
+    assert report.total.model_dump(exclude={"key"}) == dict(
+        cases=3, ready=2, registered=1, ready_not_registered=1
+    )
+    assert rows(report, "by_criterion") == {
+        "social_purpose": dict(met=3, not_yet=0, unknown=0),
+        "commercial_activity": dict(met=3, not_yet=0, unknown=0),
+        "independence": dict(met=2, not_yet=1, unknown=0),
+        "inclusive_governance": dict(met=2, not_yet=0, unknown=1),
+        "social_profit_handling": dict(met=2, not_yet=0, unknown=1),
+    }
+    assert rows(report, "by_consultant") == {
+        "ane-kjaer": dict(cases=2, ready=2, registered=1, ready_not_registered=1),
+        "bjarne-holm": dict(cases=1, ready=0, registered=0, ready_not_registered=0),
+    }
+    bjarne = Selection(MONTHS.span, TODAY, consultant="bjarne-holm")
+    assert f.rsv_readiness(facts, bjarne).by_criterion[2].not_yet == 1
+    november = Selection(Span(date(2026, 11, 1), date(2026, 11, 30), "month"), TODAY)
+    only = f.rsv_readiness(facts_of(book_of(HISTORY), november.span), november)
+    assert only.total.cases == 2  # C1's November checklists are superseded
 
 
 def test_messages_count_a_delivery_by_its_last_outcome(facts: Facts) -> None:
@@ -240,7 +390,7 @@ def test_statistics() -> None:
 
 def test_no_personal_data_of_the_enterprises_is_kept() -> None:
     text = repr(book_of(HISTORY).docs)
-    for personal in ("Åse", "aase@", "+4520304050", "35954716", "Kaffe", "café"):
+    for personal in ("Åse", "aase@", "+4520304050", "35954716", "Kaffe", "café", "H-7K3M9Q2P"):
         assert personal not in text
 
 

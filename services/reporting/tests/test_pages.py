@@ -57,11 +57,27 @@ async def test_the_page_shows_the_figures_with_a_chart_and_a_table(
         assert "November 2026" in english.text
         assert "Forwarded by Job centre" in english.text
         query += "&lang=da"  # the choice is remembered in a cookie: back to Danish
-        for slug in ("foerste-kontakt", "henvisninger", "lukkede-sager", "social-vaerdi"):
+        slugs = (
+            "foerste-kontakt",
+            "henvisninger",
+            "lukkede-sager",
+            "social-vaerdi",
+            "rsv-parathed",
+        )
+        for slug in slugs:
             assert (await client.get(f"/rapporter/{slug}?{query}")).status_code == 200
         social = (await client.get(f"/rapporter/social-vaerdi?{query}")).text
         assert "Løntilskud" in social
-        assert "rsv-note" in social
+        assert "lægges ikke sammen" in social  # the two sources, said on the page
+        assert "Personer ansat i alt" in social
+        assert "november 2026: 4" in social  # people employed as recorded, in the chart
+        closed = (await client.get(f"/rapporter/lukkede-sager?{query}")).text
+        assert "Heraf med social værdi" in closed
+        assert "på eller før sagens seneste lukning" in closed
+        rsv = (await client.get(f"/rapporter/rsv-parathed?{query}")).text
+        assert "Uafhængig af det offentlige" in rsv
+        assert "Klar (alle fem opfyldt)" in rsv
+        assert "Uafhængig af det offentlige: 2" in rsv  # met, in the chart's alternative
         first = (await client.get(f"/rapporter/foerste-kontakt?{query}")).text
         assert "33,3 %" in first
         assert "Bjarne Holm" in first  # a consultant's row by name (from the events)
@@ -90,7 +106,13 @@ async def test_csv_opens_in_danish_excel(reporting_app: RunningApp) -> None:
         assert "Ingen kapacitet før januar" in text
         assert "Ekstern samarbejdspartner: mentorhuset" in text
         people = await client.get(f"/rapporter/lukkede-sager/konsulenter.csv?{query}")
-        assert "Bjarne Holm;1;1" in people.content.decode("utf-8-sig")
+        assert "Bjarne Holm;1;1;1;0;1;0;1" in people.content.decode("utf-8-sig")
+        criteria = await client.get(f"/rapporter/rsv-parathed/kriterier.csv?{query}")
+        lines = criteria.content.decode("utf-8-sig").splitlines()
+        assert lines[0] == "Kriterium (lov nr. 711/2014 § 5);Opfyldt;Ikke endnu;Ved ikke"
+        assert "Uafhængig af det offentlige;2;1;0" in lines
+        recorded = await client.get(f"/rapporter/social-vaerdi/registreret.csv?{query}")
+        assert "I alt;5;3;2;1;2;2;7;2;1;1" in recorded.content.decode("utf-8-sig")
         assert (await client.get(f"/rapporter/henvisninger/nope.csv?{query}")).status_code == 404
 
 
@@ -99,10 +121,21 @@ async def test_the_json_has_a_documented_schema_and_bad_periods_get_field_errors
 ) -> None:
     async with reporting_app.client() as client:
         schema = (await client.get("/openapi.json")).json()
-        for name in ("inquiries", "first-contact", "referrals", "closed", "social-value"):
+        for name in (
+            "inquiries",
+            "first-contact",
+            "referrals",
+            "closed",
+            "social-value",
+            "rsv-readiness",
+        ):
             operation = schema["paths"][f"/api/v1/reports/{name}"]["get"]
             assert "$ref" in operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert "share_on_time" in schema["components"]["schemas"]["FirstContactRow"]["properties"]
+        assert "not_yet" in schema["components"]["schemas"]["RsvCriterionRow"]["properties"]
+        assert (
+            "people_employed" in schema["components"]["schemas"]["RecordedValueRow"]["properties"]
+        )
         key = {"X-Reports-Key": REPORTS_KEY}
         backwards = await client.get(
             "/api/v1/reports/inquiries",

@@ -92,7 +92,7 @@ async def test_the_history_through_the_broker_gives_the_pure_figures_and_a_rebui
 
     # Rebuild: the read model and the consumer groups go; a new start reads it all again.
     deleted = await rebuild(settings)
-    assert len(deleted) == 9
+    assert len(deleted) == 11
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI)
     try:
         db = mongo[settings.mongodb_database]

@@ -28,7 +28,9 @@ from indgang_reporting.domain.facts import (
     CONSULTANTS,
     DELIVERIES,
     INQUIRIES,
+    OUTCOMES,
     REFERRALS,
+    RSV,
     Doc,
     Key,
     merge,
@@ -52,13 +54,14 @@ class FactStore:
         self._db = db
 
     async def ensure_indexes(self) -> None:
-        for name in (INQUIRIES, CASES, CASE_CHANGES, REFERRALS, DELIVERIES):
+        for name in (INQUIRIES, CASES, CASE_CHANGES, REFERRALS, DELIVERIES, OUTCOMES, RSV):
             await self._db[name].create_index([("month", ASCENDING)])
             await self._db[name].create_index([("week", ASCENDING)])
         await self._db[CASES].create_index([("awaiting_first_contact", ASCENDING)])
         await self._db[REFERRALS].create_index([("completed_month", ASCENDING)])
         await self._db[REFERRALS].create_index([("completed_week", ASCENDING)])
         await self._db[REFERRALS].create_index([("reason_purge_month", ASCENDING)])
+        await self._db[OUTCOMES].create_index([("case_id", ASCENDING)])
 
     async def purge_reasons(self, today: date, months_back: int = PURGE_MONTHS_BACK) -> int:
         """Remove the reasons of declines due this month or in the `months_back` before
@@ -161,6 +164,19 @@ class FactStore:
             facts.referrals_completed = await self._of(REFERRALS, f"completed_{by}", keys)
         if "deliveries" in parts:
             facts.deliveries = await self._of(DELIVERIES, by, keys)
+        if "outcomes" in parts:
+            facts.outcomes = await self._of(OUTCOMES, by, keys)
+        if "rsv" in parts:
+            facts.rsv = await self._of(RSV, by, keys)
+        if "case_outcomes" in parts:
+            # The recordings of each case closed in the periods (one query per case).
+            closed = {str(d["case_id"]) for d in facts.case_changes if d.get("kind") == "closed"}
+            facts.case_outcomes = {
+                case: await self._db[OUTCOMES]
+                .find(q.OUTCOMES_OF_CASE.filter(case_id=case))
+                .to_list(None)
+                for case in sorted(closed)
+            }
         if "awaiting" in parts:
             facts.awaiting = (
                 await self._db[CASES]

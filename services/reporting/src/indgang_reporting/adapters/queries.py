@@ -4,7 +4,8 @@ Hot path: per consumed event (the projector: documents by `_id`) and per report
 request (the facts of one period by an indexed equality on `month` or `week`,
 once per period of the chosen span, at most `periods.MAX_PERIODS`; a consultant's
 name by `_id` for each consultant row shown; the cases
-still waiting for first contact; a case's opening inquiry by `_id`). What one
+still waiting for first contact; a case's opening inquiry by `_id`; the recordings of
+social value of each case closed in the chosen periods, by `case_id`). What one
 request reads grows with the chosen periods' activity, never with history.
 `tests/test_hot_paths.py` proves with `explain` on the real store that each is
 answered through an index.
@@ -44,6 +45,19 @@ REASONS_TO_PURGE = HotQuery(
 )
 DELIVERIES_OF_MONTH = HotQuery("deliveries", "reports: messages of a month", month="2026-11")
 DELIVERIES_OF_WEEK = HotQuery("deliveries", "reports: messages of a week", week="2026-W47")
+OUTCOMES_OF_MONTH = HotQuery(
+    "outcomes", "reports: social value recorded for a day in a month", month="2026-11"
+)
+OUTCOMES_OF_WEEK = HotQuery(
+    "outcomes", "reports: social value recorded for a day in a week", week="2026-W47"
+)
+OUTCOMES_OF_CASE = HotQuery(
+    "outcomes",
+    "reports: the social value recorded on a case closed in the chosen periods (per case)",
+    case_id="c-1",
+)
+RSV_OF_MONTH = HotQuery("rsv", "reports: RSV checklists last changed in a month", month="2026-11")
+RSV_OF_WEEK = HotQuery("rsv", "reports: RSV checklists last changed in a week", week="2026-W47")
 
 # The collections every `_id` lookup (FACT) runs on.
 FACT_COLLECTIONS = (
@@ -53,6 +67,8 @@ FACT_COLLECTIONS = (
     "referrals",
     "deliveries",
     "consultants",
+    "outcomes",
+    "rsv",
 )
 
 HOT_PATHS: tuple[HotQuery, ...] = (
@@ -71,4 +87,9 @@ HOT_PATHS: tuple[HotQuery, ...] = (
     REASONS_TO_PURGE,
     DELIVERIES_OF_MONTH,
     DELIVERIES_OF_WEEK,
+    OUTCOMES_OF_MONTH,
+    OUTCOMES_OF_WEEK,
+    OUTCOMES_OF_CASE,
+    RSV_OF_MONTH,
+    RSV_OF_WEEK,
 )

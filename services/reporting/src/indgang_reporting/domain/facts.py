@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from indgang_contracts.events import (
+    CaseOutcomeRecorded,
     CaseRouted,
     CaseStatus,
     CaseStatusChanged,
@@ -35,8 +36,10 @@ from indgang_contracts.events import (
     ReferralOverdue,
     ReferralStatus,
     ReferralUpdated,
+    RsvCriterion,
+    RsvReadinessChanged,
 )
-from indgang_reporting.domain.periods import keys_of, local_date, month_key
+from indgang_reporting.domain.periods import day_keys, keys_of, local_date, month_key
 
 Doc = dict[str, Any]
 Key = tuple[str, str]  # (collection, _id)
@@ -47,12 +50,27 @@ CASE_CHANGES = "case_changes"
 REFERRALS = "referrals"
 DELIVERIES = "deliveries"
 CONSULTANTS = "consultants"  # a staff id's name, to show in the reports (staff data)
-COLLECTIONS = (INQUIRIES, CASES, CASE_CHANGES, REFERRALS, DELIVERIES, CONSULTANTS)
+OUTCOMES = "outcomes"  # a consultant's recording of social value (case-outcome-recorded)
+RSV = "rsv"  # a case's RSV readiness checklist, its latest state (rsv-readiness-changed)
+COLLECTIONS = (
+    INQUIRIES,
+    CASES,
+    CASE_CHANGES,
+    REFERRALS,
+    DELIVERIES,
+    CONSULTANTS,
+    OUTCOMES,
+    RSV,
+)
 REASON_LENGTH = 300
 # A department's reason for declining is kept this many years after the answer (the
 # privacy notice's longest deadline), then removed (`reason_purge_month`).
 REASON_YEARS = 3
 HIRES = ("wage_subsidy_hires", "flex_jobs", "work_placements", "other_hires")
+# What a consultant's recording counts (case-outcome-recorded), as in the contract.
+EMPLOYED = ("wage_subsidy_hires", "flex_jobs", "work_placements", "ordinary_hires")
+WON = ("supplier_agreements", "social_clauses")
+CRITERIA = tuple(c.value for c in RsvCriterion)
 # When two answers carry the same time, the later step wins.
 _STEP = {"accepted": 1, "declined": 2, "completed": 3}
 
@@ -82,6 +100,10 @@ def touches(event: Event) -> list[Key]:
             return [(REFERRALS, event.referral_id)]
         case NotificationDelivered() | NotificationFailed():
             return [(DELIVERIES, event.delivery_id)]
+        case CaseOutcomeRecorded():
+            return [(OUTCOMES, event.outcome_id)]
+        case RsvReadinessChanged():
+            return [(RSV, event.case_id)]
     return []
 
 
@@ -141,6 +163,10 @@ def _apply(event: Event, collection: str, doc: Doc) -> None:
             _delivery(event, doc, "delivered", event.delivered_at)
         case NotificationFailed(), _:
             _delivery(event, doc, "failed", event.failed_at)
+        case CaseOutcomeRecorded(), _:
+            _outcome(event, doc)
+        case RsvReadinessChanged(), _:
+            _rsv(event, doc)
 
 
 # --- the rules that make a merge order-independent -----------------------------------
@@ -319,6 +345,42 @@ def _delivery(
             kind=event.message_kind,
             channel=event.channel.value,
             recipient_role=event.recipient_role,
+        )
+
+
+# --- social value recorded by the consultant; RSV readiness ---------------------------
+
+
+def _outcome(event: CaseOutcomeRecorded, doc: Doc) -> None:
+    """One document per recording (`outcome_id`): the version with the latest
+    `recorded_at` replaces the whole recording (its counts, its day and so its period);
+    a withdrawn one stays, counting nothing (and wins a tie). `first_recorded_at` (the
+    earliest version) says when it was first put on the case."""
+    _earliest(doc, "first_recorded_at", event.recorded_at)
+    if _latest(doc, "recorded_at", event.recorded_at, int(event.withdrawn)):
+        doc.update(
+            case_id=event.case_id,
+            consultant_id=event.consultant_id,
+            occurred_on=event.occurred_on.isoformat(),
+            **day_keys(event.occurred_on),
+            **{name: int(getattr(event, name)) for name in (*EMPLOYED, *WON)},
+            rsv_registration_helped=event.rsv_registration_helped,
+            withdrawn=event.withdrawn,
+        )
+
+
+def _rsv(event: RsvReadinessChanged, doc: Doc) -> None:
+    """One document per case: the whole checklist of the latest `changed_at`, in the
+    period of that change (ties: registered over not, ready over not)."""
+    rank = 2 * int(event.registered) + int(event.ready)
+    if _latest(doc, "changed_at", event.changed_at, rank):
+        doc.update(
+            consultant_id=event.consultant_id,
+            **keys_of(event.changed_at),
+            criteria={c.value: s.value for c, s in sorted(event.criteria.items())},
+            ready=event.ready,
+            registered=event.registered,
+            registered_on=event.registered_on.isoformat() if event.registered_on else None,
         )
 
 

@@ -4,7 +4,9 @@ Pure and deterministic: the same facts give the same figures whatever order they
 were stored in. Conventions (also in the README):
 - an inquiry counts in the period it was received; a case's first contact in the
   period the case was opened (first routed); a referral in the period it was made,
-  its social value in the period it was completed; a closing when it happened;
+  its social value in the period it was completed; a closing when it happened; a
+  consultant's recording of social value in the period of its day (`occurred_on`); a
+  case's RSV checklist, by its latest state, in the period of its latest change;
 - the median is the middle value (the mean of the two middle ones for an even
   count); the 90th percentile is the nearest-rank value (the smallest value with at
   least 90 % of the values at or below it);
@@ -26,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from indgang_reporting.domain.facts import HIRES, Doc
+from indgang_reporting.domain.facts import CRITERIA, EMPLOYED, HIRES, WON, Doc
 from indgang_reporting.domain.periods import Span, local_date
 
 SECONDS_PER_DAY = 86_400
@@ -58,6 +60,12 @@ class Facts:
     awaiting: list[Doc] = field(default_factory=list)
     # The inquiries that opened the cases above, by id (a case's door).
     openers: dict[str, Doc] = field(default_factory=dict)
+    # The consultants' recordings of social value whose day is in the periods.
+    outcomes: list[Doc] = field(default_factory=list)
+    # The recordings of each case closed in the periods (by case id), whatever their day.
+    case_outcomes: dict[str, list[Doc]] = field(default_factory=dict)
+    # The cases' RSV checklists last changed in the periods (their latest state).
+    rsv: list[Doc] = field(default_factory=list)
 
 
 # --- the report models (also the JSON endpoints' documented schema) -----------------------
@@ -145,6 +153,18 @@ class ClosedRow(BaseModel):
     key: str = Field(description="The period or the consultant id.")
     closed: int = Field(description="Cases closed (a case closed twice in a period: once).")
     reopened: int = Field(description="Closed cases reopened.")
+    with_outcomes: int = Field(
+        description="Of the cases closed, those with social value recorded up to the "
+        "closing (a recording not withdrawn whose day is on or before the closing day)."
+    )
+    people_employed: int = Field(
+        description="People employed (every instrument) in those recordings."
+    )
+    rsv_registrations_helped: int = Field(
+        description="Of those cases, those where the consultant helped to RSV registration."
+    )
+    supplier_agreements: int = Field(description="Supplier agreements won, in those recordings.")
+    social_clauses: int = Field(description="Contracts with social clauses won, in those.")
 
 
 class ClosedReport(BaseModel):
@@ -163,11 +183,60 @@ class SocialValueRow(BaseModel):
     total_hires: int = Field(description="All of the above.")
 
 
+class RecordedValueRow(BaseModel):
+    key: str = Field(description="The period (of the recording's day) or the consultant id.")
+    recordings: int = Field(description="Recordings counted (the latest version, not withdrawn).")
+    cases: int = Field(description="Cases they were recorded on.")
+    wage_subsidy_hires: int = Field(description="People employed with wage subsidy (løntilskud).")
+    flex_jobs: int = Field(description="People employed in a flexjob (fleksjob).")
+    work_placements: int = Field(description="People in a work placement (virksomhedspraktik).")
+    ordinary_hires: int = Field(description="People employed on ordinary terms.")
+    people_employed: int = Field(description="All four instruments together.")
+    rsv_registrations_helped: int = Field(
+        description="Cases (enterprises) the consultant helped to RSV registration (a "
+        "case once, however many of its recordings say so)."
+    )
+    supplier_agreements: int = Field(description="Supplier agreements won.")
+    social_clauses: int = Field(description="Contracts with social clauses won.")
+
+
 class SocialValueReport(BaseModel):
-    periods: list[SocialValueRow]
+    recorded_periods: list[RecordedValueRow] = Field(
+        description="Recorded by the consultants on the cases (case-outcome-recorded), per "
+        "period of the day the value belongs to. Not added to the completed referrals' "
+        "figures: the same person can be in both."
+    )
+    recorded_total: RecordedValueRow
+    recorded_by_consultant: list[RecordedValueRow]
+    periods: list[SocialValueRow] = Field(
+        description="From completed referrals' outcomes (the departments' answers), per "
+        "period of the completion."
+    )
     total: SocialValueRow
     by_target: list[SocialValueRow]
     by_consultant: list[SocialValueRow]
+
+
+class RsvRow(BaseModel):
+    key: str = Field(description="The period (of the checklist's latest change) or consultant.")
+    cases: int = Field(description="Cases with an RSV checklist (each once, its latest state).")
+    ready: int = Field(description="Ready: all five criteria met.")
+    registered: int = Field(description="RSV-registered.")
+    ready_not_registered: int = Field(description="Ready and not registered yet.")
+
+
+class RsvCriterionRow(BaseModel):
+    key: str = Field(description="The criterion (lov nr. 711/2014 § 5).")
+    met: int = Field(description="Cases with it met.")
+    not_yet: int = Field(description="Cases with it not met yet.")
+    unknown: int = Field(description="Cases where it is not known yet.")
+
+
+class RsvReadinessReport(BaseModel):
+    periods: list[RsvRow]
+    total: RsvRow
+    by_criterion: list[RsvCriterionRow]
+    by_consultant: list[RsvRow]
 
 
 class MessageRow(BaseModel):
@@ -390,14 +459,47 @@ def referrals(facts: Facts, sel: Selection) -> ReferralsReport:
 # --- closed cases -------------------------------------------------------------------------------
 
 
+def _counted(recordings: Iterable[Doc]) -> list[Doc]:
+    """The recordings that count: the latest version of each, not withdrawn."""
+    return [d for d in recordings if not d.get("withdrawn")]
+
+
+def _day_of(recording: Doc) -> date:
+    return date.fromisoformat(str(recording["occurred_on"]))
+
+
 def closed(facts: Facts, sel: Selection) -> ClosedReport:
     found = _mine(_in_span(facts.case_changes, sel.span, "at"), sel)
 
     def row(key: str, docs: list[Doc]) -> ClosedRow:
+        # Each case closed in the group once, with what was recorded up to its last
+        # closing in the group (the day of the value on or before the closing day).
+        last_closing: dict[str, datetime] = {}
+        for d in docs:
+            if d.get("kind") == "closed":
+                case = str(d["case_id"])
+                last_closing[case] = max(d["at"], last_closing.get(case, d["at"]))
+        values: list[Doc] = []
+        with_outcomes = 0
+        for case, closing in last_closing.items():
+            mine = [
+                r
+                for r in _counted(facts.case_outcomes.get(case, []))
+                if _day_of(r) <= local_date(closing)
+            ]
+            with_outcomes += bool(mine)
+            values += mine
         return ClosedRow(
             key=key,
-            closed=len({d["case_id"] for d in docs if d.get("kind") == "closed"}),
+            closed=len(last_closing),
             reopened=len({d["case_id"] for d in docs if d.get("kind") == "reopened"}),
+            with_outcomes=with_outcomes,
+            people_employed=sum(int(r.get(n, 0)) for r in values for n in EMPLOYED),
+            rsv_registrations_helped=len(
+                {r["case_id"] for r in values if r.get("rsv_registration_helped")}
+            ),
+            supplier_agreements=sum(int(r.get("supplier_agreements", 0)) for r in values),
+            social_clauses=sum(int(r.get("social_clauses", 0)) for r in values),
         )
 
     per = _grouped(found, lambda d: sel.span.key_of(d["at"]), sel.span.keys())
@@ -417,7 +519,28 @@ def _completed_at(doc: Doc) -> datetime | None:
     return completed["at"] if completed else None
 
 
+def _recorded(facts: Facts, sel: Selection) -> list[Doc]:
+    return [d for d in _mine(_counted(facts.outcomes), sel) if sel.span.holds_day(_day_of(d))]
+
+
+def _recorded_row(key: str, docs: list[Doc]) -> RecordedValueRow:
+    sums = {name: sum(int(d.get(name, 0)) for d in docs) for name in (*EMPLOYED, *WON)}
+    return RecordedValueRow(
+        key=key,
+        recordings=len(docs),
+        cases=len({d.get("case_id") for d in docs}),
+        people_employed=sum(sums[name] for name in EMPLOYED),
+        rsv_registrations_helped=len(
+            {d.get("case_id") for d in docs if d.get("rsv_registration_helped")}
+        ),
+        **sums,
+    )
+
+
 def social_value(facts: Facts, sel: Selection) -> SocialValueReport:
+    recorded = _recorded(facts, sel)
+    recorded_per = _grouped(recorded, lambda d: sel.span.key_of_day(_day_of(d)), sel.span.keys())
+    recorded_by = _grouped(recorded, lambda d: d.get("consultant_id"))
     found = [
         d for d in _referrals_of(facts.referrals_completed, sel) if sel.span.holds(_completed_at(d))
     ]
@@ -438,9 +561,43 @@ def social_value(facts: Facts, sel: Selection) -> SocialValueReport:
     by_target = _grouped(found, target_of)
     by_consultant = _grouped(found, lambda d: d.get("consultant_id"))
     return SocialValueReport(
+        recorded_periods=[_recorded_row(k, docs) for k, docs in recorded_per.items()],
+        recorded_total=_recorded_row("total", recorded),
+        recorded_by_consultant=[_recorded_row(k, docs) for k, docs in sorted(recorded_by.items())],
         periods=[row(k, docs) for k, docs in per.items()],
         total=row("total", found),
         by_target=[row(k, docs) for k, docs in sorted(by_target.items())],
+        by_consultant=[row(k, docs) for k, docs in sorted(by_consultant.items())],
+    )
+
+
+# --- RSV readiness -----------------------------------------------------------------------
+
+
+def rsv_readiness(facts: Facts, sel: Selection) -> RsvReadinessReport:
+    found = _mine(_in_span(facts.rsv, sel.span, "changed_at"), sel)
+
+    def row(key: str, docs: list[Doc]) -> RsvRow:
+        return RsvRow(
+            key=key,
+            cases=len(docs),
+            ready=sum(1 for d in docs if d.get("ready")),
+            registered=sum(1 for d in docs if d.get("registered")),
+            ready_not_registered=sum(1 for d in docs if d.get("ready") and not d.get("registered")),
+        )
+
+    def criterion(name: str) -> RsvCriterionRow:
+        states = Counter(str((d.get("criteria") or {}).get(name, "unknown")) for d in found)
+        return RsvCriterionRow(
+            key=name, met=states["met"], not_yet=states["not_yet"], unknown=states["unknown"]
+        )
+
+    per = _grouped(found, lambda d: sel.span.key_of(d["changed_at"]), sel.span.keys())
+    by_consultant = _grouped(found, lambda d: d.get("consultant_id"))
+    return RsvReadinessReport(
+        periods=[row(k, docs) for k, docs in per.items()],
+        total=row("total", found),
+        by_criterion=[criterion(name) for name in CRITERIA],
         by_consultant=[row(k, docs) for k, docs in sorted(by_consultant.items())],
     )
 
@@ -472,14 +629,18 @@ FACT_PARTS = (
     "referrals_completed",
     "deliveries",
     "awaiting",
+    "outcomes",
+    "case_outcomes",
+    "rsv",
 )
 # The facts each report reads (the store loads only these).
 NEEDS: dict[str, tuple[str, ...]] = {
     "inquiries": ("inquiries",),
     "first-contact": ("cases", "awaiting"),
     "referrals": ("referrals_made",),
-    "closed": ("case_changes",),
-    "social-value": ("referrals_completed",),
+    "closed": ("case_changes", "case_outcomes"),
+    "social-value": ("referrals_completed", "outcomes"),
+    "rsv-readiness": ("rsv",),
     "messages": ("deliveries",),
 }
 
@@ -489,5 +650,6 @@ REPORTS: dict[str, Callable[[Facts, Selection], BaseModel]] = {
     "referrals": referrals,
     "closed": closed,
     "social-value": social_value,
+    "rsv-readiness": rsv_readiness,
     "messages": messages,
 }

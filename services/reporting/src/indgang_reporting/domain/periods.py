@@ -37,6 +37,11 @@ def keys_of(moment: datetime) -> dict[str, str]:
     return {"month": month_key(day), "week": week_key(day)}
 
 
+def day_keys(day: date) -> dict[str, str]:
+    """The bucket fields of a fact that belongs to a (Danish) day."""
+    return {"month": month_key(day), "week": week_key(day)}
+
+
 def period_key(day: date, granularity: Granularity) -> str:
     return week_key(day) if granularity == "week" else month_key(day)
 
@@ -77,6 +82,12 @@ class Span:
 
     def key_of(self, moment: datetime) -> str:
         return period_key(local_date(moment), self.granularity)
+
+    def holds_day(self, day: date | None) -> bool:
+        return day is not None and self.start <= day <= self.end
+
+    def key_of_day(self, day: date) -> str:
+        return period_key(day, self.granularity)
 
     @classmethod
     def default(cls, today: date, granularity: Granularity = "month") -> Span:

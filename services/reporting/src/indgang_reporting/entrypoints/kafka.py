@@ -8,6 +8,7 @@ from __future__ import annotations
 from faststream.kafka import KafkaRouter
 
 from indgang_contracts.events import (
+    CaseOutcomeRecorded,
     CaseRouted,
     CaseStatusChanged,
     Event,
@@ -18,6 +19,7 @@ from indgang_contracts.events import (
     ReferralMade,
     ReferralOverdue,
     ReferralUpdated,
+    RsvReadinessChanged,
 )
 from indgang_reporting.handlers.projector import Projector
 from indgang_reporting.settings import ReportingSettings
@@ -35,6 +37,8 @@ CONSUMED: dict[type[Event], str] = {
     ReferralOverdue: "Referrals not answered by their deadline.",
     NotificationDelivered: "Messages delivered.",
     NotificationFailed: "Messages given up.",
+    CaseOutcomeRecorded: "Social value recorded by the consultant (a correction replaces it).",
+    RsvReadinessChanged: "A case's RSV readiness checklist (the latest state).",
 }
 
 

@@ -54,8 +54,10 @@ async def referrals(store: Store, chosen: Chosen) -> f.ReferralsReport:
 
 @router.get(
     "/closed",
-    summary="Cases closed and reopened",
-    description="A closing counts in the period it happened." + _AUTH,
+    summary="Cases closed and reopened, with the social value recorded up to the closing",
+    description="A closing counts in the period it happened; a case once per period. Its "
+    "social value: the consultant's recordings on the case (latest version, not withdrawn) "
+    "whose day is on or before its last closing in the period." + _AUTH,
 )
 async def closed(store: Store, chosen: Chosen) -> f.ClosedReport:
     return cast("f.ClosedReport", await _report(store, "closed", chosen))
@@ -63,12 +65,26 @@ async def closed(store: Store, chosen: Chosen) -> f.ClosedReport:
 
 @router.get(
     "/social-value",
-    summary="People employed through completed referrals, by instrument",
-    description="From the outcomes of completed referrals, in the period they were "
-    "completed: wage subsidy, flexjob, work placement, other hires." + _AUTH,
+    summary="Social value: recorded by the consultants, and through completed referrals",
+    description="`recorded_*`: what the consultants recorded on the cases "
+    "(case-outcome-recorded; the latest version of each recording, withdrawn ones count "
+    "nothing), in the period of the day it belongs to: people employed by instrument, RSV "
+    "registrations helped, supplier agreements, social clauses. `periods`, `by_target`, "
+    "`by_consultant`: the outcomes of completed referrals, in the period they were "
+    "completed. The two are not added up: the same person can be in both." + _AUTH,
 )
 async def social_value(store: Store, chosen: Chosen) -> f.SocialValueReport:
     return cast("f.SocialValueReport", await _report(store, "social-value", chosen))
+
+
+@router.get(
+    "/rsv-readiness",
+    summary="RSV readiness: cases ready and registered; each criterion met, not yet, unknown",
+    description="Each case once, with its latest checklist, in the period of the "
+    "checklist's latest change. Ready: all five criteria of lov nr. 711/2014 § 5 met." + _AUTH,
+)
+async def rsv_readiness(store: Store, chosen: Chosen) -> f.RsvReadinessReport:
+    return cast("f.RsvReadinessReport", await _report(store, "rsv-readiness", chosen))
 
 
 @router.get(

@@ -41,11 +41,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "reports.title": {"da": "Rapporter", "en": "Reports"},
     "reports.intro": {
         "da": "Hvad Én indgang opnår: henvendelser, første kontakt, henvisninger, lukkede "
-        "sager og social værdi. Tallene bygger alene på hændelserne fra de andre dele af "
-        "systemet og indeholder ingen persondata om virksomhederne.",
+        "sager, social værdi og RSV-parathed. Tallene bygger alene på hændelserne fra de "
+        "andre dele af systemet og indeholder ingen persondata om virksomhederne.",
         "en": "What One entrance achieves: inquiries, first contact, referrals, closed "
-        "cases and social value. The figures are built from the other parts' events alone "
-        "and hold no personal data about the enterprises.",
+        "cases, social value and RSV readiness. The figures are built from the other "
+        "parts' events alone and hold no personal data about the enterprises.",
     },
     "reports.choose": {"da": "Vælg periode og filtre", "en": "Choose period and filters"},
     "reports.from": {"da": "Fra og med", "en": "From"},
@@ -69,15 +69,44 @@ TEXTS: dict[str, dict[str, str]] = {
     "reports.period": {"da": "Periode", "en": "Period"},
     "reports.door.note": {
         "da": "Filteret på indgang gælder henvendelser og første kontakt; afdeling gælder "
-        "henvisninger og social værdi.",
+        "henvisninger og social værdi gennem henvisninger; konsulent gælder alle.",
         "en": "The door filter applies to inquiries and first contact; the department "
-        "filter to referrals and social value.",
+        "filter to referrals and social value through referrals; consultant to all.",
     },
-    "reports.rsv": {
-        "da": "RSV-tjeklisten og konsulentens udfaldsskema på sagen kommer senere; indtil "
-        "da bygger den sociale værdi på afsluttede henvisningers udfald.",
-        "en": "The RSV checklist and the consultant's outcomes form on the case come later; "
-        "until then social value is taken from completed referrals' outcomes.",
+    "reports.note.social-value": {
+        "da": "To kilder vises hver for sig og lægges ikke sammen: det konsulenten har "
+        "registreret på sagerne (efter den dag værdien hører til), og udfaldet af "
+        "afsluttede henvisninger, som afdelingerne har meldt tilbage (efter afslutningen). "
+        "Den samme person kan stå i begge, og intet binder de to sammen, så en sum ville "
+        "kunne tælle nogen to gange. En rettet registrering tæller med sin seneste udgave, "
+        "en tilbagetrukket tæller ikke. Filteret på afdeling gælder kun henvisningerne.",
+        "en": "Two sources are shown side by side and not added up: what the consultants "
+        "recorded on the cases (by the day the value belongs to), and the outcomes of "
+        "completed referrals as the departments reported them (by completion). The same "
+        "person can be in both and nothing links the two, so a sum could count someone "
+        "twice. A corrected recording counts in its latest version, a withdrawn one not at "
+        "all. The department filter applies to the referrals only.",
+    },
+    "reports.note.closed": {
+        "da": "En sag tæller én gang pr. periode, den er lukket i. Den sociale værdi ved "
+        "lukningen er konsulentens registreringer på sagen (seneste udgave, ikke "
+        "tilbagetrukne), hvis dag ligger på eller før sagens seneste lukning i perioden – "
+        "også når de er skrevet ind lige efter lukningen. Lukningens begrundelse i fritekst "
+        "indgår ikke.",
+        "en": "A case counts once per period it was closed in. Its social value at closing "
+        "is the consultant's recordings on the case (latest version, not withdrawn) whose "
+        "day is on or before the case's last closing in the period – also when entered "
+        "just after the closing. The closing's reason in free text is not counted.",
+    },
+    "reports.note.rsv-readiness": {
+        "da": "RSV-tjeklisten på sagen: de fem registreringskriterier i lov nr. 711/2014 "
+        "§ 5, hvert opfyldt, ikke endnu eller ved ikke. Hver sag tæller én gang med sin "
+        "seneste tjekliste, i den periode tjeklisten sidst blev ændret. Klar betyder alle "
+        "fem opfyldt; registreret er det konsulenten har markeret.",
+        "en": "The RSV checklist on the case: the five registration criteria of Act no. "
+        "711/2014 § 5, each met, not yet or unknown. Each case counts once with its latest "
+        "checklist, in the period the checklist was last changed. Ready means all five "
+        "met; registered is what the consultant marked.",
     },
     "reports.overdue_now": {"da": "Overskredet frist nu i alt", "en": "Overdue now in all"},
     "reports.nav": {"da": "Rapporter", "en": "Reports"},
@@ -201,6 +230,7 @@ async def report_page(
                 _table_view(name, t, result, lang, query, slug, names) for t in REPORT_TABLES[name]
             ],
             "extra": {"overdue_now_total": getattr(result, "overdue_now_total", None)},
+            "note": TEXTS.get(f"reports.note.{name}", {}).get(lang),
             "chosen": chosen,
             "doors": [(c.value, label(c, lang)) for c in InquiryChannel],
             "departments": [(d.value, label(d, lang)) for d in Department],

@@ -19,11 +19,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from indgang_contracts.events import Department, InquiryChannel, Need, OrganisationStage
+from indgang_contracts.events import (
+    Department,
+    InquiryChannel,
+    Need,
+    OrganisationStage,
+    RsvCriterion,
+)
 from indgang_contracts.labels import Language, label
 
 Kind = Literal["count", "share", "days", "text", "period"]
-KeyKind = Literal["period", "door", "need", "stage", "consultant", "target", "kind", "none"]
+KeyKind = Literal[
+    "period", "door", "need", "stage", "consultant", "target", "kind", "criterion", "none"
+]
 
 _MONTHS = {
     "da": "januar februar marts april maj juni juli august september oktober november december",
@@ -51,7 +59,8 @@ class Table:
     key: KeyKind
     columns: tuple[Column, ...]
     chart: str | None = None  # the column drawn as bars
-    with_total: bool = False  # the report's `total` row last
+    with_total: bool = False  # the report's total row (`total_attr`) last
+    total_attr: str = "total"
 
     def title(self, lang: Language) -> str:
         return self.da if lang == "da" else self.en
@@ -62,7 +71,7 @@ class Table:
     def rows(self, report: BaseModel) -> list[dict[str, Any]]:
         rows = [row.model_dump() for row in getattr(report, self.attr)]
         if self.with_total:
-            rows.append(report.model_dump(include={"total"})["total"])
+            rows.append(report.model_dump(include={self.total_attr})[self.total_attr])
         return rows
 
 
@@ -74,6 +83,7 @@ _KEY_NAMES = {
     "consultant": ("Konsulent", "Consultant"),
     "target": ("Afdeling / samarbejdspartner", "Department / provider"),
     "kind": ("Besked", "Message"),
+    "criterion": ("Kriterium (lov nr. 711/2014 § 5)", "Criterion (Act no. 711/2014 § 5)"),
     "none": ("", ""),
 }
 
@@ -100,6 +110,8 @@ def key_label(
             return label(Need(key), lang)
         if kind == "stage":
             return label(OrganisationStage(key), lang)
+        if kind == "criterion":
+            return label(RsvCriterion(key), lang)
         if kind == "target":
             department, _, provider = key.partition(":")
             name = label(Department(department), lang)
@@ -198,6 +210,11 @@ _REFERRAL = (
 _CLOSED = (
     C("closed", "Lukkede sager", "Cases closed"),
     C("reopened", "Genåbnede", "Reopened"),
+    C("with_outcomes", "Heraf med social værdi", "Of these with social value"),
+    C("people_employed", "Personer ansat", "People employed"),
+    C("rsv_registrations_helped", "Hjulpet til RSV-registrering", "Helped to RSV registration"),
+    C("supplier_agreements", "Leverandøraftaler", "Supplier agreements"),
+    C("social_clauses", "Sociale klausuler", "Social clauses"),
 )
 _SOCIAL = (
     C("completed_referrals", "Afsluttede henvisninger", "Completed referrals"),
@@ -206,6 +223,29 @@ _SOCIAL = (
     C("work_placements", "Virksomhedspraktik", "Work placement"),
     C("other_hires", "Andre ansættelser", "Other hires"),
     C("total_hires", "Ansatte i alt", "People employed in all"),
+)
+_RECORDED = (
+    C("recordings", "Registreringer", "Recordings"),
+    C("cases", "Sager", "Cases"),
+    C("wage_subsidy_hires", "Løntilskud", "Wage subsidy"),
+    C("flex_jobs", "Fleksjob", "Flexjob"),
+    C("work_placements", "Virksomhedspraktik", "Work placement"),
+    C("ordinary_hires", "Ordinære vilkår", "Ordinary terms"),
+    C("people_employed", "Personer ansat i alt", "People employed in all"),
+    C("rsv_registrations_helped", "Hjulpet til RSV-registrering", "Helped to RSV registration"),
+    C("supplier_agreements", "Leverandøraftaler", "Supplier agreements"),
+    C("social_clauses", "Sociale klausuler", "Social clauses"),
+)
+_RSV = (
+    C("cases", "Sager med tjekliste", "Cases with a checklist"),
+    C("ready", "Klar (alle fem opfyldt)", "Ready (all five met)"),
+    C("registered", "RSV-registreret", "RSV-registered"),
+    C("ready_not_registered", "Klar, ikke registreret endnu", "Ready, not registered yet"),
+)
+_CRITERION = (
+    C("met", "Opfyldt", "Met"),
+    C("not_yet", "Ikke endnu", "Not yet"),
+    C("unknown", "Ved ikke", "Unknown"),
 )
 _MESSAGES = (
     C("delivered", "Leveret", "Delivered"),
@@ -299,8 +339,8 @@ REPORT_TABLES: dict[str, tuple[Table, ...]] = {
         Table(
             "perioder",
             "periods",
-            "Lukkede sager pr. periode",
-            "Cases closed per period",
+            "Lukkede sager og deres sociale værdi pr. periode",
+            "Cases closed and their social value per period",
             "period",
             _CLOSED,
             chart="closed",
@@ -317,10 +357,29 @@ REPORT_TABLES: dict[str, tuple[Table, ...]] = {
     ),
     "social-value": (
         Table(
+            "registreret",
+            "recorded_periods",
+            "Registreret af konsulenten pr. periode (efter dagen værdien hører til)",
+            "Recorded by the consultant per period (by the day the value belongs to)",
+            "period",
+            _RECORDED,
+            chart="people_employed",
+            with_total=True,
+            total_attr="recorded_total",
+        ),
+        Table(
+            "registreret-konsulenter",
+            "recorded_by_consultant",
+            "Registreret af konsulenten, efter konsulent",
+            "Recorded by the consultant, by consultant",
+            "consultant",
+            _RECORDED,
+        ),
+        Table(
             "perioder",
             "periods",
-            "Social værdi pr. periode (efter afslutning)",
-            "Social value per period (by completion)",
+            "Gennem afsluttede henvisninger pr. periode (efter afslutning)",
+            "Through completed referrals per period (by completion)",
             "period",
             _SOCIAL,
             chart="total_hires",
@@ -337,10 +396,39 @@ REPORT_TABLES: dict[str, tuple[Table, ...]] = {
         Table(
             "konsulenter",
             "by_consultant",
+            "Gennem afsluttede henvisninger, efter konsulent",
+            "Through completed referrals, by consultant",
+            "consultant",
+            _SOCIAL,
+        ),
+    ),
+    "rsv-readiness": (
+        Table(
+            "perioder",
+            "periods",
+            "RSV-parathed pr. periode (efter tjeklistens seneste ændring)",
+            "RSV readiness per period (by the checklist's latest change)",
+            "period",
+            _RSV,
+            chart="ready",
+            with_total=True,
+        ),
+        Table(
+            "kriterier",
+            "by_criterion",
+            "Efter kriterium",
+            "By criterion",
+            "criterion",
+            _CRITERION,
+            chart="met",
+        ),
+        Table(
+            "konsulenter",
+            "by_consultant",
             "Efter konsulent",
             "By consultant",
             "consultant",
-            _SOCIAL,
+            _RSV,
         ),
     ),
     "messages": (
@@ -364,6 +452,7 @@ REPORT_TABLES_BY_MODEL: dict[str, tuple[Table, ...]] = {
     "ReferralsReport": REPORT_TABLES["referrals"],
     "ClosedReport": REPORT_TABLES["closed"],
     "SocialValueReport": REPORT_TABLES["social-value"],
+    "RsvReadinessReport": REPORT_TABLES["rsv-readiness"],
     "MessagesReport": REPORT_TABLES["messages"],
 }
 
@@ -374,6 +463,7 @@ REPORT_NAMES: dict[str, tuple[str, str, str]] = {
     "referrals": ("henvisninger", "Henvisninger", "Referrals"),
     "closed": ("lukkede-sager", "Lukkede sager", "Cases closed"),
     "social-value": ("social-vaerdi", "Social værdi", "Social value"),
+    "rsv-readiness": ("rsv-parathed", "RSV-parathed", "RSV readiness"),
     "messages": ("beskeder", "Beskeder", "Messages"),
 }
 BY_SLUG = {slug: report for report, (slug, _, _) in REPORT_NAMES.items()}
