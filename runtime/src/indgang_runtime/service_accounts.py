@@ -231,7 +231,7 @@ class OidcTokens:
         http: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.issuer = issuer.rstrip("/")
+        self.issuer = issuer  # `iss` must equal it exactly, a trailing slash too
         self.audience = audience
         self.http = http
         self.clock = clock
@@ -253,7 +253,9 @@ class OidcTokens:
         async with self._lock:
             # At most one refetch a minute: unknown key ids cannot make us hammer the IdP.
             if self._keys is None or (refresh and self.clock() - self._fetched > 60):
-                discovery = await self._get(f"{self.issuer}/.well-known/openid-configuration")
+                discovery = await self._get(
+                    f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
+                )
                 jwks: Any = await self._get(discovery["jwks_uri"])
                 self._keys = KeySet.import_key_set(jwks)
                 self._fetched = self.clock()
