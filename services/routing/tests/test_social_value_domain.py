@@ -12,6 +12,7 @@ import pytest
 from indgang_contracts.events import CaseOutcomeRecorded, RsvCriterion, RsvCriterionStatus
 from indgang_routing.domain import timeline
 from indgang_routing.domain.errors import Conflict, InvalidInput, NotFound
+from indgang_routing.domain.retention import ANONYMISED, anonymised_fields
 from indgang_routing.domain.social_value import (
     CRITERIA,
     FieldErrors,
@@ -274,3 +275,20 @@ def test_the_rsv_form_needs_a_status_for_every_criterion_and_a_date_when_registe
             {**fields, "status_independence": "maybe", "registered": "1", "registered_on": ""}
         )
     assert set(wrong.value.errors) == {"status_independence", "registered_on"}
+
+
+def test_the_checklists_notes_go_with_the_personal_data_and_its_statuses_stay() -> None:
+    readiness, _ = changed_readiness(
+        None,
+        {RsvCriterion.INDEPENDENCE: RsvCriterionStatus.NOT_YET},
+        {RsvCriterion.INDEPENDENCE: "Jens Hansen fra kommunen sidder i bestyrelsen."},
+        None,
+        today=TODAY,
+        by="ane-kjaer",
+        now=NOW,
+    )
+    fields = anonymised_fields({**CASE, "organisation_key": "cvr:35954716", "rsv": readiness})
+    assert fields["rsv"]["notes"]["independence"] == ANONYMISED
+    assert fields["rsv"]["notes"]["social_purpose"] == ""
+    assert fields["rsv"]["criteria"] == readiness["criteria"]
+    assert "outcomes" not in fields  # counts only: kept for the reports
