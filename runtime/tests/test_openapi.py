@@ -76,7 +76,7 @@ def build() -> FastAPI:
 def test_security_from_the_dependencies() -> None:
     doc: dict[str, Any] = build().openapi()
     paths = doc["paths"]
-    staff = [{"staffSession": []}, {"serviceAccount": []}]
+    staff: list[dict[str, list[str]]] = [{"staffSession": []}, {"serviceAccount": []}]
     assert paths["/api/staff"]["get"]["security"] == staff
     assert paths["/api/nested"]["post"]["security"] == staff
     assert paths["/api/maybe"]["get"]["security"] == [{}, *staff]
