@@ -82,6 +82,8 @@ EVENTS: dict[str, dict[Language, str]] = {
         "en": "Message to the enterprise",
     },
     "case-contact-changed": {"da": "Kontaktperson rettet", "en": "Contact person corrected"},
+    "case-outcome-recorded": {"da": "Social værdi registreret", "en": "Social value recorded"},
+    "rsv-readiness-changed": {"da": "RSV-tjekliste ændret", "en": "RSV checklist changed"},
     "guide-entries-shared": {"da": "Vejledning delt", "en": "Guidance shared"},
     "guide-entry-published": {"da": "Vejledning udgivet", "en": "Guide entry published"},
     "notification-delivered": {"da": "Besked leveret", "en": "Message delivered"},
