@@ -5,7 +5,10 @@ API (web form), the staff form (phone, e-mail, walk-in; signed in as a consultan
 a department's API key (forwarded) — a few of them follow-ups; then in routing, as the
 team lead: first contact on most cases, referrals to the job centre, business service,
 procurement and an outside provider, the departments' answers through their API keys
-(accepted, declined with a reason, completed with people hired), and some closings.
+(accepted, declined with a reason, completed with people hired), social value recorded
+on some cases (people employed by instrument, RSV registration helped, supplier
+agreements and social clauses won; a few corrected or withdrawn), RSV readiness
+checklists on some (a few ready, one or two registered), and some closings.
 The report pages (http://127.0.0.1:8005, teamleder or ledelse / indgang-dev) then show
 it. Every organisation, person and address is invented (example.dk). Everything happens
 today: intake and routing stamp their own times, so the history falls in this week and
@@ -180,10 +183,78 @@ def form_post(routing: httpx.Client, path: str, data: dict[str, str]) -> None:
         say(f"  {path}: {response.status_code} {response.text[:160]}")
 
 
+class Missing(Exception):
+    """Routing has no such staff API (an older routing): that part of the demo is skipped."""
+
+
+def record_outcome(routing: httpx.Client, case_id: str, rng: random.Random) -> int:
+    """Social value on the case through routing's staff API; sometimes corrected, or
+    withdrawn. Returns 1 if a recording stays (counts), else 0."""
+    outcome_id = str(uuid.uuid4())
+    path = f"/api/v1/cases/{case_id}/outcomes/{outcome_id}"
+    body: dict[str, Any] = {
+        "wage_subsidy_hires": rng.choice([0, 0, 1, 2]),
+        "flex_jobs": rng.choice([0, 0, 1]),
+        "work_placements": rng.choice([0, 1, 2]),
+        "ordinary_hires": rng.choice([0, 0, 1]),
+        "rsv_registration_helped": rng.random() < 0.25,
+        "supplier_agreements": rng.choice([0, 0, 1]),
+        "social_clauses": rng.choice([0, 0, 0, 1]),
+    }
+    if not any(body.values()):
+        body["ordinary_hires"] = 1
+    response = routing.put(path, json=body)
+    if response.status_code in (404, 405) and "outcome" not in response.text.lower():
+        raise Missing("social value")
+    if response.status_code not in (200, 201):
+        say(f"  outcome refused: {response.status_code} {response.text[:160]}")
+        return 0
+    roll = rng.random()
+    if roll < 0.2:  # a correction: the same id, other counts
+        body["ordinary_hires"] = int(body["ordinary_hires"]) + 1
+        routing.put(path, json=body)
+    elif roll < 0.3:  # recorded by mistake: withdrawn
+        routing.delete(path)
+        return 0
+    return 1
+
+
+def rsv_checklist(
+    routing: httpx.Client, case_id: str, rng: random.Random, *, register: bool
+) -> bool | None:
+    """The case's RSV readiness checklist through routing's staff API: all met (some of
+    those registered today; the first ready one if `register`) or partly met. Returns
+    whether it was marked registered; None if routing refused it."""
+    criteria = [
+        "social_purpose",
+        "commercial_activity",
+        "independence",
+        "inclusive_governance",
+        "social_profit_handling",
+    ]
+    ready = rng.random() < 0.4
+    statuses = {
+        c: "met" if ready else rng.choice(["met", "met", "not_yet", "unknown"]) for c in criteria
+    }
+    body: dict[str, Any] = {"criteria": {c: {"status": s} for c, s in statuses.items()}}
+    if ready and (register or rng.random() < 0.5):
+        body["registered_on"] = date.today().isoformat()
+    response = routing.patch(f"/api/v1/cases/{case_id}/rsv-readiness", json=body)
+    if response.status_code in (404, 405) and "rsv" not in response.text.lower():
+        raise Missing("RSV readiness")
+    if response.status_code != 200:
+        say(f"  RSV checklist refused: {response.status_code} {response.text[:160]}")
+        return None
+    return "registered_on" in body
+
+
 def casework(
     inquiries: list[Inquiry], routing: httpx.Client, routing_url: str, rng: random.Random
 ) -> dict[str, int]:
-    done = {"first_contact": 0, "referrals": 0, "answers": 0, "closed": 0}
+    done = {"first_contact": 0, "referrals": 0, "answers": 0, "closed": 0, "outcomes": 0}
+    done["rsv"] = 0
+    missing: set[str] = set()
+    any_registered = False
     today = date.today().isoformat()
     seen: set[str] = set()
     emails: set[str] = set()
@@ -233,6 +304,21 @@ def casework(
             done["answers"] += answer(
                 routing_url, made.json()["referral_id"], department, provider, rng
             )
+        if rng.random() < 0.45 and "outcomes" not in missing:
+            try:
+                done["outcomes"] += record_outcome(routing, case["id"], rng)
+            except Missing as exc:
+                say(f"  routing has no {exc} API: skipped")
+                missing.add("outcomes")
+        if rng.random() < 0.4 and "rsv" not in missing:
+            try:
+                registered = rsv_checklist(routing, case["id"], rng, register=not any_registered)
+                if registered is not None:
+                    any_registered = any_registered or registered
+                    done["rsv"] += 1
+            except Missing as exc:
+                say(f"  routing has no {exc} API: skipped")
+                missing.add("rsv")
         if rng.random() < 0.3:
             form_post(
                 routing,
@@ -315,7 +401,8 @@ def main() -> None:
         routing.close()
     say(
         f"Done: {len(inquiries)} inquiries, {done['first_contact']} first contacts, "
-        f"{done['referrals']} referrals, {done['answers']} answers, {done['closed']} closings."
+        f"{done['referrals']} referrals, {done['answers']} answers, {done['closed']} closings, "
+        f"{done['outcomes']} social-value recordings, {done['rsv']} RSV checklists."
     )
     say(f"See the reports at {args.reporting}/rapporter (teamleder or ledelse / {PASSWORD}).")
 

@@ -30,7 +30,14 @@ from pytest_indgang import System, axe_violations
 SCREENSHOTS = os.environ.get("INDGANG_SCREENSHOTS")
 SCRIPT = ROOT / "services" / "reporting" / "scripts" / "demo_history.py"
 INQUIRIES = 14
-SLUGS = ("henvendelser", "foerste-kontakt", "henvisninger", "lukkede-sager", "social-vaerdi")
+SLUGS = (
+    "henvendelser",
+    "foerste-kontakt",
+    "henvisninger",
+    "lukkede-sager",
+    "social-vaerdi",
+    "rsv-parathed",
+)
 
 
 @dataclass
@@ -60,11 +67,11 @@ async def demo(system: System) -> AsyncIterator[Demo]:
         assert run.returncode == 0, run.stdout + run.stderr
         found = re.search(
             r"Done: (\d+) inquiries, (\d+) first contacts, (\d+) referrals, (\d+) answers, "
-            r"(\d+) closings",
+            r"(\d+) closings, (\d+) social-value recordings, (\d+) RSV checklists",
             run.stdout,
         )
         assert found is not None, run.stdout
-        names = ("inquiries", "first_contact", "referrals", "answers", "closed")
+        names = ("inquiries", "first_contact", "referrals", "answers", "closed", "outcomes", "rsv")
         yield Demo(reporting, dict(zip(names, map(int, found.groups()), strict=True)))
     finally:
         reporting.stop()
@@ -86,17 +93,24 @@ async def test_the_reports_count_what_the_demo_did(demo: Demo) -> None:
         first = await _report(demo, "first-contact")
         referrals = await _report(demo, "referrals")
         closed = await _report(demo, "closed")
+        social = await _report(demo, "social-value")
+        rsv = await _report(demo, "rsv-readiness")
         return (
             inquiries["total"]["total"] == demo.done["inquiries"]
             and first["total"]["contacted"] == demo.done["first_contact"]
             and referrals["total"]["made"] == demo.done["referrals"]
             and closed["total"]["closed"] == demo.done["closed"]
+            and social["recorded_total"]["recordings"] == demo.done["outcomes"]
+            and rsv["total"]["cases"] == demo.done["rsv"]
         )
 
     assert await eventually(counted, timeout=90)
     inquiries = await _report(demo, "inquiries")
     assert inquiries["total"]["follow_ups"] >= 0
     assert sum(c["count"] for c in inquiries["by_door"]) == INQUIRIES
+    # The demo records social value on some cases and RSV checklists on some.
+    assert demo.done["outcomes"] > 0
+    assert demo.done["rsv"] > 0
 
 
 async def _log_in(page: Page, url: str, user: str) -> None:

@@ -7,7 +7,7 @@ import random
 from datetime import date
 
 import pytest
-from reporting_history import HISTORY
+from reporting_history import HISTORY, at, outcome
 from reporting_kit import facts_of
 
 from indgang_reporting.domain import figures as f
@@ -352,6 +352,28 @@ def test_messages_count_a_delivery_by_its_last_outcome(facts: Facts) -> None:
         "receipt": dict(delivered=1, failed=0),
         "referral": dict(delivered=0, failed=1),
     }
+
+
+def test_a_recording_is_its_latest_version_whatever_arrives_when() -> None:
+    first = outcome("o9", "c9", "ane-kjaer", date(2026, 11, 3), at(11, 3), flex_jobs=2)
+    corrected = outcome("o9", "c9", "ane-kjaer", date(2026, 12, 1), at(11, 4), flex_jobs=1)
+    withdrawn = outcome("o9", "c9", "ane-kjaer", date(2026, 12, 1), at(11, 5), withdrawn=True)
+
+    def value(*events: object) -> tuple[int, int]:
+        facts = facts_of(book_of(list(events)), MONTHS.span)
+        report = f.social_value(facts, MONTHS)
+        return report.recorded_total.recordings, report.recorded_total.people_employed
+
+    # The correction moved its day to December and changed its count; a stale version
+    # arriving after it (a redelivery) changes nothing.
+    assert value(first, corrected) == value(corrected, first) == (1, 1)
+    facts = facts_of(book_of([corrected, first, corrected]), MONTHS.span)
+    assert [r.key for r in f.social_value(facts, MONTHS).recorded_periods if r.recordings] == [
+        "2026-12"
+    ]
+    # Withdrawn counts nothing, whether it comes first, last or twice.
+    assert value(withdrawn, first, corrected) == value(first, withdrawn, corrected, withdrawn)
+    assert value(first, corrected, withdrawn) == (0, 0)
 
 
 def _all_figures(book: FactBook) -> dict[str, object]:

@@ -112,7 +112,11 @@ async def test_csv_opens_in_danish_excel(reporting_app: RunningApp) -> None:
         assert lines[0] == "Kriterium (lov nr. 711/2014 § 5);Opfyldt;Ikke endnu;Ved ikke"
         assert "Uafhængig af det offentlige;2;1;0" in lines
         recorded = await client.get(f"/rapporter/social-vaerdi/registreret.csv?{query}")
-        assert "I alt;5;3;2;1;2;2;7;2;1;1" in recorded.content.decode("utf-8-sig")
+        assert "I alt;5;3;2;1;2;2;7" in recorded.content.decode("utf-8-sig")
+        won = await client.get(f"/rapporter/social-vaerdi/registreret-rsv-aftaler.csv?{query}")
+        assert "I alt;2;1;1" in won.content.decode("utf-8-sig")
+        mine = await client.get(f"/rapporter/social-vaerdi/registreret-konsulenter.csv?{query}")
+        assert "Bjarne Holm;2;1;1;1;0;1" in mine.content.decode("utf-8-sig")
         assert (await client.get(f"/rapporter/henvisninger/nope.csv?{query}")).status_code == 404
 
 

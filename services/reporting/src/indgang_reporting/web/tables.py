@@ -224,14 +224,18 @@ _SOCIAL = (
     C("other_hires", "Andre ansættelser", "Other hires"),
     C("total_hires", "Ansatte i alt", "People employed in all"),
 )
-_RECORDED = (
+_RECORDINGS = (
     C("recordings", "Registreringer", "Recordings"),
     C("cases", "Sager", "Cases"),
+)
+_EMPLOYED = (
     C("wage_subsidy_hires", "Løntilskud", "Wage subsidy"),
     C("flex_jobs", "Fleksjob", "Flexjob"),
     C("work_placements", "Virksomhedspraktik", "Work placement"),
     C("ordinary_hires", "Ordinære vilkår", "Ordinary terms"),
-    C("people_employed", "Personer ansat i alt", "People employed in all"),
+)
+_PEOPLE = (C("people_employed", "Personer ansat i alt", "People employed in all"),)
+_WON = (
     C("rsv_registrations_helped", "Hjulpet til RSV-registrering", "Helped to RSV registration"),
     C("supplier_agreements", "Leverandøraftaler", "Supplier agreements"),
     C("social_clauses", "Sociale klausuler", "Social clauses"),
@@ -359,11 +363,25 @@ REPORT_TABLES: dict[str, tuple[Table, ...]] = {
         Table(
             "registreret",
             "recorded_periods",
-            "Registreret af konsulenten pr. periode (efter dagen værdien hører til)",
-            "Recorded by the consultant per period (by the day the value belongs to)",
+            "Personer ansat, registreret af konsulenten, pr. periode (efter dagen værdien "
+            "hører til)",
+            "People employed, recorded by the consultant, per period (by the day the value "
+            "belongs to)",
             "period",
-            _RECORDED,
+            (*_RECORDINGS, *_EMPLOYED, *_PEOPLE),
             chart="people_employed",
+            with_total=True,
+            total_attr="recorded_total",
+        ),
+        Table(
+            "registreret-rsv-aftaler",
+            "recorded_periods",
+            "RSV-registreringer, leverandøraftaler og sociale klausuler, registreret af "
+            "konsulenten, pr. periode",
+            "RSV registrations, supplier agreements and social clauses, recorded by the "
+            "consultant, per period",
+            "period",
+            _WON,
             with_total=True,
             total_attr="recorded_total",
         ),
@@ -373,7 +391,7 @@ REPORT_TABLES: dict[str, tuple[Table, ...]] = {
             "Registreret af konsulenten, efter konsulent",
             "Recorded by the consultant, by consultant",
             "consultant",
-            _RECORDED,
+            (*_RECORDINGS, *_PEOPLE, *_WON),
         ),
         Table(
             "perioder",
