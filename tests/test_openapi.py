@@ -46,7 +46,7 @@ def test_every_operation_declares_security_and_errors(
     doc = document(service, monkeypatch)
     schemes = doc["components"].get("securitySchemes", {})
     problem = doc["components"]["schemas"]["Problem"]
-    assert problem["required"] == ["detail"]
+    assert problem["required"] == ["type", "title", "status", "detail"]
     missing: list[str] = []
     for method, path, operation in operations(doc):
         where = f"{method.upper()} {path}"

@@ -102,5 +102,5 @@ def test_error_responses_share_the_problem_body() -> None:
         assert secured["422"]["content"][media]["schema"] == Problem
         assert public["429"]["content"][media]["schema"] == Problem
     problem = doc["components"]["schemas"]["Problem"]
-    assert problem["required"] == ["detail"]
+    assert problem["required"] == ["type", "title", "status", "detail"]
     assert "FieldError" in doc["components"]["schemas"]

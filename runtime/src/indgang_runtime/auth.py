@@ -44,6 +44,7 @@ from indgang_contracts.events import Department
 from indgang_runtime.csrf import CsrfMiddleware
 from indgang_runtime.openapi import DEPARTMENT_KEY, STAFF, requires
 from indgang_runtime.pages import Translations, language
+from indgang_runtime.problems import problem_response
 from indgang_runtime.service import repeat
 from indgang_runtime.service_accounts import SCOPE_KEY, install_service_accounts
 from indgang_runtime.sessions import SessionMiddleware, SessionStore, start_session
@@ -315,7 +316,11 @@ def require_department(keys: DepartmentKeys) -> Callable[[Request], DepartmentSy
         if not presented and auth.lower().startswith("bearer "):
             presented = auth[7:].strip()
         if not presented:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "API key required (X-API-Key)")
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "API key required (X-API-Key)",
+                headers={"WWW-Authenticate": "Bearer"},  # the key is accepted as one too
+            )
         system = keys.system_for(presented)
         if system is None:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "unknown API key")
@@ -492,7 +497,12 @@ def install_auth(
         APIs with the session cookie: send it back as `X-CSRF-Token`)."""
         user = current_user(request)
         if user is None:
-            return JSONResponse({"detail": "sign in first"}, status.HTTP_401_UNAUTHORIZED)
+            return problem_response(
+                request.scope,
+                status.HTTP_401_UNAUTHORIZED,
+                "sign in first",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return JSONResponse(
             {
                 "user": user.model_dump(mode="json"),

@@ -44,6 +44,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from indgang_runtime.problems import problem_response
 from indgang_runtime.settings import ServiceSettings
 
 PAGE_POLICY = "; ".join(
@@ -151,14 +152,12 @@ class SecureResponses:
         if token:
             if token_matches(presented_token(Headers(scope=scope)), token):
                 return None
-            return JSONResponse(
-                {"detail": "Not authenticated"},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
+            return problem_response(
+                scope, 401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"}
             )
         if self.settings.environment == "development":
             return None
-        return JSONResponse({"detail": "Not Found"}, status_code=404)
+        return problem_response(scope, 404, "Not Found")
 
     def _add_headers(self, headers: MutableHeaders, path: str) -> None:
         headers.setdefault("Content-Security-Policy", PAGE_POLICY)

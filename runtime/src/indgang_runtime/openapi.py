@@ -16,8 +16,9 @@ routes themselves:
   design says so (`openapi_extra={"security": []}`, or its path in `public`); one that
   is neither has no `security`, which the OpenAPI tests refuse;
 - every error response — 401 and 403 where there is security, and 404, 409, 422 and
-  429 — with one shared problem-details body (`components.schemas.Problem`, RFC 9457:
-  `detail` a sentence, or for 422 the list of field errors).
+  429 — with one shared problem-details body (`components.schemas.Problem`, RFC 9457,
+  which `indgang_runtime.problems` answers with: `type`, `title`, `status`, `detail`,
+  and for 422 `errors`, one per field).
 
 `build_app` calls it for every service; a service calls it again from its composition
 root to name its own dependencies (the calls add up).
@@ -89,27 +90,53 @@ ERRORS: dict[str, str] = {
     "403": "The credentials do not allow this (role, department, or the CSRF check).",
     "404": "Not found, or not yours to see.",
     "409": "The resource's state does not allow this now.",
-    "422": "The request is invalid: `detail` lists each field's error.",
+    "422": "The request is invalid: `errors` lists each field's error.",
     "429": "Too many requests: wait the seconds in Retry-After.",
 }
 _SECURED_ONLY = ("401", "403")
+# The headers that come with an error (`indgang_runtime.problems` keeps them).
+_ERROR_HEADERS: dict[str, dict[str, Any]] = {
+    "401": {
+        "WWW-Authenticate": {
+            "description": "`Bearer` (a service account's token; a department's key "
+            "is accepted as one too).",
+            "schema": {"type": "string"},
+        }
+    },
+    "429": {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+}
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 PROBLEM: dict[str, Any] = {
     "title": "Problem",
     "type": "object",
-    "description": "Problem details (RFC 9457). Every error of every service has `detail`; "
-    "`type`, `title` and `status` where the service sets them.",
-    "required": ["detail"],
+    "description": "Problem details (RFC 9457), the body of every error of every service, "
+    "as `application/problem+json` (a browser that asks for HTML gets it as "
+    "`application/json`). `type` is `about:blank`: the problem is what the status code "
+    "says, and `title` is its phrase. `detail` says what went wrong in a sentence; a "
+    "422's `detail` is, for the clients written before, FastAPI's list of field errors, "
+    "and `errors` gives them one per field. 429 comes with `Retry-After`, 401 with "
+    "`WWW-Authenticate`.",
+    "required": ["type", "title", "status", "detail"],
     "properties": {
-        "type": {"type": "string", "default": "about:blank"},
+        "type": {"type": "string", "format": "uri-reference", "default": "about:blank"},
         "title": {"type": "string"},
-        "status": {"type": "integer"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {
             "anyOf": [
                 {"type": "string"},
                 {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
             ]
+        },
+        "errors": {
+            "type": "array",
+            "description": "422: what is wrong with each field.",
+            "items": {"$ref": "#/components/schemas/InvalidField"},
         },
         "detail_da": {"type": "string", "description": "`detail` in Danish (intake)."},
         "detail_en": {"type": "string", "description": "`detail` in English (intake)."},
@@ -118,6 +145,7 @@ PROBLEM: dict[str, Any] = {
 FIELD_ERROR: dict[str, Any] = {
     "title": "FieldError",
     "type": "object",
+    "description": "A 422's field error as FastAPI words it (in `detail`; read `errors`).",
     "required": ["loc", "msg", "type"],
     "properties": {
         "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
@@ -125,6 +153,29 @@ FIELD_ERROR: dict[str, Any] = {
         "type": {"type": "string"},
         "msg_da": {"type": "string", "description": "`msg` in Danish (intake)."},
         "msg_en": {"type": "string", "description": "`msg` in English (intake)."},
+    },
+}
+INVALID_FIELD: dict[str, Any] = {
+    "title": "InvalidField",
+    "type": "object",
+    "description": "What is wrong with one field of the request.",
+    "required": ["field", "loc", "message", "type"],
+    "properties": {
+        "field": {
+            "type": "string",
+            "description": "The field's dotted path, e.g. `organisation.cvr` (a query "
+            "parameter's or header's name; `body` for the body as a whole).",
+        },
+        "loc": {
+            "type": "array",
+            "description": "Where, with the part of the request first: "
+            '`["body", "organisation", "cvr"]`.',
+            "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+        },
+        "message": {"type": "string"},
+        "type": {"type": "string", "description": "Machine-readable, e.g. `missing`."},
+        "message_da": {"type": "string", "description": "`message` in Danish (intake)."},
+        "message_en": {"type": "string", "description": "`message` in English (intake)."},
     },
 }
 
@@ -217,7 +268,11 @@ def _add_errors(operation: dict[str, Any], secured: bool) -> None:
                 media: {"schema": _PROBLEM_REF}
                 for media in ("application/problem+json", "application/json")
             },
-            **({"headers": existing["headers"]} if "headers" in existing else {}),
+            **(
+                {"headers": {**_ERROR_HEADERS.get(code, {}), **existing.get("headers", {})}}
+                if code in _ERROR_HEADERS or "headers" in existing
+                else {}
+            ),
         }
 
 
@@ -270,6 +325,7 @@ def _document(app: FastAPI) -> dict[str, Any]:
     schemas = components.setdefault("schemas", {})
     schemas["Problem"] = PROBLEM
     schemas["FieldError"] = FIELD_ERROR
+    schemas["InvalidField"] = INVALID_FIELD
     app.openapi_schema = schema
     return schema
 

@@ -31,6 +31,7 @@ from indgang_runtime.messaging import make_broker
 from indgang_runtime.mongo import Document, ping
 from indgang_runtime.openapi import document_api
 from indgang_runtime.outbox import OutboxRelay
+from indgang_runtime.problems import install_problems
 from indgang_runtime.settings import ServiceSettings
 from indgang_runtime.telemetry import (
     configure_tracing,
@@ -259,6 +260,7 @@ def build_app(
     app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_options)
     instrument_app(app)  # the request's span starts the trace its events continue
     app.state.runtime = runtime
+    install_problems(app)  # every error as problem details (RFC 9457)
     install_http_security(app, settings)  # headers on every response; operations not public
     app.include_router(health_router(runtime))
     document_api(app)  # security and error responses; the service may name its own parts
