@@ -1,11 +1,13 @@
 """Intake's JSON API for the public, department systems and integrators.
 
-Errors are answered in Danish or English (`?lang=da|en`, else Accept-Language,
-else Danish), and always carry both:
+Errors are problem details (RFC 9457, `indgang_runtime.problems`) answered in Danish
+or English (`?lang=da|en`, else Accept-Language, else Danish), and always carry both:
 
 - 422 keeps FastAPI's shape, `{"detail": [{"loc", "msg", "type"}, ...]}`, where
-  `msg` is in the chosen language, and adds `msg_da` and `msg_en` to each item.
-- Other errors (403, 409, 413, 429) are `{"detail": msg, "detail_da", "detail_en"}`.
+  `msg` is in the chosen language, and adds `msg_da` and `msg_en` to each item; its
+  `errors` has them per field as `message`, `message_da` and `message_en`.
+- Other errors (403, 404, 409, 413, 429) have `detail` (the chosen language),
+  `detail_da` and `detail_en`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, Security, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 from starlette.types import Scope
@@ -35,6 +36,7 @@ from indgang_intake.web.state import Idempotency, Keys, Limits, Repository, Sett
 from indgang_intake.web.submitting import Submit, submitter
 from indgang_runtime.auth import DepartmentSystem, require_department
 from indgang_runtime.pages import Language
+from indgang_runtime.problems import problem_response
 
 
 class InquiryAccepted(BaseModel):
@@ -87,20 +89,32 @@ def problem(lang: Language, da: str, en: str) -> dict[str, str]:
     return {"detail": da if lang == "da" else en, "detail_da": da, "detail_en": en}
 
 
+def bilingual_problem(
+    scope: Scope, code: int, da: str, en: str, headers: dict[str, str] | None = None
+) -> Response:
+    """The error as problem details, `detail` in the request's language, and both."""
+    detail = problem(request_language(Request(scope)), da, en)
+    return problem_response(
+        scope,
+        code,
+        detail["detail"],
+        headers=headers,
+        detail_da=detail["detail_da"],
+        detail_en=detail["detail_en"],
+    )
+
+
 async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return JSONResponse(
-        problem(request_language(request), exc.da, exc.en),
-        status_code=exc.code,
-        headers=exc.headers,
-    )
+    return bilingual_problem(request.scope, exc.code, exc.da, exc.en, exc.headers)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse(
-        {"detail": localised_detail(exc.errors(), request_language(request))},
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    return problem_response(
+        request.scope,
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        localised_detail(exc.errors(), request_language(request)),
     )
 
 
@@ -111,12 +125,8 @@ TOO_LARGE = (
 
 
 def too_large_json(scope: Scope, limit: int) -> Response:
-    request = Request(scope)
     da, en = (text.format(limit=limit) for text in TOO_LARGE)
-    return JSONResponse(
-        problem(request_language(request), da, en),
-        status_code=status.HTTP_413_CONTENT_TOO_LARGE,
-    )
+    return bilingual_problem(scope, status.HTTP_413_CONTENT_TOO_LARGE, da, en)
 
 
 _api_key = APIKeyHeader(
@@ -195,9 +205,10 @@ POST_DESCRIPTION = (
     "client (department, else client IP). The same key with another body gets 422; a "
     "retry while the first request is still being processed gets 409.\n\n"
     "**Errors** are worded in Danish or English: `?lang=da|en`, else "
-    "`Accept-Language`, else Danish. 422 keeps FastAPI's shape "
-    '`{"detail": [{"loc", "msg", "type"}]}` and adds `msg_da` and `msg_en`; other '
-    'errors are `{"detail", "detail_da", "detail_en"}`. Nothing is stored on error.\n\n'
+    "`Accept-Language`, else Danish, as problem details (`type`, `title`, `status`, "
+    "`detail`). 422 lists the fields in `errors` (`field`, `message`, `message_da`, "
+    "`message_en`) and keeps FastAPI's `detail` list, with `msg_da` and `msg_en`; other "
+    "errors add `detail_da` and `detail_en` to `detail`. Nothing is stored on error.\n\n"
     "**Limits**: per client IP (public) or per department key (429 with "
     "`Retry-After`); request bodies up to 64 KiB by default (413)."
 )
