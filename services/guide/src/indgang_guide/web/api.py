@@ -13,7 +13,6 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
-from fastapi.responses import JSONResponse
 
 from indgang_contracts.events import Need, OrganisationStage
 from indgang_guide.adapters.store import StoredEntry
@@ -68,16 +67,14 @@ def entry_json(stored: StoredEntry) -> dict[str, Any]:
     }
 
 
-def invalid(errors: dict[str, str]) -> JSONResponse:
-    """FastAPI's own 422 shape, one item per field, so clients handle one format."""
-    return JSONResponse(
-        {
-            "detail": [
-                {"loc": ["body", field], "msg": message, "type": "value_error"}
-                for field, message in errors.items()
-            ]
-        },
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+def invalid(errors: dict[str, str]) -> HTTPException:
+    """422 with one item per field, as FastAPI's own validation (problem details)."""
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        [
+            {"loc": ["body", field], "msg": message, "type": "value_error"}
+            for field, message in errors.items()
+        ],
     )
 
 
@@ -221,11 +218,11 @@ async def version(
 )
 async def create(
     editing: EditingDep, user: EditorDep, body: dict[str, Any] = Body(...)
-) -> dict[str, Any] | JSONResponse:
+) -> dict[str, Any]:
     try:
         created = await editing.create(body, user.id)
     except InvalidEntry as exc:
-        return invalid(exc.errors)
+        raise invalid(exc.errors) from exc
     except EntryExists as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, "an entry with that id exists") from exc
     return {**created.content.model_dump(mode="json"), "version": created.version}
@@ -238,14 +235,14 @@ async def create(
 )
 async def save(
     entry_id: str, editing: EditingDep, user: EditorDep, body: dict[str, Any] = Body(...)
-) -> dict[str, Any] | JSONResponse:
+) -> dict[str, Any]:
     expected = _expected_version(body)
     for read_only in ("updated_at", "updated_by"):  # as GET returns them
         body.pop(read_only, None)
     try:
         saved = await editing.save(entry_id, body, expected, user.id)
     except InvalidEntry as exc:
-        return invalid(exc.errors)
+        raise invalid(exc.errors) from exc
     except EntryNotFound as exc:
         raise _no_such_entry() from exc
     except VersionConflict as exc:
