@@ -335,7 +335,9 @@ def consuming(records: Sequence[tuple[Any, Envelope[Any]]]) -> Iterator[None]:
 
 
 def _remember(event_id: str, span_context: Context) -> None:
-    _RECENT[event_id] = span_context
+    # Only the ids (not the span with its attributes): a few hundred bytes an event.
+    ids = trace.get_current_span(span_context).get_span_context()
+    _RECENT[event_id] = trace.set_span_in_context(trace.NonRecordingSpan(ids))
     _RECENT.move_to_end(event_id)
     while len(_RECENT) > _RECENT_MAX:
         _RECENT.popitem(last=False)
