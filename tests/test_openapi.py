@@ -14,6 +14,8 @@ import jsonschema
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from indgang_contracts.examples import INQUIRY_RECEIVED
+
 SERVICES = ("intake", "routing", "notifications", "guide", "reporting")
 ERRORS = ("404", "409", "422", "429")
 SECURED_ERRORS = ("401", "403")
@@ -154,6 +156,20 @@ class Service:
         async with httpx.AsyncClient(transport=transport, base_url="http://svc.test") as http:
             return await http.request(method, path, **kw)
 
+    def client(self) -> httpx.AsyncClient:
+        """A client that keeps its cookies (a staff session)."""
+        transport = httpx.ASGITransport(app=self.app)
+        return httpx.AsyncClient(transport=transport, base_url="http://svc.test")
+
+    async def sign_in(self, client: httpx.AsyncClient, user: str) -> None:
+        """A development user's session (deploy/dev/users.toml), with its CSRF token."""
+        signed_in = await client.post(
+            "/auth/login", data={"username": user, "password": "indgang-dev"}
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        session = await client.get("/auth/session")
+        client.headers["X-CSRF-Token"] = session.json()["csrf_token"]
+
     async def token(self, client_id: str = "sagssystem") -> dict[str, str]:
         """A development service account's bearer token (deploy/dev/service-accounts.toml)."""
         answer = await self.call(
@@ -227,7 +243,9 @@ async def test_intakes_errors_are_problem_details(fresh_db: AsyncDatabase[Any]) 
 
 
 async def test_routings_errors_are_problem_details(fresh_db: AsyncDatabase[Any]) -> None:
-    routing = Service("routing", settings_of("routing", fresh_db))
+    # The guide "down" (a port nobody listens on): its recommendations are not this test's.
+    guide = {"guide_url": "http://127.0.0.1:9", "guide_timeout_seconds": 0.5}
+    routing = Service("routing", settings_of("routing", fresh_db, **guide))
     await routing.start()
     case = ("get", "/api/v1/cases/{case_id}")
     routing.check(await routing.call("GET", "/api/v1/cases/c-1", headers=JSON), 401, case)
@@ -240,6 +258,25 @@ async def test_routings_errors_are_problem_details(fresh_db: AsyncDatabase[Any])
     refer = ("post", "/api/v1/cases/{case_id}/referrals")
     invalid = await routing.call("POST", "/api/v1/cases/c-1/referrals", json={}, headers=token)
     assert {e["field"] for e in routing.check(invalid, 422, refer)["errors"]} >= {"department"}
+    # A case (routed from the contract's example inquiry), referred; an answer that
+    # contradicts the one recorded is refused (409).
+    case_id = await routing.app.state.console.routing.route_inquiry(INQUIRY_RECEIVED)
+    referral = {
+        "department": "job_centre",
+        "purpose": "Afklaring af løntilskud til to ledige.",
+        "needs": ["hiring_vulnerable_unemployed"],
+        "consent_to_share_contact": True,
+    }
+    made = await routing.call(
+        "POST", f"/api/v1/cases/{case_id}/referrals", json=referral, headers=token
+    )
+    assert made.status_code == 201, made.text
+    answer_path = ("post", "/api/v1/cases/{case_id}/referrals/{referral_id}/answer")
+    url = f"/api/v1/cases/{case_id}/referrals/{made.json()['referral_id']}/answer"
+    declined = {"status": "declined", "reason": "Ingen plads."}
+    assert (await routing.call("POST", url, json=declined, headers=token)).status_code == 200
+    accepted = await routing.call("POST", url, json={"status": "accepted"}, headers=token)
+    routing.check(accepted, 409, answer_path)
 
 
 async def test_notifications_errors_are_problem_details(fresh_db: AsyncDatabase[Any]) -> None:
@@ -270,11 +307,37 @@ async def test_guides_errors_are_problem_details(fresh_db: AsyncDatabase[Any]) -
     # The service accounts here are a team lead and a consultant, not guide editors.
     forbidden = await guide.call("GET", "/api/v1/guide/review-due", headers=await guide.token())
     guide.check(forbidden, 403, due)
-    entry = ("get", "/api/v1/guide/entries/{entry_id}")
-    guide.check(await guide.call("GET", "/api/v1/guide/entries/no-such-entry"), 404, entry)
+    one = ("get", "/api/v1/guide/entries/{entry_id}")
+    guide.check(await guide.call("GET", "/api/v1/guide/entries/no-such-entry"), 404, one)
     search = ("get", "/api/v1/guide/search")
     invalid = await guide.call("GET", "/api/v1/guide/search", params={"limit": 0})
     assert [e["field"] for e in guide.check(invalid, 422, search)["errors"]] == ["limit"]
+    # An editor's session: the guide's own field errors, and an entry's id taken (409).
+    entries = ("post", "/api/v1/guide/entries")
+    entry: dict[str, Any] = {
+        "id": "problem-details-test",
+        "section": "offers",
+        "kind": "offer",
+        "title": "Lokaler",
+        "summary": "Kommunen kan oplyse om ledige lokaler.",
+        "body": "Et afsnit.",
+        "needs": ["business_development"],
+        "stages": ["start_up"],
+        "audience": "external",
+        "owner": "Konsulenten",
+        "review_by": "2027-01-01",
+        "status": "draft",
+        "provider": "Kommunen",
+        "sources": [{"title": "Kommunen", "url": "https://www.ikast-brande.dk"}],
+    }
+    async with guide.client() as editor:
+        await guide.sign_in(editor, "redaktoer")
+        broken = await editor.post(entries[1], json={**entry, "provider": "", "section": ""})
+        assert {"provider", "section"} <= {
+            e["field"] for e in guide.check(broken, 422, entries)["errors"]
+        }
+        assert (await editor.post(entries[1], json=entry)).status_code == 201
+        guide.check(await editor.post(entries[1], json=entry), 409, entries)
 
 
 async def test_reportings_errors_are_problem_details(fresh_db: AsyncDatabase[Any]) -> None:
