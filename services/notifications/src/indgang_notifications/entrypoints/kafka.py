@@ -15,6 +15,7 @@ from faststream.kafka import KafkaRouter
 
 from indgang_contracts.events import (
     CaseContactChanged,
+    CaseOutcomeRecorded,
     CaseRouted,
     CaseStatusChanged,
     Event,
@@ -28,6 +29,7 @@ from indgang_contracts.events import (
     ReferralMade,
     ReferralOverdue,
     ReferralUpdated,
+    RsvReadinessChanged,
 )
 from indgang_notifications.handlers.notify import Planner
 from indgang_notifications.settings import NotificationSettings
@@ -84,4 +86,8 @@ def build_router(
     on(MessageToEnterprise, "The consultant's message to the inquirer (Reply-To the consultant).")
     on(CaseContactChanged, "Remembers the corrected contact person for later mails.")
     on(GuideEntryPublished, "Webhooks.")
+    # Offered to subscribers (e.g. the business service following RSV readiness), so read
+    # here although they cause no mail; they carry no personal data.
+    on(CaseOutcomeRecorded, "Webhooks.")
+    on(RsvReadinessChanged, "Webhooks.")
     return router
