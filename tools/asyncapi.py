@@ -222,6 +222,17 @@ def _headers(model: type[Event], publishers: list[str]) -> dict[str, Any]:
                 "publish attempt: for following one record through logs, never for "
                 "deduplication (use ce_id).",
             },
+            "traceparent": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                "description": "W3C Trace Context of the work that wrote the event (kept "
+                "with the outbox entry, so also on records relayed later): a consumer may "
+                "continue the trace. Absent when tracing is off.",
+            },
+            "tracestate": {
+                "type": "string",
+                "description": "W3C Trace Context vendor state, with traceparent; optional.",
+            },
         },
     }
 
@@ -374,7 +385,9 @@ the same as this document's payload), the attributes are headers:
 - `ce_municipalitycode`: extension, the three-digit kommunekode of the data's \
 `municipality_code`;
 - `content-type`: `application/json`;
-- `correlation_id`: set by the publishing client, new on every attempt; for logs only.
+- `correlation_id`: set by the publishing client, new on every attempt; for logs only;
+- `traceparent` / `tracestate`: W3C Trace Context of the work that wrote the event \
+(OpenTelemetry), to continue the trace; optional.
 The CloudEvents partitioning extension `partitionkey` travels as the Kafka record key \
 (there is no `ce_partitionkey` header); CloudEvents SDKs map it back, and webhook bodies \
 show it as `partitionkey`. All events of one key (a case id, or the organisation key for \
