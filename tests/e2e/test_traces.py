@@ -1,7 +1,8 @@
 """Issue 15, point 5: one inquiry is one trace, from intake's HTTP request through
 Kafka to routing, notifications (to its SMTP delivery) and guide — read from the
 spans the four services (real processes, real broker) export as JSON lines, with
-the tool `make trace` runs (tools/trace.py)."""
+the tool `make trace` runs (tools/trace.py). And routing's requests to the guide
+carry the trace: the guide's server span is the child of routing's client span."""
 
 from __future__ import annotations
 
@@ -13,8 +14,15 @@ from types import ModuleType
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
-from harness import ROOT, SmtpServer, eventually
+from indgang_routing.adapters.guide import GuideClient
+from indgang_runtime import telemetry
+
+from harness import ROOT, SmtpServer, eventually, serving
 from pytest_indgang import System
 
 
@@ -104,3 +112,56 @@ async def test_the_dashboard_and_alerts_use_only_metrics_the_services_serve(
             served |= exposition_series(response.text)
     wanted = used(dashboard_expressions()) | used(rule["expr"] for rule in alert_rules())
     assert not wanted - served, sorted(wanted - served)
+
+
+async def test_routings_request_to_the_guide_is_the_parent_of_the_guides_span() -> None:
+    memory = InMemorySpanExporter()
+    telemetry.configure_tracing("e2e").add_span_processor(SimpleSpanProcessor(memory))
+    guide = FastAPI()  # the guide's read API as routing calls it, on a real socket
+
+    @guide.get("/api/v1/guide/recommendations/{case_id}")
+    async def recommendations(case_id: str) -> dict[str, list[dict[str, str]]]:
+        return {"items": [{"entry_id": "loentilskud", "title": "Løntilskud"}]}
+
+    telemetry.instrument_app(guide)
+    async with serving(guide) as url:
+        client = GuideClient(url, timeout=5, key="reader-key")
+        with telemetry.tracer().start_as_current_span("open case page") as page:
+            found = await client.recommendations("case-1")
+            assert found is not None
+            assert [item["entry_id"] for item in found] == ["loentilskud"]
+    telemetry.flush_traces()
+    finished = memory.get_finished_spans()
+    clients = [s for s in finished if s.kind == SpanKind.CLIENT]
+    servers = [s for s in finished if s.kind == SpanKind.SERVER]
+    assert len(clients) == 1, [s.name for s in finished]
+    assert len(servers) == 1, [s.name for s in finished]
+    client_span, server_span = clients[0], servers[0]
+    trace_id = page.get_span_context().trace_id
+    assert client_span.parent is not None
+    assert client_span.parent.span_id == page.get_span_context().span_id
+    assert server_span.context.trace_id == trace_id
+    assert server_span.parent is not None
+    assert server_span.parent.span_id == client_span.context.span_id
+    assert (client_span.attributes or {}).get("http.status_code") == 200
+
+
+async def test_a_request_to_another_service_carries_no_query_string() -> None:
+    memory = InMemorySpanExporter()
+    telemetry.configure_tracing("e2e").add_span_processor(SimpleSpanProcessor(memory))
+    app = FastAPI()
+
+    @app.get("/api/v1/guide/search")
+    async def search(q: str = "") -> dict[str, str]:
+        return {"q": q}
+
+    telemetry.instrument_app(app)
+    async with serving(app) as url, telemetry.traced_http(httpx.AsyncClient(timeout=5)) as http:
+        response = await http.get(f"{url}/api/v1/guide/search", params={"q": "Åse Ødegård"})
+    assert response.status_code == 200
+    finished = memory.get_finished_spans()
+    assert {s.kind for s in finished} >= {SpanKind.CLIENT, SpanKind.SERVER}
+    text = str([dict(s.attributes or {}) for s in finished])
+    assert "q=" not in text
+    assert "%C3%85se" not in text
+    assert "Åse" not in text

@@ -58,6 +58,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from indgang_runtime.settings import ServiceSettings
+from indgang_runtime.telemetry import traced_http
 
 log = structlog.get_logger(__name__)
 
@@ -243,7 +244,7 @@ class OidcTokens:
         if self.http is not None:
             response = await self.http.get(url)
         else:
-            async with httpx.AsyncClient(timeout=5.0) as client:
+            async with traced_http(httpx.AsyncClient(timeout=5.0)) as client:
                 response = await client.get(url)
         response.raise_for_status()
         body: dict[str, Any] = response.json()

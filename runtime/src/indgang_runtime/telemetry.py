@@ -4,7 +4,10 @@ One trace follows an inquiry from the HTTP request that brought it, through ever
 Kafka record it causes, to the mails and webhooks it ends in:
 
 - HTTP: FastAPI's instrumentation makes the request's span (`instrument_app`), with
-  neither query strings nor client addresses (personal data) on it.
+  neither query strings nor client addresses (personal data) on it. A request one
+  service sends another (routing reading the guide) is a client span whose trace
+  context goes in the request's headers (`traced_http`), so the server's span is its
+  child.
 - Outbox: an event stored with a state change keeps the trace context of the work
   that caused it (`outbox_fields`, in the outbox entry); the relay publishes it later
   under that context (`relaying`), so FastStream's telemetry middleware puts a
@@ -37,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -220,6 +224,28 @@ def instrument_app(app: Any) -> None:
         server_request_hook=_without_personal_data,
         exclude_spans=["receive", "send"],
     )
+
+
+def traced_http(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The client, sending every request in a client span of its own (httpx's
+    instrumentation) with the trace context in its headers (W3C `traceparent`): the
+    receiving service's server span is its child. Without the query string."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    HTTPXClientInstrumentor.instrument_client(client, request_hook=_request_without_query)
+    return client
+
+
+async def _request_without_query(span: Span, request: Any) -> None:
+    # As for the server spans: a query string may hold a name. (Async: httpx's
+    # instrumentation calls only an async hook for an AsyncClient.)
+    if not span.is_recording():
+        return
+    url = httpx.URL(request.url)
+    if url.query or url.fragment:
+        bare = str(url.copy_with(query=None, fragment=None))
+        span.set_attribute("http.url", bare)
+        span.set_attribute("url.full", bare)
 
 
 _PERSONAL_ATTRIBUTES = (

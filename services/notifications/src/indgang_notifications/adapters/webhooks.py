@@ -27,6 +27,7 @@ from indgang_notifications.domain.addresses import (
     url_problem,
 )
 from indgang_notifications.domain.signature import SIGNATURE_HEADER, signature
+from indgang_runtime.telemetry import traced_http
 
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 # The host's addresses, for a name and port (a seam for tests).
@@ -108,8 +109,13 @@ class WebhookSender:
             "X-Indgang-Delivery": delivery_id,
         }
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=self._timeout, follow_redirects=False, trust_env=False, verify=self._verify
+            self._client = traced_http(
+                httpx.AsyncClient(
+                    timeout=self._timeout,
+                    follow_redirects=False,
+                    trust_env=False,
+                    verify=self._verify,
+                )
             )
         pinned = parsed.copy_with(host=addresses[0])
         try:

@@ -14,6 +14,7 @@ import structlog
 
 from indgang_contracts.events import SharedEntry
 from indgang_routing.domain.errors import InvalidInput, RoutingError
+from indgang_runtime.telemetry import traced_http
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +41,8 @@ class GuideClient:
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
 
     async def _get(self, path: str) -> httpx.Response:
-        async with httpx.AsyncClient(timeout=self._timeout, headers=self._headers) as client:
+        client = traced_http(httpx.AsyncClient(timeout=self._timeout, headers=self._headers))
+        async with client:
             return await client.get(f"{self._base}{path}")
 
     async def recommendations(self, case_id: str) -> list[dict[str, Any]] | None:
