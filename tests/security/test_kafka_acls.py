@@ -401,7 +401,8 @@ async def test_a_service_reads_only_what_it_consumes(private_kafka: SecureKafka)
 async def test_reporting_reads_in_its_own_groups_and_publishes_nothing(
     private_kafka: SecureKafka,
 ) -> None:
-    # Reporting consumes referral-made (among the topics its read model is made of) in its own group ...
+    # Reporting consumes referral-made (one of the topics its read model is made of) in its
+    # own group ...
     options = private_kafka.client("indgang-reporting")
     consumer = AIOKafkaConsumer(
         REFERRAL_MADE, group_id=f"indgang-reporting.{REFERRAL_MADE}", **options
