@@ -285,3 +285,71 @@ def test_network_policies_let_in_only_what_each_service_needs(tools: Tools) -> N
         for port in rule["ports"]
     }
     assert 587 not in intake_ports
+
+
+COLLECTOR = "http://otel-collector.observability:4318"
+
+
+def test_with_a_collector_every_service_sends_its_traces_there(tools: Tools) -> None:
+    rendered = tools.template("-f", str(VALUES), f"--set=otel.endpoint={COLLECTOR}")
+    assert rendered.returncode == 0, rendered.stderr
+    check = subprocess.run(
+        [str(tools.check)], input=rendered.stdout, capture_output=True, text=True, timeout=60
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    docs = [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
+    deployments = objects(docs, "Deployment")
+    policies = objects(docs, "NetworkPolicy")
+    collector = {
+        "ports": [{"protocol": "TCP", "port": 4318}],
+        "to": [{"namespaceSelector": {"matchLabels": {
+            "kubernetes.io/metadata.name": "observability"
+        }}}],
+    }  # fmt: skip
+    for service in SERVICES:
+        name = f"indgang-{service}"
+        env = env_of(deployments[name])
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"] == COLLECTOR
+        # Each pod is told apart in the traces (the service name is the runtime's own).
+        attributes = env["OTEL_RESOURCE_ATTRIBUTES"]["value"]
+        assert "service.instance.id=$(INSTANCE_ID)" in attributes
+        assert "k8s.namespace.name=indgang" in attributes
+        names = list(env)
+        assert names.index("INSTANCE_ID") < names.index("OTEL_RESOURCE_ATTRIBUTES")
+        assert collector in policies[name]["spec"]["egress"], name
+    # The topics Job exports no traces: its policy stays as it was.
+    assert collector not in policies["indgang-topics"]["spec"]["egress"]
+
+
+def test_the_collectors_place_and_port_come_from_the_values(tools: Tools) -> None:
+    docs = tools.render(
+        f"--set=otel.endpoint={COLLECTOR}",
+        "--set=otel.port=4319",
+        "--set=otel.to[0].podSelector.matchLabels.app=collector",
+    )
+    egress = objects(docs, "NetworkPolicy")["indgang-guide"]["spec"]["egress"]
+    assert {
+        "ports": [{"protocol": "TCP", "port": 4319}],
+        "to": [{"podSelector": {"matchLabels": {"app": "collector"}}}],
+    } in egress
+
+
+def test_without_a_collector_no_trace_export_and_no_egress_to_it(tools: Tools) -> None:
+    docs = tools.render()
+    for service in SERVICES:
+        name = f"indgang-{service}"
+        env = env_of(objects(docs, "Deployment")[name])
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in env
+        assert "OTEL_RESOURCE_ATTRIBUTES" not in env
+        ports = {
+            port["port"]
+            for rule in objects(docs, "NetworkPolicy")[name]["spec"]["egress"]
+            for port in rule["ports"]
+        }
+        assert 4318 not in ports, name
+
+
+def test_a_collector_address_that_is_no_url_is_refused(tools: Tools) -> None:
+    result = tools.template("-f", str(VALUES), "--set=otel.endpoint=otel-collector:4318")
+    assert result.returncode != 0
+    assert "otel.endpoint" in result.stderr or "otel/endpoint" in result.stderr
