@@ -10,6 +10,7 @@ accessibility checks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -219,9 +220,11 @@ class System:
         return f"test-{self.run_id}.{name}"
 
 
-@pytest.fixture(scope="session")
-async def system(infra: None, run_id: str, smtp: SmtpServer) -> AsyncIterator[System]:
-    """All four services as real processes, isolated by topic prefix and databases."""
+@contextlib.asynccontextmanager
+async def start_system(run_id: str, smtp: SmtpServer) -> AsyncIterator[System]:
+    """All four services as real processes, isolated by topic prefix and databases; a test
+    that must see only its own events (e.g. counting them) starts one with a run id of its
+    own."""
     services = {
         name: ServiceProcess(name, service_env(run_id, name, KAFKA_BOOTSTRAP, smtp.port))
         for name in SERVICES
@@ -240,6 +243,13 @@ async def system(infra: None, run_id: str, smtp: SmtpServer) -> AsyncIterator[Sy
         for service in services.values():
             service.stop()
         await drop_run(run_id)
+
+
+@pytest.fixture(scope="session")
+async def system(infra: None, run_id: str, smtp: SmtpServer) -> AsyncIterator[System]:
+    """The session's four services (see start_system)."""
+    async with start_system(run_id, smtp) as started:
+        yield started
 
 
 @pytest.fixture

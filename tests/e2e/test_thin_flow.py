@@ -75,10 +75,11 @@ async def test_inquiry_is_routed_referred_and_mailed(system: System, smtp: SmtpS
         made = await referrals.wait_for(lambda e: e.data.referral_id == referral_id)
         assert made.data.contact.email == INQUIRY["contact"]["email"]
         assert made.data.consultant.id == "ane-kjaer"
-        # Every record published so far matches asyncapi.json and the JSON Schemas.
-        checked = assert_records_match_contracts(
-            [*routed.records, *referrals.records], prefix=system.topic("")
-        )
+        # Every record this flow published matches asyncapi.json and the JSON Schemas (the
+        # topics are shared with the session's other tests, some of which publish poison on
+        # purpose: only this case's records, keyed by its id, are checked).
+        ours = [r for r in [*routed.records, *referrals.records] if r.key == case_id.encode()]
+        checked = assert_records_match_contracts(ours, prefix=system.topic(""))
         assert checked >= 2
 
         # Each party gets its mail, exactly once.

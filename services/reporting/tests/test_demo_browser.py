@@ -10,6 +10,7 @@ With INDGANG_SCREENSHOTS=<directory> set, the pages are saved there as reports-*
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import subprocess
@@ -25,7 +26,7 @@ from playwright.async_api import Browser, Page
 from reporting_kit import REPORTS_KEY
 
 from harness import KAFKA_BOOTSTRAP, ROOT, ServiceProcess, eventually, service_env
-from pytest_indgang import System, axe_violations
+from pytest_indgang import SmtpServer, System, axe_violations, start_system
 
 SCREENSHOTS = os.environ.get("INDGANG_SCREENSHOTS")
 SCRIPT = ROOT / "services" / "reporting" / "scripts" / "demo_history.py"
@@ -47,7 +48,15 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-async def demo(system: System) -> AsyncIterator[Demo]:
+async def demo(infra: None, run_id: str, smtp: SmtpServer) -> AsyncIterator[Demo]:
+    # A stack of its own (its own topics and databases): the session's shared services
+    # carry other tests' inquiries, which reporting would count too.
+    async with start_system(f"{run_id}demo", smtp) as system, _run_demo(system) as demo:
+        yield demo
+
+
+@contextlib.asynccontextmanager
+async def _run_demo(system: System) -> AsyncIterator[Demo]:
     env = service_env(system.run_id, "reporting", KAFKA_BOOTSTRAP)
     reporting = ServiceProcess("reporting", {**env, "REPORTS_API_KEY": REPORTS_KEY})
     reporting.start()
