@@ -320,10 +320,18 @@ def casework(
                 say(f"  routing has no {exc} API: skipped")
                 missing.add("rsv")
         if rng.random() < 0.3:
+            # Half the closings tell the enterprise why (the closing mail in Mailpit); the
+            # rest as if the enterprise had asked to close.
+            told = rng.random() < 0.5
             form_post(
                 routing,
                 f"/sager/{case['id']}/luk",
-                {"outcome": "Virksomheden har fået den hjælp, den bad om.", "no_message": "1"},
+                {"outcome": "Virksomheden har fået den hjælp, den bad om."}
+                | (
+                    {"message_to_enterprise": "I har fået den hjælp, I bad om, og vi lukker sagen."}
+                    if told
+                    else {"no_message": "1"}
+                ),
             )
             done["closed"] += 1
     return done
