@@ -207,20 +207,27 @@ _REFERRAL = (
     C("overdue", "Svarfrist overskredet", "Answer overdue"),
     C("median_days_to_answer", "Median svartid, dage", "Median time to answer, days", "days"),
 )
+# Columns more than one table shows, named once.
+_WON = (
+    C("rsv_registrations_helped", "Hjulpet til RSV-registrering", "Helped to RSV registration"),
+    C("supplier_agreements", "Leverandøraftaler", "Supplier agreements"),
+    C("social_clauses", "Sociale klausuler", "Social clauses"),
+)
+_INSTRUMENTS = (
+    C("wage_subsidy_hires", "Løntilskud", "Wage subsidy"),
+    C("flex_jobs", "Fleksjob", "Flexjob"),
+    C("work_placements", "Virksomhedspraktik", "Work placement"),
+)
 _CLOSED = (
     C("closed", "Lukkede sager", "Cases closed"),
     C("reopened", "Genåbnede", "Reopened"),
     C("with_outcomes", "Heraf med social værdi", "Of these with social value"),
     C("people_employed", "Personer ansat", "People employed"),
-    C("rsv_registrations_helped", "Hjulpet til RSV-registrering", "Helped to RSV registration"),
-    C("supplier_agreements", "Leverandøraftaler", "Supplier agreements"),
-    C("social_clauses", "Sociale klausuler", "Social clauses"),
+    *_WON,
 )
 _SOCIAL = (
     C("completed_referrals", "Afsluttede henvisninger", "Completed referrals"),
-    C("wage_subsidy_hires", "Løntilskud", "Wage subsidy"),
-    C("flex_jobs", "Fleksjob", "Flexjob"),
-    C("work_placements", "Virksomhedspraktik", "Work placement"),
+    *_INSTRUMENTS,
     C("other_hires", "Andre ansættelser", "Other hires"),
     C("total_hires", "Ansatte i alt", "People employed in all"),
 )
@@ -229,17 +236,10 @@ _RECORDINGS = (
     C("cases", "Sager", "Cases"),
 )
 _EMPLOYED = (
-    C("wage_subsidy_hires", "Løntilskud", "Wage subsidy"),
-    C("flex_jobs", "Fleksjob", "Flexjob"),
-    C("work_placements", "Virksomhedspraktik", "Work placement"),
+    *_INSTRUMENTS,
     C("ordinary_hires", "Ordinære vilkår", "Ordinary terms"),
 )
 _PEOPLE = (C("people_employed", "Personer ansat i alt", "People employed in all"),)
-_WON = (
-    C("rsv_registrations_helped", "Hjulpet til RSV-registrering", "Helped to RSV registration"),
-    C("supplier_agreements", "Leverandøraftaler", "Supplier agreements"),
-    C("social_clauses", "Sociale klausuler", "Social clauses"),
-)
 _RSV = (
     C("cases", "Sager med tjekliste", "Cases with a checklist"),
     C("ready", "Klar (alle fem opfyldt)", "Ready (all five met)"),
