@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 
 from scenario import StackResult
@@ -17,6 +18,10 @@ def _ms(value: float) -> str:
 
 def _pcts(values: list[float], qs: Iterable[float] = (50, 95, 99)) -> str:
     return "/".join(_ms(pct(values, q)) for q in qs)
+
+
+def _cores() -> int:
+    return 100 * (os.cpu_count() or 1)
 
 
 def _cpu(values: dict[str, float], names: Iterable[str]) -> str:
@@ -68,8 +73,16 @@ def stack_table(r: StackResult) -> list[str]:
             f"{rate:g}/s" for rate in r.not_run))  # fmt: skip
     held = r.highest_held
     lines.append(f"highest step rate that held: {f'{held:g}/s' if held else 'none'}")
-    lines += ["", "CPU % of one core, from a step's first send to its drain's end"]
-    lines += [f"  {s.name:<17}{_cpu(s.cpu, names)}" for s in r.measured()]
+    lines += [
+        "",
+        "CPU % of one core, from a step's first send to its drain's end (smtp sink and bench:",
+        "the load's own side; total: every part, of what the machine has)",
+    ]
+    load = (*names, "smtp sink", "bench")
+    lines += [
+        f"  {s.name:<17}{_cpu(s.cpu, load)}  total {sum(s.cpu.values()):.0f} of {_cores()}"
+        for s in r.measured()
+    ]
     if r.memory:
         lines += ["", "memory at the end of the step-up, MB RSS (PSS):"]
         lines += [

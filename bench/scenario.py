@@ -123,7 +123,7 @@ async def run_stack(plan: Plan, label: str, preload_n: int) -> StackResult:
         infra = infrastructure(_port(plan.mongodb_uri, 27017), _port(plan.bootstrap, 9092))
         observers = Observers(
             inquirers.send, received, routed, receipts, stack.sink,
-            stack.services["guide"].url, CpuWindow(infra + services),
+            stack.services["guide"].url, CpuWindow(infra + services + _load_parts(stack)),
         )  # fmt: skip
         await _warm_up(observers)
 
@@ -236,6 +236,13 @@ def _port(address: str, default: int) -> int:
     host = address.split("//")[-1].split("/")[0].split(",")[0].split("@")[-1]
     _, colon, port = host.rpartition(":")
     return int(port) if colon and port.isdigit() else default
+
+
+def _load_parts(stack: Stack) -> list[Part]:
+    """The load's own side, measured beside the system under load (not idle): it runs on the
+    same two cores, so how much it takes says how much was left for the system."""
+    sink = _sink_part(stack)
+    return [*([sink] if sink is not None else []), Part("bench", (os.getpid(),))]
 
 
 def _sink_part(stack: Stack) -> Part | None:
