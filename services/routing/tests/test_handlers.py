@@ -692,8 +692,21 @@ async def test_a_watch_flag_of_the_previous_version_becomes_the_due_day(routing:
     assert await use.casework.overdue.report() == 1
 
 
+def count_calls(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
+    """Replace `owner.name` by a wrapper that counts its calls (in the one-item list)."""
+    calls = [0]
+    original = getattr(owner, name)
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
 async def test_a_batch_is_spread_by_the_loads_it_leaves_and_keeps_each_organisations_order(
-    routing: Any,
+    routing: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One poll's inquiries, placed concurrently across organisations: each placement
     counts the cases opened before it in the batch (read once), so they spread; one
@@ -706,7 +719,10 @@ async def test_a_batch_is_spread_by_the_loads_it_leaves_and_keeps_each_organisat
     follow_up = routing.inquiry(
         5, organisation_key="email:rsv1@example.dk", needs=["funding_and_support"]
     )
+    team = use.ctx.team
+    roster_reads = count_calls(monkeypatch, team, "load_with_loads")
     case_ids = await use.routing.route_inquiries([*inquiries, follow_up])
+    assert roster_reads == [1]  # once for the batch, however many cases it opened
     owners = [(await routing.case(c))["consultant"]["id"] for c in case_ids[:4]]
     # Ane and Bjarne both know RSV registration: each gets half (which organisation
     # comes first among concurrent placements is not fixed).
@@ -720,8 +736,11 @@ async def test_a_batch_is_spread_by_the_loads_it_leaves_and_keeps_each_organisat
     assert loads == {"ane-kjaer": 2, "bjarne-holm": 2, "camilla-dahl": 0}
     organisations = use.ctx.organisations
     assert await organisations.latest_consultant("email:rsv2@example.dk") == owners[1]
-    # The whole batch redelivered: nothing new, the same answers.
+    # The whole batch redelivered: nothing new, the same answers (the team read with the
+    # batch went unused).
+    reads_before = roster_reads[0]
     assert await use.routing.route_inquiries([*inquiries, follow_up]) == case_ids
+    assert roster_reads[0] == reads_before + 1
     assert await routing.cases.count_documents({}) == 4
     assert (await use.ctx.team.load_with_loads())[1] == loads
 
@@ -801,3 +820,66 @@ async def test_a_batch_larger_than_one_bulk_command_is_booked_in_full(routing: A
     assert sum(n or 0 for n in recorded.values()) == len(set(case_ids)) == 45
     assert await routing.db["organisations"].count_documents({}) == 45
     assert await Loads(use.ctx).reconcile() == 0
+
+
+async def test_a_new_case_waits_for_the_team_read_alongside_its_own_reads_not_after_them(
+    routing: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch begins its one team read with the placements' reads: a new case waits for
+    the store once before its insert, not twice. The team read goes out before any
+    placement's reads are answered."""
+    use = routing.use
+    moments: list[str] = []
+    load_with_loads = use.ctx.team.load_with_loads
+    with_inquiry = use.ctx.cases.with_inquiry
+
+    async def roster() -> Any:
+        moments.append("team asked")
+        return await load_with_loads()
+
+    async def placed(inquiry_id: str) -> Any:
+        found = await with_inquiry(inquiry_id)
+        moments.append("case read")
+        return found
+
+    monkeypatch.setattr(use.ctx.team, "load_with_loads", roster)
+    monkeypatch.setattr(use.ctx.cases, "with_inquiry", placed)
+    inquiries = [
+        routing.inquiry(n, organisation_key=f"email:new{n}@example.dk", needs=["rsv_registration"])
+        for n in range(1, 5)
+    ]
+    case_ids = await use.routing.route_inquiries(inquiries)
+    assert moments == ["team asked", *["case read"] * 4]
+    assert len(set(case_ids)) == 4
+    # Still spread by the loads the batch leaves (Ane and Bjarne know RSV registration).
+    _, loads = await load_with_loads()
+    assert loads == {"ane-kjaer": 2, "bjarne-holm": 2, "camilla-dahl": 0}
+
+
+async def test_a_failed_team_read_fails_only_a_batch_that_needs_it(
+    routing: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The team is read with every batch, also one whose inquiries all join open cases:
+    there it is not needed, and its failure changes nothing. A batch that opens a case
+    fails with it, and its retry (a new batch) reads the team again."""
+    use = routing.use
+    first = await use.routing.route_inquiry(routing.inquiry(1))
+    load_with_loads = use.ctx.team.load_with_loads
+    failures = [0]
+
+    async def store_down() -> Any:
+        failures[0] += 1
+        raise ConnectionError("store down")
+
+    monkeypatch.setattr(use.ctx.team, "load_with_loads", store_down)
+    assert await use.routing.route_inquiry(routing.inquiry(2)) == first  # joins: no need
+    new = routing.inquiry(3, organisation_key="email:new@example.dk")
+    with pytest.raises(ConnectionError):
+        await use.routing.route_inquiries([routing.inquiry(4), new])
+    assert failures == [2]
+    assert (await routing.case(first))["inquiry_ids"][-1] == routing.inquiry(4).inquiry_id
+    monkeypatch.setattr(use.ctx.team, "load_with_loads", load_with_loads)
+    case_ids = await use.routing.route_inquiries([routing.inquiry(4), new])
+    assert case_ids[0] == first
+    assert await routing.cases.count_documents({}) == 2
+    assert sum((await use.ctx.team.load_with_loads())[1].values()) == 2

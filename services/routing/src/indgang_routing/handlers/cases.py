@@ -25,19 +25,27 @@ placement decides its consultant and counts the new case in the same step,
 with no wait in between, so every later decision in the batch sees it
 (concurrent placements do not all pick the least-loaded consultant). The
 bookkeeping (loads, each organisation's latest consultant) is written once at
-the end. Concurrency matters because every placement waits for the store
-several times; one after the other, the last of a large batch waited for all.
+the end, both collections at once, before the handler returns (so before the
+offsets are committed). Concurrency matters because every placement waits for
+the store several times; one after the other, the last of a large batch
+waited for all.
 
 What one inquiry reads, each by `_id` or indexed equality, and none of it
 growing with the number of open cases or with history (only with its own
-organisation's current case):
+organisation's current case), all at once (one wait for the store):
 - the case holding the inquiry (`inquiry_ids`): none, or its case on a redelivery;
 - the organisation's open case (`open_slot`): none, or that one case, which it
   then joins;
-- for a new case: the organisation's latest consultant (`organisations` by `_id`;
-  a follow-up without one: the case of the inquiry it follows up, once), and,
-  once per batch, the team with each member's load counter (`consultants`,
-  `active`: documents of constant size).
+- the organisation's latest consultant (`organisations` by `_id`), for a new case;
+- once per batch, begun when the batch begins, alongside its placements' reads:
+  the team with each member's load counter (`consultants`, `active`: documents
+  of constant size). A new case then waits for the store once before its insert,
+  not twice; a batch in which every inquiry joins a case (or was placed before)
+  reads it for nothing.
+Only a follow-up whose organisation has no latest consultant reads once more
+before it opens a case (the case of the inquiry it follows up). A retry, after
+another writer got there first, reads all of it again (at once); a retried batch
+reads the team again.
 """
 
 from __future__ import annotations
@@ -83,19 +91,39 @@ MAX_ATTEMPTS = 20
 
 @dataclass
 class _Batch:
-    """The team and its loads, read when the batch first opens a case, then counted on."""
+    """The team and its loads, read once per batch, then counted on in memory."""
 
     team: Team | None = None
     loads: dict[str, int] = field(default_factory=dict)
-    _reading: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _reading: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+
+    def begin_reading(self, ctx: Context) -> None:
+        """Start the one read of the batch (if not started yet) without waiting for it."""
+        if self._reading is None:
+            self._reading = asyncio.ensure_future(self._read(ctx))
+
+    async def _read(self, ctx: Context) -> None:
+        # Set once, before any placement waiting for it resumes: a second read would
+        # replace loads the first placements have already counted on.
+        self.team, self.loads = await ctx.team.load_with_loads()
 
     async def roster(self, ctx: Context) -> tuple[Team, dict[str, int]]:
-        # One read per batch, also when several placements ask at once (a second read
-        # would replace loads the first ones have already counted on).
-        async with self._reading:
-            if self.team is None:
-                self.team, self.loads = await ctx.team.load_with_loads()
+        self.begin_reading(ctx)
+        assert self._reading is not None
+        # Shielded: the read is shared; one waiter cancelled does not cancel it for all.
+        await asyncio.shield(self._reading)
+        assert self.team is not None
         return self.team, self.loads
+
+    async def finish(self) -> None:
+        """Wait for a read no placement needed (every inquiry joined a case), so that
+        nothing of the batch outlives it; its failure is not the batch's (a placement
+        that needed it raised it already)."""
+        if self._reading is None:
+            return
+        await asyncio.wait([self._reading])
+        if not self._reading.cancelled():
+            self._reading.exception()  # retrieved, so asyncio does not log it as lost
 
     def opened_for(self, consultant_id: str) -> None:
         self.loads[consultant_id] = self.loads.get(consultant_id, 0) + 1
@@ -127,6 +155,9 @@ class CaseRouting:
         """
         books = Bookkeeping()
         batch = _Batch()
+        # Usually an inquiry opens a case, which needs the team and its loads: read them
+        # now, while the placements read their cases, not after.
+        batch.begin_reading(self.ctx)
         placed: dict[int, str] = {}
         by_organisation: dict[str, list[int]] = {}
         for n, inquiry in enumerate(inquiries):
@@ -136,42 +167,25 @@ class CaseRouting:
             for n in numbers:
                 placed[n] = await self._place(inquiries[n], books, batch)
 
-        # return_exceptions: every placement finishes (its writes stand) before a failure
-        # is raised and the batch retried; the bookkeeping of what did go through is
-        # settled first.
-        results = await asyncio.gather(
-            *(place_in_order(numbers) for numbers in by_organisation.values()),
-            return_exceptions=True,
-        )
-        await self.ctx.settle(books)
+        try:
+            # return_exceptions: every placement finishes (its writes stand) before a
+            # failure is raised and the batch retried; the bookkeeping of what did go
+            # through is settled first.
+            results = await asyncio.gather(
+                *(place_in_order(numbers) for numbers in by_organisation.values()),
+                return_exceptions=True,
+            )
+            await self.ctx.settle(books)
+        finally:
+            await batch.finish()
         for result in results:
             if isinstance(result, BaseException):
                 raise result
         return [placed[n] for n in range(len(inquiries))]
 
     async def _place(self, inquiry: InquiryReceived, books: Bookkeeping, batch: _Batch) -> str:
-        # The three reads a placement may need, at once: one wait for the store instead of
-        # three (they do not depend on each other; a retry below reads again).
-        first: tuple[Case | None, Case | None, str | None] | None = await asyncio.gather(
-            self.cases.with_inquiry(inquiry.inquiry_id),
-            self.cases.open_case_of(inquiry.organisation_key),
-            self.ctx.organisations.latest_consultant(inquiry.organisation_key),
-        )
         for _ in range(MAX_ATTEMPTS):
-            if first is not None:
-                placed, open_case, latest = first
-                first = None
-            else:
-                placed, open_case, latest = (
-                    await self.cases.with_inquiry(inquiry.inquiry_id),
-                    None,
-                    None,
-                )
-                if placed is None:
-                    open_case = await self.cases.open_case_of(inquiry.organisation_key)
-                    latest = await self.ctx.organisations.latest_consultant(
-                        inquiry.organisation_key
-                    )
+            placed, open_case, latest = await self._placement_reads(inquiry)
             if placed is not None:
                 log.info("inquiry_already_routed", case_id=placed["_id"])
                 if placed["status"] in OPEN:
@@ -188,6 +202,19 @@ class CaseRouting:
             except DuplicateKeyError:
                 continue  # another instance opened the organisation's case first
         raise Conflict(f"inquiry {inquiry.inquiry_id} could not be placed on a case")
+
+    async def _placement_reads(
+        self, inquiry: InquiryReceived
+    ) -> tuple[Case | None, Case | None, str | None]:
+        """The case holding the inquiry, its organisation's open case and latest consultant:
+        at once, one wait for the store instead of three (they do not depend on each
+        other). Read again on every attempt: a retry follows another writer's change."""
+        placed, open_case, latest = await asyncio.gather(
+            self.cases.with_inquiry(inquiry.inquiry_id),
+            self.cases.open_case_of(inquiry.organisation_key),
+            self.ctx.organisations.latest_consultant(inquiry.organisation_key),
+        )
+        return placed, open_case, latest
 
     async def _attach(self, case: Case, inquiry: InquiryReceived) -> bool:
         now = self.ctx.now()
