@@ -63,13 +63,56 @@ def ids(records: list[Record]) -> list[str]:
     return [r.headers["ce_id"] for r in records]
 
 
-async def setup(db: Any, **relay_options: Any) -> tuple[OutboxCollection, OutboxRelay, Broker]:
-    things = OutboxCollection(db["things"])
+class CountedReads:
+    """The collection, counting the reads made through it (on either store); `during_read`
+    runs once inside the next `find`, before the store answers it."""
+
+    def __init__(self, collection: Any) -> None:
+        self._collection = collection
+        self.reads = 0
+        self.during_read: Callable[[], Awaitable[None]] | None = None
+
+    def find(self, *args: Any, **kwargs: Any) -> Any:
+        self.reads += 1
+        during, self.during_read = self.during_read, None
+        find = self._collection.find
+
+        class Cursor:
+            async def to_list(self, length: int | None = None) -> list[Doc]:
+                if during is not None:
+                    await during()
+                found: list[Doc] = await find(*args, **kwargs).to_list(length)
+                return found
+
+        return Cursor()
+
+    async def find_one(self, *args: Any, **kwargs: Any) -> Doc | None:
+        self.reads += 1
+        found: Doc | None = await self._collection.find_one(*args, **kwargs)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._collection, name)
+
+
+async def setup(
+    db: Any, *, started: bool = True, **relay_options: Any
+) -> tuple[OutboxCollection, OutboxRelay, Broker]:
+    """A collection and its relay; `started`: the relay's start-up poll is done, so what
+    is inserted afterwards is published from memory, as in a running service."""
+    things = OutboxCollection(CountedReads(db["things"]))  # type: ignore[arg-type]
     broker = Broker()
     relay_options.setdefault("instance", "test-relay")
     relay = OutboxRelay("test", [things], broker.enqueue, **relay_options)
     await relay.ensure_indexes()
+    if started:
+        await relay.drain()
     return things, relay, broker
+
+
+def reads(things: OutboxCollection) -> int:
+    counted: CountedReads = things.collection  # type: ignore[assignment]
+    return counted.reads
 
 
 async def stored(things: OutboxCollection, doc_id: str) -> Doc:
@@ -330,7 +373,7 @@ async def test_documents_stored_before_the_due_flag_are_published_after_an_upgra
     await things.collection.insert_one({"_id": "done", outbox.OUTBOX: [], outbox.PENDING: 0})
     # Start-up: indexes and the one-off upgrade; the old document has no owner, so the
     # takeover sweep publishes it.
-    _, relay, broker = await setup(db, takeover_seconds=0)
+    _, relay, broker = await setup(db, started=False, takeover_seconds=0)
     assert await relay.drain() == 1
     assert broker.ids() == ids([old])
     assert not (await stored(things, "done")).get(outbox.DUE)  # nothing waits: not due
@@ -383,3 +426,178 @@ async def test_a_relay_working_on_a_stale_view_loses_nothing(db: Any) -> None:
     assert broker.ids().count(second.headers["ce_id"]) == 1
     doc = await stored(things_a, "x")
     assert (doc[outbox.PENDING], doc[outbox.DUE]) == (0, False)
+
+
+# A fresh insert is published from what its writer handed the relay, without a read.
+
+
+async def test_an_inserted_document_is_published_and_cleared_without_a_read(db: Any) -> None:
+    from fake_store import FakeDatabase
+
+    things, relay, broker = await setup(db)
+    events = [record(1), record(2)]
+    await things.insert({"_id": "a"}, events)
+    await things.create("b", {}, [record(3, key="org-2")])
+    before, commands = reads(things), db.commands() if isinstance(db, FakeDatabase) else None
+    assert await relay.drain() == 3
+    assert reads(things) == before  # no find: one write, the clear
+    if commands is not None:
+        assert db.commands() - commands == {"bulk": 1}
+    for doc_id in ("a", "b"):
+        doc = await stored(things, doc_id)
+        assert (doc[outbox.PENDING], doc[outbox.DUE], doc[outbox.OUTBOX]) == (0, False, [])
+    assert broker.ids()[:2] == ids(events)
+    assert await relay.drain() == 0  # not woken: a poll, which finds nothing
+    assert len(broker.published) == 3
+
+
+async def test_inserts_published_from_memory_keep_their_order(db: Any) -> None:
+    things, relay, broker = await setup(db)
+    # One organisation's inquiries in documents whose ids sort the other way round.
+    events = [record(n, key="org-1" if n % 2 else "org-2") for n in range(6)]
+    for n, r in enumerate(events):
+        await things.insert({"_id": f"d{9 - n}"}, [r])
+    before = reads(things)
+    assert await relay.drain() == 6
+    assert broker.ids() == ids(events)
+    assert reads(things) == before
+
+
+async def test_an_update_after_the_insert_is_read_and_both_go_once_in_order(db: Any) -> None:
+    things, relay, broker = await setup(db)
+    first, second = record(1), record(2)
+    await things.insert({"_id": "a"}, [first])
+    await things.update({"_id": "a"}, {"$set": {"x": 1}}, [second])  # its outbox is unknown
+    before = reads(things)
+    assert await relay.drain() == 2
+    assert reads(things) - before == 1  # the due query, which also read the insert
+    assert broker.ids() == ids([first, second])
+    doc = await stored(things, "a")
+    assert (doc[outbox.PENDING], doc[outbox.DUE]) == (0, False)
+
+
+async def test_a_noted_document_changed_elsewhere_is_cleared_by_what_went_out(db: Any) -> None:
+    # Another instance appended to the document (it is now that instance's to publish)
+    # before this relay published the insert: the compare-and-set fails, the clear from
+    # a fresh read lowers the counter by the inserted event only, the other relay
+    # publishes the appended one.
+    broker = Broker()
+    one, relay_one = await instance(db, "one", broker)
+    two, relay_two = await instance(db, "two", broker)
+    await relay_one.drain()
+    await relay_two.drain()
+    first, second = record(1), record(2)
+    await one.insert({"_id": "x"}, [first])
+    await two.update({"_id": "x"}, {"$set": {"n": 2}}, [second])
+    assert await relay_one.drain() == 1
+    doc = await stored(one, "x")
+    assert (doc[outbox.PENDING], doc[outbox.DUE], doc[outbox.OWNER]) == (1, True, "two")
+    assert await relay_two.drain() == 1
+    assert broker.ids() == ids([first, second])
+    doc = await stored(one, "x")
+    assert (doc[outbox.PENDING], doc[outbox.DUE]) == (0, False)
+
+
+async def test_a_failed_publish_stays_due_and_the_poll_publishes_it(db: Any) -> None:
+    things, relay, broker = await setup(db, poll_seconds=0.1)
+    attempts: list[str] = []
+
+    async def count(r: Record) -> None:
+        attempts.append(r.headers["ce_id"])
+
+    broker.on_queue = count
+    broker.refuse_ack = lambda r: True
+    task = asyncio.create_task(relay.run())
+    try:
+        event = record(1)
+        await things.insert({"_id": "a"}, [event])
+        for _ in range(200):
+            if attempts:
+                break
+            await asyncio.sleep(0.01)
+        assert attempts
+        doc = await stored(things, "a")
+        assert (doc[outbox.PENDING], doc[outbox.DUE]) == (1, True)  # the note is gone, not it
+        broker.refuse_ack = lambda r: False  # no write wakes the relay: the poll reads it
+        for _ in range(300):
+            if broker.published:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)  # a few more polls: nothing more goes out
+        assert broker.ids() == ids([event])
+        assert (await stored(things, "a"))[outbox.DUE] is False
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_an_insert_noted_while_the_query_runs_is_not_published_twice(db: Any) -> None:
+    things, relay, broker = await setup(db)
+    first, second, during = record(1), record(2), record(3, key="org-2")
+    await things.insert({"_id": "a"}, [first])
+    await things.update({"_id": "a"}, {"$set": {"x": 1}}, [second])  # so a query round
+
+    async def insert_meanwhile() -> None:
+        await things.insert({"_id": "b"}, [during])  # stored before the query: it finds it
+
+    things.collection.during_read = insert_meanwhile  # type: ignore[attr-defined]
+    assert await relay.drain() == 3
+    assert sorted(broker.ids()) == sorted(ids([first, second, during]))
+    assert await relay.drain() == 0
+    assert len(broker.published) == 3
+
+
+async def test_inserts_while_publishing_go_once_each(db: Any) -> None:
+    things, relay, broker = await setup(db)
+    events = [record(n, key=f"org-{n % 3}") for n in range(30)]
+    written = iter(enumerate(events[1:], start=1))
+
+    async def insert_next(r: Record) -> None:
+        if (following := next(written, None)) is not None:
+            await things.insert({"_id": f"d{following[0]:02}"}, [following[1]])
+
+    broker.on_queue = insert_next
+    await things.insert({"_id": "d00"}, [events[0]])
+    before = reads(things)
+    assert await relay.drain() == 30
+    assert broker.ids() == ids(events)
+    assert reads(things) == before
+
+
+async def test_notes_beyond_a_batch_are_left_to_the_query(db: Any) -> None:
+    things, relay, broker = await setup(db, batch_size=3)
+    events = [record(n) for n in range(10)]
+    for n, r in enumerate(events):
+        await things.insert({"_id": f"d{n}"}, [r])
+    before = reads(things)
+    assert await relay.drain() == 10
+    assert broker.ids() == ids(events)
+    assert reads(things) > before  # at most a batch is held in memory
+
+
+async def test_a_failed_insert_is_read_back_at_the_next_wake_before_later_ones(db: Any) -> None:
+    things, relay, broker = await setup(db)
+    first, later = record(1), record(2)
+    await things.insert({"_id": "a"}, [first])
+    broker.refuse_queue = lambda r: True
+    assert await relay.drain() == 0
+    broker.refuse_queue = lambda r: False
+    await things.insert({"_id": "b"}, [later])  # a wake, not a poll
+    before = reads(things)
+    assert await relay.drain() == 2
+    assert reads(things) - before == 1
+    assert broker.ids() == ids([first, later])
+
+
+async def test_the_poll_reads_also_under_continuous_writes(db: Any) -> None:
+    now = [datetime.now(UTC)]
+    things, relay, _ = await setup(db, poll_seconds=2, clock=lambda: now[0])
+    await things.insert({"_id": "a"}, [record(1)])
+    before = reads(things)
+    await relay.drain()
+    assert reads(things) == before  # woken by an insert, before the poll is due
+    now[0] += timedelta(seconds=2)
+    await things.insert({"_id": "b"}, [record(2)])
+    await relay.drain()
+    assert reads(things) - before == 1  # the poll is due: it reads whatever else waits

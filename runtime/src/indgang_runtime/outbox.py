@@ -7,15 +7,19 @@ flag is set and `outbox_owner` names the writing instance's relay, all in the
 same atomic write (`OutboxCollection` does this for every write that carries
 events, and wakes the relay).
 
-The relay publishes what its own instance wrote: its query is `{outbox_due: true,
-outbox_owner: <me>}`, an indexed equality, so an idle relay costs one index
-lookup whatever the data size, and a document costs one write after it is
-published (no lease to take first). It publishes a batch, awaits the broker's
-acknowledgements together, then lowers each counter by what went out with a
-compare-and-set on the counters it read (clearing the flag and the published
-events when nothing else is pending). What another instance left behind (it
-crashed, or was stopped) is taken over by a slower sweep once its oldest
-pending event is `takeover_seconds` old.
+The relay publishes what its own instance wrote. A fresh insert is published
+from memory: its writer knows the document's whole outbox (its events, both
+counters equal to their number, this relay as owner), so it hands that to the
+relay and no read is needed. Anything else (an update's events, what a failed
+publish or a crash left, the poll every `poll_seconds`) goes through the
+indexed due query `{outbox_due: true, outbox_owner: <me>}`, so an idle relay
+costs one index lookup whatever the data size. A document costs one write
+after it is published (no lease to take first). The relay publishes a batch,
+awaits the broker's acknowledgements together, then lowers each counter by what
+went out with a compare-and-set on the counters it read or was handed (clearing
+the flag and the published events when nothing else is pending). What another
+instance left behind (it crashed, or was stopped) is taken over by a slower
+sweep once its oldest pending event is `takeover_seconds` old.
 
 A crash between publish and clear republishes at most those events, and two
 relays that both publish a document (a takeover while its owner was only
@@ -32,6 +36,7 @@ import contextlib
 import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import structlog
@@ -115,6 +120,9 @@ EVENT_LATENCY = Histogram(
 )
 
 Doc = dict[str, Any]
+# Told of every write that stored events: the inserted document's outbox fields (all
+# the relay would read back) for an insert, None when its outbox state is unknown.
+Written = Callable[[Doc | None], None]
 # Hands a record to the producer and returns once it is queued; the awaitable it
 # returns resolves when the broker has acknowledged the record.
 Enqueue = Callable[[Record], Awaitable[Awaitable[Any]]]
@@ -179,27 +187,28 @@ class OutboxCollection:
     """A collection whose documents carry their own outbox.
 
     Every write that causes events goes through here: the state change and its
-    events are one single-document write, and the relay is woken afterwards, so
-    a handler never touches outbox fields or the relay itself.
+    events are one single-document write, and the relay is told afterwards (an
+    insert hands it the new outbox itself), so a handler never touches outbox
+    fields or the relay itself.
     """
 
     def __init__(self, collection: AsyncCollection[Doc]) -> None:
         self.collection = collection
-        self._wake: Callable[[], None] = lambda: None
+        self._on_write: Written = lambda inserted: None
         self._owner = ""
 
     @property
     def name(self) -> str:
         return self.collection.name
 
-    def on_write(self, wake: Callable[[], None], owner: str) -> None:
+    def on_write(self, written: Written, owner: str) -> None:
         """Called by the relay that publishes what this instance writes."""
-        self._wake = wake
+        self._on_write = written
         self._owner = owner
 
-    def _written(self, records: Sequence[Record]) -> None:
+    def _written(self, records: Sequence[Record], inserted: Doc | None = None) -> None:
         if records:
-            self._wake()
+            self._on_write(inserted)
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index(DUE)
@@ -229,11 +238,13 @@ class OutboxCollection:
 
     async def insert(self, doc: Mapping[str, Any], events: Sequence[Record] = ()) -> None:
         """Insert a new document with its events (DuplicateKeyError if the `_id` is taken)."""
+        fields = new_outbox(events, self._owner)
         try:
-            await self.collection.insert_one({**doc, **new_outbox(events, self._owner)})
+            result = await self.collection.insert_one({**doc, **fields})
         except OperationFailure as exc:
             raise (as_duplicate_key(exc) or exc) from None
-        self._written(events)
+        # Exactly what the relay would read back: it publishes this without a read.
+        self._written(events, {"_id": result.inserted_id, **fields})
 
     async def create(
         self, doc_id: Any, fields: Mapping[str, Any], events: Sequence[Record] = ()
@@ -301,13 +312,16 @@ class OutboxCollection:
 class OutboxRelay:
     """Publishes the due outbox events of one or more collections, in batches.
 
-    A write through an `OutboxCollection` wakes the relay at once; a poll every
-    `poll_seconds` picks up the rest. Each round reads up to `batch_size` of its
-    own due documents per collection, publishes their pending events (each
-    document's in order; documents oldest first, so events with one key keep
-    their order), awaits the acknowledgements together and clears each document
-    with one conditional update. Every `takeover_seconds / 2` a sweep makes the
-    documents that another instance left due for `takeover_seconds` its own.
+    A write through an `OutboxCollection` wakes the relay at once. What an insert
+    handed over is published from memory; the indexed due query reads up to
+    `batch_size` of its own due documents per collection when the state is not
+    known that way: after an update with events, a full batch, a failed publish
+    or a takeover, and at the poll every `poll_seconds` (also under continuous
+    load), which picks up the rest. Each document's events go out in order,
+    documents oldest first (so events with one key keep their order); the
+    acknowledgements are awaited together and each document is cleared with one
+    conditional update. Every `takeover_seconds / 2` a sweep makes the documents
+    that another instance left due for `takeover_seconds` its own.
     """
 
     def __init__(
@@ -332,15 +346,31 @@ class OutboxRelay:
         self._clock = clock
         self._wake = asyncio.Event()
         self._next_sweep = datetime.min.replace(tzinfo=UTC)
+        self._next_poll = datetime.min.replace(tzinfo=UTC)
+        # Documents this instance inserted, not yet published (their outbox as written).
+        self._inserted: dict[OutboxCollection, list[Doc]] = {}
+        # Collections whose due documents only the query can tell (start-up included).
+        self._to_read: set[OutboxCollection] = set(collections)
         for collection in collections:
-            collection.on_write(self.wake, self.instance)
+            collection.on_write(partial(self._written, collection), self.instance)
 
     @property
     def collections(self) -> Sequence[OutboxCollection]:
         return self._collections
 
     def wake(self) -> None:
-        """Publish now instead of at the next poll (a local write stored events)."""
+        """Publish now instead of at the next poll (something this instance wrote is due)."""
+        self._to_read.update(self._collections)
+        self._wake.set()
+
+    def _written(self, collection: OutboxCollection, inserted: Doc | None) -> None:
+        notes = self._inserted.setdefault(collection, [])
+        if inserted is None or len(notes) >= self._batch:
+            # An update's outbox is unknown, and notes are bounded by a batch: the
+            # documents are stored and due, so the query reads them.
+            self._to_read.add(collection)
+        else:
+            notes.append(inserted)
         self._wake.set()
 
     async def ensure_indexes(self) -> None:
@@ -368,8 +398,12 @@ class OutboxRelay:
 
     async def drain(self) -> int:
         """Publish everything of this instance's that is due now (and, when the sweep is
-        due, what other instances left behind); returns how many events went out."""
+        due, what other instances left behind); returns how many events went out.
+
+        Called without a write to publish (the poll, or a caller's), it reads the due
+        documents; woken by inserts only, it publishes what they handed over."""
         total = 0
+        polling = not self._wake.is_set()
         full = True
         while full or self._wake.is_set():
             # Another round only after a full batch or a write during this one: an
@@ -377,15 +411,33 @@ class OutboxRelay:
             # Cleared before the round, so a wake that arrives during it is not lost.
             self._wake.clear()
             full = False
-            if self._clock() >= self._next_sweep:  # also under continuous load
-                self._next_sweep = self._clock() + self._takeover / 2
+            now = self._clock()
+            if polling or now >= self._next_poll:  # also under continuous load
+                polling = False
+                self._next_poll = now + timedelta(seconds=self._poll)
+                self._to_read.update(self._collections)
+            if now >= self._next_sweep:
+                self._next_sweep = now + self._takeover / 2
                 for collection in self._collections:
-                    await self.take_over(collection)
+                    if await self.take_over(collection):
+                        self._to_read.add(collection)
             for collection in self._collections:
-                sent, was_full = await self._publish_round(collection)
+                sent, was_full = await self._round(collection)
                 total += sent
                 full = full or was_full
         return total
+
+    async def _round(self, collection: OutboxCollection) -> tuple[int, bool]:
+        try:
+            if collection in self._to_read:
+                self._to_read.discard(collection)
+                return await self._publish_round(collection)
+            inserted = self._inserted.pop(collection, [])
+            return (await self._publish_docs(collection, inserted) if inserted else 0), False
+        except Exception:
+            # Published but perhaps not cleared: only the query can tell now.
+            self._to_read.add(collection)
+            raise
 
     async def publish_due(self, collection: OutboxCollection) -> int:
         """One round for one collection: read own due documents, publish, clear."""
@@ -394,27 +446,41 @@ class OutboxRelay:
 
     async def _publish_round(self, collection: OutboxCollection) -> tuple[int, bool]:
         raw = collection.collection
+        # The query reads the noted documents too: what was noted before it is dropped,
+        # and so is what was noted while it ran and it found (never published twice).
+        self._inserted.pop(collection, None)
         due = await raw.find(
             OWN_DUE_DOCUMENTS.filter(outbox_due=True, outbox_owner=self.instance)
         ).to_list(self._batch)
+        found = {d["_id"] for d in due}
+        if noted := self._inserted.get(collection):
+            self._inserted[collection] = [d for d in noted if d["_id"] not in found]
         full = len(due) >= self._batch
+        if full:
+            self._to_read.add(collection)
         docs = [d for d in due if d.get(PENDING, 0) > 0]
         if len(docs) < len(due):
             await self._unflag(raw, [d for d in due if d.get(PENDING, 0) <= 0])
         if not docs:
             self._observe_backlog(collection.name, docs, {})
             return 0, full
+        return await self._publish_docs(collection, docs), full
+
+    async def _publish_docs(self, collection: OutboxCollection, docs: list[Doc]) -> int:
+        """Publish the pending events of documents read or noted, then clear them."""
         # Oldest pending event first: events with one key (one organisation's
         # inquiries, say) stored in different documents keep their order.
         docs.sort(key=_oldest_pending)
         sent = await self._publish(docs)
-        await self._clear(raw, docs, sent)
+        await self._clear(collection.collection, docs, sent)
         self._observe_backlog(collection.name, docs, sent)
         total = sum(sent.values())
         BATCH.labels(self._service).observe(total)
-        # A document whose events did not all go out stays due: another round at once
-        # would only hit the same broker trouble; the next wake or poll retries it.
-        return total, full
+        if any(sent[d["_id"]] < d[PENDING] for d in docs):
+            # Those documents stay due; the query reads them at the next wake or poll
+            # (another round at once would only hit the same broker trouble).
+            self._to_read.add(collection)
+        return total
 
     def _observe_backlog(
         self, collection: str, docs: Sequence[Doc], sent: Mapping[Any, int]
