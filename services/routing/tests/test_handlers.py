@@ -737,10 +737,13 @@ async def test_a_batch_is_spread_by_the_loads_it_leaves_and_keeps_each_organisat
     organisations = use.ctx.organisations
     assert await organisations.latest_consultant("email:rsv2@example.dk") == owners[1]
     # The whole batch redelivered: nothing new, the same answers (the team read with the
-    # batch went unused).
+    # batch went unused), and no organisation written again: their records were read
+    # with the placements and are whole.
     reads_before = roster_reads[0]
+    organisation_writes = count_calls(monkeypatch, organisations, "record")
     assert await use.routing.route_inquiries([*inquiries, follow_up]) == case_ids
     assert roster_reads[0] == reads_before + 1
+    assert organisation_writes == [0]
     assert await routing.cases.count_documents({}) == 4
     assert (await use.ctx.team.load_with_loads())[1] == loads
 
@@ -801,6 +804,15 @@ async def test_a_redelivered_inquiry_repairs_the_bookkeeping_of_its_open_case(
     await routing.db["organisations"].delete_many({})
     assert await use.routing.route_inquiry(inquiry) == case_id
     assert await use.ctx.organisations.latest_consultant("cvr:35954716") == "ane-kjaer"
+    # A record naming another owner (a write lost after an earlier one) is put right too.
+    await routing.db["organisations"].update_one(
+        {"_id": "cvr:35954716"}, {"$set": {"case_id": "earlier", "consultant_id": "camilla-dahl"}}
+    )
+    assert await use.routing.route_inquiry(inquiry) == case_id
+    assert await use.ctx.organisations.latest_owner("cvr:35954716") == (
+        "ane-kjaer",
+        case_id,
+    )
     assert (await use.ctx.team.load_with_loads())[1]["ane-kjaer"] == 0
     assert await Loads(use.ctx).reconcile() == 1
     assert (await use.ctx.team.load_with_loads())[1]["ane-kjaer"] == 1

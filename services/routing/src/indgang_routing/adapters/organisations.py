@@ -35,8 +35,13 @@ class OrganisationStore:
         self.collection: AsyncCollection[Doc] = db[q.ORGANISATIONS]
 
     async def latest_consultant(self, organisation_key: str) -> str | None:
+        owner = await self.latest_owner(organisation_key)
+        return owner.consultant_id if owner else None
+
+    async def latest_owner(self, organisation_key: str) -> Owner | None:
+        """The organisation's latest consultant and the case they got then."""
         doc = await self.collection.find_one(q.ORGANISATION.filter(_id=organisation_key))
-        return str(doc["consultant_id"]) if doc else None
+        return Owner(str(doc["consultant_id"]), str(doc["case_id"])) if doc else None
 
     async def record(self, owners: Mapping[str, Owner], now: datetime) -> None:
         """Organisation key → who now owns which of its cases (one round trip per 20)."""

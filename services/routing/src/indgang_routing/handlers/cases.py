@@ -36,7 +36,8 @@ organisation's current case), all at once (one wait for the store):
 - the case holding the inquiry (`inquiry_ids`): none, or its case on a redelivery;
 - the organisation's open case (`open_slot`): none, or that one case, which it
   then joins;
-- the organisation's latest consultant (`organisations` by `_id`), for a new case;
+- the organisation's latest consultant (`organisations` by `_id`), for a new case
+  (and, on a redelivery, to see whether the first attempt recorded it);
 - once per batch, begun when the batch begins, alongside its placements' reads:
   the team with each member's load counter (`consultants`, `active`: documents
   of constant size). A new case then waits for the store once before its insert,
@@ -60,6 +61,7 @@ from pymongo.errors import DuplicateKeyError
 
 from indgang_contracts.events import InquiryReceived, Need
 from indgang_routing.adapters.cases import OPEN
+from indgang_routing.adapters.organisations import Owner
 from indgang_routing.domain import timeline
 from indgang_routing.domain.actors import Actor
 from indgang_routing.domain.calendar import add_working_days
@@ -149,7 +151,8 @@ class CaseRouting:
 
         A redelivered inquiry (or the same inquiry handled twice during a rebalance)
         finds its case and changes nothing on it; the organisation's latest consultant
-        is recorded again, in case the first attempt stopped between the two writes.
+        is recorded again if the record read with it is missing or names another owner
+        (the first attempt stopped between the two writes).
         Its load is not: a counter is not idempotent, and the attempt that opened the
         case counted it (a lost count is put right by the reconciliation).
         """
@@ -188,9 +191,12 @@ class CaseRouting:
             placed, open_case, latest = await self._placement_reads(inquiry)
             if placed is not None:
                 log.info("inquiry_already_routed", case_id=placed["_id"])
-                if placed["status"] in OPEN:
+                owner = Owner(placed["consultant"]["id"], placed["_id"])
+                # Recorded again only if the first attempt's record is missing (read with
+                # the placement): a retried batch writes no organisation it already wrote.
+                if placed["status"] in OPEN and owner != latest:
                     books.owner_again(
-                        placed["_id"], placed["organisation_key"], placed["consultant"]["id"]
+                        owner.case_id, placed["organisation_key"], owner.consultant_id
                     )
                 return str(placed["_id"])
             if open_case is not None:
@@ -198,21 +204,23 @@ class CaseRouting:
                     return str(open_case["_id"])
                 continue  # closed meanwhile, or a twin attached the inquiry: look again
             try:
-                return await self._open(inquiry, books, batch, latest)
+                return await self._open(
+                    inquiry, books, batch, latest.consultant_id if latest else None
+                )
             except DuplicateKeyError:
                 continue  # another instance opened the organisation's case first
         raise Conflict(f"inquiry {inquiry.inquiry_id} could not be placed on a case")
 
     async def _placement_reads(
         self, inquiry: InquiryReceived
-    ) -> tuple[Case | None, Case | None, str | None]:
+    ) -> tuple[Case | None, Case | None, Owner | None]:
         """The case holding the inquiry, its organisation's open case and latest consultant:
         at once, one wait for the store instead of three (they do not depend on each
         other). Read again on every attempt: a retry follows another writer's change."""
         placed, open_case, latest = await asyncio.gather(
             self.cases.with_inquiry(inquiry.inquiry_id),
             self.cases.open_case_of(inquiry.organisation_key),
-            self.ctx.organisations.latest_consultant(inquiry.organisation_key),
+            self.ctx.organisations.latest_owner(inquiry.organisation_key),
         )
         return placed, open_case, latest
 
