@@ -140,12 +140,14 @@ _api_key = APIKeyHeader(
 router = APIRouter(prefix="/api/v1", tags=["inquiries"])
 
 
-def optional_department(
+async def optional_department(
     request: Request, keys: Keys, _key: str | None = Security(_api_key)
 ) -> DepartmentSystem | None:
     """The department system whose key was presented, None for the public; 403 for an
     unknown key. (An outside provider's key forwards as the outside-provider department,
     but is limited and de-duplicated as that provider alone.)"""
+    # async: a plain def would run in FastAPI's thread pool, a thread hand-over per POST
+    # for a hash and a few comparisons.
     has_key = request.headers.get("x-api-key") or request.headers.get(
         "authorization", ""
     ).lower().startswith("bearer ")
