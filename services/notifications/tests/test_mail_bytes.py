@@ -3,13 +3,14 @@ though `SmtpSender.build` folds the plain headers itself and picks the boundary 
 
 from __future__ import annotations
 
+import random
 from email import message_from_bytes
 from email.header import Header
 from email.policy import compat32
 
 import pytest
 
-from indgang_notifications.adapters.smtp import MAIL_POLICY, SmtpSender
+from indgang_notifications.adapters.smtp import MAIL_POLICY, UTF8_HEADER, SmtpSender
 from indgang_notifications.settings import NotificationSettings
 
 LONG_NAME = "Meget Langt Virksomhedsnavn ApS " * 4
@@ -45,6 +46,20 @@ def test_a_header_folds_as_compat32_folds_it(name: str, value: str) -> None:
 def test_an_encoded_subject_folds_as_compat32_folds_it() -> None:
     subject = Header("Ny sag til dig: " + LONG_NAME + "Æblegården", "utf-8")
     assert MAIL_POLICY.fold_binary("Subject", subject) == compat32.fold_binary("Subject", subject)
+
+
+def test_a_subject_is_cut_into_the_encoded_words_the_email_package_cuts_it_into() -> None:
+    # Danish (quoted-printable), Japanese and emoji (base64 is shorter), the characters
+    # quoted-printable encodes, any length: first lines too short for one character too.
+    alphabets = ["abc ", "æøåÆØÅ é", "日本語テキスト", "😀🎉", "=?_\t:;,", "Ny sag til dig "]
+    rng = random.Random(2026)
+    for _ in range(1500):
+        letters = "".join(rng.sample(alphabets, rng.randint(1, 2)))
+        text = "".join(rng.choice(letters) for _ in range(rng.randint(0, 160)))
+        for name, width in (("Subject", 78), ("Subject", 30), ("Subject", 0), ("X-Header", 40)):
+            ours = Header(text, UTF8_HEADER, header_name=name).encode(maxlinelen=width)
+            theirs = Header(text, "utf-8", header_name=name).encode(maxlinelen=width)
+            assert ours == theirs, text
 
 
 @pytest.mark.parametrize(

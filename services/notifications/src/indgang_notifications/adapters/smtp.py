@@ -12,8 +12,10 @@ import random
 import sys
 import time
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
-from email.charset import QP, Charset
+from email import base64mime, quoprimime
+from email.charset import QP, RFC2047_CHROME_LEN, SHORTEST, Charset
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
@@ -53,6 +55,51 @@ class QuickFolding(Compat32):
 
 
 MAIL_POLICY = QuickFolding()
+
+
+class OnePassUtf8(Charset):
+    """UTF-8 for a header, cut into the encoded words `Charset` cuts it into, in one
+    pass: `Charset.header_encode_lines` encodes and measures the whole line again for
+    every character it adds (85 us for a Danish subject; most of what was left of
+    making a mail). The length of an encoded prefix only grows character by
+    character (quoted-printable: the sum of its bytes' lengths; base64: four per
+    three bytes begun), so it is kept as a running count instead."""
+
+    def __init__(self) -> None:
+        super().__init__("utf-8")
+        assert self.header_encoding == SHORTEST  # the choice made below
+
+    def header_encode_lines(self, string: str, maxlengths: Iterator[int]) -> list[str | None]:
+        whole = string.encode("utf-8")
+        qp = quoprimime.header_length(whole) <= base64mime.header_length(whole)
+        encoder = quoprimime.header_encode if qp else base64mime.header_encode
+        extra = len("utf-8") + RFC2047_CHROME_LEN
+        lines: list[str | None] = []
+        start = 0  # where the line being filled begins in `string`
+        size = length = 0  # its bytes, and their length encoded
+        maxlen = next(maxlengths) - extra
+        for at, character in enumerate(string):
+            octets = character.encode("utf-8")
+            grown = size + len(octets)
+            longer = length + quoprimime.header_length(octets) if qp else -(-grown // 3) * 4
+            if longer <= maxlen:
+                size, length = grown, longer
+                continue
+            # This character does not fit: the line ends before it (None when not even
+            # the first character fit on the first line), the next one begins with it.
+            if not lines and at == start:
+                lines.append(None)
+            else:
+                lines.append(encoder(string[start:at].encode("utf-8"), charset="utf-8"))
+            start = at
+            size = len(octets)
+            length = quoprimime.header_length(octets) if qp else -(-size // 3) * 4
+            maxlen = next(maxlengths) - extra
+        lines.append(encoder(string[start:].encode("utf-8"), charset="utf-8"))
+        return lines
+
+
+UTF8_HEADER = OnePassUtf8()
 
 
 def _boundary() -> str:
@@ -123,7 +170,7 @@ class SmtpSender:
             # Replies from the enterprise go to its consultant, not the no-reply sender.
             msg["Reply-To"] = one_line(reply_to)
         # A Header (not its text), so the generator folds the encoded words itself.
-        msg["Subject"] = subject if subject.isascii() else cast("str", Header(subject, "utf-8"))
+        msg["Subject"] = subject if subject.isascii() else cast("str", Header(subject, UTF8_HEADER))
         # The same Message-ID on every attempt: a duplicate after a crash between
         # the server's "250 OK" and our bookkeeping can be recognised and dropped.
         msg["Message-ID"] = message_id
