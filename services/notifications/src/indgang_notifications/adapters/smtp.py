@@ -112,6 +112,8 @@ def _boundary() -> str:
 
 def one_line(value: str) -> str:
     """`value` with every control character (CR, LF, tab, NUL, ...) as a space."""
+    if value.isprintable():  # none to replace (the usual case), found in C
+        return value.strip()
     return "".join(" " if unicodedata.category(c) == "Cc" else c for c in value).strip()
 
 
