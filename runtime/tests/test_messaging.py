@@ -99,6 +99,22 @@ def test_every_subscriber_commits_after_the_work_in_a_group_of_its_own() -> None
     assert "batch" not in options
 
 
+def test_every_subscriber_takes_its_heartbeat_session_and_idle_waits_from_the_settings() -> None:
+    options = subscriber_options(
+        settings(
+            kafka_heartbeat_interval_ms=1500,
+            kafka_session_timeout_ms=9000,
+            kafka_idle_fetch_wait_ms=7000,
+            kafka_fetcher_wakeup_ms=900,
+        ),
+        "indgang.x.v1",
+    )
+    assert options["heartbeat_interval_ms"] == 1500
+    assert options["session_timeout_ms"] == 9000
+    assert options["fetch_max_wait_ms"] == 7000
+    assert options["consumer_timeout_ms"] == 900
+
+
 def test_a_batch_subscriber_takes_up_to_the_configured_batch() -> None:
     options = subscriber_options(settings(consumer_batch_size=25), "indgang.x.v1", batch=True)
     assert options["batch"] is True

@@ -42,6 +42,10 @@ def test_values_come_from_the_environment_by_their_standard_names(
     monkeypatch.setenv("KAFKA_TOPIC_PREFIX", "t.")
     monkeypatch.setenv("OUTBOX_POLL_SECONDS", "0.5")
     monkeypatch.setenv("AUTH_MODE", "oidc")
+    monkeypatch.setenv("KAFKA_HEARTBEAT_INTERVAL_MS", "3000")
+    monkeypatch.setenv("KAFKA_SESSION_TIMEOUT_MS", "10000")
+    monkeypatch.setenv("KAFKA_IDLE_FETCH_WAIT_MS", "1000")
+    monkeypatch.setenv("KAFKA_FETCHER_WAKEUP_MS", "500")
     monkeypatch.setenv("SOMETHING_ELSE", "ignored")
     read = ServiceSettings()
     assert (read.service_name, read.http_port, read.mongodb_database) == ("guide", 8004, "guide")
@@ -49,6 +53,12 @@ def test_values_come_from_the_environment_by_their_standard_names(
     assert read.outbox_poll_seconds == 0.5
     assert read.auth_mode == "oidc"
     assert read.group_id == "t.indgang-guide"
+    assert (
+        read.kafka_heartbeat_interval_ms,
+        read.kafka_session_timeout_ms,
+        read.kafka_idle_fetch_wait_ms,
+        read.kafka_fetcher_wakeup_ms,
+    ) == (3000, 10000, 1000, 500)
 
 
 @pytest.mark.parametrize(
@@ -61,11 +71,24 @@ def test_values_come_from_the_environment_by_their_standard_names(
         {"consumer_batch_size": 0},
         {"auth_mode": "ldap"},
         {"http_port": "not a port"},
+        # Kafka wants several heartbeats per session: at most a third of it.
+        {"kafka_heartbeat_interval_ms": 2001, "kafka_session_timeout_ms": 6000},
+        {"kafka_heartbeat_interval_ms": 4000},
+        {"kafka_idle_fetch_wait_ms": 0},
+        {"kafka_idle_fetch_wait_ms": 60_000},  # beyond the client's request timeout
+        {"kafka_fetcher_wakeup_ms": 0},
     ],
 )
 def test_invalid_values_are_refused_at_start(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         settings(**bad)
+
+
+def test_idle_consumers_heartbeat_every_two_seconds_in_a_six_second_session() -> None:
+    # 2 s: a restart's rebalance waits at most that long more than at 1 s (make prove
+    # allows a 30 s stall); 6 s: a killed instance's partitions move within seconds.
+    read = settings()
+    assert (read.kafka_heartbeat_interval_ms, read.kafka_session_timeout_ms) == (2000, 6000)
 
 
 def test_required_values_have_no_default(monkeypatch: pytest.MonkeyPatch) -> None:

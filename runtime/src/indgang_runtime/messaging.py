@@ -97,9 +97,6 @@ def consumer_group(settings: ServiceSettings, topic: str) -> str:
     return f"{settings.group_id}.{topic.removeprefix(settings.kafka_topic_prefix)}"
 
 
-IDLE_FETCH_WAIT_MS = 2_000
-
-
 def subscriber_options(
     settings: ServiceSettings, topic: str, *, batch: bool = False
 ) -> dict[str, Any]:
@@ -114,17 +111,17 @@ def subscriber_options(
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "auto_offset_reset": "earliest",
         "max_poll_interval_ms": 300_000,
-        # A member learns of a rebalance at its next heartbeat, and a killed instance's
-        # partitions move once its session has run out: at aiokafka's defaults (3 s,
-        # 10 s) that took a restarted service half a minute (make prove); 1 s / 6 s
-        # (the broker's minimum session) settles in a few seconds.
-        "heartbeat_interval_ms": 1_000,
-        "session_timeout_ms": 6_000,
-        # An idle consumer asks the broker for records once per this wait (the broker
-        # answers at once when a record arrives, so it adds no latency). aiokafka's 500 ms
-        # made the idle fetches of a service's one-group-per-topic consumers most of its
-        # idle CPU (bench/README.md).
-        "fetch_max_wait_ms": IDLE_FETCH_WAIT_MS,
+        # Idle, these timings are what a consumer costs, once per subscriber (settings.py
+        # says what each trades). A killed instance's partitions move once its session
+        # runs out; a member learns of a rebalance at its next heartbeat (aiokafka's 3 s /
+        # 10 s took a restarted service half a minute in make prove).
+        "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
+        "session_timeout_ms": settings.kafka_session_timeout_ms,
+        # The broker answers a waiting fetch at once when a record arrives.
+        "fetch_max_wait_ms": settings.kafka_idle_fetch_wait_ms,
+        # aiokafka's fetcher otherwise looks at its state five times a second, each
+        # consumer, with nothing to do: idle, that cost more than its heartbeats.
+        "consumer_timeout_ms": settings.kafka_fetcher_wakeup_ms,
     }
     if batch:
         options.update(batch=True, max_records=settings.consumer_batch_size)

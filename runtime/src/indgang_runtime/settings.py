@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import ClassVar, Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Shortest secret accepted in production (SESSION_SECRET, notifications' ADMIN_API_KEY).
@@ -268,6 +268,50 @@ class ServiceSettings(KafkaSecuritySettings):
     consumer_group: str | None = Field(
         default=None, description="Kafka consumer group; defaults to 'indgang-<service>'."
     )
+    # What an idle consumer costs: every subscriber is a consumer of its own (a group per
+    # topic, messaging.consumer_group), so these are paid once per subscriber.
+    kafka_heartbeat_interval_ms: int = Field(
+        default=2_000,
+        ge=100,
+        description="How often each consumer tells its group it is alive. A member learns "
+        "of a rebalance (a restarted instance) at its next heartbeat, so this is what a "
+        "restart's rebalance can wait; at most a third of KAFKA_SESSION_TIMEOUT_MS.",
+    )
+    kafka_session_timeout_ms: int = Field(
+        default=6_000,
+        ge=1_000,
+        description="How long a consumer may go without a heartbeat before its group "
+        "gives its partitions to the others (how soon a killed instance's work moves). "
+        "The broker's group.min.session.timeout.ms (6 s by default) is the lowest accepted.",
+    )
+    kafka_idle_fetch_wait_ms: int = Field(
+        default=5_000,
+        ge=1,
+        le=30_000,
+        description="How long a consumer's fetch waits at the broker when there is nothing "
+        "to read; the broker answers at once when a record arrives, longer means fewer "
+        "requests while idle. But a partition whose records a batch subscriber has not "
+        "taken yet is left out of the fetch in flight: on an otherwise quiet topic its "
+        "next record can wait up to this long.",
+    )
+    kafka_fetcher_wakeup_ms: int = Field(
+        default=1_000,
+        ge=10,
+        le=30_000,
+        description="How often each consumer's background fetcher looks at its state "
+        "without being woken (aiokafka's consumer_timeout_ms); events (records, "
+        "rebalances, metadata) wake it anyway.",
+    )
+
+    @model_validator(mode="after")
+    def _heartbeats_fit_in_the_session(self) -> ServiceSettings:
+        # Kafka's rule: several heartbeats per session, or one late heartbeat ends it.
+        if self.kafka_heartbeat_interval_ms * 3 > self.kafka_session_timeout_ms:
+            raise ValueError(
+                f"KAFKA_HEARTBEAT_INTERVAL_MS ({self.kafka_heartbeat_interval_ms}) must be at "
+                f"most a third of KAFKA_SESSION_TIMEOUT_MS ({self.kafka_session_timeout_ms})"
+            )
+        return self
 
     # Staff sign-in and department API keys (indgang_runtime.auth).
     auth_mode: Literal["local", "oidc"] = Field(
