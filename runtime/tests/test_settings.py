@@ -46,6 +46,7 @@ def test_values_come_from_the_environment_by_their_standard_names(
     monkeypatch.setenv("KAFKA_SESSION_TIMEOUT_MS", "10000")
     monkeypatch.setenv("KAFKA_IDLE_FETCH_WAIT_MS", "1000")
     monkeypatch.setenv("KAFKA_FETCHER_WAKEUP_MS", "500")
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
     monkeypatch.setenv("SOMETHING_ELSE", "ignored")
     read = ServiceSettings()
     assert (read.service_name, read.http_port, read.mongodb_database) == ("guide", 8004, "guide")
@@ -59,6 +60,7 @@ def test_values_come_from_the_environment_by_their_standard_names(
         read.kafka_idle_fetch_wait_ms,
         read.kafka_fetcher_wakeup_ms,
     ) == (3000, 10000, 1000, 500)
+    assert read.otel_traces_sampler == "parentbased_traceidratio"
 
 
 @pytest.mark.parametrize(
@@ -77,6 +79,7 @@ def test_values_come_from_the_environment_by_their_standard_names(
         {"kafka_idle_fetch_wait_ms": 0},
         {"kafka_idle_fetch_wait_ms": 60_000},  # beyond the client's request timeout
         {"kafka_fetcher_wakeup_ms": 0},
+        {"otel_traces_sampler": "sometimes"},
     ],
 )
 def test_invalid_values_are_refused_at_start(bad: dict[str, object]) -> None:

@@ -282,3 +282,86 @@ def test_a_dead_letter_is_published_in_its_records_trace(spans: InMemorySpanExpo
     with telemetry.continuing(carrier_of(original)):
         assert trace_id(trace.get_current_span()) == trace_id(original)
     assert trace.get_current_span().get_span_context().is_valid is False
+
+
+# --- Recording only what is exported ---------------------------------------------------
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """`configure_tracing` as in a fresh process, without replacing this process's
+    provider (the other tests' memory stays the global one)."""
+    monkeypatch.setattr(telemetry, "_configured", None)
+    monkeypatch.setattr(telemetry.trace, "set_tracer_provider", lambda provider: None)
+    return telemetry.configure_tracing
+
+
+def sampled_parent() -> Any:
+    """The context of a record whose producer recorded its trace (`-01`)."""
+    return PROPAGATOR.extract({"traceparent": f"00-{'ab' * 16}-{'cd' * 8}-01"})
+
+
+def sampled(carrier: dict[str, str]) -> bool:
+    return bool(int(carrier["traceparent"].rsplit("-", 1)[1], 16) & 0x01)
+
+
+def test_without_an_exporter_nothing_is_recorded_but_ids_and_the_traceparent_travel(
+    configure: Any,
+) -> None:
+    quiet = configure("quiet").get_tracer("test")
+    with quiet.start_as_current_span("POST /api/v1/inquiries") as request:
+        ids = request.get_span_context()
+        line = add_trace_ids(None, "info", {"event": "x"})
+        carrier: dict[str, str] = {}
+        PROPAGATOR.inject(carrier)
+    assert not request.is_recording()
+    assert ids.is_valid
+    assert line["trace_id"] == f"{ids.trace_id:032x}"
+    # Not sampled here: a service after this one records the trace only if it samples
+    # its own roots (this one started the trace and nobody records it).
+    assert carrier["traceparent"].startswith(f"00-{ids.trace_id:032x}-{ids.span_id:016x}-")
+    assert not sampled(carrier)
+
+
+def test_without_an_exporter_a_trace_sampled_upstream_stays_sampled(configure: Any) -> None:
+    quiet = configure("quiet").get_tracer("test")
+    handled = quiet.start_span("inquiry-received handle", context=sampled_parent())
+    carrier: dict[str, str] = {}
+    PROPAGATOR.inject(carrier, context=trace.set_span_in_context(handled))
+    handled.end()
+    # Recorded in vain here, but sampled on: services after this one export their spans.
+    assert handled.get_span_context().trace_id == int("ab" * 16, 16)
+    assert sampled(carrier)
+
+
+def test_with_an_exporter_every_span_is_recorded(configure: Any) -> None:
+    memory = InMemorySpanExporter()
+    provider = configure("exporting", exporters=[memory])
+    with provider.get_tracer("test").start_as_current_span("POST /api/v1/inquiries") as request:
+        assert request.is_recording()
+    provider.force_flush()
+    assert [s.name for s in memory.get_finished_spans()] == ["POST /api/v1/inquiries"]
+
+
+def test_a_span_processor_added_later_turns_recording_on(configure: Any) -> None:
+    provider = configure("quiet")
+    memory = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    with provider.get_tracer("test").start_as_current_span("work") as work:
+        assert work.is_recording()
+    assert [s.name for s in memory.get_finished_spans()] == ["work"]
+
+
+def test_an_operators_sampler_decides_over_ours(
+    configure: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
+    memory = InMemorySpanExporter()
+    provider = configure("exporting", sampler="always_off", exporters=[memory])
+    with provider.get_tracer("test").start_as_current_span("work") as work:
+        assert not work.is_recording()
+    monkeypatch.setattr(telemetry, "_configured", None)
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    quiet = configure("quiet", sampler="always_on").get_tracer("test")
+    with quiet.start_as_current_span("work") as work:
+        assert work.is_recording()  # no exporter, yet recorded: the operator asked for it

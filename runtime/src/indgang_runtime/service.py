@@ -256,6 +256,7 @@ def build_app(
         settings.service_name,
         otlp_endpoint=settings.otel_exporter_otlp_endpoint,
         traces_dir=settings.traces_dir,
+        sampler=settings.otel_traces_sampler,
     )
     app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_options)
     instrument_app(app)  # the request's span starts the trace its events continue

@@ -233,7 +233,22 @@ class ServiceSettings(KafkaSecuritySettings):
     traces_dir: str = Field(
         default="",
         description="Folder for traces as JSON lines (`make up`: var/traces), read by "
-        "tools/trace.py. Unset and no OTLP endpoint: spans are made but not exported.",
+        "tools/trace.py. Unset and no OTLP endpoint: spans get ids (for log lines and "
+        "the traceparent of records and requests) but are not recorded.",
+    )
+    otel_traces_sampler: Literal[
+        "",
+        "always_on",
+        "always_off",
+        "traceidratio",
+        "parentbased_always_on",
+        "parentbased_always_off",
+        "parentbased_traceidratio",
+    ] = Field(
+        default="",
+        description="The standard OpenTelemetry variable: set, the SDK's sampler of that "
+        "name decides which spans are recorded (with OTEL_TRACES_SAMPLER_ARG, the ratio), "
+        "exported or not. Unset: everything with an exporter, nothing without one.",
     )
     outbox_poll_seconds: float = Field(
         default=2.0,

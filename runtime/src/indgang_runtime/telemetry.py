@@ -23,7 +23,9 @@ Kafka record it causes, to the mails and webhooks it ends in:
 
 Export (`configure_tracing`): OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set, JSON
 lines in TRACES_DIR (`make up`: var/traces, read by tools/trace.py) when that is set;
-with neither, spans are made (log lines still get their trace ids) but go nowhere.
+with neither, nothing is recorded (`UntilExported`): spans still get ids, so log lines
+carry trace ids and records and requests carry a `traceparent`, but no attributes are
+kept for spans that would go nowhere. OTEL_TRACES_SAMPLER, when set, decides instead.
 """
 
 from __future__ import annotations
@@ -51,8 +53,17 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+)
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
 from prometheus_client import Counter, Gauge, Histogram
 
 from indgang_contracts.envelope import Envelope, Record
@@ -170,6 +181,51 @@ class WithoutPersonalData(SpanProcessor):
                 span.set_attribute(name, "")
 
 
+class UntilExported(Sampler):
+    """Records nothing until a span processor that sends spans somewhere is added (an
+    exporter; in tests, a memory), then what the SDK does by default: ParentBased(ALWAYS_ON).
+
+    Not recording, a span still gets ids (log lines carry its trace id) and its context
+    is still propagated (`traceparent` on records and requests), with its parent's
+    sampled flag: ParentBased(ALWAYS_OFF), not ALWAYS_OFF, so a trace that an exporting
+    service sampled stays sampled through this one, and services after it export theirs.
+    """
+
+    def __init__(self) -> None:
+        self.delegate: Sampler = ParentBased(ALWAYS_OFF)
+
+    def exporting(self) -> None:
+        self.delegate = ParentBased(ALWAYS_ON)
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        return self.delegate.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return f"UntilExported{{{self.delegate.get_description()}}}"
+
+
+class _Provider(TracerProvider):
+    """The SDK's provider, telling `UntilExported` when spans start to leave the process."""
+
+    def add_span_processor(self, span_processor: SpanProcessor) -> None:
+        super().add_span_processor(span_processor)
+        if isinstance(self.sampler, UntilExported) and not isinstance(
+            span_processor, WithoutPersonalData
+        ):
+            self.sampler.exporting()
+
+
 _configured: TracerProvider | None = None
 
 
@@ -178,19 +234,25 @@ def configure_tracing(
     *,
     otlp_endpoint: str = "",
     traces_dir: str = "",
+    sampler: str = "",
     exporters: Sequence[SpanExporter] = (),
 ) -> TracerProvider:
     """The process's tracer provider (set once; later calls return it).
 
     Always an SDK provider, so trace ids exist and travel in record headers and log
-    lines; spans leave the process only through the exporters configured here."""
+    lines; spans leave the process only through the exporters configured here, and are
+    recorded only when there is one (`UntilExported`). `sampler`: OTEL_TRACES_SAMPLER
+    as the settings read it; set, the SDK's sampler of that name (with
+    OTEL_TRACES_SAMPLER_ARG) decides instead, exporters or not."""
     global _configured
     if _configured is not None:
         return _configured
-    provider = TracerProvider(
+    provider = _Provider(
         resource=Resource.create(
             {"service.name": f"indgang-{service}", "service.namespace": "indgang"}
-        )
+        ),
+        # None: the SDK builds the sampler OTEL_TRACES_SAMPLER names.
+        sampler=None if sampler else UntilExported(),
     )
     provider.add_span_processor(WithoutPersonalData())
     chosen: list[SpanExporter] = list(exporters)
