@@ -50,7 +50,14 @@ class MessageTemplates:
             undefined=StrictUndefined,
             autoescape=select_autoescape(enabled_extensions=("html",), default=False),
             keep_trailing_newline=True,
+            # Read once and kept, like the departments and subscriptions files: a running
+            # service does not look at the files again for every mail (a changed template
+            # takes effect at the next start).
+            auto_reload=False,
         )
+        # Kinds without a hand-written .html (the HTML is made from the text): remembered,
+        # so each mail does not search for the file and raise TemplateNotFound again.
+        self._no_html: set[str] = set()
         self._text.filters["label"] = label
         self._text.filters["day"] = day
         self._text.filters["phone"] = danish_phone
@@ -77,13 +84,20 @@ class MessageTemplates:
             raise ValueError(f"template {kind}.{language} must start with 'Subject: '")
         subject = head.removeprefix("Subject: ").strip()
         text = re.sub(r"\n{3,}", "\n\n", body.strip()) + "\n"
+        page = self._html(f"{kind}.{language}.html", {**values, "subject": subject})
+        return Rendered(
+            subject=subject, text=text, html=page or _html_from_text(subject, text, language)
+        )
+
+    def _html(self, name: str, values: dict[str, Any]) -> str | None:
+        """The hand-written HTML template rendered, or None when the kind has none."""
+        if name in self._no_html:
+            return None
         try:
-            page = self._text.get_template(f"{kind}.{language}.html").render(
-                {**values, "subject": subject}
-            )
+            return self._text.get_template(name).render(values)
         except TemplateNotFound:
-            page = _html_from_text(subject, text, language)
-        return Rendered(subject=subject, text=text, html=page)
+            self._no_html.add(name)
+            return None
 
 
 def _html_from_text(subject: str, text: str, language: str) -> str:
