@@ -1,6 +1,10 @@
 """The sender in this process on the real store and a real SMTP server (aiosmtpd): two
-sender instances share the work without sending anything twice, and a handed-over
-delivery whose claim has used up half its lease is renewed before it is sent."""
+sender instances share the work without sending anything twice; a handed-over
+delivery whose claim has used up half its lease is renewed before it is sent; a
+worker sends its next mail while the last one's outcome is still being published,
+and a delivery is marked sent only after its event was acknowledged or kept in its
+outbox; an outcome that cannot be recorded is logged and left to its claim running
+out; stopping waits for the outcomes in flight."""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from typing import Any
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import AutoReconnect
+from structlog.testing import capture_logs
 
 from indgang_notifications.adapters.deliveries import Claim, DeliveryRepository, PlannedDelivery
 from indgang_notifications.adapters.smtp import SmtpSender
@@ -35,17 +41,18 @@ def mail_to(address: str) -> PlannedDelivery:
     return PlannedDelivery(message, "dk.indgang.inquiry-received.v1", "756", "Kvittering", content)
 
 
-def sender(db: Db, smtp: SmtpServer, publish: Any = None, **settings: Any) -> Sender:
-    s = NotificationSettings(
-        smtp_port=smtp.port,
-        sender_poll_seconds=0.1,
-        sender_concurrency=4,
-        delivery_lease_seconds=30,
-        **settings,
-    )
+def sender(
+    db: Db,
+    smtp: SmtpServer,
+    publish: Any = None,
+    deliveries: DeliveryRepository | None = None,
+    **settings: Any,
+) -> Sender:
+    defaults = {"sender_poll_seconds": 0.1, "sender_concurrency": 4, "delivery_lease_seconds": 30}
+    s = NotificationSettings(smtp_port=smtp.port, **{**defaults, **settings})
     return Sender(
         s,
-        DeliveryRepository(db),
+        deliveries or DeliveryRepository(db),
         SubscriptionRepository(db),
         SmtpSender(s),
         WebhookSender(5, True, "test"),
@@ -159,3 +166,133 @@ async def test_the_outcome_is_published_at_once_or_kept_in_the_outbox(
         assert doc["outbox_pending"] == 1
         assert doc["outbox_due"] is True
         assert doc["outbox"][-1]["topic"].endswith("notification-delivered.v1")
+
+
+class HeldPublish:
+    """A broker whose acknowledgements wait until released (or then fail)."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.called: list[Any] = []
+        self.acknowledged: list[Any] = []
+        self.release = asyncio.Event()
+        self.fails = fails
+
+    async def __call__(self, record: Any) -> None:
+        self.called.append(record)
+        await self.release.wait()
+        if self.fails:
+            raise ConnectionError("broker down")
+        self.acknowledged.append(record)
+
+
+async def hand_over(a: Sender, repository: DeliveryRepository, addresses: list[str]) -> None:
+    """Stores deliveries to `addresses` claimed by `a`, as the planner does, and hands
+    them to it."""
+    claim = a.claim_for(len(addresses))
+    assert claim is not None
+    a.take(await repository.store_all([mail_to(x) for x in addresses], claim))
+
+
+async def statuses(db: Db) -> list[str]:
+    return sorted(d["status"] for d in await db["deliveries"].find({}).to_list(None))
+
+
+@pytest.mark.parametrize("broker_answers", [True, False])
+async def test_a_worker_sends_the_next_mail_while_the_last_outcome_is_published(
+    fresh_db: Db, smtp: SmtpServer, broker_answers: bool
+) -> None:
+    """One worker, two handed-over mails, a broker that holds its acknowledgements: both
+    mails are received while the first outcome's publish still waits, and neither
+    delivery is marked sent yet. Once the broker answers, both are marked sent, with
+    nothing in their outbox; when it fails instead, with the event in their outbox."""
+    tag = uuid.uuid4().hex[:6]
+    addresses = [f"next-{tag}-{n}@example.dk" for n in range(2)]
+    repository = DeliveryRepository(fresh_db)
+    await repository.outbox.ensure_indexes()
+    broker = HeldPublish(fails=not broker_answers)
+    a = sender(fresh_db, smtp, publish=broker, sender_concurrency=1)
+    async with running(a):
+        await hand_over(a, repository, addresses)
+
+        async def both_received() -> bool:
+            return all(smtp.to(x) for x in addresses) and len(broker.called) == 2
+
+        await eventually(both_received, timeout=30)
+        assert broker.acknowledged == []
+        assert await statuses(fresh_db) == ["pending", "pending"]
+        broker.release.set()
+        sent = await eventually(lambda: all_sent(fresh_db, 2), timeout=30)
+    assert [len(smtp.to(x)) for x in addresses] == [1, 1]
+    for doc in sent:
+        if broker_answers:
+            assert doc.get("outbox_pending", 0) == 0
+        else:
+            assert doc["outbox_pending"] == 1
+            assert doc["outbox"][-1]["topic"].endswith("notification-delivered.v1")
+    assert len(broker.acknowledged) == (2 if broker_answers else 0)
+
+
+class StoreAwayForSent(DeliveryRepository):
+    """The store goes away just when sent deliveries are recorded."""
+
+    async def sent_many(self, docs: Any) -> int:
+        raise AutoReconnect("store away")
+
+
+async def test_an_outcome_that_cannot_be_recorded_is_logged_and_its_claim_left_to_expire(
+    fresh_db: Db, smtp: SmtpServer
+) -> None:
+    """The mail is sent and its event acknowledged, but writing its status fails: that is
+    logged (with the delivery), the worker backs off, and the delivery stays pending
+    under its claim (so it is sent again once the claim runs out), not marked sent."""
+    address = f"unrecorded-{uuid.uuid4().hex[:6]}@example.dk"
+    repository = StoreAwayForSent(fresh_db)
+    broker = HeldPublish()
+    broker.release.set()
+    a = sender(fresh_db, smtp, publish=broker, deliveries=repository, sender_concurrency=1)
+    with capture_logs() as logs:
+        async with running(a):
+            await hand_over(a, repository, [address])
+
+            async def backed_off() -> bool:
+                return any(e["event"] == "sender_failed" for e in logs)
+
+            await eventually(backed_off, timeout=30)
+    [doc] = await fresh_db["deliveries"].find({}).to_list(None)
+    assert len(smtp.to(address)) == 1
+    assert len(broker.acknowledged) == 1
+    assert doc["status"] == "pending"
+    assert doc["claim"]  # held until it runs out, then taken over and sent again
+    assert doc["attempts"] == 1
+    [unrecorded] = [e for e in logs if e["event"] == "delivery_not_recorded"]
+    assert unrecorded["delivery"] == doc["_id"]
+    assert unrecorded["error"] == "AutoReconnect"
+    assert not any(e["event"] == "delivery_sent" for e in logs)
+
+
+async def test_stopping_waits_for_the_outcomes_in_flight(fresh_db: Db, smtp: SmtpServer) -> None:
+    """Stopping while a sent mail's publish waits for the broker: the sender does not stop
+    until that outcome is published and recorded, so the delivery is marked sent."""
+    address = f"stopping-{uuid.uuid4().hex[:6]}@example.dk"
+    repository = DeliveryRepository(fresh_db)
+    broker = HeldPublish()
+    a = sender(fresh_db, smtp, publish=broker)
+    run = asyncio.create_task(a.run())
+    try:
+        await hand_over(a, repository, [address])
+
+        async def publishing() -> bool:
+            return len(broker.called) == 1
+
+        await eventually(publishing, timeout=30)
+        run.cancel()
+        await asyncio.sleep(0.3)
+        assert not run.done()  # waiting for the broker's acknowledgement
+        broker.release.set()
+        await asyncio.wait_for(asyncio.gather(run, return_exceptions=True), timeout=30)
+    finally:
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+    [doc] = await fresh_db["deliveries"].find({}).to_list(None)
+    assert doc["status"] == "sent"
+    assert broker.acknowledged == broker.called

@@ -14,9 +14,21 @@ Each outcome is one write: sent, its `notification-delivered` published first an
 the statuses of what several workers sent meanwhile written together
 (`SentRecorder`), or with the event in its outbox when the broker is away; or
 the next attempt after exponential backoff with jitter; or, after the last
-attempt (or a permanent refusal), dead with `notification-failed`. A process
-killed mid-send leaves its claims to expire; then any sender takes them over
-and sends again, with the same Message-ID.
+attempt (or a permanent refusal), dead with `notification-failed`.
+
+A sent mail's outcome is published and recorded in the background
+(`OutcomesInFlight`, at most `OUTCOMES_PER_WORKER` per worker) while its worker
+sends the next mail: the broker's acknowledgement and the store's write are waits,
+not work. The order within an outcome stays: the status is written only after the
+event was acknowledged, or with the event in the delivery's outbox. If that write
+fails (the store is away) it is logged, the worker backs off, and the delivery's
+claim runs out. Failures, retries and dead deliveries are recorded by the worker
+itself before its next mail (they are rare). Stopping waits for the outcomes in
+flight, so what was sent is recorded.
+
+A process killed mid-send, or before a sent mail's status is written, leaves its
+claims to expire; then any sender takes them over and sends again, with the same
+Message-ID.
 """
 
 from __future__ import annotations
@@ -41,7 +53,7 @@ from indgang_notifications.adapters.smtp import SmtpConnection, SmtpSender
 from indgang_notifications.adapters.subscriptions import SubscriptionRepository
 from indgang_notifications.adapters.webhooks import WebhookSender
 from indgang_notifications.domain.retry import RetryPolicy
-from indgang_notifications.handlers.recording import SentRecorder
+from indgang_notifications.handlers.recording import OutcomesInFlight, SentRecorder
 from indgang_notifications.settings import NotificationSettings
 from indgang_runtime import telemetry
 
@@ -51,6 +63,10 @@ Document = dict[str, Any]
 # Deliveries a worker may have waiting in this process's queue: far less than a
 # lease's worth of sending, so a handed-over claim rarely needs renewing.
 QUEUE_PER_WORKER = 50
+# Sent mails a worker may have whose outcome is still being published and recorded;
+# at the limit it waits for one before sending the next. Enough to cover the broker's
+# and the store's waits at the rate one worker sends.
+OUTCOMES_PER_WORKER = 8
 # How long an outcome event may wait for the broker's acknowledgement before it goes to
 # the delivery's outbox instead.
 PUBLISH_TIMEOUT_SECONDS = 5.0
@@ -117,9 +133,12 @@ class Sender:
             self._wake.set()
 
     async def run(self) -> None:
+        outcomes = [
+            OutcomesInFlight(OUTCOMES_PER_WORKER) for _ in range(self.settings.sender_concurrency)
+        ]
         workers = [
-            asyncio.create_task(self._work(n), name=f"sender-{n}")
-            for n in range(self.settings.sender_concurrency)
+            asyncio.create_task(self._work(n, mine), name=f"sender-{n}")
+            for n, mine in enumerate(outcomes)
         ]
         try:
             await asyncio.gather(*workers)
@@ -127,6 +146,8 @@ class Sender:
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            # What was sent is published and recorded before the recorder closes.
+            await asyncio.gather(*(mine.settle() for mine in outcomes))
             await self._recorder.close()
             await self._release_queue()
             await self.webhooks.close()
@@ -143,21 +164,18 @@ class Sender:
         if released:
             log.info("sender_released", deliveries=released)
 
-    async def _work(self, number: int) -> None:
+    async def _work(self, number: int, outcomes: OutcomesInFlight) -> None:
         mail = self.smtp.connection()
         backoff = self.settings.sender_poll_seconds
         try:
             while True:
                 try:
+                    await outcomes.room()  # raises when an outcome could not be recorded
                     doc = await self._next()
                     if doc is None:
                         continue
-                    try:
-                        with telemetry.delivering(doc["channel"], doc.get("event_id"), doc["_id"]):
-                            await self.attempt(doc, mail)
-                    finally:
-                        self._in_hand.discard(doc["_id"])
-                    backoff = self.settings.sender_poll_seconds
+                    if await self._deliver(doc, mail, outcomes):
+                        backoff = self.settings.sender_poll_seconds
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # the store is down: wait, then try again
@@ -166,6 +184,24 @@ class Sender:
                     await asyncio.sleep(backoff)
         finally:
             await mail.close()
+
+    async def _deliver(
+        self, doc: Document, mail: SmtpConnection, outcomes: OutcomesInFlight
+    ) -> bool:
+        """Attempts `doc`; a sent one's outcome goes on in the background. True when the
+        store answered, so a back-off can end."""
+        outcome: Record | None = None
+        try:
+            with telemetry.delivering(doc["channel"], doc.get("event_id"), doc["_id"]):
+                outcome = await self.attempt(doc, mail)
+                if outcome is not None:
+                    # Started within the delivery's span, so its publish continues the trace.
+                    outcomes.start(self.finish_sent(doc, outcome))
+        finally:
+            if outcome is None:  # otherwise in hand until its outcome is recorded
+                self._in_hand.discard(doc["_id"])
+        # A sent mail ends a back-off only once outcomes are being recorded again.
+        return outcome is None or outcomes.last_recorded
 
     async def _next(self) -> Document | None:
         """A delivery this sender holds a claim on; None after waiting for work."""
@@ -227,7 +263,10 @@ class Sender:
     def _claim_token(self) -> str:
         return f"{self._instance}:{uuid.uuid4().hex[:12]}"
 
-    async def attempt(self, doc: Document, mail: SmtpConnection) -> None:
+    async def attempt(self, doc: Document, mail: SmtpConnection) -> Record | None:
+        """One attempt at `doc`. Sent: returns its `notification-delivered`, for
+        `finish_sent`. Not sent: records the failure (to retry later, or dead) and
+        returns None."""
         try:
             with telemetry.delivery_attempt(doc["channel"]):  # span and sent/failed counts
                 await self._send(doc, mail)
@@ -244,17 +283,7 @@ class Sender:
             )
             log.warning("delivery_unsendable", delivery=doc["_id"], error=type(exc).__name__)
         else:
-            outcome = self._delivered(doc)
-            published = await self._publish_now(outcome)
-            # Published: only the status is written, together with other workers'.
-            # Not (the broker is away): the event goes to the delivery's outbox in the
-            # same write, and the relay publishes it.
-            if published:
-                await self._recorder.record(doc)
-            else:
-                self._claim_lost(await self.deliveries.sent(doc, [outcome]), doc)
-            log.info("delivery_sent", delivery=doc["_id"], kind=doc["kind"], channel=doc["channel"])
-            return
+            return self._delivered(doc)
         if failure.permanent or self.policy.gives_up_after(doc["attempts"]):
             error = failure.error
             telemetry.delivery_given_up(doc["channel"])
@@ -273,6 +302,25 @@ class Sender:
                 in_seconds=round(delay, 2),
             )
         self._claim_lost(recorded, doc)
+        return None
+
+    async def finish_sent(self, doc: Document, outcome: Record) -> None:
+        """A sent delivery's outcome: publish it, then record the delivery sent.
+        Published: only the status is written, together with other workers'. Not (the
+        broker is away): the event goes to the delivery's outbox in the same write, and
+        the relay publishes it. Raises what the store raised, after logging it: the
+        delivery stays claimed, its claim runs out and it is sent again."""
+        try:
+            if await self._publish_now(outcome):
+                await self._recorder.record(doc)
+            else:
+                self._claim_lost(await self.deliveries.sent(doc, [outcome]), doc)
+        except Exception as exc:
+            log.warning("delivery_not_recorded", delivery=doc["_id"], error=type(exc).__name__)
+            raise
+        finally:
+            self._in_hand.discard(doc["_id"])
+        log.info("delivery_sent", delivery=doc["_id"], kind=doc["kind"], channel=doc["channel"])
 
     @staticmethod
     def _claim_lost(recorded: bool, doc: Document) -> None:
