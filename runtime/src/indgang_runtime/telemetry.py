@@ -497,7 +497,9 @@ def relaying(stored: Mapping[str, Any]) -> Iterator[None]:
 @contextmanager
 def delivering(channel: str, event_id: str | None, delivery_id: str = "") -> Iterator[None]:
     """One attempt at a delivery, in the trace of the event that caused it (when this
-    process handled it lately), with what the attempt publishes or stores."""
+    process handled it lately). What a sent mail's outcome then publishes and stores is
+    done in the background after the span has ended, as its children (the sender starts
+    that work inside the span)."""
     parent = _RECENT.get(event_id or "")
     with tracer().start_as_current_span(
         f"deliver {channel}",
