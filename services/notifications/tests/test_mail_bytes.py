@@ -1,5 +1,5 @@
 """A mail's bytes are what the `email` package's compat32 generator makes of the message,
-though `SmtpSender.build` folds the plain headers itself and picks the boundary up front."""
+though `SmtpSender.mail` folds the plain headers itself and picks the boundary up front."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_the_mail_is_what_the_email_package_makes_of_the_message(
 def test_a_body_holding_a_boundary_like_line_stays_in_its_part() -> None:
     sender = SmtpSender(NotificationSettings(mongodb_database="n", environment="development"))
     hostile = "\n".join(["--===============1234567890123456789==", "==", "--"]) + "\n"
-    mail = sender.build("a@b.dk", "<x@indgang>", "Emne", hostile, "<p>ok</p>", "da")
+    mail = sender.mail(sender.compose("a@b.dk", "<x@indgang>", "Emne", hostile, "<p>ok</p>", "da"))
     parts = message_from_bytes(mail.data).get_payload()
     assert isinstance(parts, list)
     assert len(parts) == 2

@@ -315,13 +315,15 @@ def test_a_line_break_in_a_header_value_cannot_add_a_header() -> None:
     from indgang_notifications.settings import NotificationSettings
 
     sender = SmtpSender(NotificationSettings(mongodb_database="n", environment="development"))
-    mail = sender.build(
-        "a@b.dk\r\nBcc: evil@example.com",
-        "<x@indgang>",
-        "Ny sag: Kaffe\r\nBcc: evil@example.com",
-        "tekst",
-        "<p>tekst</p>",
-        "da",
+    mail = sender.mail(
+        sender.compose(
+            "a@b.dk\r\nBcc: evil@example.com",
+            "<x@indgang>",
+            "Ny sag: Kaffe\r\nBcc: evil@example.com",
+            "tekst",
+            "<p>tekst</p>",
+            "da",
+        )
     )
     parsed = message_from_bytes(mail.data)
     assert parsed["Bcc"] is None
@@ -351,9 +353,11 @@ def test_mails_to_the_enterprise_reply_to_its_consultant_and_staff_mails_do_not(
             expected = consultant if message.recipient_role == "inquirer" else None
             assert message.reply_to == expected, (event.EVENT_NAME, message.kind)
     sender = SmtpSender(NotificationSettings(mongodb_database="n", environment="development"))
-    mail = sender.build("a@b.dk", "<x@indgang>", "Emne", "tekst", "<p>t</p>", "da", consultant)
+    mail = sender.mail(
+        sender.compose("a@b.dk", "<x@indgang>", "Emne", "tekst", "<p>t</p>", "da", consultant)
+    )
     assert message_from_bytes(mail.data)["Reply-To"] == consultant
-    plain = sender.build("a@b.dk", "<x@indgang>", "Emne", "tekst", "<p>t</p>", "da")
+    plain = sender.mail(sender.compose("a@b.dk", "<x@indgang>", "Emne", "tekst", "<p>t</p>", "da"))
     assert message_from_bytes(plain.data)["Reply-To"] is None
 
 

@@ -133,23 +133,6 @@ class SmtpSender:
         self._from_address = address
         self._from = formataddr((name, address), charset="utf-8")
 
-    def build(
-        self,
-        recipient: str,
-        message_id: str,
-        subject: str,
-        text: str,
-        html: str,
-        language: str,
-        reply_to: str | None = None,
-    ) -> Mail:
-        # Header values on one line: a line break (from a name in an event from any
-        # producer) would be a header of its own, and the email package refuses such a
-        # message outright, so the delivery would fail on every attempt.
-        recipient = one_line(recipient)
-        message = self.compose(recipient, message_id, subject, text, html, language, reply_to)
-        return Mail(self._from_address, recipient, message.as_bytes(policy=MAIL_POLICY))
-
     def compose(
         self,
         recipient: str,
@@ -160,11 +143,14 @@ class SmtpSender:
         language: str,
         reply_to: str | None = None,
     ) -> MIMEMultipart:
-        """The message `build` sends, before it is made bytes (`recipient` on one line)."""
+        """The message, before it is made bytes (`mail`)."""
         # The `email` package's older (compat32) classes: the same message as
         # EmailMessage would make, in well under half the time, which counts when
         # hundreds of mails a second leave one process.
-        subject = one_line(subject)
+        # Header values on one line: a line break (from a name in an event from any
+        # producer) would be a header of its own, and the email package refuses such a
+        # message outright, so the delivery would fail on every attempt.
+        subject, recipient = one_line(subject), one_line(recipient)
         msg = MIMEMultipart("alternative", boundary=_boundary())
         msg["From"] = self._from
         msg["To"] = recipient
@@ -182,6 +168,10 @@ class SmtpSender:
         msg.attach(_text_part(text, "plain"))
         msg.attach(_text_part(html, "html"))
         return msg
+
+    def mail(self, message: MIMEMultipart) -> Mail:
+        """`compose`'s message ready for the wire."""
+        return Mail(self._from_address, message["To"], message.as_bytes(policy=MAIL_POLICY))
 
     def connection(self) -> SmtpConnection:
         """A connection for one worker, opened when first used."""

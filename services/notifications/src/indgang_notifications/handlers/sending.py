@@ -349,7 +349,7 @@ class Sender:
     async def _send(self, doc: Document, mail: SmtpConnection) -> None:
         content = doc.get("content") or {}
         if doc["channel"] == "email":
-            message = self.smtp.build(
+            message = self.smtp.compose(
                 doc["recipient"],
                 doc["message_id"],
                 content["subject"],
@@ -358,7 +358,7 @@ class Sender:
                 doc["language"],
                 reply_to=content.get("reply_to"),
             )
-            await mail.send(message)
+            await mail.send(self.smtp.mail(message))
             return
         subscription = await self.subscriptions.get(doc["recipient"])
         if subscription is None or not subscription.active:
