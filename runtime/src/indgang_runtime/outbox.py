@@ -358,11 +358,6 @@ class OutboxRelay:
     def collections(self) -> Sequence[OutboxCollection]:
         return self._collections
 
-    def wake(self) -> None:
-        """Publish now instead of at the next poll (something this instance wrote is due)."""
-        self._to_read.update(self._collections)
-        self._wake.set()
-
     def _written(self, collection: OutboxCollection, inserted: Doc | None) -> None:
         notes = self._inserted.setdefault(collection, [])
         if inserted is None or len(notes) >= self._batch:
