@@ -34,13 +34,15 @@ async def send(
     outcomes = []
     try:
         for i in range(n):
-            mail = smtp.build(
-                "aase@example.dk",
-                f"<delivery{i:04d}@indgang>",
-                subject,
-                "tekst",
-                "<p>tekst</p>",
-                "da",
+            mail = smtp.mail(
+                smtp.compose(
+                    "aase@example.dk",
+                    f"<delivery{i:04d}@indgang>",
+                    subject,
+                    "tekst",
+                    "<p>tekst</p>",
+                    "da",
+                )
             )
             try:
                 await connection.send(mail)
