@@ -210,9 +210,10 @@ go_module_src() {
 # file content") because build/version/version.txt is generated at release time
 # and is not part of the module.
 #
-# The build also serialises FerretDB's update, findAndModify and delete per collection
-# (deploy/ferretdb/): v1 runs them as read-modify-write without a transaction and loses
-# concurrent updates to one document, which MongoDB never does and our outbox relies on.
+# The build also serialises FerretDB's update, findAndModify and delete (deploy/ferretdb/):
+# v1 runs them as read-modify-write without a transaction and loses concurrent updates
+# to one document, which MongoDB never does and our outbox relies on. A command whose
+# statements all filter on one scalar `_id` locks those documents; any other, its collection.
 #
 # It makes an `update` command release each statement's query when that statement is
 # done: v1.24.2 defers it to the end of the command, so each statement that matches a
