@@ -145,8 +145,8 @@ class DeliveryRepository:
         first attempt counted.
 
         An insert rather than upserts: the store serialises its read-modify-write
-        commands per collection, and a delivery is written three times in its life, so
-        the one write that needs no read runs beside the others."""
+        commands (per document by `_id`, per collection otherwise), and an insert needs
+        no read, so it runs beside them."""
         if not planned:
             return []
         now = _now()
@@ -204,8 +204,8 @@ class DeliveryRepository:
 
         Of several senders that saw the same delivery exactly one wins: a findAndModify is
         atomic per document on MongoDB, and the project's FerretDB build serialises update,
-        findAndModify and delete per collection (deploy/ferretdb/serialized_writes.go), so
-        it is atomic there too."""
+        findAndModify and delete per document they name by `_id`
+        (deploy/ferretdb/serialized_writes.go), so it is atomic there too."""
         now = _now()
         return await self.outbox.find_one_and_update(
             {
