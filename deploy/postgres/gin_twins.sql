@@ -7,6 +7,13 @@
 -- parameter; PostgreSQL's generic plan cannot use an expression index), which
 -- deploy/infra.sh sets on the server's command line.
 --
+-- The twins are built without GIN's pending list (fastupdate = off). FerretDB keeps a
+-- document in one jsonb column and indexes expressions on it, so no update is HOT:
+-- every write adds entries to every index. With the pending list, each lookup also
+-- scans every entry added since the last vacuum, and the insert that overflows it
+-- merges it in the foreground; written straight into the tree, a lookup costs the
+-- same between vacuums.
+--
 -- Applied by deploy/infra.sh at every start, in FerretDB's database, as the
 -- superuser. Idempotent; the DO block at the end twins indexes created before
 -- the trigger existed (a store from an older checkout).
@@ -30,7 +37,8 @@ BEGIN
     FOR k IN 1 .. ix.indnkeyatts LOOP
         expr := pg_get_indexdef(ix.indexrelid, k, true);
         CONTINUE WHEN expr !~ '^\(?_jsonb -> ''[^'']+''::text\)?$';
-        EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((%s) jsonb_path_ops)',
+        EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((%s) jsonb_path_ops) '
+                       'WITH (fastupdate = off)',
                        left(ix.relname, 50) || '_gin' || k, ix.indrelid::regclass, expr);
     END LOOP;
 END
@@ -67,6 +75,24 @@ BEGIN
                 AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
     LOOP
         PERFORM indgang_gin_twin(r.indexrelid);
+    END LOOP;
+END
+$$;
+
+-- Twins made before they were built without the pending list.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.oid::regclass AS ix
+               FROM pg_class c
+               JOIN pg_am am ON am.oid = c.relam
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE am.amname = 'gin'
+                AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+                AND NOT coalesce(c.reloptions @> ARRAY['fastupdate=off'], false)
+    LOOP
+        EXECUTE format('ALTER INDEX %s SET (fastupdate = off)', r.ix);
     END LOOP;
 END
 $$;
