@@ -9,20 +9,34 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from pymongo import AsyncMongoClient, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 
 from harness import MONGODB_URI
 
 
-async def test_concurrent_updates_to_one_document_are_not_lost(infra: None) -> None:
+@asynccontextmanager
+async def four_clients() -> AsyncIterator[list[AsyncCollection[dict[str, Any]]]]:
+    """One collection of a fresh database, seen through four clients (four connection
+    pools, so their writes run at once); the database is dropped afterwards."""
     clients: list[AsyncMongoClient[dict[str, Any]]] = [
         AsyncMongoClient(MONGODB_URI) for _ in range(4)
     ]
     name = f"t_atomic_{uuid.uuid4().hex[:8]}"
-    docs = [client[name]["docs"] for client in clients]
     try:
+        yield [client[name]["docs"] for client in clients]
+    finally:
+        await clients[0].drop_database(name)
+        for client in clients:
+            await client.close()
+
+
+async def test_concurrent_updates_to_one_document_are_not_lost(infra: None) -> None:
+    async with four_clients() as docs:
         await docs[0].insert_one({"_id": "one", "n": 0, "items": []})
 
         async def writer(i: int) -> None:
@@ -47,10 +61,6 @@ async def test_concurrent_updates_to_one_document_are_not_lost(infra: None) -> N
                 return result.modified_count
 
             assert sum(await asyncio.gather(*(claim(i) for i in range(4)))) == 1
-    finally:
-        await clients[0].drop_database(name)
-        for client in clients:
-            await client.close()
 
 
 async def test_bulks_by_id_and_whole_collection_updates_lose_nothing(infra: None) -> None:
@@ -58,13 +68,8 @@ async def test_bulks_by_id_and_whole_collection_updates_lose_nothing(infra: None
     (deploy/ferretdb/): bulks naming the same documents in opposite orders must neither
     deadlock nor lose an update, and an update by another filter (any document) must not
     interleave with them."""
-    clients: list[AsyncMongoClient[dict[str, Any]]] = [
-        AsyncMongoClient(MONGODB_URI) for _ in range(4)
-    ]
-    name = f"t_atomic_{uuid.uuid4().hex[:8]}"
-    docs = [client[name]["docs"] for client in clients]
     ids = [f"d{n}" for n in range(6)]
-    try:
+    async with four_clients() as docs:
         await docs[0].insert_many([{"_id": i, "group": "g", "n": 0, "m": 0} for i in ids])
 
         async def bulk(i: int) -> None:
@@ -99,7 +104,3 @@ async def test_bulks_by_id_and_whole_collection_updates_lose_nothing(infra: None
         assert {i: (found[i]["n"], found[i]["m"]) for i in ids} == {
             i: (4 * 10 + 2 * 10 + modified.count(i), 2 * 10) for i in ids
         }
-    finally:
-        await clients[0].drop_database(name)
-        for client in clients:
-            await client.close()
