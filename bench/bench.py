@@ -4,7 +4,8 @@ For each stack (empty, then preloaded with --preload historic inquiries) the ben
 its own four services, SMTP sink, topics and databases; measures the idle cost; steps
 the open-loop load up (10, 25, 50, 100, 200 inquiries/s by default) beside a plain
 aiokafka consume→produce loop at the same rates, until a step does not hold; takes every
-process's memory; runs a sustained load (profiled with --profile); and tears it all down.
+process's memory; runs a sustained load; with --profile, py-spies the busiest service in
+a step of its own at the highest rate that held; and tears it all down.
 It needs the broker and the store (`make up`, or `bash deploy/infra.sh up`). See
 bench/README.md for what each number means.
 
@@ -157,7 +158,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     a("--preload", type=int, default=100_000,
       help="historic inquiries for the preloaded stack; 0: only the empty one")  # fmt: skip
     a("--only", choices=("empty", "preloaded"), help="run one of the two stacks")
-    a("--profile", action="store_true", help="py-spy the busiest service in the sustained run")
+    a(
+        "--profile",
+        action="store_true",
+        help="py-spy the busiest service in an extra step at the highest rate that held",
+    )
     a("--concurrency", type=int, default=50, help="most requests in flight (50)")
     a("--no-loop", action="store_true", help="skip the plain aiokafka loop")
     a("--ready-timeout", type=float, default=180.0, help="seconds for the services to start")

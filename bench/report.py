@@ -98,7 +98,7 @@ def profile_lines(profile: dict[str, object]) -> list[str]:
     if "error" in profile:
         return [f"profile of {profile['service']}: {profile['error']}"]
     lines = [
-        f"profile of {profile['service']} during the sustained run "
+        f"profile of {profile['service']} during the profiled step "
         f"({profile['samples']} busy samples at {profile['rate_hz']} Hz; raw: {profile['raw']})"
     ]
     for kind in ("self_by_package", "self", "total"):

@@ -1,5 +1,10 @@
 """One stack's whole bench: fresh stack (preloaded or empty) → warm-up → idle cost → plain
-loop and system step by step → memory → final drain → sustained run (profiled) → teardown.
+loop and system step by step → memory → final drain → sustained run → a profiled step at
+the highest rate that held (with --profile) → teardown.
+
+The profile has a step of its own: py-spy samples the service on the same two cores, so
+a step it watches is not a measurement of the system alone. Its row is shown (and its
+inquiries counted for lost and duplicated) but it decides no target.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ class StackResult:
     not_run: list[float] = field(default_factory=list)
     memory: dict[str, dict[str, float]] = field(default_factory=dict)
     sustained: Step | None = None
+    profiled: Step | None = None  # the step py-spy watched; not a measurement
     profile: dict[str, Any] | None = None
 
     @property
@@ -73,7 +79,9 @@ class StackResult:
         return max((s.rate for s in self.steps if s.held), default=None)
 
     def measured(self) -> list[Step]:
-        return self.steps + ([self.sustained] if self.sustained else [])
+        """Every step run, in order (the profiled one last: it counts for lost and
+        duplicated, not for the targets)."""
+        return self.steps + [s for s in (self.sustained, self.profiled) if s is not None]
 
     @property
     def lost(self) -> int:
@@ -84,13 +92,15 @@ class StackResult:
         return sum(s.duplicated for s in self.measured())
 
     def summary(self) -> dict[str, Any]:
-        plain = {k: v for k, v in vars(self).items() if k not in ("steps", "sustained")}
+        steps = ("steps", "sustained", "profiled")
+        plain = {k: v for k, v in vars(self).items() if k not in steps}
         return plain | {
             "highest_held": self.highest_held,
             "lost": self.lost,
             "duplicated": self.duplicated,
             "steps": [s.summary() for s in self.steps],
             "sustained": self.sustained.summary() if self.sustained else None,
+            "profiled": self.profiled.summary() if self.profiled else None,
         }
 
 
@@ -158,9 +168,6 @@ async def run_stack(plan: Plan, label: str, preload_n: int) -> StackResult:
         await _final_drain(routed, result.steps, plan.final_drain_s, say)
 
         if plan.sustain_seconds > 0 and plan.sustain_rate > 0:
-            recording = _recording(plan, stack, result) if plan.profile else None
-            if recording is not None:
-                await recording.start()
             say(f"sustained {plan.sustain_rate:g}/s for {plan.sustain_seconds:g} s")
             result.sustained = await system_step(
                 f"sustained {plan.sustain_rate:g}/s",
@@ -168,9 +175,20 @@ async def run_stack(plan: Plan, label: str, preload_n: int) -> StackResult:
             )  # fmt: skip
             result.sustained.duplicated = routed.duplicated(result.sustained.keys)
             say(_progress(result.sustained))
-            if recording is not None:
-                result.profile = await recording.finish()
             await _final_drain(routed, [result.sustained], plan.final_drain_s, say)
+
+        recording = _recording(plan, stack, result) if plan.profile else None
+        if recording is not None:
+            rate = result.highest_held or result.steps[-1].rate
+            say(f"profiling {recording.service} at {rate:g}/s for {plan.step_seconds:g} s")
+            await recording.start()
+            result.profiled = await system_step(
+                f"profiled {rate:g}/s", rate, plan.step_seconds, observers, plan.limits
+            )
+            result.profiled.duplicated = routed.duplicated(result.profiled.keys)
+            result.profile = await recording.finish()
+            say(_progress(result.profiled))
+            await _final_drain(routed, [result.profiled], plan.final_drain_s, say)
     except StackFailed as failure:
         result.problem = str(failure)
     except Exception as exc:  # reported as "could not run" (exit 2), never as a lost inquiry
@@ -216,8 +234,8 @@ async def _final_drain(routed: Watch, steps: list[Step], seconds: float, say: An
 
 
 def _recording(plan: Plan, stack: Stack, result: StackResult) -> Recording | None:
-    """py-spy on the service that used the most CPU in the last step that held (else the
-    last step run)."""
+    """py-spy, for one step's length, on the service that used the most CPU in the last
+    step that held (else the last step run)."""
     basis = next((s for s in reversed(result.steps) if s.held), None) or (
         result.steps[-1] if result.steps else None
     )
@@ -228,7 +246,7 @@ def _recording(plan: Plan, stack: Stack, result: StackResult) -> Recording | Non
     if process is None:
         return None
     raw = plan.run_dir / f"{result.label}-profile-{busiest}.txt"
-    return Recording(busiest, process.pid, plan.sustain_seconds, raw)
+    return Recording(busiest, process.pid, plan.step_seconds, raw)
 
 
 def _port(address: str, default: int) -> int:
