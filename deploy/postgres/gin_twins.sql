@@ -23,24 +23,49 @@ DECLARE
     ix record;
     expr text;
     k int;
+    plain boolean := true;
+    keys text[] := '{}';
 BEGIN
-    SELECT i.indexrelid, i.indrelid, i.indnkeyatts, c.relname, am.amname, n.nspname
+    SELECT i.indexrelid, i.indrelid, i.indnkeyatts, i.indisunique,
+           i.indpred IS NOT NULL AS partial, c.relname, am.amname, n.nspname
       INTO ix
       FROM pg_index i
       JOIN pg_class c ON c.oid = i.indexrelid
       JOIN pg_am am ON am.oid = c.relam
       JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE i.indexrelid = index_oid;
-    IF ix.amname IS DISTINCT FROM 'btree' THEN
+    IF ix.amname IS DISTINCT FROM 'btree' OR ix.partial THEN
         RETURN;
     END IF;
     FOR k IN 1 .. ix.indnkeyatts LOOP
         expr := pg_get_indexdef(ix.indexrelid, k, true);
-        CONTINUE WHEN expr !~ '^\(?_jsonb -> ''[^'']+''::text\)?$';
+        keys := keys || format('(%s)', expr);
+        IF expr !~ '^\(?_jsonb -> ''[^'']+''::text\)?$' THEN
+            plain := false;
+            CONTINUE;
+        END IF;
+        -- One twin per expression: a field in several compound indexes needs one.
+        CONTINUE WHEN EXISTS (
+            SELECT FROM pg_index g
+              JOIN pg_class gc ON gc.oid = g.indexrelid
+              JOIN pg_am gam ON gam.oid = gc.relam
+             WHERE g.indrelid = ix.indrelid AND gam.amname = 'gin'
+               AND pg_get_indexdef(g.indexrelid, 1, true) = expr);
         EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((%s) jsonb_path_ops) '
                        'WITH (fastupdate = off)',
                        left(ix.relname, 50) || '_gin' || k, ix.indrelid::regclass, expr);
     END LOOP;
+    -- FerretDB answers every filter on these fields through the twins (@>), never
+    -- through a non-unique btree; but no update is HOT, so each such btree would take
+    -- an entry on every write. It stays under its name (FerretDB's metadata and
+    -- dropIndexes refer to it) as an empty partial index. `_id` and unique indexes
+    -- (they enforce uniqueness) are kept whole.
+    IF plain AND NOT ix.indisunique
+       AND pg_get_indexdef(ix.indexrelid, 1, true) !~ '^\(?_jsonb -> ''_id''::text\)?$' THEN
+        EXECUTE format('DROP INDEX %I.%I', ix.nspname, ix.relname);
+        EXECUTE format('CREATE INDEX %I ON %s (%s) WHERE false', ix.relname,
+                       ix.indrelid::regclass, array_to_string(keys, ', '));
+    END IF;
 END
 $fn$;
 
@@ -75,6 +100,33 @@ BEGIN
                 AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
     LOOP
         PERFORM indgang_gin_twin(r.indexrelid);
+    END LOOP;
+END
+$$;
+
+-- Twins from before one twin per expression: keep the first of each table's
+-- identical ones.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.oid::regclass AS ix
+               FROM pg_index i
+               JOIN pg_class c ON c.oid = i.indexrelid
+               JOIN pg_am am ON am.oid = c.relam
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE am.amname = 'gin'
+                AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+                AND EXISTS (
+                    SELECT FROM pg_index o
+                      JOIN pg_class oc ON oc.oid = o.indexrelid
+                      JOIN pg_am oam ON oam.oid = oc.relam
+                     WHERE o.indrelid = i.indrelid AND oam.amname = 'gin'
+                       AND oc.relname < c.relname
+                       AND pg_get_indexdef(o.indexrelid, 1, true)
+                           = pg_get_indexdef(i.indexrelid, 1, true))
+    LOOP
+        EXECUTE format('DROP INDEX %s', r.ix);
     END LOOP;
 END
 $$;
