@@ -15,8 +15,20 @@
 -- same between vacuums.
 --
 -- Applied by deploy/infra.sh at every start, in FerretDB's database, as the
--- superuser. Idempotent; the DO block at the end twins indexes created before
--- the trigger existed (a store from an older checkout).
+-- superuser. Idempotent; the DO blocks at the end bring a store from an older
+-- checkout (indexes made before the trigger, or by an older one) to the same shape.
+-- Every GIN index outside the catalogs, with the expression it indexes: what the
+-- trigger and the upgrade blocks below look twins up in.
+CREATE OR REPLACE VIEW indgang_gin_index AS
+SELECT i.indrelid AS table_oid, c.oid::regclass AS ix, c.relname AS name,
+       pg_get_indexdef(i.indexrelid, 1, true) AS expression, c.reloptions
+  FROM pg_index i
+  JOIN pg_class c ON c.oid = i.indexrelid
+  JOIN pg_am am ON am.oid = c.relam
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE am.amname = 'gin'
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast');
+
 CREATE OR REPLACE FUNCTION indgang_gin_twin(index_oid oid) RETURNS void
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -46,11 +58,8 @@ BEGIN
         END IF;
         -- One twin per expression: a field in several compound indexes needs one.
         CONTINUE WHEN EXISTS (
-            SELECT FROM pg_index g
-              JOIN pg_class gc ON gc.oid = g.indexrelid
-              JOIN pg_am gam ON gam.oid = gc.relam
-             WHERE g.indrelid = ix.indrelid AND gam.amname = 'gin'
-               AND pg_get_indexdef(g.indexrelid, 1, true) = expr);
+            SELECT FROM indgang_gin_index g
+             WHERE g.table_oid = ix.indrelid AND g.expression = expr);
         EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((%s) jsonb_path_ops) '
                        'WITH (fastupdate = off)',
                        left(ix.relname, 50) || '_gin' || k, ix.indrelid::regclass, expr);
@@ -110,21 +119,12 @@ DO $$
 DECLARE
     r record;
 BEGIN
-    FOR r IN SELECT c.oid::regclass AS ix
-               FROM pg_index i
-               JOIN pg_class c ON c.oid = i.indexrelid
-               JOIN pg_am am ON am.oid = c.relam
-               JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE am.amname = 'gin'
-                AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
-                AND EXISTS (
-                    SELECT FROM pg_index o
-                      JOIN pg_class oc ON oc.oid = o.indexrelid
-                      JOIN pg_am oam ON oam.oid = oc.relam
-                     WHERE o.indrelid = i.indrelid AND oam.amname = 'gin'
-                       AND oc.relname < c.relname
-                       AND pg_get_indexdef(o.indexrelid, 1, true)
-                           = pg_get_indexdef(i.indexrelid, 1, true))
+    FOR r IN SELECT g.ix
+               FROM indgang_gin_index g
+              WHERE EXISTS (
+                    SELECT FROM indgang_gin_index o
+                     WHERE o.table_oid = g.table_oid AND o.expression = g.expression
+                       AND o.name < g.name)
     LOOP
         EXECUTE format('DROP INDEX %s', r.ix);
     END LOOP;
@@ -136,13 +136,9 @@ DO $$
 DECLARE
     r record;
 BEGIN
-    FOR r IN SELECT c.oid::regclass AS ix
-               FROM pg_class c
-               JOIN pg_am am ON am.oid = c.relam
-               JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE am.amname = 'gin'
-                AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
-                AND NOT coalesce(c.reloptions @> ARRAY['fastupdate=off'], false)
+    FOR r IN SELECT g.ix
+               FROM indgang_gin_index g
+              WHERE NOT coalesce(g.reloptions @> ARRAY['fastupdate=off'], false)
     LOOP
         EXECUTE format('ALTER INDEX %s SET (fastupdate = off)', r.ix);
     END LOOP;
