@@ -17,6 +17,7 @@
 -- Applied by deploy/infra.sh at every start, in FerretDB's database, as the
 -- superuser. Idempotent; the DO blocks at the end bring a store from an older
 -- checkout (indexes made before the trigger, or by an older one) to the same shape.
+
 -- Every GIN index outside the catalogs, with the expression it indexes: what the
 -- trigger and the upgrade blocks below look twins up in.
 CREATE OR REPLACE VIEW indgang_gin_index AS
