@@ -227,3 +227,36 @@ def test_subscribe_uses_a_group_per_topic_the_explicit_ack_policy_and_batches() 
         assert subscribers[topic].ack_policy is AckPolicy.NACK_ON_ERROR
     assert subscribers[BATCH].max_records == SETTINGS.consumer_batch_size
     assert not hasattr(subscribers[SINGLE], "max_records")
+
+
+class Polls:
+    """An aiokafka consumer's `getmany`, recording how it was called."""
+
+    def __init__(self, *answers: dict[Any, list[Any]]) -> None:
+        self.answers = list(answers)
+        self.calls: list[dict[str, Any]] = []
+
+    async def getmany(self, **options: Any) -> dict[Any, list[Any]]:
+        self.calls.append(options)
+        return self.answers.pop(0)
+
+
+async def test_a_batch_subscriber_polls_again_at_once_after_an_empty_poll(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # FastStream sleeps as long as the poll waited after an empty one; a record that
+    # arrived meanwhile would wait for that sleep.
+    async def no_sleep(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds} s between polls")
+
+    monkeypatch.setattr("faststream.kafka.subscriber.usecase.anyio.sleep", no_sleep)
+    subscribers = {s.topics[0].name: s for s in build(Handled()).subscribers}
+    polls = Polls({}, {"p0": ["a", "b"], "p1": ["c"]})
+    batch = subscribers[BATCH]
+    assert await batch.get_msg(polls) == ()  # type: ignore[arg-type]
+    assert await batch.get_msg(polls) == ("a", "b", "c")  # type: ignore[arg-type]
+    wait = {
+        "timeout_ms": SETTINGS.kafka_batch_poll_wait_ms,
+        "max_records": SETTINGS.consumer_batch_size,
+    }
+    assert polls.calls == [wait, wait]

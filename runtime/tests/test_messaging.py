@@ -116,9 +116,12 @@ def test_every_subscriber_takes_its_heartbeat_session_and_idle_waits_from_the_se
 
 
 def test_a_batch_subscriber_takes_up_to_the_configured_batch() -> None:
-    options = subscriber_options(settings(consumer_batch_size=25), "indgang.x.v1", batch=True)
+    options = subscriber_options(
+        settings(consumer_batch_size=25, kafka_batch_poll_wait_ms=700), "indgang.x.v1", batch=True
+    )
     assert options["batch"] is True
     assert options["max_records"] == 25
+    assert options["batch_timeout_ms"] == 700
     assert options["group_id"] == "indgang-routing.indgang.x.v1"
 
 

@@ -46,6 +46,7 @@ def test_values_come_from_the_environment_by_their_standard_names(
     monkeypatch.setenv("KAFKA_SESSION_TIMEOUT_MS", "10000")
     monkeypatch.setenv("KAFKA_IDLE_FETCH_WAIT_MS", "1000")
     monkeypatch.setenv("KAFKA_FETCHER_WAKEUP_MS", "500")
+    monkeypatch.setenv("KAFKA_BATCH_POLL_WAIT_MS", "2500")
     monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
     monkeypatch.setenv("SOMETHING_ELSE", "ignored")
     read = ServiceSettings()
@@ -59,7 +60,8 @@ def test_values_come_from_the_environment_by_their_standard_names(
         read.kafka_session_timeout_ms,
         read.kafka_idle_fetch_wait_ms,
         read.kafka_fetcher_wakeup_ms,
-    ) == (3000, 10000, 1000, 500)
+        read.kafka_batch_poll_wait_ms,
+    ) == (3000, 10000, 1000, 500, 2500)
     assert read.otel_traces_sampler == "parentbased_traceidratio"
 
 
@@ -79,6 +81,7 @@ def test_values_come_from_the_environment_by_their_standard_names(
         {"kafka_idle_fetch_wait_ms": 0},
         {"kafka_idle_fetch_wait_ms": 60_000},  # beyond the client's request timeout
         {"kafka_fetcher_wakeup_ms": 0},
+        {"kafka_batch_poll_wait_ms": 0},
         {"otel_traces_sampler": "sometimes"},
     ],
 )

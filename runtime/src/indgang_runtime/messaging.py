@@ -124,7 +124,11 @@ def subscriber_options(
         "consumer_timeout_ms": settings.kafka_fetcher_wakeup_ms,
     }
     if batch:
-        options.update(batch=True, max_records=settings.consumer_batch_size)
+        options.update(
+            batch=True,
+            max_records=settings.consumer_batch_size,
+            batch_timeout_ms=settings.kafka_batch_poll_wait_ms,
+        )
     return options
 
 

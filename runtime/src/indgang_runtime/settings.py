@@ -309,6 +309,14 @@ class ServiceSettings(KafkaSecuritySettings):
         "taken yet is left out of the fetch in flight: on an otherwise quiet topic its "
         "next record can wait up to this long.",
     )
+    kafka_batch_poll_wait_ms: int = Field(
+        default=1_000,
+        ge=10,
+        le=30_000,
+        description="How long a batch subscriber's poll waits for records before it polls "
+        "again; it returns as soon as records are there, so this costs no latency, only one "
+        "wake-up per wait while idle.",
+    )
     kafka_fetcher_wakeup_ms: int = Field(
         default=1_000,
         ge=10,

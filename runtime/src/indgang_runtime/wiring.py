@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from itertools import chain
 from typing import Annotated, Any, Literal, TypeVar, overload
 
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from faststream import Context
 from faststream.exceptions import AckMessage
 from faststream.kafka import KafkaRouter
 from faststream.kafka.message import KafkaMessage
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.message import StreamMessage
 
 from indgang_contracts.envelope import Envelope
@@ -123,13 +126,38 @@ def subscribe(
         return_annotation=None,
     )
     topic = settings.topic(topic_for(event))
-    router.subscriber(
+    subscriber = router.subscriber(
         topic,
         title=f"{settings.service_name}/{name}",
         description=description,
         decoder=decoder,
         **subscriber_options(settings, topic, batch=batch),
-    )(handler)
+    )
+    poll_without_pause(subscriber)
+    subscriber(handler)
+
+
+def poll_without_pause(subscriber: object) -> None:
+    """Make a batch subscriber's poll wait for records, and only that.
+
+    FastStream's batch subscriber polls for `batch_timeout_ms` and, when the poll came
+    back empty, sleeps as long again before the next one: a record that arrives during
+    the sleep waits for it (up to 200 ms by default, at every batch hop, whenever the
+    topic is quiet: measured 133 ms p90 at random arrivals, against 4 ms without the
+    sleep). The poll itself returns as soon as records are there, so polling again at
+    once costs nothing but one wake-up per `batch_timeout_ms` while idle.
+    """
+    if not isinstance(subscriber, BatchSubscriber):
+        return
+
+    async def get_msg(consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord[Any, Any], ...]:
+        polled = await consumer.getmany(
+            timeout_ms=subscriber.batch_timeout_ms, max_records=subscriber.max_records
+        )
+        return tuple(chain.from_iterable(polled.values()))
+
+    # FastStream calls `self.get_msg` in its consume loop; this subscriber's only.
+    subscriber.get_msg = get_msg  # type: ignore[method-assign]
 
 
 def declare_publishers(
