@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from load import ARRIVALS
 from plot import latency_plot
 from report import LEGEND, comparison, stack_table
 from scenario import Plan, StackResult, run_stack
@@ -84,7 +85,7 @@ def main(args: argparse.Namespace) -> int:
         rates=args.rates, step_seconds=args.step_seconds, drain_s=args.drain,
         final_drain_s=args.final_drain, max_p99_ms=args.max_p99_ms,
         sustain_rate=args.sustain_rate, sustain_seconds=args.sustain_seconds,
-        idle_seconds=args.idle_seconds, concurrency=args.concurrency,
+        idle_seconds=args.idle_seconds, concurrency=args.concurrency, arrivals=args.arrivals,
         plain_loop=not args.no_loop, profile=args.profile, keep=args.keep,
         ready_timeout=args.ready_timeout, bootstrap=args.bootstrap,
         mongodb_uri=args.mongodb_uri, run_dir=run_dir,
@@ -99,7 +100,8 @@ def main(args: argparse.Namespace) -> int:
     print(
         f"\nindgang bench  nproc={os.cpu_count()}  rates={','.join(f'{r:g}' for r in args.rates)}"
         f"/s x {args.step_seconds:g} s  drain={args.drain:g}s  sustained={args.sustain_rate:g}/s"
-        f" x {args.sustain_seconds:g} s  concurrency={args.concurrency}  store={store}\n"
+        f" x {args.sustain_seconds:g} s  concurrency={args.concurrency}  "
+        f"arrivals={args.arrivals}  store={store}\n"
     )
     for result in results:
         print("\n".join(stack_table(result)) + "\n")
@@ -164,6 +166,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="py-spy the busiest service in an extra step at the highest rate that held",
     )
     a("--concurrency", type=int, default=50, help="most requests in flight (50)")
+    a("--arrivals", choices=ARRIVALS, default="random",
+      help="send times: random, as inquirers arrive (Poisson), or evenly spaced")  # fmt: skip
     a("--no-loop", action="store_true", help="skip the plain aiokafka loop")
     a("--ready-timeout", type=float, default=180.0, help="seconds for the services to start")
     a("--keep", action="store_true", help="leave the stacks, databases and topics in place")

@@ -1,10 +1,18 @@
-"""Open-loop load: send i starts at t0 + i/rate whatever happened to the earlier ones, so a
-slow system cannot slow the load down and hide its own latency (coordinated omission)."""
+"""Open-loop load: each send starts at its scheduled time whatever happened to the earlier
+ones, so a slow system cannot slow the load down and hide its own latency (coordinated
+omission).
+
+The times are random by default, as inquirers arrive (a Poisson process: rate × seconds
+arrivals spread uniformly over the step, the same for every run of that step), or evenly
+spaced (`even`). Even spacing flatters a system that polls on a cycle: a load whose
+period fits the cycle lands in the poll's window every time (it hid FastStream's 200 ms
+pause after an empty batch poll, which random arrivals meet at every hop)."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -41,10 +49,27 @@ def inquiry(n: int) -> dict[str, Any]:
     }
 
 
-async def open_loop(rate: float, seconds: float, concurrency: int, send: Send) -> list[Sample]:
+ARRIVALS = ("random", "even")
+
+
+def schedule(rate: float, seconds: float, arrivals: str = "random") -> list[float]:
+    """Offsets (s from the step's start) of rate × seconds sends."""
+    n = round(rate * seconds)
+    if arrivals == "even":
+        return [i / rate for i in range(n)]
+    # Seeded by the step, so two runs (and the plain loop beside the system) get the
+    # same arrivals.
+    pick = random.Random(f"{rate}/{seconds}")
+    return sorted(pick.uniform(0.0, seconds) for _ in range(n))
+
+
+async def open_loop(
+    rate: float, seconds: float, concurrency: int, send: Send, arrivals: str = "random"
+) -> list[Sample]:
     """Send rate × seconds requests open-loop; returns when every request has finished."""
     limit = asyncio.Semaphore(concurrency)
-    samples = [Sample(0.0) for _ in range(round(rate * seconds))]
+    offsets = schedule(rate, seconds, arrivals)
+    samples = [Sample(0.0) for _ in offsets]
 
     async def one(sample: Sample) -> None:
         async with limit:
@@ -56,8 +81,8 @@ async def open_loop(rate: float, seconds: float, concurrency: int, send: Send) -
 
     t0 = now() + 0.05
     tasks = []
-    for i, sample in enumerate(samples):
-        sample.scheduled = t0 + i / rate
+    for offset, sample in zip(offsets, samples, strict=True):
+        sample.scheduled = t0 + offset
         await asyncio.sleep(max(0.0, sample.scheduled - now()))
         tasks.append(asyncio.create_task(one(sample)))
     await asyncio.gather(*tasks)

@@ -44,6 +44,7 @@ class Plan:
     sustain_seconds: float
     idle_seconds: float
     concurrency: int
+    arrivals: str
     plain_loop: bool
     profile: bool
     keep: bool
@@ -54,7 +55,7 @@ class Plan:
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.drain_s, self.max_p99_ms, self.concurrency)
+        return Limits(self.drain_s, self.max_p99_ms, self.concurrency, self.arrivals)
 
 
 @dataclass

@@ -36,6 +36,7 @@ class Limits:
     drain_s: float
     max_p99_ms: float  # a step whose e2e p99 exceeds this was queueing: it did not hold
     concurrency: int
+    arrivals: str = "random"  # load.ARRIVALS
 
 
 @dataclass
@@ -143,7 +144,7 @@ class Observers:
 async def system_step(name: str, rate: float, seconds: float, o: Observers, lim: Limits) -> Step:
     o.cpu.start()
     mails = o.sink.count
-    samples = await open_loop(rate, seconds, lim.concurrency, o.send)
+    samples = await open_loop(rate, seconds, lim.concurrency, o.send, lim.arrivals)
     last_send = now()
     until = last_send + lim.drain_s
     keys = [s.key for s in samples if s.accepted is not None and s.key]
@@ -182,7 +183,7 @@ async def system_step(name: str, rate: float, seconds: float, o: Observers, lim:
 
 
 async def loop_step(rate: float, seconds: float, send: Send, watch: Watch, lim: Limits) -> LoopStep:
-    samples = await open_loop(rate, seconds, lim.concurrency, send)
+    samples = await open_loop(rate, seconds, lim.concurrency, send, lim.arrivals)
     accepted = {s.key: s.accepted for s in samples if s.accepted is not None and s.key}
     await watch.wait_for(set(accepted), now() + lim.drain_s)
     seen = [k for k in accepted if k in watch.first]
