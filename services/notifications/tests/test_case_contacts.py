@@ -87,3 +87,40 @@ async def test_a_record_from_before_contact_at_still_ignores_an_older_routing(
     assert await contact_of(parties) == "aase.odegaard@example.dk"
     await parties.contact_changed("case-1", LATER, AT + timedelta(hours=1), AT)
     assert await contact_of(parties) == "per@example.dk"
+
+
+async def test_a_first_routing_starts_the_record_as_its_parties_are_read(fresh_db: Db) -> None:
+    parties = CaseParticipants(fresh_db)
+
+    def who(known: CaseParties | None) -> tuple[object, ...] | None:
+        return (known.consultant, known.contact, known.routed_at) if known else None
+
+    first = CaseParties("case-1", ANE, FIRST, AT)
+    assert await parties.get_or_start(first, AT) == (None, True)
+    await parties.remember([first], AT, started=[first])
+    assert who(await parties.get("case-1")) == (ANE, FIRST, AT)
+    # Replayed (a crash before the deliveries were stored): the record is there, unchanged.
+    before, started = await parties.get_or_start(first, AT)
+    assert (who(before), started) == ((ANE, FIRST, AT), False)
+    # A reassignment reads the parties before it, and `remember` applies it.
+    later = CaseParties("case-1", BO, LATER, AT + timedelta(hours=1))
+    before, started = await parties.get_or_start(later, AT)
+    assert (who(before), started) == ((ANE, FIRST, AT), False)
+    assert who(await parties.get("case-1")) == (ANE, FIRST, AT)
+    await parties.remember([later], AT, started=[])
+    assert who(await parties.get("case-1")) == (BO, LATER, AT + timedelta(hours=1))
+
+
+async def test_a_routing_after_a_correction_reads_no_parties_and_keeps_the_correction(
+    fresh_db: Db,
+) -> None:
+    parties = CaseParticipants(fresh_db)
+    await parties.contact_changed("case-1", CORRECTED, AT + timedelta(hours=1), AT)
+    routing = CaseParties("case-1", ANE, FIRST, AT)
+    # The record exists (the correction), so this routing did not start it.
+    assert await parties.get_or_start(routing, AT) == (None, False)
+    await parties.remember([routing], AT, started=[])
+    known = await parties.get("case-1")
+    assert known is not None
+    assert known.consultant == ANE
+    assert await contact_of(parties) == "aase.odegaard@example.dk"

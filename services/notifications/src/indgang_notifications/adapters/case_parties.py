@@ -12,11 +12,11 @@ progress is a document in `service_state`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -43,18 +43,28 @@ class CaseParticipants:
         await self.collection.create_index("delete_on")
 
     async def get(self, case_id: str) -> CaseParties | None:
-        doc = await self.collection.find_one(CASE_CONTACTS.filter(_id=case_id))
-        if doc is None or not doc.get("consultant"):
-            # Unknown, or only a corrected contact seen before the case's routing.
-            return None
-        contact = doc.get("contact")
-        return CaseParties(
-            case_id=case_id,
-            consultant=Consultant.model_validate(doc["consultant"]),
-            contact=ContactPerson.model_validate(contact) if contact else None,
-            routed_at=doc.get("routed_at"),
-            contact_at=doc.get("contact_at"),
+        return _parties(case_id, await self.collection.find_one(CASE_CONTACTS.filter(_id=case_id)))
+
+    async def get_or_start(
+        self, routing: CaseParties, now: datetime | None = None
+    ) -> tuple[CaseParties | None, bool]:
+        """The case's parties as they were before this routing, and whether this routing
+        started its record: one command where `get` and `remember` take two.
+
+        A case's first routing (the usual one) is then remembered already, and
+        `remember` skips it (`started`). A case with a record is left as it is, for
+        `remember` to judge the routing against. Safe to replay: a crash before the
+        deliveries are stored finds the record with this same routing, which plans the
+        same mails (no former consultant to tell)."""
+        if routing.routed_at is None:
+            return await self.get(routing.case_id), False
+        before = await self.collection.find_one_and_update(
+            CASE_CONTACTS.filter(_id=routing.case_id),
+            {"$setOnInsert": self._first(routing, now or datetime.now(UTC))},
+            upsert=True,
+            return_document=ReturnDocument.BEFORE,
         )
+        return _parties(routing.case_id, before), before is None
 
     async def contact_changed(
         self, case_id: str, contact: ContactPerson, changed_at: datetime, now: datetime
@@ -79,14 +89,21 @@ class CaseParticipants:
             upsert=True,
         )
 
-    async def remember(self, routings: Sequence[CaseParties], now: datetime | None = None) -> None:
-        """Keep the parties of each case's latest routing (two bulk writes for a batch).
+    async def remember(
+        self,
+        routings: Sequence[CaseParties],
+        now: datetime | None = None,
+        started: Collection[CaseParties] = (),
+    ) -> None:
+        """Keep the parties of each case's latest routing (at most two bulk writes for a
+        batch; none when every routing `started` its case's record, by `get_or_start`).
 
         Order does not matter: a routing older than the stored one changes nothing, so a
         redelivered event cannot bring back a former consultant. A routing without the
         contact (not shared) keeps the contact already known."""
         routings = [r for r in routings if r.routed_at is not None]
-        if not routings:
+        existing = [r for r in routings if r not in started]
+        if not existing:
             return
         now = now or datetime.now(UTC)
         # First make sure each case has a record; then, only for the cases that had one
@@ -98,12 +115,12 @@ class CaseParticipants:
                     {"$setOnInsert": self._first(r, now)},
                     upsert=True,
                 )
-                for r in routings
+                for r in existing
             ],
             ordered=False,
         )
         upserted = created.upserted_ids or {}
-        existing = [r for n, r in enumerate(routings) if n not in upserted]
+        existing = [r for n, r in enumerate(existing) if n not in upserted]
         if not existing:
             return
         # The contact by the newest routing or correction (`contact_at`), whichever came
@@ -211,6 +228,20 @@ def _older_than(field: str, at: datetime | None) -> dict[str, Any]:
     """The record's `field` is before `at`, or it has none (a record made by a contact
     correction seen before the routing has no `routed_at`)."""
     return {"$or": [{field: {"$lt": at}}, {field: {"$exists": False}}]}
+
+
+def _parties(case_id: str, doc: dict[str, Any] | None) -> CaseParties | None:
+    if doc is None or not doc.get("consultant"):
+        # Unknown, or only a corrected contact seen before the case's routing.
+        return None
+    contact = doc.get("contact")
+    return CaseParties(
+        case_id=case_id,
+        consultant=Consultant.model_validate(doc["consultant"]),
+        contact=ContactPerson.model_validate(contact) if contact else None,
+        routed_at=doc.get("routed_at"),
+        contact_at=doc.get("contact_at"),
+    )
 
 
 def _contact_older_than(at: datetime | None) -> dict[str, Any]:

@@ -100,10 +100,17 @@ class Planner:
         waiting: list[tuple[Event, list[str]]] = []
         # Cases whose consultant changed: their earlier deliveries move to the new one's log.
         reassigned: dict[str, str] = {}
+        # Routings that started their case's record as its parties were read.
+        started: list[CaseParties] = []
         for envelope in envelopes:
             event = envelope.data
             case_id: str | None = getattr(event, "case_id", None)
-            if case_id and case_id not in known:
+            if isinstance(event, CaseRouted) and event.case_id not in known:
+                routing = _routing(event)
+                known[event.case_id], new_record = await self.parties.get_or_start(routing)
+                if new_record:
+                    started.append(routing)
+            elif case_id and case_id not in known:
                 known[case_id] = await self.parties.get(case_id)
             parties = known.get(case_id) if case_id else None
             after = _latest(parties, event) if isinstance(event, CaseRouted) else parties
@@ -131,7 +138,7 @@ class Planner:
         for case_id, consultant_id in reassigned.items():
             await self.deliveries.reassign(case_id, consultant_id)
         # After the deliveries: a crash in between replays with the same parties.
-        await self.remember([e.data for e in envelopes])
+        await self.remember([e.data for e in envelopes], started)
         log.info("deliveries_planned", events=len(envelopes), planned=len(planned), new=len(new))
         for event, waiting_for in waiting:
             self.wait_or_give_up(event, waiting_for)
@@ -159,13 +166,9 @@ class Planner:
             content["reply_to"] = message.reply_to
         return rendered.subject, content
 
-    async def remember(self, events: Sequence[Event]) -> None:
+    async def remember(self, events: Sequence[Event], started: Sequence[CaseParties] = ()) -> None:
         await self.parties.remember(
-            [
-                CaseParties(e.case_id, e.consultant, e.contact, e.routed_at)
-                for e in events
-                if isinstance(e, CaseRouted)
-            ]
+            [_routing(e) for e in events if isinstance(e, CaseRouted)], started=started
         )
         # One at a time and in order: a case closed and reopened in one batch stays open.
         now = datetime.now(UTC)
@@ -197,6 +200,10 @@ class Planner:
         if datetime.now(UTC) - made_at > timedelta(minutes=self.settings.contact_wait_minutes):
             raise PartiesUnknown(f"cannot address {reason}")
         raise PartiesNotYetKnown(f"waiting for {reason}")
+
+
+def _routing(event: CaseRouted) -> CaseParties:
+    return CaseParties(event.case_id, event.consultant, event.contact, event.routed_at)
 
 
 def _latest(known: CaseParties | None, routed: CaseRouted) -> CaseParties | None:
