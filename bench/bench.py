@@ -85,7 +85,9 @@ def main(args: argparse.Namespace) -> int:
         rates=args.rates, step_seconds=args.step_seconds, drain_s=args.drain,
         final_drain_s=args.final_drain, max_p99_ms=args.max_p99_ms,
         sustain_rate=args.sustain_rate, sustain_seconds=args.sustain_seconds,
-        idle_seconds=args.idle_seconds, concurrency=args.concurrency, arrivals=args.arrivals,
+        idle_seconds=args.idle_seconds,
+        warm_up_seconds=args.warm_up_seconds, warm_up_rate=args.warm_up_rate,
+        concurrency=args.concurrency, arrivals=args.arrivals,
         plain_loop=not args.no_loop, profile=args.profile, keep=args.keep,
         ready_timeout=args.ready_timeout, bootstrap=args.bootstrap,
         mongodb_uri=args.mongodb_uri, run_dir=run_dir,
@@ -157,6 +159,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     a("--sustain-rate", type=float, default=50.0, help="sustained run's rate (50/s)")
     a("--sustain-seconds", type=float, default=60.0, help="sustained run's length; 0 skips it (60)")
     a("--idle-seconds", type=float, default=60.0, help="idle CPU measured over (60 s)")
+    a("--warm-up-seconds", type=float, default=10.0,
+      help="unmeasured load before the idle window; 0 skips it (10 s)")  # fmt: skip
+    a("--warm-up-rate", type=float, default=25.0, help="the warm-up's rate (25/s)")
     a("--preload", type=int, default=100_000,
       help="historic inquiries for the preloaded stack; 0: only the empty one")  # fmt: skip
     a("--only", choices=("empty", "preloaded"), help="run one of the two stacks")

@@ -59,6 +59,11 @@ def stack_table(r: StackResult) -> list[str]:
         took = ", ".join(f"{k} {v:.0f} s" for k, v in sorted(r.preload_s.items()))
         lines.append(f"preload took: {took}")
     lines.append(f"services ready {r.start_s:.1f} s after start")
+    if r.cpu_loop_ms:
+        lines.append(
+            f"machine: a fixed pure-Python loop took {r.cpu_loop_ms:.0f} ms of CPU"
+            " (best of 5; lower is faster; bench/calibration.py)"
+        )
     names = ("store", "kafka", *SERVICES)
     lines.append(f"idle CPU over {r.idle_seconds:g} s, % of one core: {_cpu(r.idle_cpu, names)}")
     lines += ["", STEP_HEAD]
@@ -124,6 +129,7 @@ def comparison(empty: StackResult, preloaded: StackResult) -> list[str]:
         else:
             lines.append(f"{label:26}{_num(a):>12}{_num(b):>12}{b / a if a else math.nan:>7.2f}x")
 
+    row("machine: cpu loop ms", empty.cpu_loop_ms or None, preloaded.cpu_loop_ms or None)
     row("highest rate held /s", empty.highest_held, preloaded.highest_held)
     for step in empty.steps:
         other = at(preloaded, step.rate)
