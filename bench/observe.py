@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from indgang_runtime.http_security import DEVELOPMENT_GUIDE_READER_KEY
 
@@ -146,3 +147,27 @@ async def stored_recommendations(
             if found >= wanted or now() >= until:
                 return found
             await asyncio.sleep(1.0)
+
+
+async def store_commands(service_urls: dict[str, str]) -> dict[str, float]:
+    """Each service's store commands so far (`indgang_store_commands_total` on its
+    /metrics, open in development), summed over commands and collections; a service that
+    does not answer is left out."""
+
+    async def one(http: httpx.AsyncClient, url: str) -> float | None:
+        try:
+            response = await http.get(url + "/metrics")
+            response.raise_for_status()
+        except httpx.HTTPError:
+            return None
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(response.text)
+            if family.name == "indgang_store_commands"
+            for sample in family.samples
+            if sample.name == "indgang_store_commands_total"
+        )
+
+    async with httpx.AsyncClient(timeout=10) as http:
+        counts = await asyncio.gather(*(one(http, u) for u in service_urls.values()))
+    return {name: c for name, c in zip(service_urls, counts, strict=True) if c is not None}

@@ -88,6 +88,12 @@ def stack_table(r: StackResult) -> list[str]:
         f"  {s.name:<17}{_cpu(s.cpu, load)}  total {sum(s.cpu.values()):.0f} of {_cores()}"
         for s in r.measured()
     ]
+    lines += [
+        "",
+        "store commands per inquiry accepted, from a step's first send to its drain's end",
+        "(indgang_store_commands_total; guide's include the bench's own question per case)",
+    ]
+    lines += [f"  {s.name:<17}{_per_inquiry(s)}" for s in r.measured() if s.commands]
     if r.memory:
         lines += ["", "memory at the end of the step-up, MB RSS (PSS):"]
         lines += [
@@ -97,6 +103,12 @@ def stack_table(r: StackResult) -> list[str]:
     if r.profile:
         lines += ["", *profile_lines(r.profile)]
     return lines
+
+
+def _per_inquiry(step: Step) -> str:
+    per = {name: n / step.accepted for name, n in step.commands.items()} if step.accepted else {}
+    parts = [f"{name} {per[name]:.1f}" for name in SERVICES if name in per]
+    return "  ".join(parts) + f"  total {sum(per.values()):.1f}"
 
 
 def profile_lines(profile: dict[str, object]) -> list[str]:

@@ -140,6 +140,7 @@ async def run_stack(plan: Plan, label: str, preload_n: int) -> StackResult:
         observers = Observers(
             inquirers.send, received, routed, receipts, stack.sink,
             stack.services["guide"].url, CpuWindow(infra + services + _load_parts(stack)),
+            {name: service.url for name, service in stack.services.items()},
         )  # fmt: skip
         await _warm_up(observers)
         if plan.warm_up_seconds > 0:

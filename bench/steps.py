@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from load import Sample, Send, now, open_loop
-from observe import Watch, stored_recommendations
+from observe import Watch, store_commands, stored_recommendations
 from resources import CpuWindow
 from stack import SmtpSink
 
@@ -69,6 +69,7 @@ class Step:
     mails: int  # mails the SMTP sink accepted from the step's start to its end
     drained_s: float  # last send → the last expected output (or the drain's end)
     cpu: dict[str, float]  # % of one core from the first send to the drain's end
+    commands: dict[str, float]  # store commands per service, first send to the drain's end
     e2e_ms: list[float] = field(repr=False)
     intake_ms: list[float] = field(repr=False)  # 202 → inquiry-received
     routing_ms: list[float] = field(repr=False)  # inquiry-received → case-routed
@@ -139,11 +140,13 @@ class Observers:
     sink: SmtpSink
     guide_url: str
     cpu: CpuWindow
+    service_urls: dict[str, str]  # for their /metrics
 
 
 async def system_step(name: str, rate: float, seconds: float, o: Observers, lim: Limits) -> Step:
     o.cpu.start()
     mails = o.sink.count
+    commands = await store_commands(o.service_urls)
     samples = await open_loop(rate, seconds, lim.concurrency, o.send, lim.arrivals)
     last_send = now()
     until = last_send + lim.drain_s
@@ -155,6 +158,7 @@ async def system_step(name: str, rate: float, seconds: float, o: Observers, lim:
     drained = now() - last_send
     await o.sink.settled(quiet=2.0, until=until)  # the other mails of the step, too
     cpu = o.cpu.stop()
+    counted = await store_commands(o.service_urls)
     accepted = {s.key: s.accepted for s in samples if s.accepted is not None and s.key}
     in_time = [k for k in keys if o.routed.first.get(k, math.inf) <= until]
     split = [k for k in in_time if k in o.received.first]
@@ -172,6 +176,7 @@ async def system_step(name: str, rate: float, seconds: float, o: Observers, lim:
         mails=o.sink.count - mails,
         drained_s=drained,
         cpu=cpu,
+        commands={k: v - commands[k] for k, v in counted.items() if k in commands},
         e2e_ms=[(o.routed.first[k] - accepted[k]) * 1000 for k in in_time],
         intake_ms=[(o.received.first[k] - accepted[k]) * 1000 for k in split],
         routing_ms=[(o.routed.first[k] - o.received.first[k]) * 1000 for k in split],

@@ -3,8 +3,11 @@ the readiness check uses."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from typing import Any
 
+from prometheus_client import REGISTRY
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from indgang_runtime.mongo import as_duplicate_key, connect, ping
@@ -63,4 +66,30 @@ async def test_a_store_outage_surfaces_within_seconds_not_after_thirty() -> None
         assert options.pool_options.connect_timeout == 5
         assert client.codec_options.tz_aware
     finally:
+        await client.close()
+
+
+def _commands(command: str, collection: str) -> float:
+    labels = {"service": "test-store", "command": command, "collection": collection}
+    return REGISTRY.get_sample_value("indgang_store_commands_total", labels) or 0.0
+
+
+async def test_every_command_sent_to_the_store_is_counted_by_command_and_collection() -> None:
+    client = connect(
+        os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017"), service="test-store"
+    )
+    db = client[f"t_commands_{uuid.uuid4().hex[:10]}"]
+    before = {
+        k: _commands(*k) for k in [("insert", "cases"), ("find", "cases"), ("update", "cases")]
+    }
+    try:
+        await db.cases.insert_one({"_id": "c1", "status": "open"})
+        await db.cases.find_one({"_id": "c1"})
+        await db.cases.find_one({"_id": "c2"})
+        await db.cases.update_one({"_id": "c1"}, {"$set": {"status": "closed"}})
+        assert _commands("insert", "cases") - before[("insert", "cases")] == 1
+        assert _commands("find", "cases") - before[("find", "cases")] == 2
+        assert _commands("update", "cases") - before[("update", "cases")] == 1
+    finally:
+        await client.drop_database(db.name)
         await client.close()

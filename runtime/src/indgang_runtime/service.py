@@ -68,6 +68,7 @@ class Runtime:
             w=settings.mongodb_write_concern,
             journal=settings.mongodb_journal,
             wtimeout_ms=settings.mongodb_wtimeout_ms,
+            service=settings.service_name,
         )
         return cls(settings, make_broker(settings), client, client[settings.mongodb_database])
 
