@@ -1,7 +1,7 @@
 """One stack's whole bench: fresh stack (preloaded or empty) → warm-up → the machine's
-speed → idle cost → plain
-loop and system step by step → memory → final drain → sustained run → a profiled step at
-the highest rate that held (with --profile) → teardown.
+speed → idle cost → plain loop and system step by step → memory → final drain →
+sustained run → a profiled step at the highest rate that held (with --profile) →
+teardown.
 
 The profile has a step of its own: py-spy samples the service on the same two cores, so
 a step it watches is not a measurement of the system alone. Its row is shown (and its

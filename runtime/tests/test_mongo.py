@@ -1,9 +1,8 @@
-"""The store helpers: a unique-index violation recognised on every store, and the ping
-the readiness check uses."""
+"""The store helpers: a unique-index violation recognised on every store, the ping
+the readiness check uses, and the count of every command sent."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from typing import Any
 
@@ -11,6 +10,8 @@ from prometheus_client import REGISTRY
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from indgang_runtime.mongo import as_duplicate_key, connect, ping
+
+from harness import MONGODB_URI
 
 
 def test_mongodbs_duplicate_key_is_itself() -> None:
@@ -75,9 +76,7 @@ def _commands(command: str, collection: str) -> float:
 
 
 async def test_every_command_sent_to_the_store_is_counted_by_command_and_collection() -> None:
-    client = connect(
-        os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017"), service="test-store"
-    )
+    client = connect(MONGODB_URI, service="test-store")
     db = client[f"t_commands_{uuid.uuid4().hex[:10]}"]
     before = {
         k: _commands(*k) for k in [("insert", "cases"), ("find", "cases"), ("update", "cases")]
