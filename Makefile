@@ -95,6 +95,7 @@ lint: sync
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy contracts/src runtime/src services/*/src
 	$(UV) run --frozen mypy prove
+	$(UV) run --frozen mypy bench
 
 # Known-vulnerable dependencies: every package pinned in uv.lock (all groups, with
 # hashes) checked by pip-audit against PyPI's advisories; a known vulnerability fails,

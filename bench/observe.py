@@ -149,25 +149,40 @@ async def stored_recommendations(
             await asyncio.sleep(1.0)
 
 
-async def store_commands(service_urls: dict[str, str]) -> dict[str, float]:
+async def store_commands(service_urls: dict[str, str]) -> dict[str, dict[str, float]]:
     """Each service's store commands so far (`indgang_store_commands_total` on its
-    /metrics, open in development), summed over commands and collections; a service that
-    does not answer is left out."""
+    /metrics, open in development) by "command collection"; a service that does not
+    answer is left out."""
 
-    async def one(http: httpx.AsyncClient, url: str) -> float | None:
+    async def one(http: httpx.AsyncClient, url: str) -> dict[str, float] | None:
         try:
             response = await http.get(url + "/metrics")
             response.raise_for_status()
         except httpx.HTTPError:
             return None
-        return sum(
-            sample.value
+        return {
+            f"{sample.labels['command']} {sample.labels['collection']}": sample.value
             for family in text_string_to_metric_families(response.text)
             if family.name == "indgang_store_commands"
             for sample in family.samples
             if sample.name == "indgang_store_commands_total"
-        )
+        }
 
     async with httpx.AsyncClient(timeout=10) as http:
         counts = await asyncio.gather(*(one(http, u) for u in service_urls.values()))
     return {name: c for name, c in zip(service_urls, counts, strict=True) if c is not None}
+
+
+def commands_between(
+    before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]
+) -> dict[str, dict[str, float]]:
+    """The commands each service sent between two readings, by "command collection"."""
+    return {
+        service: {
+            kind: n - before[service].get(kind, 0.0)
+            for kind, n in sorted(counted.items())
+            if n > before[service].get(kind, 0.0)
+        }
+        for service, counted in after.items()
+        if service in before
+    }

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -187,6 +187,7 @@ async def routing(db: Database, history: History) -> None:
     from indgang_routing.adapters.seed_files import load_team
     from indgang_routing.adapters.upgrade import StoreUpgrade
     from indgang_routing.domain.calendar import add_working_days, local_day, month_of
+    from indgang_routing.domain.case import Case
     from indgang_routing.domain.retention import RetentionPolicy
     from indgang_routing.handlers import overdue
     from indgang_routing.handlers.retention import JOB, NEXT_DAY, POLICY
@@ -271,7 +272,8 @@ async def routing(db: Database, history: History) -> None:
     async def write(staging: Any, batch: list[Past]) -> None:
         cases = CaseRepository(staging)
         for p in batch:
-            await cases.create(case(p), [])
+            # Written as the service writes it: the same fields, built here as a dict.
+            await cases.create(cast("Case", case(p)), [])
         owners = {
             p.organisation_key: Owner(consultants[p.number % len(consultants)]["id"], p.case_id)
             for p in batch

@@ -94,6 +94,10 @@ def stack_table(r: StackResult) -> list[str]:
         "(indgang_store_commands_total; guide's include the bench's own question per case)",
     ]
     lines += [f"  {s.name:<17}{_per_inquiry(s)}" for s in r.measured() if s.commands]
+    first = next((s for s in r.steps if s.commands and s.accepted), None)
+    if first is not None:
+        lines += ["", f"the same at {first.name}, by command and collection:"]
+        lines += _by_command(first)
     if r.memory:
         lines += ["", "memory at the end of the step-up, MB RSS (PSS):"]
         lines += [
@@ -106,9 +110,24 @@ def stack_table(r: StackResult) -> list[str]:
 
 
 def _per_inquiry(step: Step) -> str:
-    per = {name: n / step.accepted for name, n in step.commands.items()} if step.accepted else {}
+    per = (
+        {name: sum(by.values()) / step.accepted for name, by in step.commands.items()}
+        if step.accepted
+        else {}
+    )
     parts = [f"{name} {per[name]:.1f}" for name in SERVICES if name in per]
     return "  ".join(parts) + f"  total {sum(per.values()):.1f}"
+
+
+def _by_command(step: Step) -> list[str]:
+    """Per service, what its store commands per inquiry were (at least 0.05 of one)."""
+    lines = []
+    for name in SERVICES:
+        per = {kind: n / step.accepted for kind, n in step.commands.get(name, {}).items()}
+        shown = [f"{kind} {n:.1f}" for kind, n in per.items() if n >= 0.05]
+        if shown:
+            lines.append(f"  {name:<15}" + ", ".join(shown))
+    return lines
 
 
 def profile_lines(profile: dict[str, object]) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from load import Sample, Send, now, open_loop
-from observe import Watch, store_commands, stored_recommendations
+from observe import Watch, commands_between, store_commands, stored_recommendations
 from resources import CpuWindow
 from stack import SmtpSink
 
@@ -69,7 +69,8 @@ class Step:
     mails: int  # mails the SMTP sink accepted from the step's start to its end
     drained_s: float  # last send → the last expected output (or the drain's end)
     cpu: dict[str, float]  # % of one core from the first send to the drain's end
-    commands: dict[str, float]  # store commands per service, first send to the drain's end
+    # Store commands per service by "command collection", first send to the drain's end.
+    commands: dict[str, dict[str, float]]
     e2e_ms: list[float] = field(repr=False)
     intake_ms: list[float] = field(repr=False)  # 202 → inquiry-received
     routing_ms: list[float] = field(repr=False)  # inquiry-received → case-routed
@@ -176,7 +177,7 @@ async def system_step(name: str, rate: float, seconds: float, o: Observers, lim:
         mails=o.sink.count - mails,
         drained_s=drained,
         cpu=cpu,
-        commands={k: v - commands[k] for k, v in counted.items() if k in commands},
+        commands=commands_between(commands, counted),
         e2e_ms=[(o.routed.first[k] - accepted[k]) * 1000 for k in in_time],
         intake_ms=[(o.received.first[k] - accepted[k]) * 1000 for k in split],
         routing_ms=[(o.routed.first[k] - o.received.first[k]) * 1000 for k in split],
