@@ -418,6 +418,27 @@ def test_an_answered_referral_tells_the_consultant_and_the_enterprise_what_happe
     completed = texts(REFERRAL_UPDATED, "referral_answer_notice", language)
     assert {"da": "afsluttet sin del", "en": "completed its part"}[language] in completed.text
     assert REFERRAL_UPDATED.reference in completed.subject
+    # A referral accepted and later completed sends the enterprise two mails: the
+    # subject says which answer each one is, so they do not look the same in the inbox.
+    subjects = {
+        event.status.value: texts(event, "referral_answer_notice", language).subject
+        for event in (DECLINED, ACCEPTED, REFERRAL_UPDATED)
+    }
+    assert subjects == {
+        "da": {
+            "declined": f"Nyt i jeres sag: svar fra Jobcentret ({DECLINED.reference})",
+            "accepted": f"Nyt i jeres sag: Jobcentret vil gerne hjælpe jer ({ACCEPTED.reference})",
+            "completed": "Nyt i jeres sag: Jobcentret har afsluttet sin del "
+            f"({REFERRAL_UPDATED.reference})",
+        },
+        "en": {
+            "declined": f"News on your case: answer from the job centre ({DECLINED.reference})",
+            "accepted": "News on your case: the job centre would like to help you "
+            f"({ACCEPTED.reference})",
+            "completed": "News on your case: the job centre has completed its part "
+            f"({REFERRAL_UPDATED.reference})",
+        },
+    }[language]
     outcome = texts(REFERRAL_UPDATED, "referral_answered", language).text
     assert REFERRAL_UPDATED.outcome is not None
     assert REFERRAL_UPDATED.outcome.summary in outcome
