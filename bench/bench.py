@@ -1,11 +1,12 @@
 """`make bench`: how much load indgang holds, and whether its cost grows with the data.
 
-For each stack (empty, then preloaded with --preload historic inquiries) the bench starts
-its own four services, SMTP sink, topics and databases; measures the idle cost; steps
-the open-loop load up (10, 25, 50, 100, 200 inquiries/s by default) beside a plain
-aiokafka consume→produce loop at the same rates, until a step does not hold; takes every
-process's memory; runs a sustained load; with --profile, py-spies the busiest service in
-a step of its own at the highest rate that held; and tears it all down.
+For each stack (empty, and preloaded with --preload historic inquiries, side by side) the
+bench starts its own four services, SMTP sink, topics and databases; measures the idle
+cost; steps the open-loop load up (10, 25, 50, 100, 200 inquiries/s by default) beside a
+plain aiokafka consume→produce loop at the same rates, until a step does not hold, the
+two stacks' steps of one rate one after the other; takes every process's memory; runs a
+sustained load; with --profile, py-spies the busiest service in a step of its own at the
+highest rate that held; and tears it all down.
 It needs the broker and the store (`make up`, or `bash deploy/infra.sh up`). See
 bench/README.md for what each number means.
 
@@ -33,7 +34,7 @@ import httpx
 from load import ARRIVALS
 from plot import latency_plot
 from report import LEGEND, comparison, stack_table
-from scenario import Plan, StackResult, run_stack
+from scenario import Plan, StackResult, run_stacks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,9 +65,7 @@ async def run(args: argparse.Namespace, plan: Plan) -> list[StackResult]:
     stacks = [("empty", 0)] if args.preload == 0 else [("empty", 0), ("preloaded", args.preload)]
     if args.only:
         stacks = [s for s in stacks if s[0] == args.only]
-    results = []
-    for label, preload in stacks:
-        results.append(await run_stack(plan, label, preload))
+    results: list[StackResult] = await run_stacks(plan, stacks)
     return results
 
 

@@ -81,9 +81,10 @@ def stack_table(r: StackResult) -> list[str]:
     lines += [
         "",
         "CPU % of one core, from a step's first send to its drain's end (smtp sink and bench:",
-        "the load's own side; total: every part, of what the machine has)",
+        "the load's own side; other stack: the stack not measured, standing by; total: every",
+        "part, of what the machine has)",
     ]
-    load = (*names, "smtp sink", "bench")
+    load = (*names, "smtp sink", "bench", "other stack")
     lines += [
         f"  {s.name:<17}{_cpu(s.cpu, load)}  total {sum(s.cpu.values()):.0f} of {_cores()}"
         for s in r.measured()

@@ -1,7 +1,7 @@
-"""One stack's whole bench: fresh stack (preloaded or empty) → warm-up → the machine's
-speed → idle cost → plain loop and system step by step → memory → final drain →
-sustained run → a profiled step at the highest rate that held (with --profile) →
-teardown.
+"""The stacks' bench: fresh stacks (empty and preloaded, side by side) → warm-up → the
+machine's speed → idle cost → plain loop and system step by step, the stacks' steps of
+one rate one after the other → memory → final drain → sustained runs → a profiled step
+at each stack's highest rate that held (with --profile) → teardown.
 
 The profile has a step of its own: py-spy samples the service on the same two cores, so
 a step it watches is not a measurement of the system alone. Its row is shown (and its
@@ -14,7 +14,9 @@ import asyncio
 import os
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,10 @@ from steps import Limits, Observers, Step, loop_step, system_step
 RECEIVED = "indgang.inquiry-received.v1"
 ROUTED = "indgang.case-routed.v1"
 DELIVERED = "indgang.notification-delivered.v1"
+# A step starts when the store, Kafka and every stack's processes together have used less
+# than this much of one core for a second (idle, two stacks: ~15), or after QUIET_MOST_S.
+QUIET_UNDER = 30.0
+QUIET_MOST_S = 30.0
 
 
 @dataclass
@@ -110,117 +116,231 @@ class StackResult:
         }
 
 
-async def run_stack(plan: Plan, label: str, preload_n: int) -> StackResult:
-    result = StackResult(label, preload_n)
-    stack = Stack(label, plan.bootstrap, plan.mongodb_uri, plan.run_dir)
-    result.prefix = stack.prefix
-    say = _say(label)
-    plan.run_dir.mkdir(parents=True, exist_ok=True)
-    watches: list[Watch] = []
-    inquirers: Inquirers | None = None
-    loop: PlainLoop | None = None
+async def run_stacks(plan: Plan, stacks: list[tuple[str, int]]) -> list[StackResult]:
+    """Every stack up side by side, then each phase for one stack after the other: both
+    warm-ups, both idle windows, then the steps interleaved rate by rate (empty 10/s,
+    preloaded 10/s, preloaded 25/s, empty 25/s, ...: which goes first alternates), the
+    sustained runs and the profiled steps.
+
+    Interleaved, not one stack after the other: the two cores' speed drifts over a run
+    (the CPU loop has moved by a sixth within one), and the steps near the knee turn a
+    small drift into a large difference in latency. Steps of the same rate minutes
+    apart compare the data sizes; steps half an hour apart compared the machine.
+    A stack that is not being measured stands idle beside the one that is (its idle
+    cost is in each stack's idle row)."""
+    runs = [StackRun(plan, label, preload_n) for label, preload_n in stacks]
     try:
-        if preload_n:
-            say(f"preloading {preload_n:,} historic inquiries, cases, deliveries, recommendations")
+        for run in runs:
+            await run.phase(run.start)
+        for run in runs:
+            run.beside([other for other in runs if other is not run])
+        for run in runs:
+            await run.phase(run.warm_up)
+        for run in runs:
+            await run.phase(run.idle)
+        for i, rate in enumerate(plan.rates):
+            for run in runs if i % 2 == 0 else reversed(runs):
+                if run.stepping:
+                    await run.phase(partial(run.step, i, rate))
+        for run in runs:
+            await run.phase(run.after_steps)
+        for run in runs:
+            await run.phase(run.sustain)
+        for run in runs:
+            await run.phase(run.profile)
+    finally:
+        for run in runs:
+            await run.close()
+    return [run.result for run in runs]
+
+
+class StackRun:
+    """One stack's part of the bench, phase by phase; a phase that fails sets the stack's
+    `problem` and the stack takes no further part (the others go on)."""
+
+    def __init__(self, plan: Plan, label: str, preload_n: int) -> None:
+        self.plan = plan
+        self.result = StackResult(label, preload_n)
+        self.stack = Stack(label, plan.bootstrap, plan.mongodb_uri, plan.run_dir)
+        self.result.prefix = self.stack.prefix
+        self.say = _say(label)
+        self.watches: list[Watch] = []
+        self.inquirers: Inquirers | None = None
+        self.loop: PlainLoop | None = None
+        self.stepping = True  # until a step does not hold
+        self.others = Part("other stack", ())  # beside()
+        # Set by start():
+        self.routed: Watch
+        self.observers: Observers
+        self.services: list[Part] = []
+        self.infra: list[Part] = []
+
+    async def phase(self, run: Callable[[], Awaitable[None]]) -> None:
+        if self.result.problem:
+            return
+        try:
+            await run()
+        except StackFailed as failure:
+            self.result.problem = str(failure)
+        except Exception as exc:  # reported as "could not run" (exit 2), never as a lost inquiry
+            label = self.result.label
+            (self.plan.run_dir / f"{label}-error.txt").write_text(traceback.format_exc())
+            self.result.problem = f"failed: {type(exc).__name__}: {exc} (see {label}-error.txt)"
+
+    async def start(self) -> None:
+        plan, stack, result = self.plan, self.stack, self.result
+        plan.run_dir.mkdir(parents=True, exist_ok=True)
+        if result.preload:
+            self.say(
+                f"preloading {result.preload:,} historic inquiries, cases, deliveries, "
+                "recommendations"
+            )
             databases = {name: stack.database(name) for name in stack.services}
-            result.preload_s = await preload(plan.mongodb_uri, databases, preload_n)
-        say("starting its own intake, routing, notifications, guide and SMTP sink")
+            result.preload_s = await preload(plan.mongodb_uri, databases, result.preload)
+        self.say("starting its own intake, routing, notifications, guide and SMTP sink")
         result.start_s = await stack.start(plan.ready_timeout)
         topics = [stack.topic(t) for t in (RECEIVED, ROUTED, DELIVERED)]
         partitions = await partition_counts(plan.bootstrap, topics)
         received = Watch(plan.bootstrap, topics[0])
-        routed = Watch(plan.bootstrap, topics[1], keep="case_id")
+        self.routed = Watch(plan.bootstrap, topics[1], keep="case_id")
         receipts = Watch(plan.bootstrap, topics[2], key_of=receipt_of_inquiry)
-        watches = [received, routed, receipts]
-        for watch in watches:
+        self.watches = [received, self.routed, receipts]
+        for watch in self.watches:
             await watch.start(partitions[watch.topic])
-        inquirers = Inquirers(stack.services["intake"].url, plan.concurrency)
-        services = stack.parts()
-        infra = infrastructure(_port(plan.mongodb_uri, 27017), _port(plan.bootstrap, 9092))
-        observers = Observers(
-            inquirers.send, received, routed, receipts, stack.sink,
-            stack.services["guide"].url, CpuWindow(infra + services + _load_parts(stack)),
+        self.inquirers = Inquirers(stack.services["intake"].url, plan.concurrency)
+        self.services = stack.parts()
+        self.infra = infrastructure(_port(plan.mongodb_uri, 27017), _port(plan.bootstrap, 9092))
+        self.observers = Observers(
+            self.inquirers.send, received, self.routed, receipts, stack.sink,
+            stack.services["guide"].url,
+            CpuWindow(self.infra + self.services + _load_parts(stack)),
             {name: service.url for name, service in stack.services.items()},
         )  # fmt: skip
-        await _warm_up(observers)
+        await _warm_up(self.observers)
+
+    def beside(self, others: list[StackRun]) -> None:
+        """The stacks standing by while this one is measured: their processes count in its
+        steps' CPU ("other stack"), and a step waits for the machine to be quiet first."""
+        parts = [part for other in others for part in other.own_parts()]
+        self.others = Part("other stack", tuple(pid for p in parts for pid in p.roots))
+        if self.services:  # started
+            self.observers.cpu = CpuWindow(
+                self.infra + self.services + _load_parts(self.stack) + [self.others]
+            )
+
+    def own_parts(self) -> list[Part]:
+        """This stack's processes (its services and SMTP sink), not the shared ones."""
+        sink = _sink_part(self.stack)
+        return [*self.services, *([sink] if sink is not None else [])]
+
+    async def settle(self) -> None:
+        """Wait (at most QUIET_MOST_S) until the machine is quiet: the store, Kafka and
+        every stack's processes together under QUIET_UNDER % of one core for a second.
+        A step is not to pay for the tail of the step before it (a relay's last batch,
+        a group commit, the store's own vacuum), least of all another stack's."""
+        window = CpuWindow([*self.infra, *self.own_parts(), self.others])
+        deadline = now() + QUIET_MOST_S
+        while True:
+            window.start()
+            await asyncio.sleep(1.0)
+            busy = sum(window.stop().values())
+            if busy < QUIET_UNDER or now() > deadline:
+                return
+
+    async def warm_up(self) -> None:
+        plan = self.plan
         if plan.warm_up_seconds > 0:
             # Not measured: `make up` has usually just started the broker and the store,
             # and a fresh JVM compiles Kafka's hot paths during the first minutes of load
             # (Kafka needed twice the CPU at 10/s on the empty stack as on the preloaded
             # one a quarter of an hour later). The stack should be measured warm.
-            say(f"warming up: {plan.warm_up_rate:g}/s for {plan.warm_up_seconds:g} s")
+            self.say(f"warming up: {plan.warm_up_rate:g}/s for {plan.warm_up_seconds:g} s")
             await system_step(
-                "warm-up", plan.warm_up_rate, plan.warm_up_seconds, observers, plan.limits
+                "warm-up", plan.warm_up_rate, plan.warm_up_seconds, self.observers, plan.limits
             )
-        result.cpu_loop_ms = cpu_loop_ms()
 
-        say(f"idle for {plan.idle_seconds:g} s")
-        await stack.sink.settled(quiet=3.0, until=now() + 30)
-        idle = CpuWindow(infra + services)
+    async def idle(self) -> None:
+        await self.settle()  # the warm-ups' tails, which would slow the loop down
+        self.result.cpu_loop_ms = cpu_loop_ms()
+        self.say(f"idle for {self.plan.idle_seconds:g} s")
+        await self.stack.sink.settled(quiet=3.0, until=now() + 30)
+        idle = CpuWindow(self.infra + self.services)
         idle.start()
-        await asyncio.sleep(plan.idle_seconds)
-        result.idle_cpu, result.idle_seconds = idle.stop(), plan.idle_seconds
+        await asyncio.sleep(self.plan.idle_seconds)
+        self.result.idle_cpu, self.result.idle_seconds = idle.stop(), self.plan.idle_seconds
 
-        if plan.plain_loop:
-            loop = PlainLoop(plan.bootstrap, stack.prefix)
-            await loop.start()
-        for i, rate in enumerate(plan.rates):
-            say(f"step {rate:g}/s for {plan.step_seconds:g} s")
-            baseline = None
-            if loop is not None:
-                baseline = await loop_step(
-                    rate, plan.step_seconds, loop.send, loop.watch, plan.limits
-                )
-            step = await system_step(f"{rate:g}/s", rate, plan.step_seconds, observers, plan.limits)
-            step.loop = baseline
-            step.duplicated = routed.duplicated(step.keys)
-            result.steps.append(step)
-            say(_progress(step))
-            if not step.held:
-                result.not_run = plan.rates[i + 1 :]
-                break
-
-        extra = [p for p in (loop.part if loop else None, _sink_part(stack)) if p is not None]
-        result.memory = memory([*services, *infra, *extra, Part("bench", (os.getpid(),))])
-        await _final_drain(routed, result.steps, plan.final_drain_s, say)
-
-        if plan.sustain_seconds > 0 and plan.sustain_rate > 0:
-            say(f"sustained {plan.sustain_rate:g}/s for {plan.sustain_seconds:g} s")
-            result.sustained = await system_step(
-                f"sustained {plan.sustain_rate:g}/s",
-                plan.sustain_rate, plan.sustain_seconds, observers, plan.limits,
-            )  # fmt: skip
-            result.sustained.duplicated = routed.duplicated(result.sustained.keys)
-            say(_progress(result.sustained))
-            await _final_drain(routed, [result.sustained], plan.final_drain_s, say)
-
-        recording = _recording(plan, stack, result) if plan.profile else None
-        if recording is not None:
-            rate = result.highest_held or result.steps[-1].rate
-            say(f"profiling {recording.service} at {rate:g}/s for {plan.step_seconds:g} s")
-            await recording.start()
-            result.profiled = await system_step(
-                f"profiled {rate:g}/s", rate, plan.step_seconds, observers, plan.limits
+    async def step(self, i: int, rate: float) -> None:
+        plan, result = self.plan, self.result
+        if plan.plain_loop and self.loop is None:
+            self.loop = PlainLoop(plan.bootstrap, self.stack.prefix)
+            await self.loop.start()
+        await self.settle()
+        self.say(f"step {rate:g}/s for {plan.step_seconds:g} s")
+        baseline = None
+        if self.loop is not None:
+            baseline = await loop_step(
+                rate, plan.step_seconds, self.loop.send, self.loop.watch, plan.limits
             )
-            result.profiled.duplicated = routed.duplicated(result.profiled.keys)
-            result.profile = await recording.finish()
-            say(_progress(result.profiled))
-            await _final_drain(routed, [result.profiled], plan.final_drain_s, say)
-    except StackFailed as failure:
-        result.problem = str(failure)
-    except Exception as exc:  # reported as "could not run" (exit 2), never as a lost inquiry
-        (plan.run_dir / f"{label}-error.txt").write_text(traceback.format_exc())
-        result.problem = f"failed: {type(exc).__name__}: {exc} (see {label}-error.txt)"
-    finally:
-        for watch in watches:
+        step = await system_step(
+            f"{rate:g}/s", rate, plan.step_seconds, self.observers, plan.limits
+        )
+        step.loop = baseline
+        step.duplicated = self.routed.duplicated(step.keys)
+        result.steps.append(step)
+        self.say(_progress(step))
+        if not step.held:
+            result.not_run = plan.rates[i + 1 :]
+            self.stepping = False
+
+    async def after_steps(self) -> None:
+        """Memory at the end of the step-up, then the last chance for what was not routed."""
+        loop = self.loop.part if self.loop else None
+        extra = [p for p in (loop, _sink_part(self.stack)) if p is not None]
+        self.result.memory = memory(
+            [*self.services, *self.infra, *extra, Part("bench", (os.getpid(),))]
+        )
+        await _final_drain(self.routed, self.result.steps, self.plan.final_drain_s, self.say)
+
+    async def sustain(self) -> None:
+        plan, result = self.plan, self.result
+        if plan.sustain_seconds <= 0 or plan.sustain_rate <= 0:
+            return
+        await self.settle()
+        self.say(f"sustained {plan.sustain_rate:g}/s for {plan.sustain_seconds:g} s")
+        result.sustained = await system_step(
+            f"sustained {plan.sustain_rate:g}/s",
+            plan.sustain_rate, plan.sustain_seconds, self.observers, plan.limits,
+        )  # fmt: skip
+        result.sustained.duplicated = self.routed.duplicated(result.sustained.keys)
+        self.say(_progress(result.sustained))
+        await _final_drain(self.routed, [result.sustained], plan.final_drain_s, self.say)
+
+    async def profile(self) -> None:
+        plan, result = self.plan, self.result
+        recording = _recording(plan, self.stack, result) if plan.profile else None
+        if recording is None:
+            return
+        rate = result.highest_held or result.steps[-1].rate
+        await self.settle()
+        self.say(f"profiling {recording.service} at {rate:g}/s for {plan.step_seconds:g} s")
+        await recording.start()
+        result.profiled = await system_step(
+            f"profiled {rate:g}/s", rate, plan.step_seconds, self.observers, plan.limits
+        )
+        result.profiled.duplicated = self.routed.duplicated(result.profiled.keys)
+        result.profile = await recording.finish()
+        self.say(_progress(result.profiled))
+        await _final_drain(self.routed, [result.profiled], plan.final_drain_s, self.say)
+
+    async def close(self) -> None:
+        for watch in self.watches:
             await watch.stop()
-        if inquirers is not None:
-            await inquirers.close()
-        if loop is not None:
-            await loop.stop()
-        say("tearing down" if not plan.keep else "keeping the stack (--keep)")
-        await stack.stop(plan.keep)
-    return result
+        if self.inquirers is not None:
+            await self.inquirers.close()
+        if self.loop is not None:
+            await self.loop.stop()
+        self.say("tearing down" if not self.plan.keep else "keeping the stack (--keep)")
+        await self.stack.stop(self.plan.keep)
 
 
 async def _warm_up(o: Observers) -> None:
