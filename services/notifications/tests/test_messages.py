@@ -424,21 +424,21 @@ def test_an_answered_referral_tells_the_consultant_and_the_enterprise_what_happe
         event.status.value: texts(event, "referral_answer_notice", language).subject
         for event in (DECLINED, ACCEPTED, REFERRAL_UPDATED)
     }
-    assert subjects == {
+    who = {"da": "Jobcentret", "en": "the job centre"}[language]
+    expected = {
         "da": {
-            "declined": f"Nyt i jeres sag: svar fra Jobcentret ({DECLINED.reference})",
-            "accepted": f"Nyt i jeres sag: Jobcentret vil gerne hjælpe jer ({ACCEPTED.reference})",
-            "completed": "Nyt i jeres sag: Jobcentret har afsluttet sin del "
-            f"({REFERRAL_UPDATED.reference})",
+            "declined": f"Nyt i jeres sag: svar fra {who}",
+            "accepted": f"Nyt i jeres sag: {who} vil gerne hjælpe jer",
+            "completed": f"Nyt i jeres sag: {who} har afsluttet sin del",
         },
         "en": {
-            "declined": f"News on your case: answer from the job centre ({DECLINED.reference})",
-            "accepted": "News on your case: the job centre would like to help you "
-            f"({ACCEPTED.reference})",
-            "completed": "News on your case: the job centre has completed its part "
-            f"({REFERRAL_UPDATED.reference})",
+            "declined": f"News on your case: answer from {who}",
+            "accepted": f"News on your case: {who} would like to help you",
+            "completed": f"News on your case: {who} has completed its part",
         },
     }[language]
+    references = {e.status.value: e.reference for e in (DECLINED, ACCEPTED, REFERRAL_UPDATED)}
+    assert subjects == {k: f"{v} ({references[k]})" for k, v in expected.items()}
     outcome = texts(REFERRAL_UPDATED, "referral_answered", language).text
     assert REFERRAL_UPDATED.outcome is not None
     assert REFERRAL_UPDATED.outcome.summary in outcome
