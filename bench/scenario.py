@@ -212,8 +212,7 @@ class StackRun:
         self.infra = infrastructure(_port(plan.mongodb_uri, 27017), _port(plan.bootstrap, 9092))
         self.observers = Observers(
             self.inquirers.send, received, self.routed, receipts, stack.sink,
-            stack.services["guide"].url,
-            CpuWindow(self.infra + self.services + _load_parts(stack)),
+            stack.services["guide"].url, self._step_window(),
             {name: service.url for name, service in stack.services.items()},
         )  # fmt: skip
         await _warm_up(self.observers)
@@ -224,9 +223,13 @@ class StackRun:
         parts = [part for other in others for part in other.own_parts()]
         self.others = Part("other stack", tuple(pid for p in parts for pid in p.roots))
         if self.services:  # started
-            self.observers.cpu = CpuWindow(
-                self.infra + self.services + _load_parts(self.stack) + [self.others]
-            )
+            self.observers.cpu = self._step_window()
+
+    def _step_window(self) -> CpuWindow:
+        """What a step's CPU covers: the shared store and Kafka, this stack, the load's own
+        side and, once beside() has named them, the stacks standing by."""
+        others = [self.others] if self.others.roots else []
+        return CpuWindow([*self.infra, *self.services, *_load_parts(self.stack), *others])
 
     def own_parts(self) -> list[Part]:
         """This stack's processes (its services and SMTP sink), not the shared ones."""
