@@ -227,11 +227,12 @@ go_module_src() {
 # `_ferretdb_sjson->'$._id'` but indexes `_ferretdb_sjson->"_id"`, and SQLite matches
 # index expressions literally, so every find/update/delete by `_id` scanned the table.
 FERRETDB_PATCH="$ROOT/deploy/ferretdb/serialized_writes.go"
+FERRETDB_AUTOCOMMIT="$ROOT/deploy/ferretdb/autocommit.go"
 install_ferretdb() {
     local bin="$BIN/ferretdb" src="$SRC/ferretdb-$FERRETDB_VERSION"
     local stamp="$bin.patch" want
     # Bump "serialize-4" when the patching below changes.
-    want="serialize-4-sqlite-id-update-close-notrack-$(sha256sum "$FERRETDB_PATCH" | cut -c1-16)"
+    want="serialize-4-sqlite-id-update-close-notrack-$(cat "$FERRETDB_PATCH" "$FERRETDB_AUTOCOMMIT" | sha256sum | cut -c1-16)"
     if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION" &&
         [[ "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
         return 0
@@ -262,6 +263,16 @@ install_ferretdb() {
     sed -i '/^func Untrack(obj any, token \*Token) {$/a\\tif !debugbuild.Enabled {\n\t\treturn\n\t}' "$resource"
     [[ "$(grep -c '^	if !debugbuild.Enabled {$' "$resource")" == 2 ]] ||
         die "patching FerretDB's resource tracking failed"
+    # Single-statement inserts and updates on PostgreSQL run without BEGIN/COMMIT
+    # (deploy/ferretdb/autocommit.go says why).
+    local coll="$src/internal/backends/postgresql/collection.go"
+    cp "$FERRETDB_AUTOCOMMIT" "$src/internal/backends/postgresql/zz_indgang_autocommit.go"
+    sed -i '/^func (c \*collection) InsertAll(/,/^}/s|^\terr = pool.InTransaction(ctx, p, func(tx pgx.Tx) error {$|\terr = inTransactionIf(ctx, p, len(params.Docs) > c.r.BatchSize, func(tx execer) error {|' "$coll"
+    sed -i '/^func (c \*collection) UpdateAll(/,/^}/s|^\terr = pool.InTransaction(ctx, p, func(tx pgx.Tx) error {$|\terr = inTransactionIf(ctx, p, len(params.Docs) > 1, func(tx execer) error {|' "$coll"
+    # (collection.go then no longer uses the pool package itself)
+    sed -i '\|^\t"github.com/FerretDB/FerretDB/internal/backends/postgresql/metadata/pool"$|d' "$coll"
+    [[ "$(grep -c '^	err = inTransactionIf(ctx, p, ' "$coll")" == 2 ]] ||
+        die "patching FerretDB's PostgreSQL inserts and updates (autocommit) failed"
     local meta="$src/internal/backends/sqlite/metadata/metadata.go"
     sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \"->'_id'\"|" "$meta"
     grep -qF "IDColumn = DefaultColumn + \"->'_id'\"" "$meta" || die "patching FerretDB's SQLite _id column failed"
