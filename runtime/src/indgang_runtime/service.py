@@ -272,9 +272,13 @@ def build_app(
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run the app with uvicorn (the console scripts call this)."""
+    """Run the app with uvicorn (the console scripts call this), on uvloop and httptools:
+    named, not "auto", so a build that lost them fails at start instead of running
+    slower unnoticed."""
     uvicorn.run(
         app,
+        loop="uvloop",
+        http="httptools",
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
