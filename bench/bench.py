@@ -173,7 +173,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     a("--arrivals", choices=ARRIVALS, default="random",
       help="send times: random, as inquirers arrive (Poisson), or evenly spaced")  # fmt: skip
     a("--no-loop", action="store_true", help="skip the plain aiokafka loop")
-    a("--ready-timeout", type=float, default=180.0, help="seconds for the services to start")
+    # The preloaded stack files 100,000 cases under their deletion deadlines at its first
+    # start: 88-190 s here, depending on the machine.
+    a("--ready-timeout", type=float, default=600.0, help="seconds for the services to start")
     a("--keep", action="store_true", help="leave the stacks, databases and topics in place")
     a("--json", metavar="FILE", help="write everything (with every e2e sample) as JSON")
     a("--plot", metavar="PNG", help="latency plot (default var/bench/<run>/bench-latency.png)")
