@@ -174,7 +174,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
       help="send times: random, as inquirers arrive (Poisson), or evenly spaced")  # fmt: skip
     a("--no-loop", action="store_true", help="skip the plain aiokafka loop")
     # The preloaded stack files 100,000 cases under their deletion deadlines at its first
-    # start: 88-190 s here, depending on the machine.
+    # start: 88-211 s here, depending on the machine.
     a("--ready-timeout", type=float, default=600.0, help="seconds for the services to start")
     a("--keep", action="store_true", help="leave the stacks, databases and topics in place")
     a("--json", metavar="FILE", help="write everything (with every e2e sample) as JSON")

@@ -231,8 +231,8 @@ FERRETDB_AUTOCOMMIT="$ROOT/deploy/ferretdb/autocommit.go"
 install_ferretdb() {
     local bin="$BIN/ferretdb" src="$SRC/ferretdb-$FERRETDB_VERSION"
     local stamp="$bin.patch" want
-    # Bump "serialize-4" when the patching below changes.
-    want="serialize-4-sqlite-id-update-close-notrack-$(cat "$FERRETDB_PATCH" "$FERRETDB_AUTOCOMMIT" | sha256sum | cut -c1-16)"
+    # Bump "serialize-5" when the patching below changes.
+    want="serialize-5-sqlite-id-update-close-notrack-autocommit-$(cat "$FERRETDB_PATCH" "$FERRETDB_AUTOCOMMIT" | sha256sum | cut -c1-16)"
     if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION" &&
         [[ "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
         return 0
