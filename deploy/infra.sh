@@ -226,6 +226,9 @@ go_module_src() {
 # And it fixes the SQLite backend's `_id` lookups: v1.24.2 queries `_id` as
 # `_ferretdb_sjson->'$._id'` but indexes `_ferretdb_sjson->"_id"`, and SQLite matches
 # index expressions literally, so every find/update/delete by `_id` scanned the table.
+#
+# On PostgreSQL, an insert or update that sends one statement runs without BEGIN/COMMIT
+# (deploy/ferretdb/autocommit.go): the transaction only added two round trips.
 FERRETDB_PATCH="$ROOT/deploy/ferretdb/serialized_writes.go"
 FERRETDB_AUTOCOMMIT="$ROOT/deploy/ferretdb/autocommit.go"
 install_ferretdb() {
