@@ -105,6 +105,35 @@ async def test_a_failing_round_does_not_end_the_job() -> None:
     assert rounds > 3  # it went on after the failing rounds
 
 
+async def test_the_jobs_preparation_runs_first_again_until_it_succeeds_then_never() -> None:
+    """One-time work (filing a store's existing data) runs before the job's first round,
+    is tried again each round while it fails (the job does not run without it), and once
+    it succeeded only the job runs."""
+    calls: list[str] = []
+    attempts = 0
+
+    async def prepare() -> None:
+        nonlocal attempts
+        attempts += 1
+        calls.append("prepare")
+        if attempts <= 2:
+            raise ConnectionError("the store is down")
+
+    async def job() -> None:
+        calls.append("job")
+
+    task = asyncio.create_task(repeat(job, 0.01, "filed", prepare=prepare))
+    for _ in range(500):
+        if calls.count("job") >= 3:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert calls[:4] == ["prepare", "prepare", "prepare", "job"]
+    assert calls.count("prepare") == 3
+    assert calls.count("job") >= 3
+
+
 async def test_cancelling_the_job_ends_it() -> None:
     started = asyncio.Event()
 

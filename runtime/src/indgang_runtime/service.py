@@ -145,14 +145,31 @@ async def _relay_once_connected(runtime: Runtime, relay: OutboxRelay) -> None:
     await relay.run()
 
 
-async def repeat(job: Callable[[], Awaitable[object]], seconds: float, name: str) -> None:
+async def repeat(
+    job: Callable[[], Awaitable[object]],
+    seconds: float,
+    name: str,
+    *,
+    prepare: Callable[[], Awaitable[object]] | None = None,
+) -> None:
     """Run `job` now and then every `seconds`, for the service's lifetime.
 
     For periodic work (deadlines, purges, refreshes): a failing round (the store
     down) is logged and the job simply runs again next round.
+
+    `prepare` is the job's one-time work on a store (filing what is already there,
+    finding the day to start from). It may read a whole collection, so it runs here,
+    in the background, not among the start-up hooks: the service answers, is ready
+    and consumes meanwhile. It runs before the first round and, until it has
+    succeeded once, again before every round; `job` only runs after it.
     """
+    prepared = prepare is None
     while True:
         try:
+            if not prepared:
+                assert prepare is not None
+                await prepare()
+                prepared = True
             await job()
         except asyncio.CancelledError:
             raise
