@@ -91,6 +91,12 @@ async def start(settings: RoutingSettings) -> FastAPI:
     app = create_app(settings)
     for hook in app.state.runtime.on_startup:  # indexes, the seeded team and providers
         await hook()
+    # The background jobs' one-time work, which their first rounds do at once on start
+    # (the tests run the rounds themselves, with the clock moved).
+    casework = app.state.console.casework
+    await casework.overdue.prepare()
+    await casework.overdue_referrals.prepare()
+    await app.state.retention.prepare()
     return app
 
 

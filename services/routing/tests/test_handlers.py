@@ -289,7 +289,7 @@ async def test_a_case_reopened_after_its_due_day_is_reported_in_the_reopening(
 
 
 async def test_the_overdue_job_starts_from_the_earliest_watched_due_day(routing: Any) -> None:
-    """On a store without the job's progress: startup finds the earliest due day among
+    """On a store without the job's progress: its first round finds the earliest due day among
     the watched cases; a tick reads at most a month of days, the next goes on. A store
     that lost its progress document looks back a month."""
     use = routing.use
@@ -577,8 +577,8 @@ async def test_a_store_from_before_is_upgraded_at_startup(routing: Any) -> None:
     of an organisation becomes its open case (an older open one keeps its status, not the
     slot); cases get the top-level fields the hot paths query; members and providers get
     `active`; organisations their latest consultant; consultants' sets of open case ids
-    become counters, reconciled with the open cases; the overdue job starts from the
-    earliest due day among the watched cases."""
+    become counters, reconciled with the open cases; the overdue job's first round starts
+    it from the earliest due day among the watched cases."""
     first = await routing.case(await routing.use.routing.route_inquiry(routing.inquiry(1)))
     await routing.cases.drop_indexes()
     await routing.cases.delete_many({})
@@ -629,6 +629,7 @@ async def test_a_store_from_before_is_upgraded_at_startup(routing: Any) -> None:
 
     for hook in routing.app.state.runtime.on_startup:
         await hook()
+    await routing.use.casework.overdue.prepare()  # the job's first round, in the background
 
     cases = {d["_id"]: d async for d in routing.cases.find({})}
     assert {k: d["open_slot"] for k, d in cases.items()} == {
@@ -687,6 +688,7 @@ async def test_a_watch_flag_of_the_previous_version_becomes_the_due_day(routing:
     for hook in routing.app.state.runtime.on_startup:
         await hook()
     assert (await routing.case(watched))["overdue_watch"] == due
+    await use.casework.overdue.prepare()  # the job's first round, in the background
     assert (await routing.case(contacted))["overdue_watch"] is False
     assert await finished_through(routing) == (today - timedelta(days=4)).isoformat()
     assert await use.casework.overdue.report() == 1

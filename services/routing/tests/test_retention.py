@@ -24,7 +24,7 @@ from indgang_routing.domain.actors import Actor
 from indgang_routing.domain.errors import Conflict
 from indgang_routing.domain.referrals import ReferralRequest
 from indgang_routing.domain.retention import ANONYMISED
-from indgang_routing.handlers.retention import CaseRetention
+from indgang_routing.handlers.retention import JOB, POLICY, CaseRetention
 from indgang_runtime.auth import DepartmentSystem
 
 ANE = Actor(id="ane-kjaer", name="Ane Kjær", consultant_id="ane-kjaer")
@@ -193,7 +193,12 @@ async def test_an_open_case_is_anonymised_three_years_after_receipt(routing: Any
     assert new_case != case_id
 
 
-async def test_a_store_from_before_deadlines_gets_them_at_startup(routing: Any) -> None:
+async def test_a_store_from_before_deadlines_gets_them_in_the_jobs_first_round(
+    routing: Any,
+) -> None:
+    """Not in a start-up hook (it reads every case: minutes at 100,000, and routing is not
+    ready until its hooks are done), but in the deletion job's first round, in the
+    background; the job anonymises nothing before it."""
     clock = Clock(RECEIVED + timedelta(hours=1))
     case_id = await _worked_case(routing, clock, "cvr:35954716")
     await routing.cases.update_one(
@@ -201,10 +206,97 @@ async def test_a_store_from_before_deadlines_gets_them_at_startup(routing: Any) 
         {"$unset": {"personal_since": "", "anonymise_at": "", "anonymise_on": ""}},
     )
     await routing.db["jobs"].delete_one({"_id": "anonymise-cases"})
-    await routing.app.state.retention.prepare()
+    for hook in routing.app.state.runtime.on_startup:
+        await hook()
+    assert "anonymise_at" not in await routing.case(case_id)  # the start did not wait for it
+
+    retention = routing.app.state.retention
+    job = asyncio.create_task(retention.job())
+    try:
+        for _ in range(200):
+            if await routing.use.ctx.jobs.get(JOB, POLICY) is not None:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        job.cancel()
+        await asyncio.gather(job, return_exceptions=True)
+    assert await routing.use.ctx.jobs.get(JOB, POLICY) == routing.use.ctx.retention.describe()
     case = await routing.case(case_id)
     assert case["personal_since"] == RECEIVED
     assert case["anonymise_at"] == RECEIVED + 3 * 365 * DAY
+
+
+async def _misfiled(routing: Any, *case_ids: str) -> None:
+    """As after a change of policy: the job's record of it and the cases' deadlines are
+    another policy's."""
+    await routing.db["jobs"].update_one({"_id": JOB}, {"$set": {POLICY: "1/2"}}, upsert=True)
+    for case_id in case_ids:
+        await routing.cases.update_one(
+            {"_id": case_id},
+            {"$set": {"anonymise_at": RECEIVED + 2 * DAY, "anonymise_on": "2026-12-03"}},
+        )
+
+
+async def test_the_first_round_writes_only_the_cases_not_filed_as_the_policy_files_them(
+    routing: Any, monkeypatch: Any
+) -> None:
+    """So a restart half-way through 100,000 cases rewrites only what is left; once the
+    policy is recorded, a later start reads no case."""
+    clock = Clock(RECEIVED + timedelta(hours=1))
+    filed = await _worked_case(routing, clock, "cvr:35954716")
+    misfiled = await _worked_case(routing, clock, "cvr:12345674", n=11)
+    await _misfiled(routing, misfiled)
+    await routing.db["jobs"].update_one({"_id": JOB}, {"$set": {POLICY: "1/2"}})
+    cases = routing.use.ctx.cases
+    written: list[str] = []
+    reads = [0]
+    original_file, original_read = cases.file_for_anonymisation, cases.not_anonymised
+
+    async def file(schedules: dict[str, Any]) -> int:
+        written.extend(schedules)
+        return int(await original_file(schedules))
+
+    async def read() -> list[dict[str, Any]]:
+        reads[0] += 1
+        return list(await original_read())
+
+    monkeypatch.setattr(cases, "file_for_anonymisation", file)
+    monkeypatch.setattr(cases, "not_anonymised", read)
+    retention = routing.app.state.retention
+    await retention.prepare()
+    assert written == [misfiled]
+    assert (await routing.case(misfiled))["anonymise_at"] == RECEIVED + 3 * 365 * DAY
+    assert (await routing.case(filed))["anonymise_at"] == RECEIVED + 3 * 365 * DAY
+    await retention.prepare()  # the policy is recorded: nothing is read again
+    assert reads == [1]
+
+
+async def test_a_case_changed_while_the_first_round_files_it_keeps_what_the_change_wrote(
+    routing: Any, monkeypatch: Any
+) -> None:
+    """The filing is a compare-and-set on each case as read. A case closed after the read
+    keeps the deadline its closing wrote (365 days after closing; the read, open, would
+    give three years after receipt); one given a note is read again and filed."""
+    clock = Clock(RECEIVED + timedelta(hours=1))
+    closed = await _worked_case(routing, clock, "cvr:35954716")
+    noted = await _worked_case(routing, clock, "cvr:12345674", n=11)
+    await _misfiled(routing, closed, noted)
+    cases = routing.use.ctx.cases
+    original_read = cases.not_anonymised
+    closed_at = clock.now = RECEIVED + 10 * DAY
+
+    async def read_then_change() -> list[dict[str, Any]]:
+        found = list(await original_read())
+        await routing.use.casework.close(closed, ANE, "Mette Hansen har fået hjælp.")
+        await routing.use.casework.add_note(noted, ANE, "Ringer igen i morgen.")
+        return found
+
+    monkeypatch.setattr(cases, "not_anonymised", read_then_change)
+    await routing.app.state.retention.prepare()
+    assert (await routing.case(closed))["anonymise_at"] == closed_at + 365 * DAY
+    after = await routing.case(noted)
+    assert after["anonymise_at"] == RECEIVED + 3 * 365 * DAY
+    assert after["anonymise_on"] == (RECEIVED + 3 * 365 * DAY).date().isoformat()
 
 
 def test_the_deletion_job_query_is_a_declared_hot_path() -> None:

@@ -78,23 +78,14 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     async def reconcile_loads() -> None:
         await loads.reconcile()
 
-    async def prepare_overdue_job() -> None:
-        await casework.overdue.prepare()
-
     async def first_contact_overdue() -> None:
         await casework.overdue.job()
-
-    async def prepare_referral_overdue_job() -> None:
-        await casework.overdue_referrals.prepare()
 
     async def referral_overdue() -> None:
         await casework.overdue_referrals.job()
 
     async def loads_reconciliation() -> None:
         await loads.reconcile_job()
-
-    async def file_deletion_deadlines() -> None:
-        await retention.prepare()
 
     async def deletion_deadlines() -> None:
         await retention.job()
@@ -103,15 +94,10 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         relay=relay,
         # In this order: a legacy store is upgraded before the unique index is built,
         # and loads are reconciled once the team exists.
-        on_startup=[
-            upgrade_store,
-            ensure_indexes,
-            seed,
-            reconcile_loads,
-            prepare_overdue_job,
-            prepare_referral_overdue_job,
-            file_deletion_deadlines,
-        ],
+        on_startup=[upgrade_store, ensure_indexes, seed, reconcile_loads],
+        # Each job's one-time work on a store (the overdue jobs' first day, filing every
+        # case under its deletion deadline) is its first round's, not a start-up hook's:
+        # it can read every case, minutes at 100,000, and routing serves meanwhile.
         background=[
             first_contact_overdue,
             referral_overdue,

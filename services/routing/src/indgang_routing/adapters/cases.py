@@ -166,7 +166,7 @@ class CaseRepository:
 
     async def earliest_referral_due(self) -> str | None:
         """The earliest answer deadline among the watched referrals: the overdue-referral
-        job's first day on a store. Reads every watching case, so startup only, once."""
+        job's first day on a store. Reads every watching case: the job's first round only."""
         docs = self.collection.find({"referral_watch": {"$type": "string"}}, {"referral_watch": 1})
         return min(
             [str(day) async for d in docs for day in d.get("referral_watch") or []],
@@ -175,7 +175,7 @@ class CaseRepository:
 
     async def earliest_watched_due(self) -> str | None:
         """The earliest due day among the watched cases: the overdue job's first day on a
-        store. Reads every watched case, so startup only, once per store."""
+        store. Reads every watched case: the job's first round on a store only."""
         docs = self.collection.find({"overdue_watch": {"$type": "string"}}, {"overdue_watch": 1})
         return min([str(d["overdue_watch"]) async for d in docs], default=None)
 
@@ -187,21 +187,29 @@ class CaseRepository:
 
     async def not_anonymised(self) -> list[Case]:
         """Every case still holding personal data, with what its deadline is made of.
-        Reads every case: startup only, when the schedule is missing or the policy changed."""
+        Reads every case: the deletion job's first round only, when the schedule is missing
+        or the policy changed."""
         docs = self.collection.find(
             {"anonymised_at": None},  # also a case from before deadlines (no field)
             {"_id": 1, "inquiries.received_at": 1, "personal_since": 1, "closed_at": 1,
-             "status": 1, "anonymise_at": 1, "anonymise_on": 1},
+             "status": 1, "anonymise_at": 1, "anonymise_on": 1, "updated_at": 1},
         )  # fmt: skip
         return cast(list[Case], await docs.to_list())
 
-    async def file_for_anonymisation(self, schedules: Mapping[str, Mapping[str, Any]]) -> None:
-        """Write each case's schedule fields (startup), unless it was anonymised meanwhile."""
-        await bulk_update(
+    async def file_for_anonymisation(
+        self, schedules: Mapping[str, tuple[datetime | None, Mapping[str, Any]]]
+    ) -> int:
+        """Case id → (its `updated_at` as read, its schedule fields): write each, only if
+        the case is unchanged since and not anonymised (the deletion job's first round).
+        Returns how many were written; the others changed meanwhile."""
+        return await bulk_update(
             self.collection,
             (
-                UpdateOne({**q.CASE.filter(_id=case_id), "anonymised_at": None}, {"$set": dict(f)})
-                for case_id, f in schedules.items()
+                UpdateOne(
+                    {**q.CASE.filter(_id=case_id), "anonymised_at": None, "updated_at": read},
+                    {"$set": dict(f)},
+                )
+                for case_id, (read, f) in schedules.items()
             ),
             ordered=False,
         )

@@ -70,8 +70,9 @@ class OverdueFirstContacts:
         self.ctx = ctx
 
     async def prepare(self) -> None:
-        """At startup, if the job has no progress yet: start from the earliest due day
-        among the watched cases (yesterday if that is later)."""
+        """Before the job's first round (in the background: on a store from before the
+        job it reads every watched case), if the job has no progress yet: start from the
+        earliest due day among the watched cases (yesterday if that is later)."""
         if await self.ctx.jobs.get(JOB, FINISHED) is not None:
             return
         first = self.ctx.local_day(self.ctx.now()) - DAY
@@ -119,7 +120,12 @@ class OverdueFirstContacts:
 
     async def job(self) -> None:
         """Runs for the service's lifetime (Runtime.background)."""
-        await repeat(self.report, self.ctx.settings.overdue_check_seconds, "overdue_check")
+        await repeat(
+            self.report,
+            self.ctx.settings.overdue_check_seconds,
+            "overdue_check",
+            prepare=self.prepare,
+        )
 
 
 REFERRAL_JOB = "referral-overdue"
@@ -147,7 +153,8 @@ class OverdueReferrals:
         self.ctx = ctx
 
     async def prepare(self) -> None:
-        """At startup, without progress: from the earliest watched deadline (or yesterday)."""
+        """Before the first round (in the background: it may read every case), without
+        progress: from the earliest watched deadline (or yesterday)."""
         if await self.ctx.jobs.get(REFERRAL_JOB, FINISHED) is not None:
             return
         first = self.ctx.local_day(self.ctx.now()) - DAY
@@ -205,4 +212,9 @@ class OverdueReferrals:
 
     async def job(self) -> None:
         """Runs for the service's lifetime (Runtime.background)."""
-        await repeat(self.report, self.ctx.settings.overdue_check_seconds, "referral_overdue")
+        await repeat(
+            self.report,
+            self.ctx.settings.overdue_check_seconds,
+            "referral_overdue",
+            prepare=self.prepare,
+        )

@@ -20,14 +20,17 @@ anonymised), so a reopening, a new note or another instance's job in between mak
 it change nothing; the case is read again and decided again. Progress only moves
 forward, from the value read.
 
-At startup (`prepare`), when the job has no progress or the policy in the
-settings changed, every case still holding personal data is filed again under
-its deadline (the one read of every case, not on a hot path): a store from before
-deadlines gets them this way.
+The job's first round on a store (`prepare`, in the background: it reads every
+case, minutes at 100,000, and routing serves meanwhile), when the job has no
+progress or the policy in the settings changed, files every case still holding
+personal data again under its deadline (the one read of every case, not on a hot
+path): a store from before deadlines gets them this way, and a changed policy
+applies to every case. Until it is done, nothing is anonymised.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
@@ -37,6 +40,7 @@ from prometheus_client import Counter
 
 from indgang_contracts.events import CaseStatus
 from indgang_routing.domain.case import Case
+from indgang_routing.domain.errors import Conflict
 from indgang_routing.domain.retention import anonymised_fields, is_anonymised
 from indgang_routing.handlers.context import Context
 from indgang_runtime.deadline_days import day_before, day_of, days_from, past, scheduled_day
@@ -48,6 +52,9 @@ JOB = "anonymise-cases"
 NEXT_DAY = "next_day"
 POLICY = "policy"
 ATTEMPTS = 3
+# Cases the first round decides and writes at a time: a write that misses (the case
+# changed meanwhile) reads only these again.
+FILING_BATCH = 20
 ANONYMISED = Counter(
     "indgang_routing_cases_anonymised_total", "Cases anonymised by the deletion job"
 )
@@ -63,27 +70,63 @@ class CaseRetention:
         self.cases = ctx.cases
 
     async def prepare(self) -> None:
-        """Startup: file every case under its deadline's day when the job has not run on
-        this store or the policy changed since it filed them."""
+        """The job's first round on a store (in the background; routing serves
+        meanwhile): when the job has not run on this store or the policy changed since
+        it filed them, file every case still holding personal data under its deadline's
+        day, then record the policy. Until then no case is anonymised.
+
+        A case already filed as the policy files it is not written: a restart half-way
+        (or a second instance) rewrites only what is left. Each write is a
+        compare-and-set on the case as read (`updated_at`), so a case changed meanwhile
+        is read again and decided again (closing or reopening it filed it already)."""
         policy = self.ctx.retention
         if await self.ctx.jobs.get(JOB, POLICY) == policy.describe():
             return
         now = self.ctx.now()
-        schedules: dict[str, dict[str, Any]] = {}
-        for case in await self.cases.not_anonymised():
-            since = case.get("personal_since") or min(
-                (i["received_at"] for i in case.get("inquiries") or []), default=None
-            )
-            if since is None:
-                continue
-            closed = case["status"] == CaseStatus.CLOSED.value
-            schedule = policy.schedule(since, case.get("closed_at") if closed else None, now)
-            schedules[case["_id"]] = {"personal_since": since, **schedule.fields()}
-        await self.cases.file_for_anonymisation(schedules)
+        everything = await self.cases.not_anonymised()
+        filed = 0
+        for start in range(0, len(everything), FILING_BATCH):
+            filed += await self._file(everything[start : start + FILING_BATCH], now)
         yesterday = day_before(day_of(now))
         await self.ctx.jobs.start(JOB, NEXT_DAY, yesterday)
         await self.ctx.jobs.set(JOB, POLICY, policy.describe())
-        log.info("deletion_deadlines_filed", cases=len(schedules))
+        log.info("deletion_deadlines_filed", cases=len(everything), written=filed)
+
+    def _filing(self, case: Case, now: datetime) -> dict[str, Any] | None:
+        """The schedule fields `case` should have under the policy; None when it has
+        them (or holds no inquiry to count from)."""
+        since = case.get("personal_since") or min(
+            (i["received_at"] for i in case.get("inquiries") or []), default=None
+        )
+        if since is None:
+            return None
+        closed = case["status"] == CaseStatus.CLOSED.value
+        schedule = self.ctx.retention.schedule(
+            since, case.get("closed_at") if closed else None, now
+        )
+        fields = {"personal_since": since, **schedule.fields()}
+        stored = cast(Mapping[str, Any], case)
+        return None if all(stored.get(k) == v for k, v in fields.items()) else fields
+
+    async def _file(self, cases: list[Case], now: datetime) -> int:
+        """Write the schedules of these cases that differ; returns how many were written."""
+        written = 0
+        for _ in range(ATTEMPTS):
+            changes = {
+                c["_id"]: (c.get("updated_at"), fields)
+                for c in cases
+                if not is_anonymised(c) and (fields := self._filing(c, now)) is not None
+            }
+            if not changes:
+                return written
+            applied = await self.cases.file_for_anonymisation(changes)
+            written += applied
+            if applied == len(changes):
+                return written
+            # Changed since they were read (a note, a closure): read them again.
+            fresh = await asyncio.gather(*(self.cases.get(case_id) for case_id in changes))
+            cases = [c for c in fresh if c is not None]
+        raise Conflict("cases kept changing while they were filed under their deadlines")
 
     async def anonymise_due(self, now: datetime | None = None) -> int:
         """One tick: anonymise what is past its deadline; returns how many cases."""
@@ -149,5 +192,8 @@ class CaseRetention:
     async def job(self) -> None:
         """Runs for the service's lifetime (Runtime.background)."""
         await repeat(
-            self.anonymise_due, self.ctx.settings.retention_interval_seconds, "deletion_deadlines"
+            self.anonymise_due,
+            self.ctx.settings.retention_interval_seconds,
+            "deletion_deadlines",
+            prepare=self.prepare,
         )
