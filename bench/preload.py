@@ -180,7 +180,8 @@ async def routing(db: Database, history: History) -> None:
     routing reconciles them from the open cases at every start. `StoreUpgrade` first, on
     the empty store, so the service's start finds every migration done. Each case is filed
     under its deletion deadline as routing files a new one, and the deletion job's policy
-    is recorded, so the service's start does not file 100,000 cases again."""
+    is recorded, so the job's first round does not read 100,000 cases to file them again
+    (in the background, while the bench measures); the overdue jobs' progress likewise."""
     from indgang_routing.adapters.cases import CaseRepository, closed_slot
     from indgang_routing.adapters.jobs import JobState
     from indgang_routing.adapters.organisations import OrganisationStore, Owner
@@ -206,6 +207,10 @@ async def routing(db: Database, history: History) -> None:
     open_days = [local_day(p.received_at) for p in history if not p.closed]
     earliest = min((add_working_days(d, 3) for d in open_days), default=local_day(history.until))
     await jobs.start(overdue.JOB, overdue.FINISHED, (earliest - overdue.DAY).isoformat())
+    # The overdue-referral job's, likewise: no historic case has a referral, so its first
+    # round would start from yesterday, after reading every case to find that out.
+    until = local_day(history.until)
+    await jobs.start(overdue.REFERRAL_JOB, overdue.FINISHED, (until - 2 * overdue.DAY).isoformat())
     team = load_team(RoutingSettings.model_fields["team_file"].default)
     consultants = [c.reference().model_dump(mode="json") for c in team.consultants]
 
