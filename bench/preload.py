@@ -143,7 +143,9 @@ async def intake(db: Database, history: History) -> None:
     from indgang_intake.adapters.inquiries import InquiryRepository
     from indgang_intake.domain.inquiry import Inquiry, InquirySubmission
 
-    await InquiryRepository(db, clock=lambda: history.until).prepare()
+    repository = InquiryRepository(db, clock=lambda: history.until)
+    await repository.prepare()
+    await repository.schedule.reschedule(history.until)  # the retention job's first round
 
     async def write(staging: Any, batch: list[Past]) -> None:
         repository = InquiryRepository(staging, clock=lambda: history.until)

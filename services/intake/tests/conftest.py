@@ -32,4 +32,5 @@ async def db(infra: None) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
 async def repo(db: AsyncDatabase[dict[str, Any]]) -> InquiryRepository:
     repository = InquiryRepository(db, POLICY, clock=lambda: T0)
     await repository.prepare()
+    await repository.schedule.reschedule(T0)  # the retention job's first round
     return repository

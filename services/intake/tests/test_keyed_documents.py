@@ -208,6 +208,7 @@ async def test_inquiries_stored_before_the_schedule_are_filed_at_start_up(
     )
     repo = InquiryRepository(db, POLICY, clock=lambda: T0 + 2 * DAY)
     await repo.prepare()
+    await job(repo, db).prepare()  # the retention job's first round, in the background
     filed = {d["_id"]: d["anonymise_on"] async for d in legacy.find({}, {"anonymise_on": 1})}
     assert filed == {"a": "2029-01-04", "b": "2029-01-05", "c": "2027-01-15"}
     assert (await organisation(repo, "cvr:35954716") or {})["inquiry_id"] == "b"
@@ -217,7 +218,7 @@ async def test_inquiries_stored_before_the_schedule_are_filed_at_start_up(
     assert await organisation(repo, "email:c@example.dk") is None
 
 
-async def test_a_changed_policy_refiles_every_inquiry_at_start_up(
+async def test_a_changed_policy_refiles_every_inquiry_in_the_jobs_first_round(
     repo: InquiryRepository, db: AsyncDatabase[dict[str, Any]]
 ) -> None:
     inquiry = await add(repo, T0)
@@ -227,10 +228,44 @@ async def test_a_changed_policy_refiles_every_inquiry_at_start_up(
         clock=lambda: T0 + DAY,
     )
     await shorter.prepare()
+    await job(shorter, db).prepare()
     doc = await repo.collection.find_one({"_id": inquiry.id})
     assert doc is not None
     assert (doc["anonymise_at"], doc["anonymise_on"]) == (T0 + 60 * DAY, "2026-03-06")
     assert (await job(shorter, db).run_once(T0 + 61 * DAY)).anonymised == 1
+
+
+async def test_a_closing_stored_while_the_first_round_files_keeps_the_deadline_it_wrote(
+    repo: InquiryRepository, db: AsyncDatabase[dict[str, Any]]
+) -> None:
+    """The first round runs while intake consumes case events: its write is a
+    compare-and-set on `case_closed_at` as read, so a closing stored between its read
+    and its write keeps the earlier deadline it gave the inquiry (30 days after
+    closing), not the open one the round computed (60 days after receipt)."""
+    inquiry = await add(repo, T0)
+    shorter = InquiryRepository(
+        db,
+        RetentionPolicy.of(days_after_close=30, days_max=60, idempotency_hours=24),
+        clock=lambda: T0 + DAY,
+    )
+    collection = repo.collection
+
+    class ClosedMeanwhile:
+        """The inquiries, with the case closed just before the round's write."""
+
+        def find(self, *args: Any, **kwargs: Any) -> Any:
+            return collection.find(*args, **kwargs)
+
+        async def bulk_write(self, updates: Any, **kwargs: Any) -> Any:
+            await close(shorter, inquiry, T0 + 10 * DAY)
+            return await collection.bulk_write(updates, **kwargs)
+
+    shorter.schedule._inquiries = ClosedMeanwhile()  # type: ignore[assignment]
+    await job(shorter, db).prepare()
+    doc = await collection.find_one({"_id": inquiry.id})
+    assert doc is not None
+    assert doc["case_closed_at"] == T0 + 10 * DAY
+    assert doc["anonymise_at"] == T0 + 40 * DAY
 
 
 # --- Idempotency records ------------------------------------------------------------------

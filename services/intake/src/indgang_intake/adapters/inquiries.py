@@ -92,13 +92,13 @@ class InquiryRepository:
         )
 
     async def prepare(self) -> None:
-        """Start-up: indexes, and the deletion schedule brought up to date if needed."""
+        """Start-up: the indexes. (The deletion schedule is brought up to date by the
+        retention job's first round, in the background: it may read every inquiry.)"""
         await self.ensure_indexes()
         # Served queries of the version before the schedule; each index costs every write.
         await drop_indexes(
             self.collection, ["organisation_key_1", "received_at_1", "case_closed_at_1"]
         )
-        await self.schedule.reschedule(self.clock())
 
     async def ensure_indexes(self) -> None:
         """The indexes the hot paths need (README: "Indexes"); the outbox relay adds

@@ -35,7 +35,13 @@ async def file_every_inquiry(
 ) -> int:
     """Give every inquiry not yet anonymised its deadline under `policy` and the day it
     is filed under (never before today); with `note_organisations`, also note each
-    organisation's latest such inquiry. Returns how many inquiries were re-filed."""
+    organisation's latest such inquiry. Returns how many inquiries were re-filed.
+
+    It runs while intake serves (the retention job's first round), so each write is a
+    compare-and-set on what the deadline was computed from (`case_closed_at` as read):
+    a closing or reopening stored meanwhile wrote the inquiry's deadline itself, and
+    the filing then changes nothing. Only inquiries not filed as the policy files them
+    are written, so a restart half-way rewrites only what is left."""
     updates: list[UpdateOne] = []
     latest: dict[str, tuple[str, datetime]] = {}
     refiled = 0
@@ -52,7 +58,11 @@ async def file_every_inquiry(
         if filed != (_millis(schedule.deadline), schedule.day):
             updates.append(
                 UpdateOne(
-                    {"_id": doc["_id"], "anonymised_at": None},
+                    {
+                        "_id": doc["_id"],
+                        "anonymised_at": None,
+                        "case_closed_at": doc.get("case_closed_at"),
+                    },
                     {"$set": {"anonymise_at": schedule.deadline, "anonymise_on": schedule.day}},
                 )
             )

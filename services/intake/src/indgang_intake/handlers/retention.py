@@ -60,6 +60,12 @@ class RetentionJob:
             log.info("retention_applied", anonymised=anonymised, idempotency_deleted=deleted)
         return RetentionRun(anonymised, deleted)
 
+    async def prepare(self) -> None:
+        """The first round's one-time work: file every inquiry under its deadline when
+        the schedule is missing or the policy changed (it reads every inquiry, so it
+        runs in the background, not among the start-up hooks; intake serves meanwhile)."""
+        await self._inquiries.schedule.reschedule(self._inquiries.clock())
+
     async def run(self) -> None:
         """Forever: apply the deadlines now and then every `interval_seconds`."""
-        await repeat(self.run_once, self._interval, "retention")
+        await repeat(self.run_once, self._interval, "retention", prepare=self.prepare)
