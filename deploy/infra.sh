@@ -748,14 +748,17 @@ start_postgres() {
     # - no TCP listener: FerretDB connects through the socket;
     # - plan_cache_mode=force_custom_plan: FerretDB binds the field name as a
     #   parameter, and a generic plan cannot use an expression index;
-    # - durability as PostgreSQL ships it (fsync, synchronous_commit on).
+    # - durability as PostgreSQL ships it (fsync, synchronous_commit on);
+    # - checkpoints and autovacuum runs over 1 s logged: they take the store's CPU and
+    #   disk in bursts, and a bench step that ran beside one should be told apart.
     local as=()
     [[ "$(id -u)" == 0 ]] && as=(setpriv --reuid=postgres --regid=postgres --init-groups --)
     start_bg postgres "$LOG/postgres.log" \
         "${as[@]}" "$PG_BIN/postgres" -D "$PG_DATA" -k "$PG_SOCKET" \
         -c listen_addresses= -c plan_cache_mode=force_custom_plan \
         -c shared_buffers=256MB -c max_connections=120 \
-        -c log_min_messages=warning -c log_checkpoints=off
+        -c log_min_messages=warning -c log_checkpoints=on \
+        -c log_autovacuum_min_duration=1000
 }
 
 wait_postgres() {
