@@ -58,6 +58,8 @@ def stack_table(r: StackResult) -> list[str]:
     if r.preload_s:
         took = ", ".join(f"{k} {v:.0f} s" for k, v in sorted(r.preload_s.items()))
         lines.append(f"preload took: {took}")
+    if r.settled:
+        lines.append(f"then: {r.settled}")
     lines.append(f"services ready {r.start_s:.1f} s after start")
     if r.cpu_loop_ms:
         lines.append(

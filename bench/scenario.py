@@ -24,7 +24,7 @@ from calibration import cpu_loop_ms
 from load import Inquirers, Sample, now
 from observe import Watch, partition_counts, receipt_of_inquiry, stored_recommendations
 from plain_loop import PlainLoop
-from preload import preload
+from preload import preload, settle_store
 from profiling import Recording
 from resources import CpuWindow, Part, infrastructure, memory
 from stack import Stack, StackFailed
@@ -75,6 +75,7 @@ class StackResult:
     prefix: str = ""
     problem: str | None = None  # why this stack could not run, if it could not
     preload_s: dict[str, float] = field(default_factory=dict)
+    settled: str = ""  # what `infra.sh settle` did after the preload
     start_s: float = 0.0
     cpu_loop_ms: float = 0.0  # calibration.cpu_loop_ms() before the idle window
     idle_cpu: dict[str, float] = field(default_factory=dict)
@@ -197,6 +198,8 @@ class StackRun:
             )
             databases = {name: stack.database(name) for name in stack.services}
             result.preload_s = await preload(plan.mongodb_uri, databases, result.preload)
+            result.settled = await settle_store()
+            self.say(result.settled)
         self.say("starting its own intake, routing, notifications, guide and SMTP sink")
         result.start_s = await stack.start(plan.ready_timeout)
         topics = [stack.topic(t) for t in (RECEIVED, ROUTED, DELIVERED)]

@@ -8,6 +8,7 @@
 #   bash deploy/infra.sh up        # install if needed, start, wait until ready, create topics
 #   bash deploy/infra.sh down      # stop what `up` started (data is kept in var/)
 #   bash deploy/infra.sh status    # what runs where
+#   bash deploy/infra.sh settle    # after a bulk load: vacuum, analyse, checkpoint now
 #   bash deploy/infra.sh kill SERVER   # SIGKILL one server (chaos tests; no graceful stop)
 #   bash deploy/infra.sh start SERVER  # start it again and wait until it is ready
 #     SERVER: kafka (one broker) | kafka-1 | kafka-2 | kafka-3 (KAFKA_BROKERS=3) |
@@ -1154,15 +1155,36 @@ cmd_status() {
     return "$rc"
 }
 
+# After a bulk load (the bench's preload): let the store do now what it would otherwise
+# do in bursts during the next minutes (PostgreSQL's autovacuum and analyze of the new
+# rows, a checkpoint of the dirty pages), so what is measured next is the data, not
+# its digestion. A store with that data has had all of it done long ago.
+cmd_settle() {
+    if [[ -n "${MONGODB_URI:-}" || "$(store_kind)" != postgresql ]] || ! find_postgres; then
+        log "Settle: the store is not this instance's PostgreSQL, nothing to do"
+        return 0
+    fi
+    running postgres "$PG_BIN/postgres" >/dev/null || die "settle: PostgreSQL is not running"
+    local as=() t0
+    [[ "$(id -u)" == 0 ]] && as=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+    t0=$(now)
+    "${as[@]}" "$PG_BIN/vacuumdb" -q -h "$PG_SOCKET" -U postgres -d "$PG_DATABASE" --analyze ||
+        die "settle: vacuumdb failed"
+    "${as[@]}" "$PG_BIN/psql" -q -X -h "$PG_SOCKET" -U postgres -d "$PG_DATABASE" \
+        -c CHECKPOINT || die "settle: CHECKPOINT failed"
+    log "Settle: vacuumed, analysed and checkpointed in $(($(now) - t0))s"
+}
+
 case "${1:-}" in
 install) cmd_install all ;;
+settle) cmd_settle ;;
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
 kill) cmd_kill "${2:-}" ;;
 start) cmd_start "${2:-}" ;;
 *)
-    echo "usage: $0 install|up|down|status|kill SERVER|start SERVER" >&2
+    echo "usage: $0 install|up|down|status|settle|kill SERVER|start SERVER" >&2
     exit 2
     ;;
 esac
