@@ -206,8 +206,9 @@ async def routing(db: Database, history: History) -> None:
     from indgang_runtime.deadline_days import day_before, day_of
 
     await StoreUpgrade(db).run()
-    await CaseRepository(db).ensure_indexes()
-    await CaseRepository(db).outbox.ensure_indexes()  # the relay's, recording its upgrade done
+    repository = CaseRepository(db)
+    await repository.ensure_indexes()
+    await repository.outbox.ensure_indexes()  # the relay's, recording its upgrade done
     policy = RetentionPolicy.of()  # routing's defaults, as the bench's services run
     jobs = JobState(db)
     await jobs.start(JOB, NEXT_DAY, day_before(day_of(history.until)))
@@ -313,8 +314,9 @@ async def notifications(db: Database, history: History) -> None:
     from indgang_notifications.domain.messages import OutgoingMessage
 
     await migrate(db)
-    await DeliveryRepository(db).ensure_indexes()
-    await DeliveryRepository(db).outbox.ensure_indexes()  # the relay's, its upgrade done
+    deliveries = DeliveryRepository(db)
+    await deliveries.ensure_indexes()
+    await deliveries.outbox.ensure_indexes()  # the relay's, recording its upgrade done
 
     async def write(staging: Any, batch: list[Past]) -> None:
         repository = DeliveryRepository(staging)

@@ -1165,13 +1165,13 @@ cmd_settle() {
         return 0
     fi
     running postgres "$PG_BIN/postgres" >/dev/null || die "settle: PostgreSQL is not running"
-    local as=() t0
-    [[ "$(id -u)" == 0 ]] && as=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+    local t0
     t0=$(now)
-    "${as[@]}" "$PG_BIN/vacuumdb" -q -h "$PG_SOCKET" -U postgres -d "$PG_DATABASE" --analyze ||
+    # Clients, as wait_postgres runs psql: over the socket as the postgres role.
+    "$PG_BIN/vacuumdb" -q -h "$PG_SOCKET" -U postgres -d "$PG_DATABASE" --analyze ||
         die "settle: vacuumdb failed"
-    "${as[@]}" "$PG_BIN/psql" -q -X -h "$PG_SOCKET" -U postgres -d "$PG_DATABASE" \
-        -c CHECKPOINT || die "settle: CHECKPOINT failed"
+    "$PG_BIN/psql" -X -q -h "$PG_SOCKET" -U postgres -d "$PG_DATABASE" -c CHECKPOINT ||
+        die "settle: CHECKPOINT failed"
     log "Settle: vacuumed, analysed and checkpointed in $(($(now) - t0))s"
 }
 
