@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import aiohttp
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -131,16 +132,20 @@ async def stored_recommendations(
     wanted, found = set(case_ids), set[str]()
     limit = asyncio.Semaphore(concurrency)
     # Recommendations are for staff and routing only (issue 12): the bench asks as routing
-    # does, with the guide reader key its development stack accepts.
+    # does, with the guide reader key its development stack accepts. aiohttp, as the
+    # inquirers (load.py): these questions run during the drain, beside the late inquiries.
     key = {"Authorization": f"Bearer {DEVELOPMENT_GUIDE_READER_KEY}"}
-    async with httpx.AsyncClient(base_url=guide_url, timeout=10, headers=key) as http:
+    base = guide_url.rstrip("/") + "/api/v1/guide/recommendations/"
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(headers=key, timeout=timeout) as http:
 
         async def ask(case_id: str) -> None:
             async with limit:
-                with contextlib.suppress(httpx.HTTPError):
-                    response = await http.get(f"/api/v1/guide/recommendations/{case_id}")
-                    if response.status_code == 200:
-                        found.add(case_id)
+                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+                    async with http.get(base + case_id) as response:
+                        await response.read()
+                        if response.status == 200:
+                            found.add(case_id)
 
         while True:
             await asyncio.gather(*(ask(c) for c in wanted - found))
