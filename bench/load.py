@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
+from http1 import Client
 
 now = time.perf_counter
 LATE_S = 0.010  # a send that leaves later than this after its slot is a "late start"
@@ -92,42 +93,26 @@ async def open_loop(
 class Inquirers:
     """POST /api/v1/inquiries as many inquirers would: the clock starts at the 202.
 
-    aiohttp, not httpx: the load shares the machine with what it measures, and at 25/s
-    httpx's connection pool took 11 ms of CPU per request here (28 % of a core, a fifth of
-    the machine at the knee; its pool assignment and async-library sniffing alone were
-    half of the bench's samples). aiohttp does the same request for a fraction of that."""
+    On the bench's own client (`http1.py`: httpx cost 11 ms of CPU per request here)."""
 
     def __init__(self, intake_url: str, concurrency: int) -> None:
-        self.url = intake_url.rstrip("/") + "/api/v1/inquiries"
-        self.concurrency = concurrency
-        self._http: aiohttp.ClientSession | None = None
-
-    def _session(self) -> aiohttp.ClientSession:
-        # Made on first use, inside the running loop, as aiohttp wants. Idle connections
-        # are dropped before uvicorn's keep-alive timeout (5 s) would close them under a
-        # request in flight (a disconnect that is the client's race, not the system's
-        # answer).
-        if self._http is None:
-            connector = aiohttp.TCPConnector(limit=self.concurrency, keepalive_timeout=2.0)
-            self._http = aiohttp.ClientSession(
-                connector=connector, timeout=aiohttp.ClientTimeout(total=10)
-            )
-        return self._http
+        headers = [("Content-Type", "application/json")]
+        self.http = Client(intake_url, concurrency, headers=headers)
 
     async def send(self, n: int, sample: Sample) -> None:
         # Each request claims its own client address (TEST-NET-3, through the proxy
         # header intake trusts from loopback), as many different inquirers would.
         client = f"203.0.113.{n % 250 + 1}"
-        async with self._session().post(
-            self.url, json=inquiry(n), headers={"X-Forwarded-For": client}
-        ) as response:
-            sample.outcome = str(response.status)
-            if response.status == 202:
-                sample.accepted = now()
-                sample.key = str((await response.json())["inquiry_id"])
-            else:
-                await response.read()
+        status, body = await self.http.request(
+            "POST",
+            "/api/v1/inquiries",
+            json.dumps(inquiry(n)).encode(),
+            [("X-Forwarded-For", client)],
+        )
+        sample.outcome = str(status)
+        if status == 202:
+            sample.accepted = now()
+            sample.key = str(json.loads(body)["inquiry_id"])
 
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
+        await self.http.close()

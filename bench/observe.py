@@ -18,10 +18,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import aiohttp
+import h11
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from http1 import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from indgang_runtime.http_security import DEVELOPMENT_GUIDE_READER_KEY
@@ -130,28 +131,27 @@ async def stored_recommendations(
     `until` (perf_counter) passes; at least once each, so a late check still counts what is
     there. Asked after the step's sending, so the questions do not load the step itself."""
     wanted, found = set(case_ids), set[str]()
-    limit = asyncio.Semaphore(concurrency)
     # Recommendations are for staff and routing only (issue 12): the bench asks as routing
-    # does, with the guide reader key its development stack accepts. aiohttp, as the
-    # inquirers (load.py): these questions run during the drain, beside the late inquiries.
-    key = {"Authorization": f"Bearer {DEVELOPMENT_GUIDE_READER_KEY}"}
-    base = guide_url.rstrip("/") + "/api/v1/guide/recommendations/"
-    timeout = aiohttp.ClientTimeout(total=10)
-    async with aiohttp.ClientSession(headers=key, timeout=timeout) as http:
+    # does, with the guide reader key its development stack accepts; on the bench's own
+    # client, as the inquirers: these questions run during the drain, beside late inquiries.
+    key = [("Authorization", f"Bearer {DEVELOPMENT_GUIDE_READER_KEY}")]
+    http = Client(guide_url, concurrency, headers=key)
 
-        async def ask(case_id: str) -> None:
-            async with limit:
-                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
-                    async with http.get(base + case_id) as response:
-                        await response.read()
-                        if response.status == 200:
-                            found.add(case_id)
+    async def ask(case_id: str) -> None:
+        with contextlib.suppress(OSError, h11.ProtocolError, TimeoutError):
+            path = f"/api/v1/guide/recommendations/{case_id}"
+            status, _ = await asyncio.wait_for(http.request("GET", path), timeout=10)
+            if status == 200:
+                found.add(case_id)
 
+    try:
         while True:
             await asyncio.gather(*(ask(c) for c in wanted - found))
             if found >= wanted or now() >= until:
                 return found
             await asyncio.sleep(1.0)
+    finally:
+        await http.close()
 
 
 async def store_commands(service_urls: dict[str, str]) -> dict[str, dict[str, float]]:
