@@ -40,6 +40,7 @@ class Client:
         *,
         headers: Iterable[tuple[str, str]] = (),
         idle_s: float = 2.0,
+        timeout_s: float = 10.0,
     ) -> None:
         url = urlsplit(base_url)
         self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
@@ -49,6 +50,9 @@ class Client:
         # close them under a request in flight (a disconnect that is the client's race,
         # not the system's answer).
         self.idle_s = idle_s
+        # Per request, from its turn for a connection (not while it waits for one), as
+        # httpx's timeout was.
+        self.timeout_s = timeout_s
         self._limit = asyncio.Semaphore(limit)
         self._idle: list[_Connection] = []
 
@@ -59,15 +63,19 @@ class Client:
         body: bytes = b"",
         headers: Iterable[tuple[str, str]] = (),
     ) -> tuple[int, bytes]:
-        """The response's status and body."""
+        """The response's status and body; TimeoutError after `timeout_s`."""
         async with self._limit:
-            connection = self._take() or _Connection(
-                *await asyncio.open_connection(self.host, self.port)
-            )
+            connection = self._take()
             try:
-                answer = await self._exchange(connection, method, path, body, headers)
+                async with asyncio.timeout(self.timeout_s):
+                    if connection is None:
+                        connection = _Connection(
+                            *await asyncio.open_connection(self.host, self.port)
+                        )
+                    answer = await self._exchange(connection, method, path, body, headers)
             except BaseException:
-                connection.close()
+                if connection is not None:
+                    connection.close()
                 raise
             protocol = connection.protocol
             if protocol.our_state is h11.DONE and protocol.their_state is h11.DONE:

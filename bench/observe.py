@@ -140,7 +140,7 @@ async def stored_recommendations(
     async def ask(case_id: str) -> None:
         with contextlib.suppress(OSError, h11.ProtocolError, TimeoutError):
             path = f"/api/v1/guide/recommendations/{case_id}"
-            status, _ = await asyncio.wait_for(http.request("GET", path), timeout=10)
+            status, _ = await http.request("GET", path)
             if status == 200:
                 found.add(case_id)
 
