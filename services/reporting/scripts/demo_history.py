@@ -26,14 +26,21 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
 PASSWORD = "indgang-dev"  # the development users' (deploy/dev/users.toml)
 CONSULTANT = "ane-kjaer"
 TEAM_LEAD = "teamleder"
+# Routing judges dates by the municipality's day: from 23:00 or 22:00 UTC the machine's
+# date.today() is still yesterday there, and a first contact dated before the inquiry
+# came in is refused.
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+# The console's message after a refused form (routing's templates/console/layout.html).
+REFUSAL = re.compile(r'class="alert alert-error".*?<p class="alert-text">([^<]*)<', re.S)
 
 ORGANISATIONS = [
     ("Kaffe & Omsorg ApS", "start_up"),
@@ -177,10 +184,24 @@ def find_case(routing: httpx.Client, reference: str, timeout: float = 60) -> dic
     return None
 
 
-def form_post(routing: httpx.Client, path: str, data: dict[str, str]) -> None:
+def municipal_today() -> date:
+    return datetime.now(COPENHAGEN).date()
+
+
+def form_post(routing: httpx.Client, path: str, data: dict[str, str]) -> bool:
+    """A case page's form, as a consultant posts it. The console answers a refusal too
+    with a 303 back to the case, its reason in the message shown there: read it, so
+    only what routing accepted is counted."""
     response = routing.post(path, data={**data, "csrf": routing.headers["X-CSRF-Token"]})
-    if response.status_code not in (200, 303):
+    if response.status_code != 303:
         say(f"  {path}: {response.status_code} {response.text[:160]}")
+        return False
+    page = routing.get(response.headers["location"])
+    refused = REFUSAL.search(page.text)
+    if refused is not None:
+        say(f"  {path}: refused: {refused.group(1).strip()}")
+        return False
+    return True
 
 
 class Missing(Exception):
@@ -238,7 +259,7 @@ def rsv_checklist(
     }
     body: dict[str, Any] = {"criteria": {c: {"status": s} for c, s in statuses.items()}}
     if ready and (register or rng.random() < 0.5):
-        body["registered_on"] = date.today().isoformat()
+        body["registered_on"] = municipal_today().isoformat()
     response = routing.patch(f"/api/v1/cases/{case_id}/rsv-readiness", json=body)
     if response.status_code in (404, 405) and "rsv" not in response.text.lower():
         raise Missing("RSV readiness")
@@ -255,7 +276,7 @@ def casework(
     done["rsv"] = 0
     missing: set[str] = set()
     any_registered = False
-    today = date.today().isoformat()
+    today = municipal_today().isoformat()
     seen: set[str] = set()
     emails: set[str] = set()
     for inquiry in inquiries:
@@ -270,12 +291,11 @@ def casework(
         if case["id"] in seen:
             continue  # a follow-up joined a case already worked on
         seen.add(case["id"])
-        if rng.random() < 0.75:
-            form_post(
-                routing,
-                f"/sager/{case['id']}/foerste-kontakt",
-                {"channel": rng.choice(["phone", "email", "meeting"]), "contact_date": today},
-            )
+        if rng.random() < 0.75 and form_post(
+            routing,
+            f"/sager/{case['id']}/foerste-kontakt",
+            {"channel": rng.choice(["phone", "email", "meeting"]), "contact_date": today},
+        ):
             done["first_contact"] += 1
         if rng.random() < 0.55:
             department, provider = rng.choice(
@@ -323,7 +343,7 @@ def casework(
             # Half the closings tell the enterprise why (the closing mail in Mailpit); the
             # rest as if the enterprise had asked to close.
             told = rng.random() < 0.5
-            form_post(
+            if form_post(
                 routing,
                 f"/sager/{case['id']}/luk",
                 {"outcome": "Virksomheden har fået den hjælp, den bad om."}
@@ -332,8 +352,8 @@ def casework(
                     if told
                     else {"no_message": "1"}
                 ),
-            )
-            done["closed"] += 1
+            ):
+                done["closed"] += 1
     return done
 
 
