@@ -6,7 +6,7 @@ so "10:02" means what the reader's clock said, summer or winter.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -18,3 +18,11 @@ def danish_time(moment: datetime, *, seconds: bool = False, day: bool = True) ->
     local = aware.astimezone(COPENHAGEN)
     clock = local.strftime("%H.%M.%S" if seconds else "%H.%M")
     return f"{local:%d.%m.%Y} kl. {clock}" if day else f"kl. {clock}"
+
+
+def danish_today(now: datetime | None = None) -> date:
+    """The municipality's date (now, or at `now`): from 23:00 UTC (22:00 in summer) a
+    server's `date.today()` on UTC is still yesterday in Denmark."""
+    moment = now or datetime.now(UTC)
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(COPENHAGEN).date()

@@ -9,6 +9,7 @@ from indgang_contracts.events import CaseRouted
 from indgang_guide.adapters.store import CaseRecommendations, GuideStore
 from indgang_guide.domain.recommendations import recommend
 from indgang_guide.handlers.catalogue import Catalogue
+from indgang_runtime.local_time import danish_today
 
 
 def recommendations_for(event: CaseRouted, catalogue: Catalogue, limit: int) -> CaseRecommendations:
@@ -16,7 +17,13 @@ def recommendations_for(event: CaseRouted, catalogue: Catalogue, limit: int) -> 
         case_id=event.case_id,
         needs=[n.value for n in event.needs],
         stage=event.organisation_stage.value if event.organisation_stage else None,
-        items=recommend(catalogue.published(), list(event.needs), event.organisation_stage, limit),
+        items=recommend(
+            catalogue.published(),
+            list(event.needs),
+            event.organisation_stage,
+            limit,
+            today=danish_today(),  # the municipality's day: review dates are Danish dates
+        ),
     )
 
 

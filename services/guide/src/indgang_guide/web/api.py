@@ -9,7 +9,6 @@ finding 10). Drafts, history and every write need a staff session with the right
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
@@ -37,6 +36,7 @@ from indgang_guide.web.dependencies import (
 )
 from indgang_runtime.auth import current_user
 from indgang_runtime.http_security import guide_reader_key, presented_token, token_matches
+from indgang_runtime.local_time import danish_today
 
 router = APIRouter(prefix="/api/v1/guide", tags=["guide"])
 
@@ -281,7 +281,7 @@ async def unpublish(
 
 @router.get("/review-due", summary="Entries past their review date or marked for checking")
 async def review_due(catalogue: CatalogueDep, user: EditorDep) -> dict[str, Any]:
-    due = catalogue.due_for_review(date.today())
+    due = catalogue.due_for_review(danish_today())
     return {"count": len(due), "entries": [entry_json(s) for s in due]}
 
 
@@ -323,7 +323,7 @@ async def recommendations_for(
     limit: int = Query(5, ge=1, le=20),
 ) -> dict[str, Any]:
     entries = [e for e in catalogue.published() if visible(e, staff)]
-    items = recommend(entries, needs, stage, limit)
+    items = recommend(entries, needs, stage, limit, today=danish_today())
     return {"items": [i.model_dump(mode="json") for i in items]}
 
 
@@ -348,5 +348,6 @@ async def recommendations(
         [Need(n) for n in doc.get("needs", [])],
         OrganisationStage(doc["stage"]) if doc.get("stage") else None,
         limit,
+        today=danish_today(),
     )
     return {"case_id": case_id, "items": [i.model_dump(mode="json") for i in items]}

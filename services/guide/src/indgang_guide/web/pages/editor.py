@@ -7,7 +7,7 @@ what the editor typed.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Form, Request, status
@@ -20,6 +20,7 @@ from indgang_guide.handlers.editing import EntryExists, EntryNotFound, VersionCo
 from indgang_guide.web.dependencies import CatalogueDep, EditingDep, EditorDep, StoreDep
 from indgang_guide.web.forms import empty_state, entry_values, form_state, state_of
 from indgang_guide.web.pages.rendering import not_found, redirect
+from indgang_runtime.local_time import danish_today
 from indgang_runtime.web import pages_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +34,7 @@ async def editor_home(
     return render(
         request,
         "guide/editor_list.html",
-        {"entries": entries, "due": catalogue.due_for_review(date.today()), "done": done},
+        {"entries": entries, "due": catalogue.due_for_review(danish_today()), "done": done},
     )
 
 
@@ -120,7 +121,7 @@ async def _stored(store: GuideStore, entry_id: str) -> StoredEntry:
 
 @router.get("/redaktion/nyt")
 async def new_form(request: Request, user: EditorDep) -> Response:
-    review_by = (date.today() + timedelta(days=365)).isoformat()
+    review_by = (danish_today() + timedelta(days=365)).isoformat()
     return form_page(request, state=empty_state(user.name, review_by), stored=None)
 
 

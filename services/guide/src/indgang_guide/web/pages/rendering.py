@@ -3,7 +3,6 @@ labels and choices, the redirect after an action, not found."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import HTTPException, Request, status
@@ -14,6 +13,7 @@ from indgang_guide.domain import labels
 from indgang_guide.domain.entries import EntryKind
 from indgang_guide.domain.versions import describe_changes
 from indgang_guide.handlers.catalogue import Catalogue
+from indgang_runtime.local_time import danish_today
 from indgang_runtime.pages import Language
 from indgang_runtime.web import ExtraValues
 
@@ -48,7 +48,7 @@ def guide_values(catalogue: Catalogue) -> ExtraValues:
             "need_options": [(n.value, labels.need_label(n, lang)) for n in Need],
             "stage_options": [(s.value, labels.stage_label(s, lang)) for s in OrganisationStage],
             "describe_changes": describe_changes,
-            "today": date.today(),
+            "today": danish_today(),
         }
 
     return values
