@@ -9,6 +9,7 @@
 #   bash deploy/infra.sh down      # stop what `up` started (data is kept in var/)
 #   bash deploy/infra.sh status    # what runs where
 #   bash deploy/infra.sh settle    # after a bulk load: vacuum, analyse, checkpoint now
+#   bash deploy/infra.sh psql [ARGS]   # psql on FerretDB's PostgreSQL database
 #   bash deploy/infra.sh kill SERVER   # SIGKILL one server (chaos tests; no graceful stop)
 #   bash deploy/infra.sh start SERVER  # start it again and wait until it is ready
 #     SERVER: kafka (one broker) | kafka-1 | kafka-2 | kafka-3 (KAFKA_BROKERS=3) |
@@ -232,11 +233,12 @@ go_module_src() {
 # (deploy/ferretdb/autocommit.go): the transaction only added two round trips.
 FERRETDB_PATCH="$ROOT/deploy/ferretdb/serialized_writes.go"
 FERRETDB_AUTOCOMMIT="$ROOT/deploy/ferretdb/autocommit.go"
+FERRETDB_LITERAL_KEYS="$ROOT/deploy/ferretdb/literal_keys.go"
 install_ferretdb() {
     local bin="$BIN/ferretdb" src="$SRC/ferretdb-$FERRETDB_VERSION"
     local stamp="$bin.patch" want
     # Bump "serialize-5" when the patching below changes.
-    want="serialize-5-sqlite-id-update-close-notrack-autocommit-$(cat "$FERRETDB_PATCH" "$FERRETDB_AUTOCOMMIT" | sha256sum | cut -c1-16)"
+    want="serialize-5-sqlite-id-update-close-notrack-autocommit-keys-$(cat "$FERRETDB_PATCH" "$FERRETDB_AUTOCOMMIT" "$FERRETDB_LITERAL_KEYS" | sha256sum | cut -c1-16)"
     if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -q "version: $FERRETDB_VERSION" &&
         [[ "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
         return 0
@@ -277,6 +279,18 @@ install_ferretdb() {
     sed -i '\|^\t"github.com/FerretDB/FerretDB/internal/backends/postgresql/metadata/pool"$|d' "$coll"
     [[ "$(grep -c '^	err = inTransactionIf(ctx, p, ' "$coll")" == 2 ]] ||
         die "patching FerretDB's PostgreSQL inserts and updates (autocommit) failed"
+    # A top-level equality names its field in the SQL, not as a parameter, so that
+    # a prepared statement's generic plan can use the field's index
+    # (deploy/ferretdb/literal_keys.go says why).
+    local query="$src/internal/backends/postgresql/query.go"
+    cp "$FERRETDB_LITERAL_KEYS" "$src/internal/backends/postgresql/zz_indgang_literal_keys.go"
+    sed -i '/^func filterEqual(/,/^}/{
+        s|fmt.Sprintf(sql, metadata.DefaultColumn, operator, p.Next(), p.Next())|fmt.Sprintf(sql, metadata.DefaultColumn, operator, indgangKeySQL(p, k), p.Next())|
+        s|args = append(args, k, |args = append(indgangKeyArgs(args, k), |
+    }' "$query"
+    [[ "$(grep -c 'indgangKeySQL(p, k), p.Next())' "$query")" == 4 &&
+        "$(grep -c 'append(indgangKeyArgs(args, k), ' "$query")" == 4 ]] ||
+        die "patching FerretDB's PostgreSQL equality filters (literal keys) failed"
     local meta="$src/internal/backends/sqlite/metadata/metadata.go"
     sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \"->'_id'\"|" "$meta"
     grep -qF "IDColumn = DefaultColumn + \"->'_id'\"" "$meta" || die "patching FerretDB's SQLite _id column failed"
@@ -747,8 +761,9 @@ start_postgres() {
     log "PostgreSQL: starting (socket only, in ${PG_SOCKET#"$ROOT"/})"
     # Settings on the command line, so the data directory keeps initdb's defaults:
     # - no TCP listener: FerretDB connects through the socket;
-    # - plan_cache_mode=force_custom_plan: FerretDB binds the field name as a
-    #   parameter, and a generic plan cannot use an expression index;
+    # - plan_cache_mode left at auto: FerretDB (as built here) names a field in its SQL,
+    #   so a prepared statement's generic plan uses the field's index and PostgreSQL
+    #   plans it once per connection, not at every execution;
     # - durability as PostgreSQL ships it (fsync, synchronous_commit on);
     # - checkpoints and autovacuum runs over 1 s logged: they take the store's CPU and
     #   disk in bursts, and a bench step that ran beside one should be told apart.
@@ -756,7 +771,7 @@ start_postgres() {
     [[ "$(id -u)" == 0 ]] && as=(setpriv --reuid=postgres --regid=postgres --init-groups --)
     start_bg postgres "$LOG/postgres.log" \
         "${as[@]}" "$PG_BIN/postgres" -D "$PG_DATA" -k "$PG_SOCKET" \
-        -c listen_addresses= -c plan_cache_mode=force_custom_plan \
+        -c listen_addresses= \
         -c shared_buffers=256MB -c max_connections=120 \
         -c log_min_messages=warning -c log_checkpoints=on \
         -c log_autovacuum_min_duration=1000
@@ -1175,8 +1190,20 @@ cmd_settle() {
     log "Settle: vacuumed, analysed and checkpointed in $(($(now) - t0))s"
 }
 
+# psql ARGS...: psql on this instance's store database (FerretDB's, on PostgreSQL) as the
+# postgres role, over the socket: for looking at plans and statistics, and for the tests
+# that check what FerretDB's SQL does there.
+cmd_psql() {
+    if [[ -n "${MONGODB_URI:-}" || "$(store_kind)" != postgresql ]] || ! find_postgres; then
+        die "psql: the store is not this instance's PostgreSQL"
+    fi
+    running postgres "$PG_BIN/postgres" >/dev/null || die "psql: PostgreSQL is not running"
+    exec "$PG_BIN/psql" -X -h "$PG_SOCKET" -U postgres -d "$PG_DATABASE" "$@"
+}
+
 case "${1:-}" in
 install) cmd_install all ;;
+psql) shift && cmd_psql "$@" ;;
 settle) cmd_settle ;;
 up) cmd_up ;;
 down) cmd_down ;;
@@ -1184,7 +1211,7 @@ status) cmd_status ;;
 kill) cmd_kill "${2:-}" ;;
 start) cmd_start "${2:-}" ;;
 *)
-    echo "usage: $0 install|up|down|status|settle|kill SERVER|start SERVER" >&2
+    echo "usage: $0 install|up|down|status|settle|psql [ARGS]|kill SERVER|start SERVER" >&2
     exit 2
     ;;
 esac

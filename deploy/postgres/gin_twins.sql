@@ -2,10 +2,10 @@
 --   _jsonb -> 'field' @> '<json value>'
 -- which FerretDB's own btree expression indexes cannot serve. This event trigger
 -- gives every btree index on (_jsonb -> 'field') a GIN (jsonb_path_ops) twin on the
--- same expression, which serves @> (also "array field contains this scalar"). It
--- needs plan_cache_mode = force_custom_plan (FerretDB binds the field name as a
--- parameter; PostgreSQL's generic plan cannot use an expression index), which
--- deploy/infra.sh sets on the server's command line.
+-- same expression, which serves @> (also "array field contains this scalar"). A
+-- generic plan uses it because FerretDB, as deploy/infra.sh builds it, writes the
+-- field's name into the SQL (deploy/ferretdb/literal_keys.go); unpatched, it binds
+-- the name as a parameter, and only a plan made for each execution could use the index.
 --
 -- The twins are built without GIN's pending list (fastupdate = off). FerretDB keeps a
 -- document in one jsonb column and indexes expressions on it, so no update is HOT:

@@ -7,12 +7,18 @@ every write would pay for them. This checks what a service relies on: equality o
 indexed field is answered through a twin and returns the right documents after updates,
 a unique index still refuses a duplicate, and FerretDB's index list and dropIndexes
 still work. On MongoDB (or FerretDB over SQLite) there are no twins: skipped.
+
+FerretDB is built to name a field in its SQL rather than bind the name as a parameter
+(deploy/ferretdb/literal_keys.go), so that PostgreSQL plans a prepared statement once
+and its generic plan still goes through the field's index; the second test checks the
+SQL FerretDB sends and what PostgreSQL's generic plan makes of it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 import uuid
 from typing import Any
 
@@ -21,7 +27,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from harness import MONGODB_URI
+from harness import MONGODB_URI, ROOT
 
 
 async def _indexes_used(docs: AsyncCollection[dict[str, Any]], query: dict[str, Any]) -> list[str]:
@@ -33,6 +39,27 @@ async def _indexes_used(docs: AsyncCollection[dict[str, Any]], query: dict[str, 
         pytest.skip("not FerretDB over PostgreSQL: no GIN twins to check")
     assert "Seq Scan" not in planner, planner
     return re.findall(r'"Index Name": "([^"]+)"', planner)
+
+
+def _psql(*commands: str) -> str:
+    """Run SQL commands in one psql session on the instance's PostgreSQL
+    (`deploy/infra.sh psql`); skips where the store is not FerretDB on it."""
+    args = ["bash", str(ROOT / "deploy/infra.sh"), "psql", "-qAt", "-v", "ON_ERROR_STOP=1"]
+    for command in commands:
+        args += ["-c", command]
+    run = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+    if "not this instance's PostgreSQL" in run.stderr:
+        pytest.skip("the store is not FerretDB on this instance's PostgreSQL")
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def _generic_plan(prepare: str, execute: str) -> str:
+    return _psql(
+        "SET plan_cache_mode = force_generic_plan",
+        prepare,
+        f"EXPLAIN (FORMAT JSON) {execute}",
+    )
 
 
 async def test_equality_goes_through_the_twins_and_unique_still_holds(infra: None) -> None:
@@ -65,6 +92,47 @@ async def test_equality_goes_through_the_twins_and_unique_still_holds(infra: Non
         await docs.create_index("a")
         assert await docs.count_documents({"a": 7}) == 29
         assert await _indexes_used(docs, {"a": 7})
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+async def test_a_prepared_equality_is_planned_once_and_still_uses_the_twin(infra: None) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI)
+    name = f"t_generic_{uuid.uuid4().hex[:8]}"
+    docs = client[name]["docs"]
+    try:
+        await docs.create_index("a")
+        await docs.insert_many([{"_id": i, "a": i % 50} for i in range(1000)])
+        assert await _indexes_used(docs, {"a": 7})  # skips unless FerretDB on PostgreSQL
+        answer = await docs.database.command(
+            "explain", {"find": docs.name, "filter": {"a": 7}}, verbosity="queryPlanner"
+        )
+        plan = answer["queryPlanner"]["Plan"]
+        table = f'"{plan["Schema"]}"."{plan["Relation Name"]}"'
+        assert len(await docs.find({"a": 7}).to_list()) == 20
+
+        # What FerretDB sent for that find: the field by name, the value as a parameter.
+        sent = _psql(
+            "SELECT query FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+            f"AND query LIKE 'SELECT %{plan['Relation Name']}%WHERE%'"
+        )
+        assert f"FROM {table} WHERE _jsonb->'a' @> $1" in sent, sent
+        assert "_jsonb->$" not in sent, sent
+        # The server does not plan every execution again (that was the cost of binding
+        # the name), and the one generic plan of that statement uses the twin ...
+        assert _psql("SHOW plan_cache_mode").strip() != "force_custom_plan"
+        generic = _generic_plan(
+            f"PREPARE q(jsonb) AS SELECT _jsonb FROM {table} WHERE _jsonb->'a' @> $1",
+            "EXECUTE q('7')",
+        )
+        assert re.search(r'"Index Name": "[^"]+_gin\d+"', generic), generic
+        # ... where with the name as a parameter it could only scan.
+        bound = _generic_plan(
+            f"PREPARE q(text, jsonb) AS SELECT _jsonb FROM {table} WHERE _jsonb->$1 @> $2",
+            "EXECUTE q('a', '7')",
+        )
+        assert '"Seq Scan"' in bound, bound
     finally:
         await client.drop_database(name)
         await client.close()
