@@ -99,7 +99,17 @@ running() {
     pid="$(cat "$pidfile" 2>/dev/null)"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     kill -0 "$pid" 2>/dev/null || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2" || return 1
+    # A process in the middle of exec (start_bg's bash becoming the server) shows an
+    # empty command line for a moment, as does a zombie: read again before deciding, so
+    # a server that is starting is not taken for one that exited (make prove's start-up
+    # once failed on exactly that).
+    local cmdline=""
+    for _ in 1 2 3 4 5; do
+        cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || cmdline=""
+        [[ -n "$cmdline" ]] && break
+        sleep 0.1
+    done
+    [[ "$cmdline" == *"$2"* ]] || return 1
     echo "$pid"
 }
 
