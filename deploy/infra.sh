@@ -393,6 +393,12 @@ find_postgres() {
     [[ -n "$PG_BIN" ]]
 }
 
+# own_postgres: this instance's store is FerretDB on a PostgreSQL of its own (not a
+# store named by MONGODB_URI, not mongod or SQLite), and PG_BIN is set.
+own_postgres() {
+    [[ -z "${MONGODB_URI:-}" && "$(store_kind)" == postgresql ]] && find_postgres
+}
+
 # Debian's PostgreSQL (Debian 12: 15) for FerretDB's PostgreSQL backend.
 install_postgres() {
     find_postgres && return 0
@@ -1159,7 +1165,7 @@ cmd_status() {
         printf '%-8s %-9s %-8s %s\n' store stopped - "mongodb://$HOST:$STORE_PORT ($(store_kind))"
         rc=3
     fi
-    if [[ -z "${MONGODB_URI:-}" && "$(store_kind)" == postgresql ]] && find_postgres; then
+    if own_postgres; then
         if pid="$(running postgres "$PG_BIN/postgres")"; then
             printf '%-8s %-9s %-8s %s\n' postgres running "$pid" "socket ${PG_SOCKET#"$ROOT"/} (FerretDB's backend)"
         else
@@ -1185,7 +1191,7 @@ cmd_status() {
 # rows, a checkpoint of the dirty pages), so what is measured next is the data, not
 # its digestion. A store with that data has had all of it done long ago.
 cmd_settle() {
-    if [[ -n "${MONGODB_URI:-}" || "$(store_kind)" != postgresql ]] || ! find_postgres; then
+    if ! own_postgres; then
         log "Settle: the store is not this instance's PostgreSQL, nothing to do"
         return 0
     fi
@@ -1204,7 +1210,7 @@ cmd_settle() {
 # postgres role, over the socket: for looking at plans and statistics, and for the tests
 # that check what FerretDB's SQL does there.
 cmd_psql() {
-    if [[ -n "${MONGODB_URI:-}" || "$(store_kind)" != postgresql ]] || ! find_postgres; then
+    if ! own_postgres; then
         die "psql: the store is not this instance's PostgreSQL"
     fi
     running postgres "$PG_BIN/postgres" >/dev/null || die "psql: PostgreSQL is not running"
