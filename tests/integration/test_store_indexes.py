@@ -20,6 +20,8 @@ import json
 import re
 import subprocess
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -30,15 +32,40 @@ from pymongo.errors import DuplicateKeyError
 from harness import MONGODB_URI, ROOT
 
 
-async def _indexes_used(docs: AsyncCollection[dict[str, Any]], query: dict[str, Any]) -> list[str]:
+@asynccontextmanager
+async def _scratch(prefix: str) -> AsyncIterator[AsyncCollection[dict[str, Any]]]:
+    """A collection in a database of its own, dropped afterwards."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    try:
+        yield client[name]["docs"]
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+async def _postgres_plan(
+    docs: AsyncCollection[dict[str, Any]], query: dict[str, Any]
+) -> dict[str, Any]:
+    """PostgreSQL's plan of a find, as FerretDB's `explain` gives it; skips on any
+    other store."""
     answer = await docs.database.command(
         "explain", {"find": docs.name, "filter": query}, verbosity="queryPlanner"
     )
-    planner = json.dumps(answer.get("queryPlanner", {}))
-    if '"Node Type"' not in planner:
+    planner: dict[str, Any] = answer.get("queryPlanner", {})
+    if '"Node Type"' not in json.dumps(planner):
         pytest.skip("not FerretDB over PostgreSQL: no GIN twins to check")
-    assert "Seq Scan" not in planner, planner
-    return re.findall(r'"Index Name": "([^"]+)"', planner)
+    return planner
+
+
+def _indexes_in(planner: dict[str, Any]) -> list[str]:
+    text = json.dumps(planner)
+    assert "Seq Scan" not in text, text
+    return re.findall(r'"Index Name": "([^"]+)"', text)
+
+
+async def _indexes_used(docs: AsyncCollection[dict[str, Any]], query: dict[str, Any]) -> list[str]:
+    return _indexes_in(await _postgres_plan(docs, query))
 
 
 def _psql(*commands: str) -> str:
@@ -63,10 +90,7 @@ def _generic_plan(prepare: str, execute: str) -> str:
 
 
 async def test_equality_goes_through_the_twins_and_unique_still_holds(infra: None) -> None:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI)
-    name = f"t_twins_{uuid.uuid4().hex[:8]}"
-    docs = client[name]["docs"]
-    try:
+    async with _scratch("t_twins") as docs:
         await docs.create_index("a")
         await docs.create_index([("a", 1), ("b", 1)])
         await docs.create_index("u", unique=True)
@@ -92,23 +116,15 @@ async def test_equality_goes_through_the_twins_and_unique_still_holds(infra: Non
         await docs.create_index("a")
         assert await docs.count_documents({"a": 7}) == 29
         assert await _indexes_used(docs, {"a": 7})
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 async def test_a_prepared_equality_is_planned_once_and_still_uses_the_twin(infra: None) -> None:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGODB_URI)
-    name = f"t_generic_{uuid.uuid4().hex[:8]}"
-    docs = client[name]["docs"]
-    try:
+    async with _scratch("t_generic") as docs:
         await docs.create_index("a")
         await docs.insert_many([{"_id": i, "a": i % 50} for i in range(1000)])
-        assert await _indexes_used(docs, {"a": 7})  # skips unless FerretDB on PostgreSQL
-        answer = await docs.database.command(
-            "explain", {"find": docs.name, "filter": {"a": 7}}, verbosity="queryPlanner"
-        )
-        plan = answer["queryPlanner"]["Plan"]
+        planner = await _postgres_plan(docs, {"a": 7})  # skips unless FerretDB on PostgreSQL
+        assert _indexes_in(planner)
+        plan = planner["Plan"]
         table = f'"{plan["Schema"]}"."{plan["Relation Name"]}"'
 
         # What FerretDB sends for the find: the field by name, the value as a parameter.
@@ -141,6 +157,3 @@ async def test_a_prepared_equality_is_planned_once_and_still_uses_the_twin(infra
             "EXECUTE q('a', '7')",
         )
         assert '"Seq Scan"' in bound, bound
-    finally:
-        await client.drop_database(name)
-        await client.close()
