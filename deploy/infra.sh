@@ -865,7 +865,7 @@ start_store() {
             env DO_NOT_TRACK=1 GOGC="${FERRETDB_GOGC:-400}" "$BIN/ferretdb" --handler=postgresql \
             --postgresql-url="postgres:///$PG_DATABASE?host=$PG_SOCKET&user=postgres" \
             --listen-addr="$HOST:$STORE_PORT" --state-dir="$VAR/ferretdb/state" \
-            --debug-addr=- --telemetry=disable --log-level=WARN --log-format=text
+            --debug-addr="${FERRETDB_DEBUG_ADDR:--}" --telemetry=disable --log-level=WARN --log-format=text
         ;;
     sqlite)
         mkdir -p "$VAR/ferretdb/data" "$VAR/ferretdb/state"
@@ -873,7 +873,7 @@ start_store() {
         start_bg store "$LOG/ferretdb.log" \
             env DO_NOT_TRACK=1 GOGC="${FERRETDB_GOGC:-400}" "$BIN/ferretdb" --handler=sqlite --sqlite-url="file:$VAR/ferretdb/data/" \
             --listen-addr="$HOST:$STORE_PORT" --state-dir="$VAR/ferretdb/state" \
-            --debug-addr=- --telemetry=disable --log-level=WARN --log-format=text
+            --debug-addr="${FERRETDB_DEBUG_ADDR:--}" --telemetry=disable --log-level=WARN --log-format=text
         ;;
     esac
 }
