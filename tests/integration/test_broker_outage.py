@@ -93,9 +93,11 @@ async def test_posts_during_outage_are_routed_and_mailed_once_kafka_returns(
                 assert len(smtp.to(email, "modtaget")) == 1
                 ids = [str(m["Message-ID"]) for m in smtp.to(email)]
                 assert len(ids) == len(set(ids))
-            # Where each inquiry's records sit and which event they carry, for the
-            # failure message: one offset read twice is the reader's doing, one event id
-            # at two offsets a republished event, two ids a second routing.
+            # Each inquiry routed once: one case-routed event. The relay publishes at
+            # least once, so the same event may sit at two offsets after the broker's
+            # return (seen in CI: one id at offsets 0 and 1); its consumers take it once
+            # by its id (no mail above came twice). A second id would be a second
+            # routing. The offsets are in the message for a reader of a failure.
             placed: dict[str, list[tuple[int, int, str]]] = {i: [] for i in inquiry_ids}
             for record in routed.records:
                 envelope = decode(list(record.headers), record.value, record.key)
@@ -103,7 +105,7 @@ async def test_posts_during_outage_are_routed_and_mailed_once_kafka_returns(
                     placed[envelope.data.inquiry_id].append(
                         (record.partition, record.offset, envelope.id)
                     )
-            assert all(len(found) == 1 for found in placed.values()), placed
+            assert all(len({id_ for *_, id_ in found}) == 1 for found in placed.values()), placed
     finally:
         for service in services.values():
             service.stop()
