@@ -254,14 +254,18 @@ class EventLog:
         async for record in self._consumer:
             self.records.append(record)
 
-    def envelopes(self) -> list[Envelope[Any]]:
+    def decoded(self) -> list[tuple[Any, Envelope[Any]]]:
+        """Each record that holds a valid event, with that event."""
         out = []
         for r in self.records:
             try:
-                out.append(decode(list(r.headers), r.value, r.key))
+                out.append((r, decode(list(r.headers), r.value, r.key)))
             except InvalidEvent:
                 continue
         return out
+
+    def envelopes(self) -> list[Envelope[Any]]:
+        return [envelope for _, envelope in self.decoded()]
 
     async def wait_for(
         self, predicate: Callable[[Envelope[Any]], bool], timeout: float = 30.0

@@ -15,8 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from indgang_contracts.envelope import decode
-
 from harness import EventLog, PrivateKafka, ServiceProcess, SmtpServer, eventually, service_env
 from pytest_indgang import SERVICES
 
@@ -99,8 +97,7 @@ async def test_posts_during_outage_are_routed_and_mailed_once_kafka_returns(
             # by its id (no mail above came twice). A second id would be a second
             # routing. The offsets are in the message for a reader of a failure.
             placed: dict[str, list[tuple[int, int, str]]] = {i: [] for i in inquiry_ids}
-            for record in routed.records:
-                envelope = decode(list(record.headers), record.value, record.key)
+            for record, envelope in routed.decoded():
                 if envelope.data.inquiry_id in placed:
                     placed[envelope.data.inquiry_id].append(
                         (record.partition, record.offset, envelope.id)
