@@ -780,6 +780,11 @@ start_postgres() {
     # - plan_cache_mode left at auto: FerretDB (as built here) names a field in its SQL,
     #   so a prepared statement's generic plan uses the field's index and PostgreSQL
     #   plans it once per connection, not at every execution;
+    # - enable_seqscan off: that generic plan is made from the statistics of the moment,
+    #   and a collection that was nearly empty then (a new store, a new bench stack) got a
+    #   sequential scan that stayed cached while the collection grew: routing's two
+    #   per-inquiry case lookups then read every case (deploy/README.md). Every hot-path
+    #   filter has an index, and a filter without one still runs as a sequential scan;
     # - durability as PostgreSQL ships it (fsync, synchronous_commit on);
     # - checkpoints and autovacuum runs over 1 s logged: they take the store's CPU and
     #   disk in bursts, and a bench step that ran beside one should be told apart.
@@ -788,7 +793,7 @@ start_postgres() {
     start_bg postgres "$LOG/postgres.log" \
         "${as[@]}" "$PG_BIN/postgres" -D "$PG_DATA" -k "$PG_SOCKET" \
         -c listen_addresses= \
-        -c shared_buffers=256MB -c max_connections=120 \
+        -c shared_buffers=256MB -c max_connections=120 -c enable_seqscan=off \
         -c log_min_messages=warning -c log_checkpoints=on \
         -c log_autovacuum_min_duration=1000
 }

@@ -157,3 +157,33 @@ async def test_a_prepared_equality_is_planned_once_and_still_uses_the_twin(infra
             "EXECUTE q('a', '7')",
         )
         assert '"Seq Scan"' in bound, bound
+
+
+async def test_a_plan_cached_while_the_collection_was_nearly_empty_still_uses_the_twin(
+    infra: None,
+) -> None:
+    """A connection plans a prepared statement generically once, from the statistics of
+    that moment. Planned while the collection held a few documents, PostgreSQL's cheapest
+    plan was a sequential scan, which stayed cached while the collection grew (routing's
+    per-inquiry case lookups read every case in some bench runs: 4x the store's execution
+    time). The store runs with sequential scans disabled, so that plan uses the twin."""
+    async with _scratch("t_young") as docs:
+        await docs.create_index("a")
+        await docs.insert_many([{"_id": i, "a": i} for i in range(3)])
+        planner = await _postgres_plan(docs, {"a": 1})  # skips unless FerretDB on PostgreSQL
+        plan = planner["Plan"]
+        table = f'"{plan["Schema"]}"."{plan["Relation Name"]}"'
+        _psql(f"ANALYZE {table}")  # what autovacuum records of a young collection
+        prepare = f"PREPARE q(jsonb) AS SELECT _jsonb FROM {table} WHERE _jsonb->'a' @> $1"
+
+        assert _psql("SHOW enable_seqscan").strip() == "off"
+        generic = _generic_plan(prepare, "EXECUTE q('1')")
+        assert re.search(r'"Index Name": "[^"]+_gin\d+"', generic), generic
+        # The same statistics with sequential scans allowed: the plan that stayed cached.
+        allowed = _psql(
+            "SET enable_seqscan = on",
+            "SET plan_cache_mode = force_generic_plan",
+            prepare,
+            "EXPLAIN (FORMAT JSON) EXECUTE q('1')",
+        )
+        assert '"Seq Scan"' in allowed, allowed
