@@ -81,12 +81,20 @@ def _psql(*commands: str) -> str:
     return run.stdout
 
 
-def _generic_plan(prepare: str, execute: str) -> str:
+def _generic_plan(prepare: str, execute: str, *settings: str) -> str:
+    """The generic plan of a prepared statement, in a session with `settings` (SETs)."""
     return _psql(
+        *settings,
         "SET plan_cache_mode = force_generic_plan",
         prepare,
         f"EXPLAIN (FORMAT JSON) {execute}",
     )
+
+
+def _table(planner: dict[str, Any]) -> str:
+    """The PostgreSQL table a FerretDB plan reads, schema-qualified."""
+    plan = planner["Plan"]
+    return f'"{plan["Schema"]}"."{plan["Relation Name"]}"'
 
 
 async def test_equality_goes_through_the_twins_and_unique_still_holds(infra: None) -> None:
@@ -124,8 +132,7 @@ async def test_a_prepared_equality_is_planned_once_and_still_uses_the_twin(infra
         await docs.insert_many([{"_id": i, "a": i % 50} for i in range(1000)])
         planner = await _postgres_plan(docs, {"a": 7})  # skips unless FerretDB on PostgreSQL
         assert _indexes_in(planner)
-        plan = planner["Plan"]
-        table = f'"{plan["Schema"]}"."{plan["Relation Name"]}"'
+        table = _table(planner)
 
         # What FerretDB sends for the find: the field by name, the value as a parameter.
         # pg_stat_activity holds each connection's latest statement only, and FerretDB's
@@ -137,7 +144,7 @@ async def test_a_prepared_equality_is_planned_once_and_still_uses_the_twin(infra
             assert len(await docs.find({"a": 7}).to_list()) == 20
             sent += _psql(
                 "SELECT query FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
-                f"AND query LIKE 'SELECT %{plan['Relation Name']}%WHERE%'"
+                f"AND query LIKE 'SELECT %{planner['Plan']['Relation Name']}%WHERE%'"
             )
             if literal in sent:
                 break
@@ -170,9 +177,7 @@ async def test_a_plan_cached_while_the_collection_was_nearly_empty_still_uses_th
     async with _scratch("t_young") as docs:
         await docs.create_index("a")
         await docs.insert_many([{"_id": i, "a": i} for i in range(3)])
-        planner = await _postgres_plan(docs, {"a": 1})  # skips unless FerretDB on PostgreSQL
-        plan = planner["Plan"]
-        table = f'"{plan["Schema"]}"."{plan["Relation Name"]}"'
+        table = _table(await _postgres_plan(docs, {"a": 1}))  # skips unless FerretDB on PG
         _psql(f"ANALYZE {table}")  # what autovacuum records of a young collection
         prepare = f"PREPARE q(jsonb) AS SELECT _jsonb FROM {table} WHERE _jsonb->'a' @> $1"
 
@@ -180,10 +185,5 @@ async def test_a_plan_cached_while_the_collection_was_nearly_empty_still_uses_th
         generic = _generic_plan(prepare, "EXECUTE q('1')")
         assert re.search(r'"Index Name": "[^"]+_gin\d+"', generic), generic
         # The same statistics with sequential scans allowed: the plan that stayed cached.
-        allowed = _psql(
-            "SET enable_seqscan = on",
-            "SET plan_cache_mode = force_generic_plan",
-            prepare,
-            "EXPLAIN (FORMAT JSON) EXECUTE q('1')",
-        )
+        allowed = _generic_plan(prepare, "EXECUTE q('1')", "SET enable_seqscan = on")
         assert '"Seq Scan"' in allowed, allowed
