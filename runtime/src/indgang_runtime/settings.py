@@ -326,6 +326,16 @@ class ServiceSettings(KafkaSecuritySettings):
         "rebalances, metadata) wake it anyway.",
     )
 
+    kafka_commit_interval_ms: int = Field(
+        default=200,
+        ge=0,
+        le=10_000,
+        description="How often a subscriber commits the offsets of what it has handled "
+        "(all of it since the last commit, in one request); 0 commits after every poll. "
+        "A crash redelivers at most this long's records, which every handler takes; a "
+        "rebalance or a stop commits first.",
+    )
+
     @model_validator(mode="after")
     def _heartbeats_fit_in_the_session(self) -> ServiceSettings:
         # Kafka's rule: several heartbeats per session, or one late heartbeat ends it.

@@ -29,12 +29,13 @@ from faststream.exceptions import AckMessage
 from faststream.kafka import KafkaRouter
 from faststream.kafka.message import KafkaMessage
 from faststream.kafka.subscriber.usecase import BatchSubscriber
-from faststream.message import StreamMessage
+from faststream.message import AckStatus, StreamMessage
 
 from indgang_contracts.envelope import Envelope
 from indgang_contracts.events import Event
 from indgang_contracts.topics import topic_for
 from indgang_runtime.messaging import Decoded, EventConsumer, subscriber_options
+from indgang_runtime.offset_commits import OffsetCommits
 from indgang_runtime.settings import ServiceSettings
 
 E = TypeVar("E", bound=Event)
@@ -88,15 +89,30 @@ def subscribe(
     (`batch=True`; up to `consumer_batch_size`, committed after they are stored).
 
     Acking is explicit (`AckPolicy.NACK_ON_ERROR`): the offset is committed after
-    `action` succeeded; a transient fault is retried, then the records are
-    redelivered; a record that is no `event`, or on which `action` fails, is
+    `action` succeeded — with the subscriber's next commit, every
+    `kafka_commit_interval_ms` (`offset_commits`); a transient fault is retried, then
+    the records are redelivered; a record that is no `event`, or on which `action` fails, is
     dead-lettered with the reason and committed. `action` must be idempotent.
     """
     name = handler_name(event)
 
+    topic = settings.topic(topic_for(event))
+    interval = settings.kafka_commit_interval_ms / 1000
+    commits = OffsetCommits(interval, f"{settings.service_name}/{name}") if interval else None
+
+    def note_handled(message: Any) -> None:
+        # Stored: committed with the subscriber's next commit, not by FastStream's ack
+        # now (which would also commit past records noted later but handled earlier).
+        kafka = getattr(message, "consumer", None)
+        if commits is not None and isinstance(kafka, AIOKafkaConsumer):
+            raw = message.raw_message
+            commits.note(kafka, raw if isinstance(raw, (tuple, list)) else (raw,))
+            message.committed = AckStatus.ACKED
+
     async def decoder(message: StreamMessage[Any]) -> Event:
         decoded = await consumer.decode_records(message, event)
         if not decoded:
+            note_handled(message)
             raise AckMessage()  # all dead-lettered already: commit, nothing left to do
         setattr(message, _DECODED, decoded)
         return decoded[0].envelope.data
@@ -107,6 +123,7 @@ def subscribe(
             await consumer.process_batch(decoded, action)
         else:
             await consumer.process(decoded[0], action)
+        note_handled(indgang_record)
 
     handler.__name__ = handler.__qualname__ = name
     # The body FastStream documents as the channel's payload, and checks (the decoder's
@@ -125,15 +142,19 @@ def subscribe(
         ],
         return_annotation=None,
     )
-    topic = settings.topic(topic_for(event))
+    options = subscriber_options(settings, topic, batch=batch)
+    if commits is not None:
+        options["listener"] = commits  # commits what is noted before partitions move
     subscriber = router.subscriber(
         topic,
         title=f"{settings.service_name}/{name}",
         description=description,
         decoder=decoder,
-        **subscriber_options(settings, topic, batch=batch),
+        **options,
     )
     poll_without_pause(subscriber)
+    if commits is not None:
+        commit_before_stopping(subscriber, commits)
     subscriber(handler)
 
 
@@ -158,6 +179,26 @@ def poll_without_pause(subscriber: object) -> None:
 
     # FastStream calls `self.get_msg` in its consume loop; this subscriber's only.
     subscriber.get_msg = get_msg  # type: ignore[method-assign]
+
+
+def commit_before_stopping(subscriber: Any, commits: OffsetCommits) -> None:
+    """Commit what `commits` noted when the subscriber stops: after its last handler
+    finished (FastStream waits for it) and before its consumer leaves the group."""
+    stop_subscriber = subscriber.stop
+
+    async def stop() -> None:
+        kafka = subscriber.consumer
+        if isinstance(kafka, AIOKafkaConsumer):
+            stop_consumer = kafka.stop
+
+            async def commit_then_stop() -> None:
+                await commits.stop()
+                await stop_consumer()
+
+            kafka.stop = commit_then_stop
+        await stop_subscriber()
+
+    subscriber.stop = stop
 
 
 def declare_publishers(
