@@ -37,7 +37,7 @@ browser:
 		echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-infra-up:
+infra-up: ensure-uv
 	bash deploy/infra.sh up
 
 infra-down:
